@@ -1,0 +1,128 @@
+# tspgw build. `make` builds the BPF objects, their skeletons and the
+# `tspgw` binary; `make test` runs every suite; `make deps` installs the
+# Debian packages all of that needs.
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+BUILD   ?= build
+CC      ?= cc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# Packages the build, the tests and the demo need (Debian 12).
+DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
+	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
+	nftables netcat-openbsd procps python3 util-linux
+
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror
+# Paths are length-checked where built; gcc's truncation guesses are noise.
+USER_WARN := $(WARN) -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Iloader -Ibroker -I/usr/include/libxml2
+LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# clang -target bpf does not see the host's arch include dir; add the
+# system include dirs after ours (libbpf-bootstrap's recipe).
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -fno-strict-aliasing \
+	-Wno-unused-function -Ivmlinux -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_HDRS    := $(wildcard bpf/*.h)
+BPF_PROGS   := tspgw
+SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+
+# Userspace: everything under loader/ and broker/; main.c holds only main().
+LIB_SRCS    := $(filter-out loader/main.c,$(wildcard loader/*.c broker/*.c))
+USER_HDRS   := $(wildcard loader/*.h broker/*.h) $(BPF_HDRS)
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
+
+UNIT_SRCS   := $(wildcard tests/unit/*.c)
+BPFT_SRCS   := $(wildcard tests/bpf/*.c)
+
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e demo clean check-deps
+
+all: $(BUILD)/tspgw $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
+
+# Installs what is missing; quiet and quick when everything is there.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
+	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+$(BUILD) $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
+	mkdir -p $@
+
+# BPF objects, linked through bpftool so the skeleton sees final BTF.
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# A do-nothing XDP program for the far end of test veths: a veth only
+# delivers XDP-redirected frames when its peer runs an XDP program.
+$(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/loader $(BUILD)/obj/broker
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
+	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)
+	$(CC) $(CFLAGS) loader/main.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# Userspace test client for the end-to-end tests (TUN + UDP/raw socket).
+$(BUILD)/tunclient: tests/e2e/tunclient.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+
+# Unit tests run under ASan/UBSan.
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS_SAN) $(USER_HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(UNIT_SRCS) $(LIB_OBJS_SAN) -o $@ $(LDLIBS) -lcriterion
+
+# BPF program tests: crafted packets through BPF_PROG_RUN (need root).
+$(BUILD)/bpf_tests: $(BPFT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(SKELS)
+	$(CC) $(CFLAGS) $(filter %.c,$(BPFT_SRCS)) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
+
+check-deps:
+	@$(MAKE) --no-print-directory deps
+
+test: check-deps
+	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests
+	$(MAKE) --no-print-directory test-unit test-bpf test-e2e
+
+test-unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests --jobs 1
+
+test-bpf: $(BUILD)/bpf_tests
+	$(BUILD)/bpf_tests --jobs 1
+
+test-e2e: all
+	bash tests/e2e/run.sh
+
+demo: check-deps
+	$(MAKE) --no-print-directory all
+	DEMO=1 bash tests/e2e/run.sh
+
+clean:
+	rm -rf $(BUILD)

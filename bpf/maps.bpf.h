@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The data plane's maps. Records are defined in tspgw_maps.h (shared with
+ * userspace); every map is pinned by name under the pin path by the loader.
+ * Sizes of the tunnel maps are placeholders: the loader sets max_entries from
+ * config.yaml (data_plane.max_tunnels) before loading. */
+#ifndef TSPGW_MAPS_BPF_H
+#define TSPGW_MAPS_BPF_H
+
+#include "tspgw_maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tspgw_dp_config);
+} dp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSPGW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* origin -> what it may send. Written by the broker and `tspgw tunnel add`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tspgw_origin);
+	__type(value, struct tspgw_tunnel);
+} bindings SEC(".maps");
+
+/* origin -> liveness and traffic; per CPU so the hot path never shares a
+ * cache line; readers sum the counters and take the newest last_seen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tspgw_origin);
+	__type(value, struct tspgw_tunnel_stats);
+} tunnel_stats SEC(".maps");
+
+/* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 131072);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tspgw_route_key);
+	__type(value, struct tspgw_origin);
+} routes SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+#endif

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tspgw data plane.
+ *
+ * tspgw_xdp runs on the IPv4-facing interface and on the IPv6-facing one
+ * (often the same). IPv4 packets to the gateway address are signalling
+ * (handed to the broker), tunnel packets (checked, decapsulated and
+ * forwarded) or junk (dropped and counted). IPv6 packets whose destination
+ * is a tunnel are encapsulated and sent to the tunnel's IPv4 endpoint.
+ * Anything XDP should not decide goes to the kernel with XDP_PASS.
+ *
+ * tspgw_tc_encap runs on egress of the gateway's tunnel device: the kernel
+ * routes there what it sends to tunnels itself (ICMPv6 errors, its own
+ * replies, packets XDP passed up), and this program encapsulates them with
+ * the same code as XDP and redirects them to the IPv4 uplink.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "bpf_consts.h"
+#include "tunnel.bpf.h"
+
+/* Drop and count. */
+static __always_inline int drop(__u32 reason)
+{
+	count(reason);
+	return XDP_DROP;
+}
+
+static __always_inline int redirect_or_tx(struct xdp_md *ctx, __u32 ifindex)
+{
+	if (ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(ifindex, 0);
+}
+
+/* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
+ * send it towards origin. Returns an XDP verdict. */
+static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
+				     const struct tspgw_origin *origin, int from_tunnel)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	struct bpf_fib_lookup fib = {};
+	struct outer_hdrs hdr;
+	struct ethhdr *eth;
+	__u32 inner_len, olen;
+	int rc;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	inner_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
+	if ((void *)ip6 + inner_len > data_end)
+		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
+	/* The kernel owns the errors: Time Exceeded and Packet Too Big. */
+	if (ip6->hop_limit <= 1) {
+		count(TSPGW_CNT_PASS_KERNEL);
+		return XDP_PASS;
+	}
+	if (inner_len > tunnel_mtu(cfg, origin->type)) {
+		count(TSPGW_CNT_PASS_TOO_BIG);
+		return XDP_PASS;
+	}
+
+	olen = build_outer(&hdr, cfg, origin, (__u16)inner_len);
+	fib.family = AF_INET;
+	fib.l4_protocol = hdr.ip.protocol;
+	fib.tot_len = (__u16)(olen + inner_len);
+	fib.ifindex = cfg->uplink_ifindex;
+	fib.ipv4_src = cfg->gw_ipv4;
+	fib.ipv4_dst = origin->addr;
+	/* OUTPUT: the gateway originates the outer packet, so route it as
+	 * locally sent out of the uplink (no IPv4 forwarding needed). */
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The kernel routes it into the tunnel device, where the tc
+		 * program encapsulates and bpf_redirect_neigh resolves. */
+		count(TSPGW_CNT_PASS_NO_NEIGH);
+		return XDP_PASS;
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex == cfg->tun_ifindex)
+		return drop(TSPGW_CNT_DROP_NO_ROUTE);
+
+	ip6->hop_limit--;
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if (data + ETH_HLEN + sizeof(struct outer_hdrs) > data_end)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	if (olen == IPV4_HLEN)
+		__builtin_memcpy(data + ETH_HLEN, &hdr, IPV4_HLEN);
+	else
+		__builtin_memcpy(data + ETH_HLEN, &hdr, sizeof(hdr));
+
+	stats_tx(origin, inner_len);
+	if (from_tunnel)
+		count(TSPGW_CNT_DECAP);
+	count(TSPGW_CNT_ENCAP);
+	return redirect_or_tx(ctx, fib.ifindex);
+}
+
+/* Forward a decapsulated IPv6 packet that is not for a tunnel. */
+static __always_inline int xdp_route_ipv6(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	if (ip6->hop_limit <= 1)
+		goto to_kernel;
+
+	fib.family = AF_INET6;
+	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	fib.l4_protocol = ip6->nexthdr;
+	fib.tot_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
+	fib.ifindex = ctx->ingress_ifindex;
+	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	/* No neighbour, too big for the egress MTU, local, unreachable:
+	 * the kernel resolves, or answers with the right ICMPv6 error. */
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		goto to_kernel;
+
+	ip6->hop_limit--;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	count(TSPGW_CNT_DECAP);
+	return redirect_or_tx(ctx, fib.ifindex);
+
+to_kernel:
+	count(TSPGW_CNT_PASS_KERNEL);
+	return XDP_PASS;
+}
+
+/* An IPv6 packet at data+ETH_HLEN: from a tunnel (just decapsulated) or
+ * native from the IPv6 side. */
+static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
+				    int from_tunnel)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	struct tspgw_origin origin = {};
+
+	if ((void *)(ip6 + 1) > data_end)
+		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
+
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin)) {
+	case DST_TUNNEL:
+		return xdp_encap(ctx, cfg, &origin, from_tunnel);
+	case DST_DEAD:
+		return drop(TSPGW_CNT_DROP_NO_TUNNEL);
+	default:
+		break;
+	}
+	if (!from_tunnel)
+		return XDP_PASS; /* ordinary IPv6 traffic: not ours */
+	return xdp_route_ipv6(ctx);
+}
+
+/* Answer a keepalive (ICMPv6 echo request to the keepalive address) in
+ * place: swap every layer's addresses and send it back the way it came. */
+static __always_inline int keepalive_reply(struct ethhdr *eth, struct iphdr *iph,
+					   struct udphdr *udp, struct ipv6hdr *ip6,
+					   struct icmp6hdr *icmp)
+{
+	__u8 mac[ETH_ALEN];
+	struct in6_addr a6;
+	__u16 old, new;
+	__u32 a4;
+
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	a4 = iph->saddr;
+	iph->saddr = iph->daddr;
+	iph->daddr = a4;
+	/* ttl and protocol share one checksum word. Copied, not read through
+	 * a cast pointer: that would alias and the compiler may reuse the old
+	 * value. */
+	__builtin_memcpy(&old, &iph->ttl, 2);
+	iph->ttl = TSPGW_OUTER_TTL;
+	__builtin_memcpy(&new, &iph->ttl, 2);
+	csum_replace2(&iph->check, old, new);
+
+	if (udp) {
+		__u16 p = udp->source;
+
+		udp->source = udp->dest;
+		udp->dest = p;
+		udp->check = 0;
+	}
+
+	a6 = ip6->saddr;
+	ip6->saddr = ip6->daddr;
+	ip6->daddr = a6;
+	ip6->hop_limit = TSPGW_OUTER_TTL;
+	/* Swapping addresses keeps the pseudo-header sum; only the type changes. */
+	__builtin_memcpy(&old, icmp, 2);
+	icmp->icmp6_type = ICMPV6_ECHO_REPLY;
+	__builtin_memcpy(&new, icmp, 2);
+	csum_replace2(&icmp->icmp6_cksum, old, new);
+
+	count(TSPGW_CNT_KEEPALIVE);
+	return XDP_TX;
+}
+
+/* IPv4 packet: ours if addressed to the gateway as UDP to the TSP port or
+ * protocol 41. */
+static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_config *cfg)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + ETH_HLEN;
+	struct tspgw_origin origin = {};
+	struct udphdr *udp = NULL;
+	struct tspgw_tunnel *tun;
+	struct ipv6hdr *ip6;
+	struct ethhdr eth_copy, *new_eth;
+	__u32 ihl, tot, off, inner_len, excess;
+	enum src_verdict sv;
+
+	if ((void *)(iph + 1) > data_end)
+		return XDP_PASS; /* too short to be ours; the kernel drops it */
+	if (iph->daddr != cfg->gw_ipv4 ||
+	    (iph->protocol != IPPROTO_UDP_NR && iph->protocol != IPPROTO_IPV6_NR))
+		return XDP_PASS;
+	if (iph->version != 4 || iph->ihl < 5)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	ihl = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < ihl || (void *)iph + tot > data_end)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		/* Cannot check or decapsulate a fragment: let the kernel
+		 * reassemble it. */
+		count(TSPGW_CNT_PASS_FRAGMENT);
+		return XDP_PASS;
+	}
+	origin.addr = iph->saddr;
+
+	if (iph->protocol == IPPROTO_UDP_NR) {
+		__u32 ulen;
+		__u8 *payload;
+
+		udp = (void *)iph + ihl;
+		if ((void *)(udp + 1) > data_end)
+			return drop(TSPGW_CNT_DROP_MALFORMED);
+		if (udp->dest != cfg->tsp_port)
+			return XDP_PASS;
+		ulen = bpf_ntohs(udp->len);
+		if (ulen < UDP_HLEN || ulen > tot - ihl)
+			return drop(TSPGW_CNT_DROP_MALFORMED);
+		payload = (__u8 *)(udp + 1);
+		if (ulen == UDP_HLEN || (void *)(payload + 1) > data_end)
+			return drop(TSPGW_CNT_DROP_NOT_IPV6);
+		if ((*payload >> 4) == 0xf) {
+			count(TSPGW_CNT_PASS_SIGNAL);
+			return XDP_PASS;
+		}
+		if ((*payload >> 4) != 6)
+			return drop(TSPGW_CNT_DROP_NOT_IPV6);
+		origin.port = udp->source;
+		origin.type = TSPGW_TUN_V6UDPV4;
+		off = ihl + UDP_HLEN;
+		inner_len = ulen - UDP_HLEN;
+	} else {
+		origin.type = TSPGW_TUN_V6V4;
+		off = ihl;
+		inner_len = tot - ihl;
+	}
+
+	ip6 = (void *)iph + off;
+	if ((void *)(ip6 + 1) > data_end)
+		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	if (ip6->version != 6 || IPV6_HLEN + bpf_ntohs(ip6->payload_len) != inner_len)
+		return drop(TSPGW_CNT_DROP_INNER_BAD);
+
+	sv = check_inner_source(cfg, &origin, (const __u8 *)&ip6->saddr, &tun);
+	if (sv == SRC_UNBOUND)
+		return drop(TSPGW_CNT_DROP_UNBOUND);
+	if (sv == SRC_SPOOF) {
+		stats_drop(&origin);
+		return drop(TSPGW_CNT_DROP_SPOOF);
+	}
+	stats_rx(&origin, inner_len);
+
+	if ((cfg->flags & TSPGW_CFG_F_KEEPALIVE) && ip6->nexthdr == IPPROTO_ICMPV6_NR &&
+	    tspgw_prefix_contains((const __u8 *)&ip6->daddr, cfg->keepalive_addr, 128)) {
+		struct icmp6hdr *icmp = (void *)(ip6 + 1);
+
+		if ((void *)(icmp + 1) <= data_end && icmp->icmp6_type == ICMPV6_ECHO_REQUEST &&
+		    icmp->icmp6_code == 0)
+			return keepalive_reply(eth, iph, udp, ip6, icmp);
+	}
+
+	/* Decapsulate: move the Ethernet header up to just before the inner
+	 * IPv6 header, then drop what lies before it. */
+	excess = (__u32)(data_end - (void *)ip6) - inner_len;
+	eth_copy = *eth;
+	eth_copy.h_proto = bpf_htons(ETH_P_IPV6);
+	new_eth = (void *)ip6 - ETH_HLEN;
+	if ((void *)new_eth < data || (void *)(new_eth + 1) > data_end)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	*new_eth = eth_copy;
+	if (bpf_xdp_adjust_head(ctx, (int)off))
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	/* Ethernet padding after a short outer packet is not part of the
+	 * inner one. */
+	if (excess && bpf_xdp_adjust_tail(ctx, -(int)excess))
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	return xdp_ipv6(ctx, cfg, 1);
+}
+
+SEC("xdp")
+int tspgw_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct tspgw_dp_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&dp_config, &zero);
+	if (!cfg || !(cfg->flags & TSPGW_CFG_F_ENABLED))
+		return XDP_PASS; /* not configured: never black-hole the link */
+	if ((void *)(eth + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		return xdp_ipv4(ctx, cfg);
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return xdp_ipv6(ctx, cfg, 0);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tspgw_tc_encap(struct __sk_buff *skb)
+{
+	struct tspgw_origin origin = {};
+	struct ethhdr eth = { .h_proto = bpf_htons(ETH_P_IP) };
+	struct tspgw_dp_config *cfg;
+	struct outer_hdrs hdr;
+	struct ipv6hdr ip6;
+	__u32 zero = 0, olen, inner_len, flags;
+
+	cfg = bpf_map_lookup_elem(&dp_config, &zero);
+	if (!cfg || !(cfg->flags & TSPGW_CFG_F_ENABLED))
+		return TC_ACT_SHOT;
+	if (skb->protocol != bpf_htons(ETH_P_IPV6)) {
+		count(TSPGW_CNT_DROP_NOT_IPV6);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6))) {
+		count(TSPGW_CNT_DROP_INNER_BAD);
+		return TC_ACT_SHOT;
+	}
+	/* The kernel's own multicast on the device (MLD, router
+	 * solicitations) has nowhere to go: drop it without counting. */
+	if (ip6.daddr.in6_u.u6_addr8[0] == 0xff)
+		return TC_ACT_SHOT;
+	if (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin) != DST_TUNNEL) {
+		count(TSPGW_CNT_DROP_NO_TUNNEL);
+		return TC_ACT_SHOT;
+	}
+	inner_len = skb->len;
+	olen = build_outer(&hdr, cfg, &origin, (__u16)inner_len);
+
+	/* A TUN skb has no MAC header and bpf_redirect_neigh needs one: push
+	 * a placeholder (the helper fills the addresses), then open room for
+	 * the outer headers after it. */
+	if (bpf_skb_change_head(skb, ETH_HLEN, 0))
+		goto drop;
+	flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
+	if (origin.type == TSPGW_TUN_V6UDPV4)
+		flags |= BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
+	if (bpf_skb_adjust_room(skb, (__s32)olen, BPF_ADJ_ROOM_MAC, flags))
+		goto drop;
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
+		goto drop;
+	if (olen == IPV4_HLEN) {
+		if (bpf_skb_store_bytes(skb, ETH_HLEN, &hdr, IPV4_HLEN, 0))
+			goto drop;
+	} else if (bpf_skb_store_bytes(skb, ETH_HLEN, &hdr, sizeof(hdr), 0)) {
+		goto drop;
+	}
+	stats_tx(&origin, inner_len);
+	count(TSPGW_CNT_ENCAP_TC);
+	return bpf_redirect_neigh(cfg->uplink_ifindex, NULL, 0, 0);
+
+drop:
+	count(TSPGW_CNT_DROP_MALFORMED);
+	return TC_ACT_SHOT;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Map keys, values and constants shared by the BPF programs and userspace.
+ * This is the one definition of every record in the pinned maps: the BPF
+ * objects embed it as BTF, so `bpftool map dump` prints these names, and the
+ * loader/broker write the very same structs.
+ *
+ * All addresses and ports are stored in network byte order, exactly as they
+ * appear on the wire, so the data plane compares them without swapping.
+ */
+#ifndef TSPGW_MAPS_H
+#define TSPGW_MAPS_H
+
+#ifdef __VMLINUX_H__
+/* BPF side: vmlinux.h already provides the __u* types. */
+#else
+#include <linux/types.h>
+#endif
+
+#define TSPGW_DEFAULT_TSP_PORT 3653
+#define TSPGW_DEFAULT_PIN_PATH "/sys/fs/bpf/tspgw"
+
+/* Tunnel encapsulations (TSP tunnel types, RFC 5572 §4.1). */
+enum tspgw_tunnel_type {
+	TSPGW_TUN_NONE = 0,
+	TSPGW_TUN_V6UDPV4 = 1, /* IPv6 in UDP in IPv4, outer UDP port = TSP port */
+	TSPGW_TUN_V6V4 = 2,    /* IPv6 in IPv4, protocol 41, no port */
+};
+
+/* How an anonymous address embeds its IPv4 origin (see addressing.md). */
+enum tspgw_anon_layout {
+	TSPGW_LAYOUT_PUBTSP = 0, /* bytes 8-11 IPv4, 12-13 port */
+	TSPGW_LAYOUT_6BED4 = 1,  /* u/g bits kept zero, IPv4 low bits in byte 14 */
+};
+
+/* Per-CPU counters: one slot per outcome of a packet. */
+enum tspgw_counter {
+	TSPGW_CNT_DECAP = 0,        /* tunnel packet decapsulated and forwarded in XDP */
+	TSPGW_CNT_ENCAP,            /* IPv6 packet encapsulated and sent in XDP */
+	TSPGW_CNT_ENCAP_TC,         /* encapsulated on the slow path (tc on the tunnel device) */
+	TSPGW_CNT_PASS_SIGNAL,      /* TSP signalling handed to the broker's socket */
+	TSPGW_CNT_PASS_KERNEL,      /* decapsulated packet handed to the kernel to route */
+	TSPGW_CNT_PASS_FRAGMENT,    /* outer IPv4 fragment: the kernel reassembles */
+	TSPGW_CNT_PASS_TOO_BIG,     /* bigger than the tunnel MTU: kernel sends Packet Too Big */
+	TSPGW_CNT_PASS_NO_NEIGH,    /* encap route found but no neighbour yet: kernel resolves */
+	TSPGW_CNT_KEEPALIVE,        /* keepalive echo request answered in XDP */
+	TSPGW_CNT_DROP_MALFORMED,   /* outer headers truncated or lengths that lie */
+	TSPGW_CNT_DROP_NOT_IPV6,    /* tunnel payload is neither signalling nor IPv6 */
+	TSPGW_CNT_DROP_INNER_BAD,   /* inner IPv6 header truncated or its length lies */
+	TSPGW_CNT_DROP_UNBOUND,     /* origin has no tunnel (and not public mode) */
+	TSPGW_CNT_DROP_SPOOF,       /* inner source does not belong to the origin */
+	TSPGW_CNT_DROP_NO_TUNNEL,   /* IPv6 destination in a tunnel range but no live tunnel */
+	TSPGW_CNT_DROP_NO_ROUTE,    /* no IPv4 route towards the tunnel endpoint */
+	TSPGW_CNT_MAX,
+};
+
+/* Key of the binding map: where a tunnel's packets come from. */
+struct tspgw_origin {
+	__u32 addr; /* outer IPv4 address of the client (after NAT) */
+	__u16 port; /* outer UDP source port; 0 for v6v4 */
+	__u8 type;  /* enum tspgw_tunnel_type */
+	__u8 pad;   /* must be zero: part of the hash key */
+};
+
+#define TSPGW_TUNNEL_F_STATIC 0x1 /* added by `tspgw tunnel add`, not by the broker */
+#define TSPGW_TUNNEL_F_ANON 0x2   /* anonymous tunnel (address from the anonymous prefix) */
+
+/* Value of the binding map: what that origin may send as inner source. */
+struct tspgw_tunnel {
+	__u8 host[16];     /* the tunnel's host address (/128) */
+	__u8 prefix[16];   /* delegated prefix, valid when prefix_len > 0 */
+	__u8 prefix_len;   /* 0 = no delegated prefix */
+	__u8 pad[3];
+	__u32 flags;       /* TSPGW_TUNNEL_F_* */
+	__u64 created_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation */
+};
+
+/* Per-tunnel liveness and traffic, keyed by struct tspgw_origin.
+ * Kept apart from the binding so userspace can rewrite a binding without
+ * racing the data plane's counter updates. */
+struct tspgw_tunnel_stats {
+	__u64 last_seen_ns; /* CLOCK_BOOTTIME of the last packet from the tunnel */
+	__u64 rx_packets;   /* from the client, decapsulated */
+	__u64 rx_bytes;     /* inner IPv6 bytes */
+	__u64 tx_packets;   /* to the client, encapsulated */
+	__u64 tx_bytes;     /* inner IPv6 bytes */
+	__u64 drops;        /* inner-source spoofing from this origin */
+};
+
+/* Key of the route map (LPM trie): IPv6 destination -> tunnel origin. */
+struct tspgw_route_key {
+	__u32 prefixlen; /* LPM trie convention: significant bits of addr */
+	__u8 addr[16];
+};
+
+#define TSPGW_CFG_F_ENABLED 0x1     /* the loader filled this record */
+#define TSPGW_CFG_F_ANON 0x2        /* an anonymous prefix is configured */
+#define TSPGW_CFG_F_PUBLIC 0x4      /* accept embedded anonymous origins without a binding */
+#define TSPGW_CFG_F_KEEPALIVE 0x8   /* answer echo requests to keepalive_addr in XDP */
+
+/* The single record of the config map. Written by the loader from
+ * config.yaml; read by every packet, so it can change without a reload. */
+struct tspgw_dp_config {
+	__u32 flags;          /* TSPGW_CFG_F_* */
+	__u32 gw_ipv4;        /* gateway's IPv4 address: outer destination/source */
+	__u16 tsp_port;       /* TSP UDP port, network order */
+	__u8 anon_layout;     /* enum tspgw_anon_layout */
+	__u8 pad0;
+	__u16 mtu_v6udpv4;    /* largest inner packet for v6udpv4 (outer MTU - 28) */
+	__u16 mtu_v6v4;       /* largest inner packet for v6v4 (outer MTU - 20) */
+	__u8 anon_prefix[8];  /* anonymous /64 */
+	__u8 keepalive_addr[16];
+	__u32 tun_ifindex;    /* slow-path tunnel device: never redirect into it */
+	__u32 uplink_ifindex; /* IPv4-facing interface for the tc slow path */
+};
+
+#endif /* TSPGW_MAPS_H */

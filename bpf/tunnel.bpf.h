@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Tunnel logic shared by the XDP fast path and the tc slow path: who may
+ * send what (anti-spoofing), where an IPv6 destination's tunnel ends, and
+ * the outer headers that carry a packet there. Nothing here touches a
+ * packet, so both program types call the very same code. */
+#ifndef TSPGW_TUNNEL_BPF_H
+#define TSPGW_TUNNEL_BPF_H
+
+#include "anon_addr.h"
+#include "csum.h"
+#include "maps.bpf.h"
+
+enum src_verdict {
+	SRC_OK = 0,
+	SRC_UNBOUND,
+	SRC_SPOOF,
+};
+
+/* Does the inner source belong to the origin it arrived from? src points
+ * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any. */
+static __always_inline enum src_verdict
+check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
+		   const __u8 *src, struct tspgw_tunnel **tun)
+{
+	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
+	int anon_ok = 0;
+
+	*tun = t;
+	if (cfg->flags & TSPGW_CFG_F_ANON)
+		anon_ok = tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout,
+					     origin->addr, origin->port);
+	if (!t) {
+		if (!(cfg->flags & TSPGW_CFG_F_PUBLIC))
+			return SRC_UNBOUND;
+		return anon_ok ? SRC_OK : SRC_SPOOF;
+	}
+	if (anon_ok)
+		return SRC_OK;
+	if (tspgw_prefix_contains(src, t->host, 128))
+		return SRC_OK;
+	if (t->prefix_len && tspgw_prefix_contains(src, t->prefix, t->prefix_len))
+		return SRC_OK;
+	return SRC_SPOOF;
+}
+
+enum dst_verdict {
+	DST_NOT_TUNNEL = 0, /* not ours: route it like any IPv6 packet */
+	DST_TUNNEL,         /* *origin says where to send it */
+	DST_DEAD,           /* inside the anonymous prefix, but no live tunnel */
+};
+
+/* Where does the tunnel for this IPv6 destination end? dst: 16 bytes. */
+static __always_inline enum dst_verdict
+resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_origin *origin)
+{
+	struct tspgw_route_key key = { .prefixlen = 128 };
+	struct tspgw_origin *o;
+
+	__builtin_memcpy(key.addr, dst, 16);
+	o = bpf_map_lookup_elem(&routes, &key);
+	if (o) {
+		*origin = *o;
+		return DST_TUNNEL;
+	}
+	if (!(cfg->flags & TSPGW_CFG_F_ANON) || !tspgw_anon_in_prefix(dst, cfg->anon_prefix))
+		return DST_NOT_TUNNEL;
+
+	/* Stateless: the address itself names the outer endpoint. */
+	origin->addr = 0;
+	origin->port = 0;
+	origin->pad = 0;
+	tspgw_anon_extract(dst, cfg->anon_layout, &origin->addr, &origin->port);
+	origin->type = origin->port ? TSPGW_TUN_V6UDPV4 : TSPGW_TUN_V6V4;
+	if (cfg->anon_layout == TSPGW_LAYOUT_6BED4 && (dst[8] & 0x03))
+		return DST_DEAD;
+	if (!origin->addr)
+		return DST_DEAD;
+	if (!(cfg->flags & TSPGW_CFG_F_PUBLIC) && !bpf_map_lookup_elem(&bindings, origin))
+		return DST_DEAD;
+	return DST_TUNNEL;
+}
+
+static __always_inline __u16 tunnel_mtu(const struct tspgw_dp_config *cfg, __u8 type)
+{
+	return type == TSPGW_TUN_V6V4 ? cfg->mtu_v6v4 : cfg->mtu_v6udpv4;
+}
+
+/* Outer headers after the Ethernet header, as one block so XDP and tc write
+ * them with one copy. For v6v4 only .ip is used. */
+struct outer_hdrs {
+	struct iphdr ip;
+	struct udphdr udp;
+};
+_Static_assert(sizeof(struct outer_hdrs) == IPV4_HLEN + UDP_HLEN, "outer headers must be contiguous");
+
+/* Fill the outer headers for an inner IPv6 packet of inner_len bytes.
+ * Returns how many bytes of struct outer_hdrs are used (20 or 28). */
+static __always_inline __u32 build_outer(struct outer_hdrs *h, const struct tspgw_dp_config *cfg,
+					 const struct tspgw_origin *origin, __u16 inner_len)
+{
+	__u32 olen = origin->type == TSPGW_TUN_V6V4 ? IPV4_HLEN : IPV4_HLEN + UDP_HLEN;
+
+	h->ip.version = 4;
+	h->ip.ihl = 5;
+	h->ip.tos = 0;
+	h->ip.tot_len = bpf_htons((__u16)(olen + inner_len));
+	/* DF with ID 0 (RFC 6864): inner packets are already held to the
+	 * tunnel MTU, so the outer packet never needs fragmenting. */
+	h->ip.id = 0;
+	h->ip.frag_off = bpf_htons(IP_DF);
+	h->ip.ttl = TSPGW_OUTER_TTL;
+	h->ip.protocol = origin->type == TSPGW_TUN_V6V4 ? IPPROTO_IPV6_NR : IPPROTO_UDP_NR;
+	h->ip.check = 0;
+	h->ip.saddr = cfg->gw_ipv4;
+	h->ip.daddr = origin->addr;
+	h->ip.check = csum_ipv4_hdr(&h->ip);
+	/* Source port = the TSP port: the client's NAT mapping was made by
+	 * signalling to that port, so replies must come from it. UDP checksum
+	 * 0 is allowed over IPv4 (RFC 768); the inner packet has its own. */
+	h->udp.source = cfg->tsp_port;
+	h->udp.dest = origin->port;
+	h->udp.len = bpf_htons((__u16)(UDP_HLEN + inner_len));
+	h->udp.check = 0;
+	return olen;
+}
+
+static __always_inline struct tspgw_tunnel_stats *stats_of(const struct tspgw_origin *origin)
+{
+	return bpf_map_lookup_elem(&tunnel_stats, origin);
+}
+
+static __always_inline void stats_rx(const struct tspgw_origin *origin, __u32 bytes)
+{
+	struct tspgw_tunnel_stats *s = stats_of(origin);
+
+	if (s) {
+		s->last_seen_ns = bpf_ktime_get_boot_ns();
+		s->rx_packets++;
+		s->rx_bytes += bytes;
+	}
+}
+
+static __always_inline void stats_tx(const struct tspgw_origin *origin, __u32 bytes)
+{
+	struct tspgw_tunnel_stats *s = stats_of(origin);
+
+	if (s) {
+		s->tx_packets++;
+		s->tx_bytes += bytes;
+	}
+}
+
+static __always_inline void stats_drop(const struct tspgw_origin *origin)
+{
+	struct tspgw_tunnel_stats *s = stats_of(origin);
+
+	if (s)
+		s->drops++;
+}
+
+#endif

@@ -1,0 +1,336 @@
+/* tspgw tunnel add|del|list: static tunnels, for operators without TSP and
+ * for tests. They live in the same maps as the broker's tunnels. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr_parse.h"
+#include "anon_addr.h"
+#include "cli.h"
+#include "json_out.h"
+#include "netlink.h"
+#include "pinned_maps.h"
+#include "tunnel_table.h"
+
+static const char tunnel_usage[] =
+	"usage: tspgw [-c CONFIG] tunnel add --type v6udpv4|v6v4 --remote IPV4[:PORT]\n"
+	"                                    --address IPV6 [--prefix IPV6/LEN]\n"
+	"       tspgw [-c CONFIG] tunnel del --type v6udpv4|v6v4 --remote IPV4[:PORT]\n"
+	"       tspgw [-c CONFIG] tunnel list [--json]\n"
+	"\n"
+	"Static tunnels. --remote is the client's outer IPv4 address as the gateway\n"
+	"sees it (after NAT) and, for v6udpv4, its UDP port. --address is the\n"
+	"client's IPv6 address; --prefix an optional delegated prefix. The gateway\n"
+	"accepts from that origin only these inner sources (or, for an address in\n"
+	"the anonymous prefix, the ones that embed that origin).\n";
+
+struct tunnel_args {
+	struct tspgw_origin origin;
+	struct tspgw_tunnel tun;
+	int have_type, have_remote, have_address;
+	int json;
+};
+
+static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int need_address)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct in_addr v4;
+	struct in6_addr v6;
+	uint16_t port = 0;
+	bool has_port = false;
+	uint8_t len;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!strcmp(optarg, "v6udpv4"))
+				a->origin.type = TSPGW_TUN_V6UDPV4;
+			else if (!strcmp(optarg, "v6v4"))
+				a->origin.type = TSPGW_TUN_V6V4;
+			else {
+				fprintf(stderr, "tspgw tunnel: --type must be v6udpv4 or v6v4\n");
+				return -1;
+			}
+			a->have_type = 1;
+			break;
+		case 'r':
+			if (parse_ipv4_port(optarg, &v4, &port, &has_port)) {
+				fprintf(stderr, "tspgw tunnel: --remote '%s' is not IPV4[:PORT]\n", optarg);
+				return -1;
+			}
+			a->origin.addr = v4.s_addr;
+			a->have_remote = 1;
+			break;
+		case 'a':
+			if (inet_pton(AF_INET6, optarg, &v6) != 1) {
+				fprintf(stderr, "tspgw tunnel: --address '%s' is not an IPv6 address\n", optarg);
+				return -1;
+			}
+			memcpy(a->tun.host, &v6, 16);
+			a->have_address = 1;
+			break;
+		case 'p':
+			if (parse_ipv6_prefix(optarg, &v6, &len, false) || len == 0 || len > 128) {
+				fprintf(stderr, "tspgw tunnel: --prefix '%s' is not IPV6/LEN with zero host bits\n",
+					optarg);
+				return -1;
+			}
+			memcpy(a->tun.prefix, &v6, 16);
+			a->tun.prefix_len = len;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tspgw tunnel: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!need_address)
+		return 0;
+	if (!a->have_type || !a->have_remote) {
+		fprintf(stderr, "tspgw tunnel: --type and --remote are required\n");
+		return -1;
+	}
+	if (a->origin.type == TSPGW_TUN_V6UDPV4 && !has_port) {
+		fprintf(stderr, "tspgw tunnel: a v6udpv4 --remote needs the client's UDP port (IPV4:PORT)\n");
+		return -1;
+	}
+	if (a->origin.type == TSPGW_TUN_V6V4 && has_port) {
+		fprintf(stderr, "tspgw tunnel: a v6v4 tunnel has no port: give --remote IPV4\n");
+		return -1;
+	}
+	a->origin.port = htons(port);
+	if (need_address > 1 && !a->have_address) {
+		fprintf(stderr, "tspgw tunnel: --address is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int covered_by_config(const struct tspgw_cfg *cfg, const __u8 *addr, __u8 len)
+{
+	const struct tspgw_prefix *ranges[3] = { NULL, NULL, NULL };
+
+	if (cfg->anon_enabled)
+		ranges[0] = &cfg->anon_prefix;
+	if (cfg->has_host_pool)
+		ranges[1] = &cfg->host_pool;
+	if (cfg->has_prefix_pool)
+		ranges[2] = &cfg->prefix_pool;
+	for (int i = 0; i < 3; i++)
+		if (ranges[i] && len >= ranges[i]->len &&
+		    tspgw_prefix_contains(addr, ranges[i]->addr.s6_addr, ranges[i]->len))
+			return 1;
+	return 0;
+}
+
+/* The tc slow path only sees what the kernel routes into the tunnel
+ * device; configured ranges are routed at attach, others per tunnel. */
+static void kernel_routes(const struct tspgw_cfg *cfg, const struct tspgw_tunnel *t, int add)
+{
+	int ifindex = (int)if_nametoindex(cfg->tunnel_device);
+	struct in6_addr a;
+
+	if (ifindex <= 0)
+		return;
+	if (!covered_by_config(cfg, t->host, 128)) {
+		memcpy(&a, t->host, 16);
+		add ? nl_route6_replace(ifindex, &a, 128) : nl_route6_del(ifindex, &a, 128);
+	}
+	if (t->prefix_len && !covered_by_config(cfg, t->prefix, t->prefix_len)) {
+		memcpy(&a, t->prefix, 16);
+		add ? nl_route6_replace(ifindex, &a, t->prefix_len)
+		    : nl_route6_del(ifindex, &a, t->prefix_len);
+	}
+}
+
+static uint64_t now_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
+{
+	struct tspgw_maps m;
+	char err[512];
+	int rc;
+
+	if (cfg->anon_enabled && tspgw_anon_in_prefix(a->tun.host, cfg->anon_prefix.addr.s6_addr)) {
+		if (!tspgw_anon_matches(a->tun.host, cfg->anon_prefix.addr.s6_addr, cfg->anon_layout,
+					a->origin.addr, a->origin.port)) {
+			fprintf(stderr, "tspgw tunnel add: %s is in the anonymous prefix but does not "
+					"embed the origin given by --remote\n",
+				"--address");
+			return 1;
+		}
+		a->tun.flags |= TSPGW_TUNNEL_F_ANON;
+	}
+	a->tun.flags |= TSPGW_TUNNEL_F_STATIC;
+	a->tun.created_ns = now_boot_ns();
+	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
+		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		return 1;
+	}
+	rc = tunnel_table_add(&m, &a->origin, &a->tun, err, sizeof(err));
+	pinned_maps_close(&m);
+	if (rc) {
+		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		return 1;
+	}
+	kernel_routes(cfg, &a->tun, 1);
+	return 0;
+}
+
+static int tunnel_del(const struct tspgw_cfg *cfg, struct tunnel_args *a)
+{
+	struct tspgw_tunnel old;
+	struct tspgw_maps m;
+	char err[512];
+	int rc;
+
+	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
+		fprintf(stderr, "tspgw tunnel del: %s\n", err);
+		return 1;
+	}
+	rc = tunnel_table_del(&m, &a->origin, &old);
+	pinned_maps_close(&m);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "tspgw tunnel del: no such tunnel\n");
+		return 1;
+	}
+	kernel_routes(cfg, &old, 0);
+	return 0;
+}
+
+struct list_ctx {
+	int json;
+	int n;
+	uint64_t now;
+};
+
+static void fmt_remote(char *buf, size_t len, const struct tspgw_origin *o)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &o->addr, ip, sizeof(ip));
+	if (o->type == TSPGW_TUN_V6V4)
+		snprintf(buf, len, "%s", ip);
+	else
+		snprintf(buf, len, "%s:%u", ip, ntohs(o->port));
+}
+
+static int list_one(const struct tunnel_entry *e, void *arg)
+{
+	struct list_ctx *c = arg;
+	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4] = "-";
+	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
+	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
+	double age = e->tun.created_ns ? (double)(c->now - e->tun.created_ns) / 1e9 : 0;
+	double idle = e->stats.last_seen_ns ? (double)(c->now - e->stats.last_seen_ns) / 1e9 : -1;
+
+	fmt_remote(remote, sizeof(remote), &e->origin);
+	inet_ntop(AF_INET6, e->tun.host, host, sizeof(host));
+	if (e->tun.prefix_len) {
+		char p[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, e->tun.prefix, p, sizeof(p));
+		snprintf(prefix, sizeof(prefix), "%s/%u", p, e->tun.prefix_len);
+	}
+	if (c->json) {
+		printf("%s{\"type\":\"%s\",\"remote\":\"%s\",\"address\":\"%s\",", c->n ? "," : "", type,
+		       remote, host);
+		if (e->tun.prefix_len)
+			printf("\"prefix\":\"%s\",", prefix);
+		printf("\"source\":\"%s\",\"anonymous\":%s,\"age_s\":%.1f,\"last_seen_s\":",
+		       source, e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", age);
+		if (idle < 0)
+			printf("null");
+		else
+			printf("%.1f", idle);
+		printf(",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
+		       "\"spoof_drops\":%llu}",
+		       (unsigned long long)e->stats.rx_packets, (unsigned long long)e->stats.rx_bytes,
+		       (unsigned long long)e->stats.tx_packets, (unsigned long long)e->stats.tx_bytes,
+		       (unsigned long long)e->stats.drops);
+	} else {
+		char seen[32];
+
+		if (idle < 0)
+			snprintf(seen, sizeof(seen), "never");
+		else
+			snprintf(seen, sizeof(seen), "%.1fs ago", idle);
+		printf("%-8s %-21s %-30s %-24s %-6s %8.0fs %-12s %8llu %8llu %6llu\n", type, remote, host,
+		       prefix, source, age, seen, (unsigned long long)e->stats.rx_packets,
+		       (unsigned long long)e->stats.tx_packets, (unsigned long long)e->stats.drops);
+	}
+	c->n++;
+	return 0;
+}
+
+static int tunnel_list(const struct tspgw_cfg *cfg, struct tunnel_args *a)
+{
+	struct list_ctx c = { .json = a->json, .now = now_boot_ns() };
+	struct tspgw_maps m;
+	char err[512];
+
+	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
+		fprintf(stderr, "tspgw tunnel list: %s\n", err);
+		return 1;
+	}
+	if (c.json)
+		printf("[");
+	else
+		printf("%-8s %-21s %-30s %-24s %-6s %9s %-12s %8s %8s %6s\n", "TYPE", "REMOTE", "ADDRESS",
+		       "PREFIX", "SOURCE", "AGE", "LAST-SEEN", "RX-PKTS", "TX-PKTS", "SPOOF");
+	tunnel_table_foreach(&m, list_one, &c);
+	if (c.json)
+		printf("]\n");
+	pinned_maps_close(&m);
+	return 0;
+}
+
+int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv)
+{
+	struct tunnel_args a;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int need;
+
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || cli_wants_help(argc, argv)) {
+		fputs(tunnel_usage, stdout);
+		return 0;
+	}
+	need = !strcmp(sub, "add") ? 2 : !strcmp(sub, "del") ? 1 : !strcmp(sub, "list") ? 0 : -1;
+	if (need < 0 || parse_tunnel_args(argc - 1, argv + 1, &a, need)) {
+		if (need < 0)
+			fprintf(stderr, "tspgw tunnel: unknown subcommand '%s'\n", sub);
+		fputs(tunnel_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (need == 2)
+		return tunnel_add(cfg, &a);
+	if (need == 1)
+		return tunnel_del(cfg, &a);
+	return tunnel_list(cfg, &a);
+}

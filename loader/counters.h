@@ -1,0 +1,15 @@
+/* The data plane's per-CPU outcome counters, summed, with stable names
+ * (used in `status` output and JSON). */
+#ifndef TSPGW_COUNTERS_H
+#define TSPGW_COUNTERS_H
+
+#include <stdint.h>
+
+#include "tspgw_maps.h"
+
+extern const char *const tspgw_counter_names[TSPGW_CNT_MAX];
+
+/* Sum every counter over CPUs. 0 or -errno. */
+int counters_read(int counters_fd, uint64_t out[TSPGW_CNT_MAX]);
+
+#endif

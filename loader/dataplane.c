@@ -1,0 +1,470 @@
+#include "dataplane.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "pinned_maps.h"
+#include "tspgw.skel.h"
+#include "tspgw_maps.h"
+#include "tundev.h"
+
+#define XDP_LINK_PREFIX "xdp_link_"
+#define TC_PRIORITY 1
+#define TC_HANDLE 1
+
+static void logf_(FILE *log, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log)
+		return;
+	va_start(ap, fmt);
+	vfprintf(log, fmt, ap);
+	va_end(ap);
+}
+
+static int iface_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, mtu = -1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static void set_pin_paths(struct tspgw_bpf *skel, const char *pin_path)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue; /* .rodata/.bss belong to one program version */
+		snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+		bpf_map__set_pin_path(map, path);
+	}
+}
+
+static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, int tun_ifindex,
+			   int uplink_ifindex, struct tspgw_dp_config *dc)
+{
+	memset(dc, 0, sizeof(*dc));
+	dc->flags = TSPGW_CFG_F_ENABLED;
+	if (cfg->anon_enabled) {
+		dc->flags |= TSPGW_CFG_F_ANON;
+		memcpy(dc->anon_prefix, &cfg->anon_prefix.addr, 8);
+	}
+	if (cfg->public_mode)
+		dc->flags |= TSPGW_CFG_F_PUBLIC;
+	if (cfg->has_keepalive_ipv6) {
+		dc->flags |= TSPGW_CFG_F_KEEPALIVE;
+		memcpy(dc->keepalive_addr, &cfg->keepalive_ipv6, 16);
+	}
+	dc->gw_ipv4 = cfg->gateway_ipv4.s_addr;
+	dc->tsp_port = htons(cfg->tsp_port);
+	dc->anon_layout = cfg->anon_layout;
+	dc->mtu_v6udpv4 = (__u16)DP_MTU_V6UDPV4(outer_mtu);
+	dc->mtu_v6v4 = (__u16)DP_MTU_V6V4(outer_mtu);
+	dc->tun_ifindex = (__u32)tun_ifindex;
+	dc->uplink_ifindex = (__u32)uplink_ifindex;
+}
+
+/* Kernel routes into the tunnel device for every range tunnels live in, so
+ * what the kernel itself sends there reaches the tc encapsulation. */
+static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, FILE *log, char *err,
+			   size_t errlen)
+{
+	const struct tspgw_prefix *ranges[3];
+	int n = 0;
+
+	if (cfg->anon_enabled)
+		ranges[n++] = &cfg->anon_prefix;
+	if (cfg->has_host_pool)
+		ranges[n++] = &cfg->host_pool;
+	if (cfg->has_prefix_pool)
+		ranges[n++] = &cfg->prefix_pool;
+	for (int i = 0; i < n; i++) {
+		char buf[INET6_ADDRSTRLEN];
+		int rc = nl_route6_replace(tun_ifindex, &ranges[i]->addr, ranges[i]->len);
+
+		inet_ntop(AF_INET6, &ranges[i]->addr, buf, sizeof(buf));
+		if (rc) {
+			snprintf(err, errlen, "cannot route %s/%u to %s: %s", buf, ranges[i]->len,
+				 cfg->tunnel_device, bpf_err_hint(rc));
+			return -1;
+		}
+		logf_(log, "route %s/%u -> %s\n", buf, ranges[i]->len, cfg->tunnel_device);
+	}
+	return 0;
+}
+
+static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tun_ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST) {
+		snprintf(err, errlen, "cannot create the tc hook on the tunnel device: %s",
+			 bpf_err_hint(rc));
+		return -1;
+	}
+	rc = bpf_tc_attach(&hook, &opts);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach the tc program: %s", bpf_err_hint(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int link_pin_path(char *buf, size_t len, const char *pin_path, const char *ifname)
+{
+	return snprintf(buf, len, "%s/%s%s", pin_path, XDP_LINK_PREFIX, ifname) >= (int)len ? -1 : 0;
+}
+
+/* Attach, or atomically replace, the XDP program on one interface. */
+static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int prog_fd,
+		      enum tspgw_xdp_mode mode, FILE *log, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int link_fd, rc;
+
+	if (link_pin_path(path, sizeof(path), pin_path, ifname)) {
+		snprintf(err, errlen, "pin path too long");
+		return -1;
+	}
+	link_fd = bpf_obj_get(path);
+	if (link_fd >= 0) {
+		rc = bpf_link_update(link_fd, prog_fd, NULL);
+		close(link_fd);
+		if (rc == 0) {
+			logf_(log, "xdp on %s: program replaced in place\n", ifname);
+			return 0;
+		}
+		/* The link is dead (interface gone and back): start over. */
+		unlink(path);
+	}
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts);
+		enum tspgw_xdp_mode m = mode;
+
+		if (mode == TSPGW_XDP_AUTO)
+			m = attempt == 0 ? TSPGW_XDP_NATIVE : TSPGW_XDP_GENERIC;
+		else if (attempt > 0)
+			break;
+		opts.flags = m == TSPGW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+		link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+		if (link_fd < 0) {
+			rc = -errno;
+			if (rc == -EBUSY || rc == -EEXIST) {
+				snprintf(err, errlen,
+					 "%s already has an XDP program that tspgw did not attach; "
+					 "remove it first (ip link set dev %s xdp off)",
+					 ifname, ifname);
+				return -1;
+			}
+			continue;
+		}
+		if (bpf_obj_pin(link_fd, path)) {
+			rc = -errno;
+			close(link_fd);
+			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, bpf_err_hint(rc));
+			return -1;
+		}
+		close(link_fd);
+		logf_(log, "xdp on %s: attached (%s mode)\n", ifname,
+		      m == TSPGW_XDP_NATIVE ? "native" : "generic");
+		return 0;
+	}
+	snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s", ifname,
+		 mode == TSPGW_XDP_NATIVE ? "native" : mode == TSPGW_XDP_GENERIC ? "generic" : "any",
+		 bpf_err_hint(rc));
+	return -1;
+}
+
+/* Links left from an earlier attach to interfaces no longer wanted. */
+static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, FILE *log)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *ifname = de->d_name + strlen(XDP_LINK_PREFIX);
+		char path[PATH_MAX];
+		int fd;
+
+		if (strncmp(de->d_name, XDP_LINK_PREFIX, strlen(XDP_LINK_PREFIX)))
+			continue;
+		if (!strcmp(ifname, keep1) || !strcmp(ifname, keep2))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+		logf_(log, "xdp on %s: detached (no longer configured)\n", ifname);
+	}
+	closedir(d);
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fputs(value, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+/* The gateway is a router: decapsulated packets that XDP hands up are
+ * forwarded by the kernel (IPv6), and bpf_fib_lookup refuses to route the
+ * outer IPv4 packet unless forwarding is on for the uplink (it checks that
+ * even for BPF_FIB_LOOKUP_OUTPUT). */
+static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t errlen)
+{
+	char path[128];
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", uplink);
+	rc = write_sysctl(path, "1");
+	if (!rc)
+		rc = write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	if (rc) {
+		snprintf(err, errlen, "cannot enable forwarding (%s): %s", path, strerror(-rc));
+		return -1;
+	}
+	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding\n",
+	      uplink);
+	return 0;
+}
+
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE *log, char *err,
+	      size_t errlen)
+{
+	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
+	struct tspgw_dp_config dc;
+	struct tspgw_bpf *skel = NULL;
+	int if4, if6, tun_ifindex, mtu, rc = -1;
+	__u32 zero = 0;
+
+	if (!o->ipv4_iface || !*o->ipv4_iface) {
+		snprintf(err, errlen, "no interface given (tspgw attach IFACE, or interfaces.ipv4)");
+		return -1;
+	}
+	if (!cfg->has_gateway_ipv4) {
+		snprintf(err, errlen, "%s: gateway.ipv4 is required to attach",
+			 cfg->source[0] ? cfg->source : "config");
+		return -1;
+	}
+	if4 = (int)if_nametoindex(o->ipv4_iface);
+	if (!if4) {
+		snprintf(err, errlen, "interface %s not found", o->ipv4_iface);
+		return -1;
+	}
+	if6 = (int)if_nametoindex(v6if);
+	if (!if6) {
+		snprintf(err, errlen, "interface %s not found", v6if);
+		return -1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "no BTF in kernel (/sys/kernel/btf/vmlinux is missing; "
+				      "tspgw needs a kernel built with CONFIG_DEBUG_INFO_BTF)");
+		return -1;
+	}
+	mtu = cfg->outer_mtu ? (int)cfg->outer_mtu : iface_mtu(o->ipv4_iface);
+	if (mtu < 1280 + 28) {
+		snprintf(err, errlen, "outer MTU %d of %s is too small for IPv6 tunnels (need >= 1308)",
+			 mtu, o->ipv4_iface);
+		return -1;
+	}
+	if (bpffs_ensure(cfg->pin_path, err, errlen))
+		return -1;
+
+	skel = tspgw_bpf__open();
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", bpf_err_hint(-errno));
+		return -1;
+	}
+	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
+	bpf_map__set_max_entries(skel->maps.tunnel_stats, cfg->max_tunnels);
+	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
+	set_pin_paths(skel, cfg->pin_path);
+	rc = tspgw_bpf__load(skel);
+	if (rc) {
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s (if the pinned maps under %s come from "
+			 "a different version or data_plane.max_tunnels changed, run `tspgw detach` first)",
+			 bpf_err_hint(rc), cfg->pin_path);
+		rc = -1;
+		goto out;
+	}
+	logf_(log, "maps pinned under %s\n", cfg->pin_path);
+
+	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
+	if (tun_ifindex < 0) {
+		snprintf(err, errlen, "cannot create tunnel device %s: %s", cfg->tunnel_device,
+			 bpf_err_hint(tun_ifindex));
+		rc = -1;
+		goto out;
+	}
+	logf_(log, "tunnel device %s (ifindex %d, mtu %d)\n", cfg->tunnel_device, tun_ifindex,
+	      DP_MTU_V6UDPV4(mtu));
+
+	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
+		snprintf(err, errlen, "cannot write the config map: %s", bpf_err_hint(-errno));
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (add_pool_routes(cfg, tun_ifindex, log, err, errlen))
+		goto out;
+	if (attach_tc(tun_ifindex, bpf_program__fd(skel->progs.tspgw_tc_encap), err, errlen))
+		goto out;
+	logf_(log, "tc egress on %s: attached\n", cfg->tunnel_device);
+	if (attach_xdp(cfg->pin_path, o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_xdp),
+		       o->mode, log, err, errlen))
+		goto out;
+	if (if6 != if4 && attach_xdp(cfg->pin_path, v6if, if6,
+				     bpf_program__fd(skel->progs.tspgw_xdp), o->mode, log, err,
+				     errlen))
+		goto out;
+	drop_stale_links(cfg->pin_path, o->ipv4_iface, v6if, log);
+	if (enable_forwarding(o->ipv4_iface, log, err, errlen))
+		goto out;
+	rc = 0;
+out:
+	tspgw_bpf__destroy(skel);
+	return rc;
+}
+
+int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		char path[PATH_MAX];
+		int fd;
+
+		if (strncmp(de->d_name, XDP_LINK_PREFIX, strlen(XDP_LINK_PREFIX)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].ifname, sizeof(out[n].ifname), "%s",
+			 de->d_name + strlen(XDP_LINK_PREFIX));
+		snprintf(out[n].mode, sizeof(out[n].mode), "?");
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+				out[n].ifindex = info.xdp.ifindex;
+				out[n].prog_id = info.prog_id;
+			}
+			close(fd);
+		}
+		if (out[n].ifindex) {
+			LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+			if (bpf_xdp_query((int)out[n].ifindex, 0, &q) == 0)
+				snprintf(out[n].mode, sizeof(out[n].mode), "%s",
+					 q.drv_prog_id == out[n].prog_id   ? "native"
+					 : q.skb_prog_id == out[n].prog_id ? "generic"
+									   : "?");
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void remove_pins(const char *pin_path, FILE *log)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
+		if (unlink(path) == 0)
+			logf_(log, "unpinned %s\n", path);
+	}
+	closedir(d);
+	if (rmdir(pin_path) && errno == EBUSY && umount(pin_path) == 0)
+		rmdir(pin_path);
+}
+
+int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
+{
+	struct dp_xdp_attachment xdp[16];
+	int n = dp_list_xdp(cfg->pin_path, xdp, 16);
+	int tun_ifindex;
+
+	(void)err;
+	(void)errlen;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		int fd;
+
+		link_pin_path(path, sizeof(path), cfg->pin_path, xdp[i].ifname);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+		logf_(log, "xdp on %s: detached\n", xdp[i].ifname);
+	}
+	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
+	if (tun_ifindex > 0) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tun_ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&hook);
+		if (nl_link_del(tun_ifindex) == 0)
+			logf_(log, "tunnel device %s: removed\n", cfg->tunnel_device);
+	}
+	remove_pins(cfg->pin_path, log);
+	return 0;
+}

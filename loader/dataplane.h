@@ -1,0 +1,41 @@
+/* Loading, attaching, replacing and detaching the data plane. */
+#ifndef TSPGW_DATAPLANE_H
+#define TSPGW_DATAPLANE_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct dp_attach_opts {
+	const char *ipv4_iface;      /* IPv4-facing interface */
+	const char *ipv6_iface;      /* IPv6-facing; NULL or "" = the same */
+	enum tspgw_xdp_mode mode;
+};
+
+/* Load (reusing pinned maps, so tunnels survive), fill the config map,
+ * create the tunnel device and its routes, and attach XDP and tc. When
+ * already attached, programs are swapped atomically (bpf_link_update and
+ * tc replace): there is never a moment without a program. Progress goes to
+ * log (may be NULL). Returns 0 or -1 with err set. */
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, FILE *log,
+	      char *err, size_t errlen);
+
+/* Remove XDP links, the tc hook, the tunnel device and every pin. Safe to
+ * run when nothing (or only part) is attached. */
+int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen);
+
+struct dp_xdp_attachment {
+	char ifname[32];
+	unsigned int ifindex;
+	unsigned int prog_id;
+	char mode[8]; /* "native", "generic" or "?" */
+};
+
+/* The XDP attachments recorded under the pin path. Returns how many. */
+int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max);
+
+/* Largest inner packet a tunnel of each kind carries over outer_mtu. */
+#define DP_MTU_V6UDPV4(outer) ((outer) - 28)
+#define DP_MTU_V6V4(outer) ((outer) - 20)
+
+#endif

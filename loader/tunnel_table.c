@@ -1,0 +1,231 @@
+#include "tunnel_table.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void route_key(struct tspgw_route_key *k, const __u8 *addr, __u8 len)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = len;
+	memcpy(k->addr, addr, 16);
+	/* LPM trie keys must not carry bits past prefixlen. */
+	for (int i = 0; i < 16; i++) {
+		int bits = (int)len - i * 8;
+
+		if (bits <= 0)
+			k->addr[i] = 0;
+		else if (bits < 8)
+			k->addr[i] &= (__u8)(0xff << (8 - bits));
+	}
+}
+
+static int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
+{
+	return a->addr == b->addr && a->port == b->port && a->type == b->type;
+}
+
+/* Is this exact route taken by another origin? LPM lookups return the
+ * longest match, so walk the keys for the exact one. */
+static int route_owner(int routes_fd, const struct tspgw_route_key *want, struct tspgw_origin *owner)
+{
+	struct tspgw_route_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(routes_fd, prev, &next) == 0) {
+		if (next.prefixlen == want->prefixlen && !memcmp(next.addr, want->addr, 16))
+			return bpf_map_lookup_elem(routes_fd, &next, owner) == 0 ? 1 : 0;
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+static void fmt_origin(char *buf, size_t len, const struct tspgw_origin *o)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &o->addr, ip, sizeof(ip));
+	if (o->type == TSPGW_TUN_V6V4)
+		snprintf(buf, len, "v6v4 %s", ip);
+	else
+		snprintf(buf, len, "v6udpv4 %s:%u", ip, ntohs(o->port));
+}
+
+static int check_route_free(int routes_fd, const struct tspgw_origin *origin, const __u8 *addr,
+			    __u8 len, char *err, size_t errlen)
+{
+	struct tspgw_route_key k;
+	struct tspgw_origin owner;
+
+	route_key(&k, addr, len);
+	if (route_owner(routes_fd, &k, &owner) && !origin_eq(&owner, origin)) {
+		char ip6[INET6_ADDRSTRLEN], o[64];
+
+		inet_ntop(AF_INET6, k.addr, ip6, sizeof(ip6));
+		fmt_origin(o, sizeof(o), &owner);
+		snprintf(err, errlen, "%s/%u already belongs to the tunnel from %s", ip6, len, o);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static void del_routes(int routes_fd, const struct tspgw_tunnel *t)
+{
+	struct tspgw_route_key k;
+
+	route_key(&k, t->host, 128);
+	bpf_map_delete_elem(routes_fd, &k);
+	if (t->prefix_len) {
+		route_key(&k, t->prefix, t->prefix_len);
+		bpf_map_delete_elem(routes_fd, &k);
+	}
+}
+
+int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     const struct tspgw_tunnel *tun, char *err, size_t errlen)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tspgw_tunnel old;
+	struct tspgw_route_key k;
+	struct tspgw_tunnel_stats *zero;
+	int rc, had_old;
+
+	if (ncpu <= 0)
+		ncpu = 1;
+	if ((rc = check_route_free(m->routes, origin, tun->host, 128, err, errlen)))
+		return rc;
+	if (tun->prefix_len &&
+	    (rc = check_route_free(m->routes, origin, tun->prefix, tun->prefix_len, err, errlen)))
+		return rc;
+
+	had_old = bpf_map_lookup_elem(m->bindings, origin, &old) == 0;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	/* A replaced tunnel keeps its stats; a new one starts from zero. */
+	rc = bpf_map_update_elem(m->stats, origin, zero, had_old ? BPF_NOEXIST : BPF_ANY);
+	free(zero);
+	if (rc && !(had_old && errno == EEXIST)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot add the tunnel's stats: %s", bpf_err_hint(rc));
+		return rc;
+	}
+	if (bpf_map_update_elem(m->bindings, origin, tun, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot add the binding: %s", bpf_err_hint(rc));
+		if (!had_old)
+			bpf_map_delete_elem(m->stats, origin);
+		return rc;
+	}
+	if (had_old)
+		del_routes(m->routes, &old);
+	route_key(&k, tun->host, 128);
+	if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+		goto route_fail;
+	if (tun->prefix_len) {
+		route_key(&k, tun->prefix, tun->prefix_len);
+		if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+			goto route_fail;
+	}
+	return 0;
+
+route_fail:
+	rc = -errno;
+	snprintf(err, errlen, "cannot add the tunnel's route: %s", bpf_err_hint(rc));
+	tunnel_table_del(m, origin, NULL);
+	return rc;
+}
+
+int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     struct tspgw_tunnel *old)
+{
+	struct tspgw_tunnel t;
+
+	if (bpf_map_lookup_elem(m->bindings, origin, &t))
+		return -ENOENT;
+	/* Routes first: the reverse path stops before the forward one. */
+	del_routes(m->routes, &t);
+	bpf_map_delete_elem(m->bindings, origin);
+	bpf_map_delete_elem(m->stats, origin);
+	if (old)
+		*old = t;
+	return 0;
+}
+
+static void read_stats(int stats_fd, const struct tspgw_origin *origin,
+		       struct tspgw_tunnel_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tspgw_tunnel_stats *per;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return;
+	if (bpf_map_lookup_elem(stats_fd, origin, per) == 0) {
+		for (int i = 0; i < ncpu; i++) {
+			if (per[i].last_seen_ns > sum->last_seen_ns)
+				sum->last_seen_ns = per[i].last_seen_ns;
+			sum->rx_packets += per[i].rx_packets;
+			sum->rx_bytes += per[i].rx_bytes;
+			sum->tx_packets += per[i].tx_packets;
+			sum->tx_bytes += per[i].tx_bytes;
+			sum->drops += per[i].drops;
+		}
+	}
+	free(per);
+}
+
+int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     struct tunnel_entry *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(m->bindings, origin, &out->tun))
+		return -ENOENT;
+	out->origin = *origin;
+	read_stats(m->stats, origin, &out->stats);
+	return 0;
+}
+
+int tunnel_table_foreach(const struct tspgw_maps *m,
+			 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg)
+{
+	struct tspgw_origin key, next;
+	struct tunnel_entry e;
+	void *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(m->bindings, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (tunnel_table_get(m, &key, &e))
+			continue; /* deleted while we walked */
+		n++;
+		if (fn(&e, arg))
+			break;
+	}
+	return n;
+}
+
+long map_count_entries(int map_fd, size_t key_size)
+{
+	unsigned char key[64], next[64];
+	void *prev = NULL;
+	long n = 0;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (bpf_map_get_next_key(map_fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,42 @@
+/* Tunnels in the data plane's maps: one binding (origin -> allowed inner
+ * sources), its stats record and its routes (host /128 and delegated
+ * prefix -> origin). Used by `tspgw tunnel` and by the broker. */
+#ifndef TSPGW_TUNNEL_TABLE_H
+#define TSPGW_TUNNEL_TABLE_H
+
+#include <stddef.h>
+
+#include "pinned_maps.h"
+#include "tspgw_maps.h"
+
+/* One tunnel as read back, with its stats summed over CPUs. */
+struct tunnel_entry {
+	struct tspgw_origin origin;
+	struct tspgw_tunnel tun;
+	struct tspgw_tunnel_stats stats; /* last_seen_ns: newest over CPUs */
+};
+
+/* Add a tunnel, or replace the one with the same origin. Refuses (-EEXIST)
+ * when its address or prefix is routed to another origin. Entries are
+ * written stats, binding, routes, so the data plane never sees a route
+ * without its binding. */
+int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     const struct tspgw_tunnel *tun, char *err, size_t errlen);
+
+/* Remove a tunnel; *old receives what was there. -ENOENT when none. */
+int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     struct tspgw_tunnel *old);
+
+/* Read one tunnel. 0, or -ENOENT. */
+int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+		     struct tunnel_entry *out);
+
+/* Call fn for every tunnel; stops early when fn returns nonzero. Returns the
+ * number visited, or -errno. */
+int tunnel_table_foreach(const struct tspgw_maps *m,
+			 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
+
+/* Number of entries in a map (walks its keys). */
+long map_count_entries(int map_fd, size_t key_size);
+
+#endif

@@ -1,0 +1,301 @@
+#include "bpf_fixture.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+struct fx fx;
+
+static const char *const cnt_names[TSPGW_CNT_MAX] = {
+	[TSPGW_CNT_DECAP] = "decap",
+	[TSPGW_CNT_ENCAP] = "encap",
+	[TSPGW_CNT_ENCAP_TC] = "encap_tc",
+	[TSPGW_CNT_PASS_SIGNAL] = "pass_signal",
+	[TSPGW_CNT_PASS_KERNEL] = "pass_kernel",
+	[TSPGW_CNT_PASS_FRAGMENT] = "pass_fragment",
+	[TSPGW_CNT_PASS_TOO_BIG] = "pass_too_big",
+	[TSPGW_CNT_PASS_NO_NEIGH] = "pass_no_neigh",
+	[TSPGW_CNT_KEEPALIVE] = "keepalive",
+	[TSPGW_CNT_DROP_MALFORMED] = "drop_malformed",
+	[TSPGW_CNT_DROP_NOT_IPV6] = "drop_not_ipv6",
+	[TSPGW_CNT_DROP_INNER_BAD] = "drop_inner_bad",
+	[TSPGW_CNT_DROP_UNBOUND] = "drop_unbound",
+	[TSPGW_CNT_DROP_SPOOF] = "drop_spoof",
+	[TSPGW_CNT_DROP_NO_TUNNEL] = "drop_no_tunnel",
+	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
+};
+
+const char *t_cnt_name(int idx)
+{
+	if (idx < 0 || idx >= TSPGW_CNT_MAX || !cnt_names[idx])
+		return "?";
+	return cnt_names[idx];
+}
+
+const char *t_verdict_name(uint32_t v)
+{
+	static const char *const n[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					 "XDP_REDIRECT" };
+
+	return v < 5 ? n[v] : "?";
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void fx_default_config(struct tspgw_dp_config *c)
+{
+	struct in6_addr anon = t_ip6(T_ANON_PREFIX), ka = t_ip6(T_KEEPALIVE6);
+
+	memset(c, 0, sizeof(*c));
+	c->flags = TSPGW_CFG_F_ENABLED | TSPGW_CFG_F_ANON | TSPGW_CFG_F_PUBLIC |
+		   TSPGW_CFG_F_KEEPALIVE;
+	c->gw_ipv4 = t_ip4(T_GW4);
+	c->tsp_port = htons(T_TSP_PORT);
+	c->anon_layout = TSPGW_LAYOUT_PUBTSP;
+	c->mtu_v6udpv4 = 1472;
+	c->mtu_v6v4 = 1480;
+	memcpy(c->anon_prefix, &anon, 8);
+	memcpy(c->keepalive_addr, &ka, 16);
+}
+
+void fx_apply_config(void)
+{
+	__u32 zero = 0;
+	int err = bpf_map_update_elem(bpf_map__fd(fx.skel->maps.dp_config), &zero, &fx.cfg, BPF_ANY);
+
+	cr_assert_eq(err, 0, "dp_config update: %s", strerror(errno));
+}
+
+void fx_setup(void)
+{
+	struct tspgw_bpf *skel;
+	int err;
+
+	memset(&fx, 0, sizeof(fx));
+	if (geteuid() != 0)
+		cr_skip_test("BPF program tests need root (BPF_PROG_RUN, network namespaces): skipped");
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) <= 0)
+		cr_skip_test("this kernel cannot load XDP programs (BPF unavailable): skipped");
+	/* A private network namespace: FIB lookups see nothing but what the
+	 * test sets up, and veths made here vanish with the process. */
+	if (unshare(CLONE_NEWNET))
+		cr_skip_test("unshare(CLONE_NEWNET) failed (%s): skipped", strerror(errno));
+
+	libbpf_set_print(silent_print);
+	skel = tspgw_bpf__open();
+	cr_assert_not_null(skel, "tspgw_bpf__open: %s", strerror(errno));
+	/* The loader sizes these from config.yaml; small is enough here and
+	 * makes a load per test cheap. */
+	bpf_map__set_max_entries(skel->maps.bindings, 64);
+	bpf_map__set_max_entries(skel->maps.tunnel_stats, 64);
+	bpf_map__set_max_entries(skel->maps.routes, 64);
+	err = tspgw_bpf__load(skel);
+	cr_assert_eq(err, 0, "loading the tspgw skeleton failed (verifier?): %d %s", err,
+		     strerror(-err));
+	fx.skel = skel;
+	fx.ncpus = libbpf_num_possible_cpus();
+	cr_assert_gt(fx.ncpus, 0);
+	fx_default_config(&fx.cfg);
+	fx_apply_config();
+}
+
+void fx_teardown(void)
+{
+	tspgw_bpf__destroy(fx.skel);
+	fx.skel = NULL;
+}
+
+struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type)
+{
+	struct tspgw_origin o;
+
+	memset(&o, 0, sizeof(o));
+	o.addr = t_ip4(ipv4);
+	o.port = htons(port);
+	o.type = type;
+	return o;
+}
+
+void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
+		    uint8_t prefix_len)
+{
+	struct tspgw_tunnel t;
+	struct in6_addr h = t_ip6(host);
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.host, &h, 16);
+	if (prefix) {
+		struct in6_addr p = t_ip6(prefix);
+
+		memcpy(t.prefix, &p, 16);
+		t.prefix_len = prefix_len;
+	}
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.bindings), o, &t, BPF_ANY), 0,
+		     "bindings update: %s", strerror(errno));
+}
+
+void fx_add_stats(const struct tspgw_origin *o)
+{
+	struct tspgw_tunnel_stats *z = calloc((size_t)fx.ncpus, sizeof(*z));
+
+	cr_assert_not_null(z);
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.tunnel_stats), o, z, BPF_ANY), 0,
+		     "tunnel_stats update: %s", strerror(errno));
+	free(z);
+}
+
+void fx_add_route(const char *addr, uint32_t prefixlen, const struct tspgw_origin *o)
+{
+	struct tspgw_route_key k;
+	struct in6_addr a = t_ip6(addr);
+
+	memset(&k, 0, sizeof(k));
+	k.prefixlen = prefixlen;
+	memcpy(k.addr, &a, 16);
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.routes), &k, o, BPF_ANY), 0,
+		     "routes update: %s", strerror(errno));
+}
+
+void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *prefix,
+		   uint8_t prefix_len)
+{
+	fx_add_binding(o, host, prefix, prefix_len);
+	fx_add_stats(o);
+	fx_add_route(host, 128, o);
+	if (prefix)
+		fx_add_route(prefix, prefix_len, o);
+}
+
+struct tspgw_origin fx_tunnel_a(void)
+{
+	struct tspgw_origin o = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
+
+	fx_add_tunnel(&o, T_HOST6, T_PREFIX6, 48);
+	return o;
+}
+
+struct tspgw_origin fx_tunnel_b(void)
+{
+	struct tspgw_origin o = fx_origin(T_CLIENT4B, 0, TSPGW_TUN_V6V4);
+
+	fx_add_tunnel(&o, T_HOST6B, T_PREFIX6B, 48);
+	return o;
+}
+
+void fx_counters(uint64_t out[TSPGW_CNT_MAX])
+{
+	int fd = bpf_map__fd(fx.skel->maps.counters);
+	uint64_t *v = calloc((size_t)fx.ncpus, sizeof(*v));
+
+	cr_assert_not_null(v);
+	for (__u32 i = 0; i < TSPGW_CNT_MAX; i++) {
+		cr_assert_eq(bpf_map_lookup_elem(fd, &i, v), 0, "counters lookup: %s",
+			     strerror(errno));
+		out[i] = 0;
+		for (int c = 0; c < fx.ncpus; c++)
+			out[i] += v[c];
+	}
+	free(v);
+}
+
+int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *sum)
+{
+	struct tspgw_tunnel_stats *v = calloc((size_t)fx.ncpus, sizeof(*v));
+
+	cr_assert_not_null(v);
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tunnel_stats), o, v)) {
+		free(v);
+		return -1;
+	}
+	for (int c = 0; c < fx.ncpus; c++) {
+		if (v[c].last_seen_ns > sum->last_seen_ns)
+			sum->last_seen_ns = v[c].last_seen_ns;
+		sum->rx_packets += v[c].rx_packets;
+		sum->rx_bytes += v[c].rx_bytes;
+		sum->tx_packets += v[c].tx_packets;
+		sum->tx_bytes += v[c].tx_bytes;
+		sum->drops += v[c].drops;
+	}
+	free(v);
+	return 0;
+}
+
+static void run_prog(int prog_fd, const uint8_t *data, size_t len, void *ctx, size_t ctx_len,
+		     struct run_res *r)
+{
+	uint64_t before[TSPGW_CNT_MAX], after[TSPGW_CNT_MAX];
+	int err;
+
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = ctx,
+		    .ctx_size_in = (__u32)ctx_len, .repeat = 1);
+
+	fx_counters(before);
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	cr_assert_eq(err, 0, "bpf_prog_test_run_opts: %d %s", err, strerror(errno));
+	fx_counters(after);
+	r->verdict = opts.retval;
+	r->out_len = opts.data_size_out;
+	for (int i = 0; i < TSPGW_CNT_MAX; i++)
+		r->delta[i] = (int64_t)(after[i] - before[i]);
+}
+
+void fx_run_xdp(const struct pkt *p, uint32_t ingress_ifindex, struct run_res *r)
+{
+	struct xdp_md ctx;
+
+	memset(r, 0, sizeof(*r));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.data_end = (__u32)p->len;
+	ctx.ingress_ifindex = ingress_ifindex;
+	run_prog(bpf_program__fd(fx.skel->progs.tspgw_xdp), p->data, p->len,
+		 ingress_ifindex ? &ctx : NULL, ingress_ifindex ? sizeof(ctx) : 0, r);
+}
+
+void fx_run_tc(const uint8_t *data, size_t len, struct run_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	run_prog(bpf_program__fd(fx.skel->progs.tspgw_tc_encap), data, len, NULL, 0, r);
+}
+
+int counts_match(const struct run_res *r, char *msg, size_t msg_len, ...)
+{
+	int64_t want[TSPGW_CNT_MAX] = { 0 };
+	size_t w = 0;
+	va_list ap;
+	int idx, ok = 1;
+
+	va_start(ap, msg_len);
+	while ((idx = va_arg(ap, int)) >= 0) {
+		cr_assert_lt(idx, TSPGW_CNT_MAX);
+		want[idx] = va_arg(ap, int);
+	}
+	va_end(ap);
+	msg[0] = 0;
+	for (int i = 0; i < TSPGW_CNT_MAX; i++) {
+		if (r->delta[i] == want[i])
+			continue;
+		ok = 0;
+		if (w < msg_len)
+			w += (size_t)snprintf(msg + w, msg_len - w, "%s%s %+lld (expected %+lld)",
+					      w ? ", " : "", t_cnt_name(i), (long long)r->delta[i],
+					      (long long)want[i]);
+	}
+	return ok;
+}

@@ -1,0 +1,340 @@
+# shellcheck shell=bash
+# Shared helpers for tspgw's end-to-end tests. Source it from a bash script:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   e2e_init                      # traps, temp dir, cleanup registry
+#   e2e_require_root; e2e_require_tools ip ethtool ...; e2e_require_bpf
+#   e2e_netns_add NAME ...        # registered: deleted on exit
+#   e2e_veth NS1 DEV1 NS2 DEV2    # tx checksum offload off on both ends
+#   e2e_ns NS cmd ...             # run in NS's network namespace only
+#   e2e_check "name" cmd ...      # ok N - name / not ok N - name
+#   e2e_finish                    # "N passed, N failed"; exit status
+#
+# Rules kept here so every test follows them: everything runs in network
+# namespaces this script made (never on the machine's own interfaces), every
+# wait is bounded, and everything made is removed on exit, also on failure or
+# on a signal. Exit 77 means skipped.
+
+E2E_SKIP=77
+E2E_NETNS=()       # namespaces to delete
+E2E_PIDS=()        # background processes to stop (by PID)
+E2E_PINS=()        # bpffs paths to remove
+E2E_CLEANUP=()     # extra commands (strings, run with eval, last first)
+E2E_TMP=""
+E2E_N=0
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_DEMO=${DEMO:-0}
+E2E_VERBOSE=${VERBOSE:-0}
+E2E_CLEANED=0
+
+# --- messages ----------------------------------------------------------------
+
+e2e_log() { printf '# %s\n' "$*"; }
+e2e_err() { printf '# ERROR: %s\n' "$*" >&2; }
+
+# Narration for the live demo (DEMO=1): what happens and why.
+e2e_say() {
+	[ "$E2E_DEMO" = 1 ] || return 0
+	if [ -t 1 ]; then
+		printf '\n\033[1m==> %s\033[0m\n' "$1"
+	else
+		printf '\n==> %s\n' "$1"
+	fi
+	shift
+	local line
+	for line in "$@"; do printf '    %s\n' "$line"; done
+}
+
+# Show a command and its output in the demo; run it quietly otherwise.
+e2e_show() {
+	if [ "$E2E_DEMO" = 1 ]; then
+		printf '    $ %s\n' "$*"
+		"$@" 2>&1 | sed 's/^/      /'
+		return "${PIPESTATUS[0]}"
+	fi
+	"$@" >/dev/null 2>&1
+}
+
+e2e_skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit "$E2E_SKIP"
+}
+
+# --- cleanup -----------------------------------------------------------------
+
+e2e_cleanup() {
+	local rc=$? i pid ns
+	[ "$E2E_CLEANED" = 1 ] && return "$rc"
+	E2E_CLEANED=1
+	trap - EXIT INT TERM
+	for ((i = ${#E2E_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${E2E_CLEANUP[i]}" >/dev/null 2>&1 || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	for ns in "${E2E_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for pin in "${E2E_PINS[@]}"; do
+		case "$pin" in
+		/sys/fs/bpf/?*) rm -rf -- "$pin" 2>/dev/null || true ;;
+		esac
+	done
+	if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
+		if [ "${KEEP_TMP:-0}" = 1 ]; then
+			e2e_log "kept $E2E_TMP"
+		else
+			rm -rf -- "$E2E_TMP"
+		fi
+	fi
+	return "$rc"
+}
+
+# Set traps and make the temp dir. Call once, before anything is created.
+e2e_init() {
+	trap 'e2e_cleanup' EXIT
+	trap 'e2e_err "interrupted"; exit 130' INT
+	trap 'e2e_err "terminated"; exit 143' TERM
+	E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tspgw-e2e.XXXXXX") || {
+		e2e_err "mktemp failed"
+		exit 1
+	}
+}
+
+e2e_on_exit() { E2E_CLEANUP+=("$*"); }
+e2e_register_pin() { E2E_PINS+=("$1"); }
+e2e_register_pid() { E2E_PIDS+=("$1"); }
+
+# --- requirements (skip, exit 77, when missing) ------------------------------
+
+e2e_require_root() {
+	[ "$(id -u)" = 0 ] || e2e_skip "needs root (network namespaces, XDP, bpffs)"
+}
+
+e2e_require_tools() {
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	[ ${#missing[@]} -eq 0 ] || e2e_skip "missing tools: ${missing[*]} (make deps installs them)"
+}
+
+# bpffs at /sys/fs/bpf (mounted if missing), TUN, and a kernel that lets us
+# attach an XDP program to a veth in a scratch namespace.
+e2e_require_bpf() {
+	local xdp_obj=$1 ns="tspchk$$"
+	if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
+		mount -t bpf bpf /sys/fs/bpf 2>/dev/null ||
+			e2e_skip "no bpffs at /sys/fs/bpf and it cannot be mounted"
+	fi
+	[ -c /dev/net/tun ] || e2e_skip "no /dev/net/tun (TUN support)"
+	[ -n "$xdp_obj" ] || return 0
+	[ -f "$xdp_obj" ] || {
+		e2e_err "$xdp_obj is missing: run make"
+		exit 1
+	}
+	ip netns add "$ns" 2>/dev/null || e2e_skip "cannot create network namespaces"
+	E2E_NETNS+=("$ns")
+	if ! ip -n "$ns" link add xa type veth peer name xb 2>/dev/null; then
+		e2e_skip "no veth support"
+	fi
+	if ! ip -n "$ns" link set dev xa xdp obj "$xdp_obj" sec xdp 2>"$E2E_TMP/xdpchk.err"; then
+		e2e_skip "cannot attach XDP programs: $(head -c 300 "$E2E_TMP/xdpchk.err")"
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+}
+
+# --- namespaces and links ----------------------------------------------------
+
+# e2e_netns_add NAME...: create, register for deletion, bring lo up.
+e2e_netns_add() {
+	local ns
+	for ns in "$@"; do
+		if [ -e "/run/netns/$ns" ]; then
+			e2e_err "namespace $ns exists already"
+			return 1
+		fi
+		ip netns add "$ns" || return 1
+		E2E_NETNS+=("$ns")
+		ip -n "$ns" link set dev lo up || return 1
+	done
+}
+
+# Run a command in a namespace's network namespace only. Unlike
+# `ip netns exec`, this keeps the host's mounts, so /sys/fs/bpf is the real
+# bpffs and pins are visible to everyone.
+e2e_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+# e2e_veth NS1 DEV1 NS2 DEV2: a veth pair made directly inside the two
+# namespaces, both ends up, tx checksum offload off (locally generated
+# packets are otherwise CHECKSUM_PARTIAL and checksums computed in BPF come
+# out wrong; it also turns TSO off, so frames stay within the MTU).
+e2e_veth() {
+	local ns1=$1 d1=$2 ns2=$3 d2=$4
+	ip -n "$ns1" link add "$d1" type veth peer name "$d2" netns "$ns2" || return 1
+	e2e_ns "$ns1" ethtool -K "$d1" tx off >/dev/null 2>&1 || {
+		e2e_err "ethtool -K $d1 tx off failed"
+		return 1
+	}
+	e2e_ns "$ns2" ethtool -K "$d2" tx off >/dev/null 2>&1 || {
+		e2e_err "ethtool -K $d2 tx off failed"
+		return 1
+	}
+	ip -n "$ns1" link set dev "$d1" up && ip -n "$ns2" link set dev "$d2" up
+}
+
+# e2e_mac NS DEV: print the device's MAC address.
+e2e_mac() {
+	ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+}
+
+# e2e_xdp_pass NS DEV OBJ: attach the do-nothing XDP program (native mode).
+e2e_xdp_pass() {
+	ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec xdp
+}
+
+# e2e_has_xdp NS DEV: does the device have an XDP program attached?
+e2e_has_xdp() {
+	ip -n "$1" -d link show dev "$2" 2>/dev/null | grep -q 'xdp'
+}
+
+# --- background processes and bounded waits ----------------------------------
+
+# e2e_bg NS LOG cmd ...: start cmd in NS in the background, output to LOG;
+# registered so cleanup stops it. The PID is in $E2E_BG_PID.
+e2e_bg() {
+	local ns=$1 log=$2
+	shift 2
+	nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 </dev/null &
+	E2E_BG_PID=$!
+	E2E_PIDS+=("$E2E_BG_PID")
+}
+
+# e2e_stop PID [SECONDS]: SIGTERM, wait up to SECONDS (default 3), then KILL.
+# Returns the process's exit status (137 if it had to be killed).
+e2e_stop() {
+	local pid=$1 limit=${2:-3} i rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < limit * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null
+		return 137
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# e2e_wait_exit PID SECONDS: let a process end by itself within SECONDS, then
+# stop it (e2e_stop). Returns its exit status.
+e2e_wait_exit() {
+	local pid=$1 limit=$2 i rc=0
+	for ((i = 0; i < limit * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		e2e_stop "$pid" 2 || rc=$?
+		return "$rc"
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# e2e_wait_for SECONDS cmd ...: retry cmd every 0.1 s until it succeeds or
+# the time is up (returns 1).
+e2e_wait_for() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# e2e_wait_file SECONDS FILE [PID]: wait until FILE exists and is not empty;
+# give up early if PID (the process meant to write it) has died.
+e2e_wait_file() {
+	local limit=$1 file=$2 pid=${3:-} i
+	for ((i = 0; i < limit * 10; i++)); do
+		[ -s "$file" ] && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+	[ -s "$file" ]
+}
+
+# e2e_wait_listen SECONDS NS PORT: wait for a TCP listener on PORT in NS.
+e2e_wait_listen() {
+	local limit=$1 ns=$2 port=$3
+	e2e_wait_for "$limit" _e2e_listening "$ns" "$port"
+}
+_e2e_listening() {
+	[ -n "$(e2e_ns "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]
+}
+
+# --- TAP-ish reporter --------------------------------------------------------
+
+e2e_ok() {
+	E2E_N=$((E2E_N + 1))
+	E2E_PASSED=$((E2E_PASSED + 1))
+	printf 'ok %d - %s\n' "$E2E_N" "$1"
+}
+
+# e2e_not_ok NAME [WHY...]
+e2e_not_ok() {
+	local name=$1 line
+	shift
+	E2E_N=$((E2E_N + 1))
+	E2E_FAILED=$((E2E_FAILED + 1))
+	printf 'not ok %d - %s\n' "$E2E_N" "$name"
+	for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+
+# e2e_check NAME cmd ...: one check; the command's output is shown only on
+# failure (or with VERBOSE=1 or DEMO=1). Returns the command's status.
+e2e_check() {
+	local name=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ]; then
+		e2e_ok "$name"
+		if [ -n "$out" ] && { [ "$E2E_VERBOSE" = 1 ] || [ "$E2E_DEMO" = 1 ]; }; then
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
+	else
+		e2e_not_ok "$name" "exit status $rc: $*"
+		[ -n "$out" ] && printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
+	fi
+	return "$rc"
+}
+
+# Print the closing lines and exit: 0 only if something ran and all passed.
+e2e_finish() {
+	printf '1..%d\n' "$E2E_N"
+	printf '%d passed, %d failed\n' "$E2E_PASSED" "$E2E_FAILED"
+	if [ "$E2E_FAILED" -gt 0 ] || [ "$E2E_N" -eq 0 ]; then
+		exit 1
+	fi
+	exit 0
+}

@@ -1,0 +1,77 @@
+/* The CLI's address parsers: strict, so a typo never becomes a tunnel. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+
+#include "addr_parse.h"
+
+Test(addr_parse, ipv4_with_and_without_port)
+{
+	struct in_addr a;
+	uint16_t port;
+	bool has;
+
+	cr_assert_eq(parse_ipv4_port("192.0.2.7:40000", &a, &port, &has), 0);
+	cr_assert(has);
+	cr_assert_eq(port, 40000);
+	cr_assert_eq(a.s_addr, inet_addr("192.0.2.7"));
+
+	cr_assert_eq(parse_ipv4_port("198.51.100.1", &a, &port, &has), 0);
+	cr_assert(!has);
+	cr_assert_eq(port, 0);
+}
+
+Test(addr_parse, ipv4_rejects_garbage)
+{
+	const char *bad[] = { "", "192.0.2", "192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536",
+			      "192.0.2.1:12x", "192.0.2.1:-1", "2001:db8::1", "192.0.2.300",
+			      "192.0.2.1:1:2", "a.b.c.d",
+			      "192.0.2.1:1234567890123456789012345678901234567890" };
+	struct in_addr a;
+	uint16_t port;
+	bool has;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(parse_ipv4_port(bad[i], &a, &port, &has), -1, "accepted '%s'", bad[i]);
+}
+
+Test(addr_parse, ipv6_prefix)
+{
+	struct in6_addr a, want;
+	uint8_t len;
+
+	cr_assert_eq(parse_ipv6_prefix("2001:db8:200::/48", &a, &len, false), 0);
+	cr_assert_eq(len, 48);
+	inet_pton(AF_INET6, "2001:db8:200::", &want);
+	cr_assert_arr_eq(a.s6_addr, want.s6_addr, 16);
+
+	cr_assert_eq(parse_ipv6_prefix("2001:db8::1", &a, &len, true), 0);
+	cr_assert_eq(len, 128);
+	cr_assert_eq(parse_ipv6_prefix("::/0", &a, &len, false), 0);
+	cr_assert_eq(len, 0);
+}
+
+Test(addr_parse, ipv6_prefix_rejects)
+{
+	const char *bad[] = { "2001:db8::1", /* bare, not allowed here */
+			      "2001:db8::1/64", /* host bits set */
+			      "2001:db8::/129", "2001:db8::/", "2001:db8::/4x", "192.0.2.0/24",
+			      "2001:db8:::/48", "" };
+	struct in6_addr a;
+	uint8_t len;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(parse_ipv6_prefix(bad[i], &a, &len, false), -1, "accepted '%s'", bad[i]);
+}
+
+Test(addr_parse, host_bits)
+{
+	struct in6_addr a;
+
+	inet_pton(AF_INET6, "2001:db8:0:1::", &a);
+	cr_assert(ipv6_host_bits_zero(&a, 64));
+	cr_assert(!ipv6_host_bits_zero(&a, 63));
+	cr_assert(ipv6_host_bits_zero(&a, 128));
+	inet_pton(AF_INET6, "2001:db8::", &a);
+	cr_assert(ipv6_host_bits_zero(&a, 29)); /* 0x0db8: bit 29+ are zero */
+	cr_assert(!ipv6_host_bits_zero(&a, 28));
+}
