@@ -215,6 +215,25 @@ no_pins() {
 	[ -z "$(ls -A "$PIN")" ]
 }
 
+# reattach_no_loss: attach again (new programs swapped in with
+# bpf_link_update / tc replace) while 300 pings cross the tunnel every 10 ms;
+# not one may be lost, and the tunnel must still be there.
+reattach_no_loss() {
+	local ppid rc=0 out
+	e2e_ns "$NS_C" ping -n -c 300 -i 0.01 -W 1 -w 15 2001:db8:2::2 >"$T/reattach.ping" 2>&1 &
+	ppid=$!
+	e2e_register_pid "$ppid"
+	sleep 1
+	gw attach u0 --ipv6-iface d0 --mode native >"$T/reattach.log" 2>&1 || rc=$?
+	cat "$T/reattach.log"
+	wait "$ppid" || { echo "ping: $(tail -3 "$T/reattach.ping")"; return 1; }
+	[ "$rc" = 0 ] || return "$rc"
+	grep -q "replaced in place" "$T/reattach.log" || { echo "programs were not replaced in place"; return 1; }
+	out=$(tail -2 "$T/reattach.ping")
+	echo "$out"
+	grep -q " 0% packet loss" <<<"$out"
+}
+
 bail() {
 	echo "Bail out! $*"
 	for f in "$T"/*.log; do
@@ -343,6 +362,15 @@ e2e_check "c. keepalive ping to 2001:db8:2::1 answered" ping_ok "$NS_C" 2001:db8
 snap "$T/k1.json"
 e2e_check "c. keepalive grew by >= $PINGS" grew keepalive "$PINGS" "$T/k0.json" "$T/k1.json"
 
+e2e_say "c. Slow path" \
+	"The gateway's own kernel pings the client: the route for the host pool leads" \
+	"into $TUNDEV, whose tc egress program encapsulates (encap_tc); the reply is" \
+	"decapsulated by XDP and handed to the kernel, for it is addressed to it."
+snap "$T/t0.json"
+e2e_check "c. gateway kernel -> cli via the tunnel device (tc)" ping_ok "$NS_G" 2001:db8:100::2
+snap "$T/t1.json"
+e2e_check "c. encap_tc grew by >= $PINGS" grew encap_tc "$PINGS" "$T/t0.json" "$T/t1.json"
+
 # --- d. anti-spoofing ----------------------------------------------------------
 
 # spoof_case LABEL TUN SRC [TABLE]: SRC on the client's TUN (deprecated, so
@@ -413,6 +441,14 @@ if [ "$E2E_DEMO" = 1 ]; then
 	sleep 0.2
 	cat "$T/U.log" "$T/V.log" 2>/dev/null | sed 's/^/      /'
 fi
+
+# --- replace without loss ---------------------------------------------------
+
+e2e_say "Attach again while traffic flows" \
+	"The programs are swapped atomically (bpf_link_update, tc replace) and the" \
+	"pinned maps are reused: 300 pings 10 ms apart must all come back."
+e2e_check "attach again while pinging every 10 ms: no loss, tunnel kept" reattach_no_loss
+e2e_check "the tunnel survived the replacement" list_has 192.0.2.2 2001:db8:100::2
 
 # --- f. detach -----------------------------------------------------------------
 
