@@ -46,7 +46,7 @@ LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
@@ -109,7 +109,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests
-	$(MAKE) --no-print-directory test-unit test-bpf test-e2e
+	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker
 
 test-unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -121,6 +121,11 @@ test-bpf: $(BUILD)/bpf_tests
 test-e2e: all
 	@bash tests/e2e/run.sh; rc=$$?; \
 	if [ $$rc = 77 ]; then echo "e2e tests skipped (they need root and BPF)"; exit 0; fi; exit $$rc
+
+# The TSP broker driven as gogoc drives it, in network namespaces.
+test-broker: all
+	@bash tests/broker/run.sh; rc=$$?; \
+	if [ $$rc = 77 ]; then echo "broker tests skipped (they need root and BPF)"; exit 0; fi; exit $$rc
 
 demo: check-deps
 	$(MAKE) --no-print-directory all

@@ -12,8 +12,9 @@ int cmd_attach(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_detach(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv);
+int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv);
 
-/* IFACE, --ipv6-iface and --mode; -1 after printing usage. */
+/* IFACE, --ipv6-iface and --mode (attach and run); -1 after printing usage. */
 int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct dp_attach_opts *o,
 		     const char *usage);
 

@@ -1,10 +1,11 @@
-/* config.yaml: loading and validating the gateway's configuration. Errors
- * name the file, line and column of the offending node. */
+/* config.yaml: loading and validating the gateway's configuration.
+ * The documented example in the repository root lists every key. Errors name
+ * the file, line and column of the offending node. */
 #ifndef TSPGW_CONFIG_H
 #define TSPGW_CONFIG_H
 
 #include <limits.h>
-#include <net/if.h>
+#include <net/if.h> /* IFNAMSIZ */
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,43 +21,58 @@ struct tspgw_prefix {
 };
 
 struct tspgw_cfg {
-	/* interfaces */
-	char ipv4_iface[IFNAMSIZ];    /* "" = must come from the command line */
-	char ipv6_iface[IFNAMSIZ];    /* "" = same as ipv4_iface */
+	/* interfaces: */
+	char ipv4_iface[IFNAMSIZ];       /* "" = must come from the command line */
+	char ipv6_iface[IFNAMSIZ];       /* "" = same as ipv4_iface (left "" so a command-line
+					  * IPv4 interface is followed) */
 	enum tspgw_xdp_mode xdp_mode;
-	char tunnel_device[IFNAMSIZ]; /* default "tspgw0" */
-	/* gateway */
+	char tunnel_device[IFNAMSIZ];    /* default "tspgw0" */
+	/* gateway: */
+	struct in_addr gateway_ipv4;     /* required for attach; has_gateway_ipv4 says if set */
 	bool has_gateway_ipv4;
-	struct in_addr gateway_ipv4;
+	struct in6_addr gateway_ipv6;    /* server tunnel endpoint address given to clients */
 	bool has_gateway_ipv6;
-	struct in6_addr gateway_ipv6;    /* server tunnel endpoint given to clients */
-	bool has_keepalive_ipv6;
 	struct in6_addr keepalive_ipv6;  /* default: gateway_ipv6 */
+	bool has_keepalive_ipv6;
 	uint16_t tsp_port;               /* host order, default 3653 */
-	/* anonymous */
-	bool anon_enabled;
-	struct tspgw_prefix anon_prefix; /* a /64 */
-	uint8_t anon_layout;             /* TSPGW_LAYOUT_* */
-	bool public_mode;
-	/* pools */
+	/* anonymous: */
+	bool anon_enabled;               /* true when anonymous.prefix is set */
+	struct tspgw_prefix anon_prefix; /* a /64, host bits zero */
+	uint8_t anon_layout;             /* TSPGW_LAYOUT_PUBTSP (default) or TSPGW_LAYOUT_6BED4 */
+	bool public_mode;                /* default false */
+	/* pools (used by the broker): */
 	bool has_host_pool;
 	struct tspgw_prefix host_pool;
 	bool has_prefix_pool;
 	struct tspgw_prefix prefix_pool;
+	/* defaults 48, 64, 56; min <= default <= max, all >= prefix_pool.len, <= 64 */
 	uint8_t prefix_len_min, prefix_len_max, prefix_len_default;
-	/* data plane */
-	uint32_t outer_mtu;              /* 0 = read from the IPv4 interface */
-	char pin_path[PATH_MAX];
-	uint32_t max_tunnels;
-	/* broker */
+	/* data plane: */
+	uint32_t outer_mtu;              /* 0 = read from the IPv4 interface; else 1308 .. 65535 */
+	char pin_path[PATH_MAX];         /* default TSPGW_DEFAULT_PIN_PATH */
+	uint32_t max_tunnels;            /* default 65536, 1 .. 16777216 */
+	/* broker: (the TSP server; see broker/broker_settings.h) */
 	struct tspgw_broker_settings broker;
 	char source[PATH_MAX];           /* file it was loaded from, "" for defaults */
 };
 
+/* Every field to its default (no file: source ""). */
 void tspgw_config_defaults(struct tspgw_cfg *cfg);
 
-/* Load and validate. On error returns -1 with "FILE:LINE:COL: message"
- * (or "FILE: cannot open: reason") in err. */
+/* Loads and validates (defaults first, then the file, then
+ * tspgw_config_validate). On error returns -1 and writes
+ * "FILE:LINE:COL: message" (1-based line/column of the offending node), or
+ * "FILE: cannot open: reason" for a file that cannot be opened, into err;
+ * cfg then holds a mix of defaults and file values and must not be used.
+ * Returns 0 on success. */
 int tspgw_config_load(const char *path, struct tspgw_cfg *cfg, char *err, size_t errlen);
+
+/* Final cross-field checks that need all sections, and the defaults that
+ * depend on other keys: keepalive address = gateway.ipv6, broker server name
+ * = gateway.ipv4, prefix_length ordering and fit in the prefix pool, pools
+ * and the anonymous prefix not overlapping. Called by tspgw_config_load;
+ * call it again after changing cfg by hand. Errors here carry no line
+ * ("SOURCE: message"). Returns 0 or -1. */
+int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@ static const char usage[] =
 	"IPv6 tunnel gateway (TSP, RFC 5572) with an XDP/eBPF data plane.\n"
 	"\n"
 	"commands:\n"
+	"  run             attach the data plane and serve TSP (the daemon)\n"
 	"  attach IFACE    load and attach the data plane (replaces it atomically)\n"
 	"  detach          remove programs, tunnel device and pins\n"
 	"  status          attachments, map fill levels, counters (--json)\n"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 		return cmd_status(&cfg, argc, argv);
 	if (!strcmp(argv[0], "tunnel"))
 		return cmd_tunnel(&cfg, argc, argv);
+	if (!strcmp(argv[0], "run"))
+		return cmd_run(&cfg, argc, argv);
 	fprintf(stderr, "tspgw: unknown command '%s'\n\n%s", argv[0], usage);
 	return EXIT_USAGE;
 }

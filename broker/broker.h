@@ -1,0 +1,70 @@
+/* The broker: decides TSP requests (types, NAT detection, limits,
+ * addresses), reserves tunnels during a session, puts accepted ones into the
+ * data plane's maps, and removes them when they go silent, outlive their
+ * lifetime, move or are deleted. It implements tsp_session_ops; the server
+ * (server.c) owns sockets and sessions and calls in here. */
+#ifndef TSPGW_BROKER_H
+#define TSPGW_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "assign.h"
+#include "pinned_maps.h"
+#include "tsp_session.h"
+
+#define BROKER_MAX_MECHS 8
+#define BROKER_MAX_BROKERS 16
+
+/* Everything the broker needs from config.yaml (the `broker` section plus
+ * the gateway and pool settings). Times in seconds. */
+struct broker_cfg {
+	struct in_addr server_ipv4;      /* gateway.ipv4: tunnel endpoint */
+	struct in6_addr server_ipv6;     /* gateway.ipv6 */
+	bool keepalive;                  /* gateway.keepalive set */
+	struct in6_addr keepalive_addr;
+	unsigned keepalive_default, keepalive_min, keepalive_max;
+	unsigned keepalive_misses;       /* silent intervals before expiry */
+	unsigned lifetime;               /* tunnel lifetime (s); 0 = unlimited */
+	bool allow_v6udpv4, allow_v6v4;  /* v6anyv4 is allowed when either is */
+	struct assign_pools pools;
+	uint32_t max_tunnels;            /* total (301) */
+	uint32_t max_tunnels_per_ipv4;   /* 506 */
+	uint32_t max_sessions_per_ipv4_per_min; /* 522 */
+	unsigned auth_fail_window;       /* failures counted over this many s */
+	unsigned auth_fail_max;          /* then refused until the window passes */
+	int n_dns;
+	struct in6_addr dns[TSP_MAX_DNS];
+};
+
+struct broker;
+
+/* Tunnel event log: one line per created, moved, expired, deleted or
+ * refused tunnel, with user, origin and addresses. */
+typedef void (*broker_log_fn)(const char *line);
+
+struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
+			  const struct tspgw_maps *maps, broker_log_fn log);
+void broker_free(struct broker *b);
+
+/* Rebuild the live table from the pinned maps after a restart: tunnels
+ * kept forwarding while the daemon was away and are managed again. */
+int broker_restore(struct broker *b);
+
+/* The session callbacks (ctx = the broker). */
+extern const struct tsp_session_ops broker_session_ops;
+
+/* May a new session from this IPv4 address start now? Counts it. */
+bool broker_session_allowed(struct broker *b, uint32_t ipv4_be);
+
+/* Remove tunnels that went silent or outlived their lifetime; forget old
+ * rate-limit records. Call about once a second. now: CLOCK_BOOTTIME ns. */
+void broker_tick(struct broker *b, uint64_t now_ns);
+
+/* Live tunnels managed by the broker. */
+unsigned broker_tunnel_count(const struct broker *b);
+
+uint64_t broker_now_ns(void);
+
+#endif

@@ -1,0 +1,666 @@
+/* TSP authentication on the Cyrus SASL server API; see tsp_sasl.h. */
+#include "tsp_sasl.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sasl/sasl.h>
+#include <sasl/saslutil.h>
+
+#define SERVICE "tsp"
+#define APPNAME "tspgw"
+#define MECH_MAX 20 /* RFC 4422: 1..20 characters */
+/* sasl_callback_t.proc is int (*)(void); going through void (*)(void)
+ * tells gcc the cast is deliberate (-Wcast-function-type). */
+#define CB_PROC(f) ((int (*)(void))(void (*)(void))(f))
+
+/* The mechanisms this layer knows, in the bit order of allowed masks. */
+static const char *const known_mechs[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-256" };
+#define N_KNOWN ((int)(sizeof(known_mechs) / sizeof(known_mechs[0])))
+#define MECH_ANONYMOUS 0
+#define MECH_PLAIN 1
+
+static const char *const default_mechs[] = { "ANONYMOUS", "DIGEST-MD5", "SCRAM-SHA-256" };
+
+static struct {
+	bool active;           /* sasl_server_init succeeded */
+	char *sasldb_path;     /* NULL when no password mechanism is allowed */
+	char *realm;
+	char *server_name;
+	int order[N_KNOWN];    /* allowed mechanisms (indexes), config order */
+	int n_order;
+	char mech_list[64];    /* the same, space-separated, for libsasl2 */
+	void (*log)(int level, const char *msg);
+	unsigned sessions;     /* open sessions */
+	sasl_callback_t callbacks[4];
+} g;
+
+enum sess_state { S_NEW, S_STEPPING, S_DONE, S_FAILED };
+
+struct tsp_sasl_session {
+	sasl_conn_t *conn;
+	enum sess_state state;
+	int mech;              /* index in known_mechs, -1 before start */
+	char *user;
+	char client[64];       /* for logs */
+};
+
+/* ---- logging ---------------------------------------------------------- */
+
+static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!g.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	g.log(level, buf);
+}
+
+static int cb_log(void *ctx, int level, const char *message)
+{
+	int prio;
+
+	(void)ctx;
+	switch (level) {
+	case SASL_LOG_ERR: prio = LOG_ERR; break;
+	case SASL_LOG_FAIL: prio = LOG_NOTICE; break;
+	case SASL_LOG_WARN: prio = LOG_WARNING; break;
+	case SASL_LOG_NOTE: prio = LOG_NOTICE; break;
+	case SASL_LOG_DEBUG:
+	case SASL_LOG_TRACE: prio = LOG_DEBUG; break;
+	default: return SASL_OK; /* SASL_LOG_NONE, SASL_LOG_PASS (passwords) */
+	}
+	if (g.log && message)
+		logf_(prio, "sasl: %s", message);
+	return SASL_OK;
+}
+
+/* ---- libsasl2 configuration: everything comes from here --------------- */
+
+static int cb_getopt(void *ctx, const char *plugin, const char *option, const char **result,
+		     unsigned *len)
+{
+	const char *v = NULL;
+
+	(void)ctx;
+	(void)plugin;
+	if (!option || !result)
+		return SASL_BADPARAM;
+	if (!strcmp(option, "mech_list"))
+		v = g.mech_list;
+	else if (!strcmp(option, "sasldb_path"))
+		v = g.sasldb_path;
+	else if (!strcmp(option, "auxprop_plugin"))
+		v = "sasldb";
+	else if (!strcmp(option, "pwcheck_method"))
+		v = "auxprop";
+	else if (!strcmp(option, "reauth_timeout"))
+		v = "0"; /* no DIGEST-MD5 fast reauth cache across sessions */
+	else if (!strcmp(option, "canon_user_plugin"))
+		v = "INTERNAL";
+	if (!v)
+		return SASL_FAIL; /* libsasl2's built-in default */
+	*result = v;
+	if (len)
+		*len = (unsigned)strlen(v);
+	return SASL_OK;
+}
+
+/* Never read <confpath>/tspgw.conf: configuration is cb_getopt's alone. */
+static int cb_verifyfile(void *ctx, const char *file, sasl_verify_type_t type)
+{
+	(void)ctx;
+	(void)file;
+	return type == SASL_VRFY_CONF ? SASL_CONTINUE : SASL_OK;
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static int mech_index(const char *name)
+{
+	for (int i = 0; i < N_KNOWN; i++)
+		if (!strcasecmp(name, known_mechs[i]))
+			return i;
+	return -1;
+}
+
+static void free_cfg(void)
+{
+	free(g.sasldb_path);
+	free(g.realm);
+	free(g.server_name);
+	g.sasldb_path = g.realm = g.server_name = NULL;
+	g.n_order = 0;
+	g.mech_list[0] = '\0';
+	g.log = NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* The normalised form of cfg, for comparing with the active one. */
+struct norm_cfg {
+	const char *sasldb_path;
+	const char *realm;
+	const char *server_name;
+	int order[N_KNOWN];
+	int n_order;
+};
+
+static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *err, size_t errlen)
+{
+	const char *const *list = cfg->allowed_mechs;
+	int count = cfg->n_allowed;
+	bool password = false;
+
+	memset(n, 0, sizeof(*n));
+	if (!list || count <= 0) {
+		list = default_mechs;
+		count = (int)(sizeof(default_mechs) / sizeof(default_mechs[0]));
+	}
+	for (int i = 0; i < count; i++) {
+		int m = list[i] ? mech_index(list[i]) : -1;
+		bool dup = false;
+
+		if (m < 0) {
+			snprintf(err, errlen,
+				 "unsupported SASL mechanism \"%s\" (supported: ANONYMOUS, PLAIN, DIGEST-MD5, SCRAM-SHA-256)",
+				 list[i] ? list[i] : "(null)");
+			return -1;
+		}
+		for (int j = 0; j < n->n_order; j++)
+			dup |= n->order[j] == m;
+		if (!dup)
+			n->order[n->n_order++] = m;
+		if (m != MECH_ANONYMOUS)
+			password = true;
+	}
+	if (!cfg->server_name || !*cfg->server_name) {
+		snprintf(err, errlen, "SASL: server_name is required");
+		return -1;
+	}
+	n->server_name = cfg->server_name;
+	n->realm = cfg->realm && *cfg->realm ? cfg->realm : cfg->server_name;
+	if (password) {
+		if (!cfg->sasldb_path || !*cfg->sasldb_path) {
+			snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
+			return -1;
+		}
+		n->sasldb_path = cfg->sasldb_path;
+	}
+	return 0;
+}
+
+static bool same_cfg(const struct norm_cfg *n)
+{
+	if (!str_eq(n->sasldb_path, g.sasldb_path) || !str_eq(n->realm, g.realm) ||
+	    !str_eq(n->server_name, g.server_name) || n->n_order != g.n_order)
+		return false;
+	for (int i = 0; i < n->n_order; i++)
+		if (n->order[i] != g.order[i])
+			return false;
+	return true;
+}
+
+int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
+{
+	struct norm_cfg n;
+	char dummy[8];
+	int rc;
+
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (!cfg) {
+		snprintf(err, errlen, "SASL: no configuration");
+		return -1;
+	}
+	if (normalise(cfg, &n, err, errlen) < 0)
+		return -1;
+	if (g.active) {
+		if (same_cfg(&n)) {
+			g.log = cfg->log;
+			return 0;
+		}
+		if (g.sessions) {
+			snprintf(err, errlen, "SASL: cannot change the configuration with %u session(s) open",
+				 g.sessions);
+			return -1;
+		}
+		tsp_sasl_done();
+	}
+
+	g.sasldb_path = n.sasldb_path ? strdup(n.sasldb_path) : NULL;
+	g.realm = strdup(n.realm);
+	g.server_name = strdup(n.server_name);
+	if ((n.sasldb_path && !g.sasldb_path) || !g.realm || !g.server_name) {
+		free_cfg();
+		snprintf(err, errlen, "SASL: out of memory");
+		return -1;
+	}
+	memcpy(g.order, n.order, sizeof(g.order));
+	g.n_order = n.n_order;
+	g.mech_list[0] = '\0';
+	for (int i = 0; i < g.n_order; i++) {
+		if (i)
+			strcat(g.mech_list, " ");
+		strcat(g.mech_list, known_mechs[g.order[i]]);
+	}
+	g.log = cfg->log;
+
+	if (g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
+		logf_(LOG_WARNING, "sasl: user database %s is not readable: password logins will fail",
+		      g.sasldb_path);
+
+	g.callbacks[0] = (sasl_callback_t){ SASL_CB_GETOPT, CB_PROC(cb_getopt), NULL };
+	g.callbacks[1] = (sasl_callback_t){ SASL_CB_LOG, CB_PROC(cb_log), NULL };
+	g.callbacks[2] = (sasl_callback_t){ SASL_CB_VERIFYFILE, CB_PROC(cb_verifyfile), NULL };
+	g.callbacks[3] = (sasl_callback_t){ SASL_CB_LIST_END, NULL, NULL };
+
+	rc = sasl_server_init(g.callbacks, APPNAME);
+	if (rc != SASL_OK) {
+		snprintf(err, errlen, "SASL: sasl_server_init: %s", sasl_errstring(rc, NULL, NULL));
+		sasl_server_done();
+		free_cfg();
+		return -1;
+	}
+	g.active = true;
+	return 0;
+}
+
+void tsp_sasl_done(void)
+{
+	if (g.sessions)
+		logf_(LOG_ERR, "sasl: shut down with %u session(s) still open", g.sessions);
+	if (g.active) {
+		sasl_server_done();
+		g.active = false;
+	}
+	free_cfg();
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+/* "a.b.c.d:port", "[v6]:port" or "addr;port" -> Cyrus's "addr;port".
+ * Returns false when s is not a numeric address with a port. */
+static bool cyrus_addr(const char *s, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port, *end;
+	size_t hl;
+	unsigned char bin[16];
+	unsigned long p;
+	char *pe;
+
+	if (!s || !*s)
+		return false;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] != ':' && end[1] != ';'))
+			return false;
+		hl = (size_t)(end - s - 1);
+		s++;
+		port = end + 2;
+	} else if ((end = strchr(s, ';')) != NULL) {
+		hl = (size_t)(end - s);
+		port = end + 1;
+	} else {
+		end = strrchr(s, ':');
+		if (!end || strchr(s, ':') != end) /* bare IPv6 needs brackets */
+			return false;
+		hl = (size_t)(end - s);
+		port = end + 1;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, bin) != 1 && inet_pton(AF_INET6, host, bin) != 1)
+		return false;
+	if (!isdigit((unsigned char)*port))
+		return false;
+	p = strtoul(port, &pe, 10);
+	if (*pe || p > 65535)
+		return false;
+	return (size_t)snprintf(out, outlen, "%s;%lu", host, p) < outlen;
+}
+
+static sasl_conn_t *new_conn(const char *remote, const char *local)
+{
+	sasl_security_properties_t sp;
+	sasl_conn_t *conn = NULL;
+	int rc;
+
+	rc = sasl_server_new(SERVICE, g.server_name, g.realm, local, remote, NULL, SASL_SUCCESS_DATA,
+			     &conn);
+	if (rc != SASL_OK) {
+		logf_(LOG_ERR, "sasl: sasl_server_new: %s", sasl_errstring(rc, NULL, NULL));
+		if (conn)
+			sasl_dispose(&conn);
+		return NULL;
+	}
+	/* No security layer: TSP has none. max_ssf 0 makes DIGEST-MD5 offer
+	 * qop="auth" alone and no cipher list, maxbufsize 0 leaves maxbuf out:
+	 * the challenge is what gogoc's simple parser expects (it splits on
+	 * every comma, quoted or not). No flags: ANONYMOUS and PLAIN are
+	 * filtered by our own allowed list. */
+	memset(&sp, 0, sizeof(sp));
+	sp.min_ssf = 0;
+	sp.max_ssf = 0;
+	sp.maxbufsize = 0;
+	sp.security_flags = 0;
+	rc = sasl_setprop(conn, SASL_SEC_PROPS, &sp);
+	if (rc != SASL_OK) {
+		logf_(LOG_ERR, "sasl: SASL_SEC_PROPS: %s", sasl_errstring(rc, NULL, NULL));
+		sasl_dispose(&conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Is mechanism m (known index) offered by the installed plugins? */
+static bool mech_available(const char *list, int m)
+{
+	const char *name = known_mechs[m];
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, " ");
+
+		if (l == n && !strncasecmp(p, name, n))
+			return true;
+		p += l;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+int tsp_sasl_capability(char *buf, size_t len)
+{
+	sasl_conn_t *conn;
+	const char *list = NULL;
+	unsigned llen = 0;
+	int count = 0;
+	size_t off = 0;
+
+	if (!buf || !len || !g.active)
+		return -1;
+	buf[0] = '\0';
+	conn = new_conn(NULL, NULL);
+	if (!conn)
+		return -1;
+	if (sasl_listmech(conn, NULL, "", " ", "", &list, &llen, &count) != SASL_OK)
+		list = "";
+	for (int i = 0; i < g.n_order; i++) {
+		int m = g.order[i];
+		int w;
+
+		if (!mech_available(list, m))
+			continue;
+		w = snprintf(buf + off, len - off, "%sAUTH=%s", off ? " " : "", known_mechs[m]);
+		if (w < 0 || (size_t)w >= len - off) {
+			buf[0] = '\0';
+			sasl_dispose(&conn);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	sasl_dispose(&conn);
+	return (int)off;
+}
+
+struct tsp_sasl_session *tsp_sasl_session_new(const char *client_ip_port, const char *local_ip_port)
+{
+	struct tsp_sasl_session *s;
+	char remote[INET6_ADDRSTRLEN + 8], local[INET6_ADDRSTRLEN + 8];
+	bool have_remote, have_local;
+
+	if (!g.active)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->mech = -1;
+	snprintf(s->client, sizeof(s->client), "%s", client_ip_port ? client_ip_port : "?");
+	have_remote = cyrus_addr(client_ip_port, remote, sizeof(remote));
+	have_local = cyrus_addr(local_ip_port, local, sizeof(local));
+	s->conn = new_conn(have_remote ? remote : NULL, have_local ? local : NULL);
+	if (!s->conn) {
+		free(s);
+		return NULL;
+	}
+	g.sessions++;
+	return s;
+}
+
+void tsp_sasl_session_free(struct tsp_sasl_session *s)
+{
+	if (!s)
+		return;
+	if (s->conn)
+		sasl_dispose(&s->conn);
+	free(s->user);
+	free(s);
+	if (g.sessions)
+		g.sessions--;
+}
+
+/* ---- exchange --------------------------------------------------------- */
+
+/* libsasl2 canonicalises users as "user@realm". The broker's user is the
+ * bare name in the configured realm; a client that chose another realm
+ * keeps "user@thatrealm" so the two never collide. ANONYMOUS is always
+ * "anonymous". */
+static char *user_name(const struct tsp_sasl_session *s, const char *canon)
+{
+	size_t ul = strlen(canon), rl = strlen(g.realm);
+
+	if (s->mech == MECH_ANONYMOUS)
+		return strdup("anonymous");
+	if (ul > rl + 1 && canon[ul - rl - 1] == '@' && !strcmp(canon + ul - rl, g.realm))
+		return strndup(canon, ul - rl - 1);
+	return strdup(canon);
+}
+
+static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const char *sout,
+				   unsigned soutlen, const char **out, unsigned *outlen)
+{
+	const char *mech = s->mech >= 0 ? known_mechs[s->mech] : "?";
+
+	if (rc == SASL_CONTINUE) {
+		s->state = S_STEPPING;
+		*out = sout ? sout : "";
+		*outlen = sout ? soutlen : 0;
+		return TSP_SASL_CONTINUE;
+	}
+	if (rc == SASL_OK) {
+		const void *u = NULL;
+
+		if (sasl_getprop(s->conn, SASL_USERNAME, &u) != SASL_OK || !u) {
+			logf_(LOG_ERR, "sasl: %s from %s: no user name after success", mech, s->client);
+			s->state = S_FAILED;
+			return TSP_SASL_FAIL;
+		}
+		s->user = user_name(s, u);
+		if (!s->user) {
+			s->state = S_FAILED;
+			return TSP_SASL_FAIL;
+		}
+		s->state = S_DONE;
+		*out = sout ? sout : "";
+		*outlen = sout ? soutlen : 0;
+		logf_(LOG_INFO, "sasl: %s login of \"%s\" from %s", mech, s->user, s->client);
+		return TSP_SASL_DONE;
+	}
+	s->state = S_FAILED;
+	logf_(LOG_NOTICE, "sasl: %s authentication from %s failed: %s", mech, s->client,
+	      sasl_errdetail(s->conn));
+	return TSP_SASL_FAIL;
+}
+
+enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech, const char *in,
+				    unsigned inlen, const char **out, unsigned *outlen)
+{
+	const char *dummy_out;
+	unsigned dummy_len;
+	const char *sout = NULL;
+	unsigned soutlen = 0;
+	char name[MECH_MAX + 1];
+	size_t n;
+	bool allowed = false;
+	int m, rc;
+
+	if (!out)
+		out = &dummy_out;
+	if (!outlen)
+		outlen = &dummy_len;
+	*out = "";
+	*outlen = 0;
+	if (!s || !g.active || s->state != S_NEW)
+		return TSP_SASL_FAIL;
+	if (!mech)
+		return TSP_SASL_BAD_MECH;
+	n = strlen(mech);
+	while (n && (isspace((unsigned char)mech[n - 1])))
+		n--;
+	if (n == 0 || n > MECH_MAX)
+		return TSP_SASL_BAD_MECH;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)mech[i];
+
+		if (!isalnum(c) && c != '-' && c != '_')
+			return TSP_SASL_BAD_MECH;
+		name[i] = (char)toupper(c);
+	}
+	name[n] = '\0';
+
+	m = mech_index(name);
+	for (int i = 0; m >= 0 && i < g.n_order; i++)
+		allowed |= g.order[i] == m;
+	if (!allowed) {
+		logf_(LOG_NOTICE, "sasl: %s from %s: mechanism not %s", name, s->client,
+		      m >= 0 ? "allowed" : "supported");
+		return TSP_SASL_BAD_MECH;
+	}
+
+	if (inlen == 0)
+		in = NULL; /* TSP carries no initial response */
+	if (!in && m == MECH_ANONYMOUS) {
+		in = ""; /* gogoc sends no trace: complete with an empty one */
+		inlen = 0;
+	}
+	rc = sasl_server_start(s->conn, name, in, inlen, &sout, &soutlen);
+	if (rc == SASL_NOMECH) {
+		logf_(LOG_NOTICE, "sasl: %s from %s: mechanism not available in the installed plugins",
+		      name, s->client);
+		return TSP_SASL_BAD_MECH;
+	}
+	s->mech = m;
+	return finish(s, rc, sout, soutlen, out, outlen);
+}
+
+enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, unsigned inlen,
+				   const char **out, unsigned *outlen)
+{
+	const char *dummy_out;
+	unsigned dummy_len;
+	const char *sout = NULL;
+	unsigned soutlen = 0;
+	int rc;
+
+	if (!out)
+		out = &dummy_out;
+	if (!outlen)
+		outlen = &dummy_len;
+	*out = "";
+	*outlen = 0;
+	if (!s || !g.active || s->state != S_STEPPING)
+		return TSP_SASL_FAIL;
+	if (!in) {
+		in = "";
+		inlen = 0;
+	}
+	rc = sasl_server_step(s->conn, in, inlen, &sout, &soutlen);
+	return finish(s, rc, sout, soutlen, out, outlen);
+}
+
+const char *tsp_sasl_user(const struct tsp_sasl_session *s)
+{
+	return s && s->state == S_DONE ? s->user : NULL;
+}
+
+const char *tsp_sasl_mech(const struct tsp_sasl_session *s)
+{
+	return s && s->mech >= 0 ? known_mechs[s->mech] : NULL;
+}
+
+/* ---- base64 ----------------------------------------------------------- */
+
+int tsp_b64_encode(const char *in, unsigned inlen, char *out, unsigned outmax, unsigned *outlen)
+{
+	unsigned len = 0;
+
+	if (!out || (!in && inlen))
+		return -1;
+	if (sasl_encode64(in ? in : "", inlen, out, outmax, &len) != SASL_OK)
+		return -1;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+int tsp_b64_decode(const char *in, unsigned inlen, char *out, unsigned outmax, unsigned *outlen)
+{
+	char tmp[4];
+	unsigned len = 0, body, rem, got = 0;
+
+	if (!out || !outmax || (!in && inlen))
+		return -1;
+	while (inlen && (in[inlen - 1] == '\r' || in[inlen - 1] == '\n' || in[inlen - 1] == ' ' ||
+			 in[inlen - 1] == '\0'))
+		inlen--;
+	if (inlen == 0) {
+		out[0] = '\0';
+		if (outlen)
+			*outlen = 0;
+		return 0;
+	}
+	/* sasl_decode64 wants whole 4-character groups: decode those, then
+	 * the unpadded tail (2 or 3 characters) completed with '='. */
+	rem = inlen % 4;
+	if (rem == 1)
+		return -1;
+	body = inlen - rem;
+	if (body) {
+		if (sasl_decode64(in, body, out, outmax, &len) != SASL_OK)
+			return -1;
+		if (rem && len != body / 4 * 3)
+			return -1; /* padding inside the text */
+	}
+	if (rem) {
+		memcpy(tmp, in + body, rem);
+		memset(tmp + rem, '=', 4 - rem);
+		if (len >= outmax || sasl_decode64(tmp, 4, out + len, outmax - len, &got) != SASL_OK)
+			return -1;
+		len += got;
+	}
+	if (outlen)
+		*outlen = len;
+	return 0;
+}

@@ -1,0 +1,603 @@
+#include "tsp_session.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bytebuf.h"
+#include "tsp_sasl.h"
+
+#define TSP_MAX_LINE 4096
+#define SASL_B64_MAX 8192
+
+struct tsp_session {
+	enum tsp_transport transport;
+	enum tsp_phase phase;
+	struct sockaddr_in peer;
+	const struct tsp_session_cfg *cfg;
+	const struct tsp_session_ops *ops;
+	void *ctx;
+	void *data;
+
+	struct tsp_sasl_session *sasl;
+	char user[256];
+	bool anonymous;
+	bool skip_nul; /* gogoc sends a NUL after its AUTHENTICATE line */
+
+	bool has_offer;                /* last create answered with a tunnel */
+	struct tsp_tunnel_reply offer; /* kept for `info` */
+
+	struct bytebuf in;       /* TCP: bytes not yet forming a message */
+	struct bytebuf out;      /* to send now */
+	struct bytebuf deferred; /* to send when the client asks */
+};
+
+const char *tsp_status_text(int code)
+{
+	switch (code % TSP_REDIRECT_OFFSET) {
+	case TSP_OK: return "Success";
+	case TSP_AUTH_FAILED: return "Authentication failed";
+	case TSP_NO_MORE_TUNNELS: return "No more tunnels available";
+	case TSP_BAD_VERSION: return "Unsupported client version";
+	case TSP_BAD_TUNNEL_TYPE: return "Unsupported tunnel type";
+	case TSP_SERVER_ERROR: return "Server side error";
+	case TSP_BAD_REQUEST: return "Invalid request format or specified length";
+	case TSP_BAD_IPV4: return "Invalid IPv4 address";
+	case TSP_BAD_IPV6: return "Invalid IPv6 address";
+	case TSP_IPV4_IN_USE: return "IPv4 address already used for existing tunnel";
+	case TSP_BAD_PREFIX_LEN: return "Requested prefix length cannot be assigned";
+	case TSP_IN_PROGRESS: return "Request already in progress";
+	case TSP_NO_RESOURCES: return "Request cannot be processed, insufficient resources";
+	default: return "Error";
+	}
+}
+
+struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct sockaddr_in *peer,
+				    const struct tsp_session_cfg *cfg,
+				    const struct tsp_session_ops *ops, void *ctx)
+{
+	struct tsp_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->transport = transport;
+	s->phase = TSP_PHASE_VERSION;
+	s->peer = *peer;
+	s->cfg = cfg;
+	s->ops = ops;
+	s->ctx = ctx;
+	return s;
+}
+
+static void drop_offer(struct tsp_session *s)
+{
+	if (s->phase == TSP_PHASE_OFFERED && s->ops->release)
+		s->ops->release(s->ctx, s);
+	if (s->phase == TSP_PHASE_OFFERED)
+		s->phase = TSP_PHASE_COMMAND;
+}
+
+void tsp_session_free(struct tsp_session *s)
+{
+	if (!s)
+		return;
+	drop_offer(s);
+	if (s->sasl)
+		tsp_sasl_session_free(s->sasl);
+	bytebuf_free(&s->in);
+	bytebuf_free(&s->out);
+	bytebuf_free(&s->deferred);
+	free(s);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void reply_line(struct tsp_session *s, int code)
+{
+	bytebuf_printf(&s->out, "%d %s\r\n", code, tsp_status_text(code));
+}
+
+static void fail_and_close(struct tsp_session *s, int code)
+{
+	reply_line(s, code);
+	s->phase = TSP_PHASE_CLOSED;
+}
+
+/* Command-phase replies carry a Content-length that counts from the status
+ * line to the end of the payload (gogoc reads until it has that much). */
+static void reply_command(struct tsp_session *s, int code, const char *xml, size_t xml_len)
+{
+	char status[96];
+	int n = snprintf(status, sizeof(status), "%d %s\r\n", code, tsp_status_text(code));
+	size_t body = (size_t)n + (xml ? xml_len + 2 : 0);
+
+	bytebuf_printf(&s->out, "Content-length: %zu\r\n", body);
+	bytebuf_append(&s->out, status, (size_t)n);
+	if (xml) {
+		bytebuf_append(&s->out, xml, xml_len);
+		bytebuf_append_str(&s->out, "\r\n");
+	}
+}
+
+static void reply_sasl_data(struct bytebuf *b, const char *data, unsigned len)
+{
+	char b64[SASL_B64_MAX];
+	unsigned n = 0;
+
+	if (len && tsp_b64_encode(data, len, b64, sizeof(b64), &n) != 0)
+		n = 0;
+	bytebuf_append(b, b64, n);
+	bytebuf_append_str(b, "\r\n");
+}
+
+/* ---- phases ----------------------------------------------------------- */
+
+/* Lines end in CRLF and gogoc adds a NUL after some: trim all of them. */
+static size_t trim_line(const uint8_t *m, size_t len)
+{
+	while (len && (m[len - 1] == '\r' || m[len - 1] == '\n' || m[len - 1] == '\0'))
+		len--;
+	return len;
+}
+
+static bool starts_with_ci(const uint8_t *m, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && strncasecmp((const char *)m, prefix, n) == 0;
+}
+
+static void on_version(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	static const char *const accepted[] = { "2.0.0", "2.0.1", "2.0.2" };
+	char version[32];
+	size_t vlen;
+
+	len = trim_line(m, len);
+	if (!starts_with_ci(m, len, "VERSION=")) {
+		fail_and_close(s, TSP_BAD_REQUEST);
+		return;
+	}
+	vlen = len - 8;
+	if (vlen >= sizeof(version))
+		vlen = sizeof(version) - 1;
+	memcpy(version, m + 8, vlen);
+	version[vlen] = '\0';
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		if (!strcmp(version, accepted[i])) {
+			bytebuf_append_str(&s->out, s->cfg->capability);
+			s->phase = TSP_PHASE_AUTH;
+			return;
+		}
+	}
+	if (s->cfg->n_brokers > 0) {
+		size_t xlen = 0;
+		char *xml = tsp_xml_write_broker_list(s->cfg->brokers, s->cfg->n_brokers, &xlen);
+
+		reply_line(s, TSP_REDIRECT_OFFSET + TSP_BAD_VERSION);
+		if (xml) {
+			bytebuf_append(&s->out, xml, xlen);
+			bytebuf_append_str(&s->out, "\r\n");
+			free(xml);
+		}
+		s->phase = TSP_PHASE_CLOSED;
+		return;
+	}
+	fail_and_close(s, TSP_BAD_VERSION);
+}
+
+static void auth_done(struct tsp_session *s, bool ok)
+{
+	if (s->ops->auth_result)
+		s->ops->auth_result(s->ctx, s, ok);
+	if (!ok) {
+		fail_and_close(s, TSP_AUTH_FAILED);
+		return;
+	}
+	snprintf(s->user, sizeof(s->user), "%s", tsp_sasl_user(s->sasl) ? tsp_sasl_user(s->sasl) : "");
+	s->phase = TSP_PHASE_COMMAND;
+}
+
+/* A SASL result that finished the exchange or sends a challenge. */
+static void sasl_progress(struct tsp_session *s, enum tsp_sasl_result r, const char *out,
+			  unsigned outlen)
+{
+	switch (r) {
+	case TSP_SASL_CONTINUE:
+		/* A client-first mechanism (SCRAM) gets no empty challenge:
+		 * nothing over TCP, an empty acknowledgement over UDP. */
+		if (outlen)
+			reply_sasl_data(&s->out, out, outlen);
+		s->phase = TSP_PHASE_SASL;
+		break;
+	case TSP_SASL_DONE:
+		auth_done(s, true);
+		if (outlen) {
+			/* Final server data (DIGEST-MD5's rspauth) first; the
+			 * status follows when the client reads again. */
+			reply_sasl_data(&s->out, out, outlen);
+			bytebuf_printf(&s->deferred, "%d %s\r\n", TSP_OK, tsp_status_text(TSP_OK));
+		} else {
+			reply_line(s, TSP_OK);
+		}
+		break;
+	default:
+		auth_done(s, false);
+		break;
+	}
+}
+
+/* Is the mechanism offered in our CAPABILITY line? */
+static bool mech_offered(const struct tsp_session *s, const char *mech)
+{
+	const char *cap = s->cfg->capability;
+	size_t n = strlen(mech);
+
+	for (const char *p = strcasestr(cap, "AUTH="); p; p = strcasestr(p + 5, "AUTH=")) {
+		if (!strncasecmp(p + 5, mech, n) && (p[5 + n] == ' ' || p[5 + n] == '\r' ||
+						    p[5 + n] == '\n' || p[5 + n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	char mech[64];
+	size_t mlen;
+	const char *out = NULL;
+	unsigned outlen = 0;
+	enum tsp_sasl_result r;
+
+	len = trim_line(m, len);
+	if (!starts_with_ci(m, len, "AUTHENTICATE ")) {
+		fail_and_close(s, TSP_BAD_REQUEST);
+		return;
+	}
+	mlen = len - 13;
+	if (mlen == 0 || mlen >= sizeof(mech)) {
+		fail_and_close(s, TSP_AUTH_FAILED);
+		return;
+	}
+	memcpy(mech, m + 13, mlen);
+	mech[mlen] = '\0';
+	for (char *p = mech; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (s->transport == TSP_OVER_TCP)
+		s->skip_nul = true;
+
+	if (!mech_offered(s, mech) || (s->ops->auth_allowed && !s->ops->auth_allowed(s->ctx, s))) {
+		auth_done(s, false);
+		return;
+	}
+	{
+		char peer[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &s->peer.sin_addr, ip, sizeof(ip));
+		snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(s->peer.sin_port));
+		s->sasl = tsp_sasl_session_new(s->peer.sin_addr.s_addr ? peer : NULL, NULL);
+	}
+	if (!s->sasl) {
+		fail_and_close(s, TSP_SERVER_ERROR);
+		return;
+	}
+	r = tsp_sasl_start(s->sasl, mech, NULL, 0, &out, &outlen);
+	if (!strcmp(mech, "PLAIN") && r == TSP_SASL_CONTINUE) {
+		/* The credentials come next, unprompted and not base64 (UDP:
+		 * acknowledged with an empty reply; TCP: no reply at all). */
+		s->phase = TSP_PHASE_PLAIN;
+		return;
+	}
+	s->anonymous = !strcmp(mech, "ANONYMOUS");
+	sasl_progress(s, r, out, outlen);
+}
+
+static void on_plain(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	const char *out = NULL;
+	unsigned outlen = 0;
+	enum tsp_sasl_result r;
+
+	while (len && (m[len - 1] == '\r' || m[len - 1] == '\n'))
+		len--;
+	r = tsp_sasl_step(s->sasl, (const char *)m, (unsigned)len, &out, &outlen);
+	sasl_progress(s, r, out, outlen);
+}
+
+static void on_sasl_response(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	char raw[SASL_B64_MAX];
+	unsigned rawlen = 0;
+	const char *out = NULL;
+	unsigned outlen = 0;
+	enum tsp_sasl_result r;
+
+	len = trim_line(m, len);
+	if (len && tsp_b64_decode((const char *)m, (unsigned)len, raw, sizeof(raw), &rawlen) != 0) {
+		auth_done(s, false);
+		return;
+	}
+	r = tsp_sasl_step(s->sasl, raw, rawlen, &out, &outlen); /* before reading out */
+	sasl_progress(s, r, out, outlen);
+}
+
+/* "Content-length: N\r\n" then N bytes of XML. Returns the body or NULL. */
+static const uint8_t *content_body(const uint8_t *m, size_t len, size_t max, size_t *body_len)
+{
+	const uint8_t *eol = memchr(m, '\n', len);
+	unsigned long n = 0;
+	const uint8_t *p = m + strlen("Content-length:");
+
+	if (!eol || !starts_with_ci(m, len, "Content-length:"))
+		return NULL;
+	while (p < eol && *p == ' ')
+		p++;
+	if (p >= eol || !isdigit(*p))
+		return NULL;
+	for (; p < eol && isdigit(*p); p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > max)
+			return NULL;
+	}
+	while (p < eol && (*p == '\r' || *p == ' '))
+		p++;
+	if (p != eol)
+		return NULL;
+	eol++;
+	if ((size_t)(m + len - eol) < n || n == 0)
+		return NULL; /* the length lies: less arrived than announced */
+	*body_len = n;
+	return eol;
+}
+
+static void on_create(struct tsp_session *s, const struct tsp_request *req)
+{
+	struct tsp_tunnel_reply reply;
+	size_t xlen = 0;
+	char *xml;
+	int code;
+
+	drop_offer(s);
+	memset(&reply, 0, sizeof(reply));
+	code = s->ops->create(s->ctx, s, req, &reply);
+	if (code != TSP_OK) {
+		reply_command(s, code, NULL, 0);
+		return;
+	}
+	xml = tsp_xml_write_tunnel(&reply, "info", &xlen);
+	if (!xml) {
+		s->phase = TSP_PHASE_OFFERED;
+		drop_offer(s);
+		reply_command(s, TSP_SERVER_ERROR, NULL, 0);
+		return;
+	}
+	s->offer = reply;
+	s->has_offer = true;
+	s->phase = TSP_PHASE_OFFERED;
+	reply_command(s, TSP_OK, xml, xlen);
+	free(xml);
+}
+
+static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	struct tsp_request req;
+	const uint8_t *body;
+	size_t body_len = 0;
+	char err[128];
+	int rc;
+
+	if (trim_line(m, len) == 0) {
+		/* An empty message (RFC-style clients after rspauth): send
+		 * what was held back. */
+		tsp_session_release_deferred(s);
+		return;
+	}
+	body = content_body(m, len, s->cfg->max_content_length, &body_len);
+	if (!body) {
+		reply_command(s, TSP_BAD_REQUEST, NULL, 0);
+		return;
+	}
+	rc = tsp_xml_parse_request((const char *)body, body_len, &req, err, sizeof(err));
+	if (rc != TSP_XML_OK) {
+		reply_command(s, rc == TSP_XML_BAD_IPV4 ? TSP_BAD_IPV4
+				 : rc == TSP_XML_BAD_IPV6 ? TSP_BAD_IPV6
+							  : TSP_BAD_REQUEST,
+			      NULL, 0);
+		return;
+	}
+	switch (req.action) {
+	case TSP_ACTION_CREATE:
+		on_create(s, &req);
+		break;
+	case TSP_ACTION_ACCEPT:
+		if (s->phase != TSP_PHASE_OFFERED) {
+			reply_command(s, TSP_BAD_REQUEST, NULL, 0);
+			break;
+		}
+		s->ops->accept(s->ctx, s);
+		s->phase = TSP_PHASE_COMMAND; /* no reply: gogoc does not read one */
+		break;
+	case TSP_ACTION_REJECT:
+		drop_offer(s);
+		break;
+	case TSP_ACTION_DELETE:
+		drop_offer(s);
+		reply_command(s, s->ops->delete_tunnel(s->ctx, s), NULL, 0);
+		break;
+	case TSP_ACTION_INFO:
+		if (s->has_offer) {
+			char *xml = tsp_xml_write_tunnel(&s->offer, "info", &body_len);
+
+			reply_command(s, xml ? TSP_OK : TSP_SERVER_ERROR, xml, xml ? body_len : 0);
+			free(xml);
+		} else {
+			reply_command(s, TSP_BAD_REQUEST, NULL, 0);
+		}
+		break;
+	default:
+		reply_command(s, TSP_BAD_REQUEST, NULL, 0);
+		break;
+	}
+}
+
+static void dispatch(struct tsp_session *s, const uint8_t *m, size_t len)
+{
+	switch (s->phase) {
+	case TSP_PHASE_VERSION:
+		on_version(s, m, len);
+		break;
+	case TSP_PHASE_AUTH:
+		on_authenticate(s, m, len);
+		break;
+	case TSP_PHASE_PLAIN:
+		on_plain(s, m, len);
+		break;
+	case TSP_PHASE_SASL:
+		on_sasl_response(s, m, len);
+		break;
+	case TSP_PHASE_COMMAND:
+	case TSP_PHASE_OFFERED:
+		on_command(s, m, len);
+		break;
+	case TSP_PHASE_CLOSED:
+		break;
+	}
+}
+
+/* TCP: cut the next complete message off the input, or return 0. A
+ * command is its Content-length line plus that many bytes; anything else
+ * is one line. */
+static size_t next_tcp_message(struct tsp_session *s)
+{
+	const uint8_t *d = s->in.data;
+	size_t len = s->in.len;
+	const uint8_t *eol;
+
+	if (!len)
+		return 0;
+	eol = memchr(d, '\n', len);
+	if ((s->phase == TSP_PHASE_COMMAND || s->phase == TSP_PHASE_OFFERED) &&
+	    starts_with_ci(d, len, "Content-length:")) {
+		size_t body_len = 0;
+		const uint8_t *body;
+
+		if (!eol)
+			return 0;
+		body = content_body(d, len, s->cfg->max_content_length, &body_len);
+		if (!body) {
+			/* Either incomplete, or a bad/oversized length. */
+			size_t hdr = (size_t)(eol - d) + 1;
+			unsigned long n = strtoul((const char *)d + 15, NULL, 10);
+
+			if (n == 0 || n > s->cfg->max_content_length)
+				return hdr; /* handled as a bad request */
+			return 0;
+		}
+		return (size_t)(body - d) + body_len;
+	}
+	if (!eol)
+		return 0;
+	return (size_t)(eol - d) + 1;
+}
+
+void tsp_session_input(struct tsp_session *s, const uint8_t *data, size_t len)
+{
+	if (s->phase == TSP_PHASE_CLOSED)
+		return;
+	if (s->transport == TSP_OVER_UDP) {
+		if (len == 0) {
+			tsp_session_release_deferred(s);
+			return;
+		}
+		dispatch(s, data, len);
+		return;
+	}
+
+	if (!bytebuf_append(&s->in, data, len) || s->in.len > s->cfg->max_buffer) {
+		fail_and_close(s, TSP_BAD_REQUEST);
+		return;
+	}
+	while (s->phase != TSP_PHASE_CLOSED) {
+		size_t n;
+
+		if (s->skip_nul && s->in.len && s->in.data[0] == '\0') {
+			bytebuf_consume(&s->in, 1);
+			s->skip_nul = false;
+		}
+		n = next_tcp_message(s);
+		if (!n) {
+			if (s->in.len > TSP_MAX_LINE &&
+			    !starts_with_ci(s->in.data, s->in.len, "Content-length:"))
+				fail_and_close(s, TSP_BAD_REQUEST);
+			break;
+		}
+		s->skip_nul = false;
+		dispatch(s, s->in.data, n);
+		bytebuf_consume(&s->in, n);
+	}
+}
+
+const uint8_t *tsp_session_output(const struct tsp_session *s, size_t *len)
+{
+	*len = s->out.len;
+	return s->out.data;
+}
+
+void tsp_session_sent(struct tsp_session *s)
+{
+	bytebuf_reset(&s->out);
+}
+
+bool tsp_session_has_deferred(const struct tsp_session *s)
+{
+	return s->deferred.len > 0;
+}
+
+void tsp_session_release_deferred(struct tsp_session *s)
+{
+	bytebuf_append(&s->out, s->deferred.data, s->deferred.len);
+	bytebuf_reset(&s->deferred);
+}
+
+enum tsp_phase tsp_session_phase(const struct tsp_session *s)
+{
+	return s->phase;
+}
+
+bool tsp_session_closed(const struct tsp_session *s)
+{
+	return s->phase == TSP_PHASE_CLOSED;
+}
+
+const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s)
+{
+	return &s->peer;
+}
+
+enum tsp_transport tsp_session_transport(const struct tsp_session *s)
+{
+	return s->transport;
+}
+
+const char *tsp_session_user(const struct tsp_session *s)
+{
+	return s->user[0] ? s->user : NULL;
+}
+
+bool tsp_session_is_anonymous(const struct tsp_session *s)
+{
+	return s->anonymous;
+}
+
+void *tsp_session_data(const struct tsp_session *s)
+{
+	return s->data;
+}
+
+void tsp_session_set_data(struct tsp_session *s, void *data)
+{
+	s->data = data;
+}

@@ -1,0 +1,107 @@
+/* One TSP signalling session (RFC 5572 §3), independent of the transport:
+ * the server feeds it what arrived (a datagram's payload, or bytes from a
+ * TCP stream) and sends what it produced. It walks the phases
+ * VERSION -> CAPABILITY -> AUTHENTICATE -> command -> accept, and leaves
+ * every decision about tunnels to the broker behind tsp_session_ops. */
+#ifndef TSPGW_TSP_SESSION_H
+#define TSPGW_TSP_SESSION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tsp_xml.h"
+
+enum tsp_transport { TSP_OVER_TCP, TSP_OVER_UDP };
+
+enum tsp_phase {
+	TSP_PHASE_VERSION,     /* waiting for VERSION=... */
+	TSP_PHASE_AUTH,        /* waiting for AUTHENTICATE <mech> */
+	TSP_PHASE_PLAIN,       /* PLAIN: waiting for \0user\0pass */
+	TSP_PHASE_SASL,        /* a challenge is out, waiting for the response */
+	TSP_PHASE_COMMAND,     /* authenticated: waiting for a command */
+	TSP_PHASE_OFFERED,     /* tunnel offered, waiting for accept/reject */
+	TSP_PHASE_CLOSED,      /* finished (failure or done); send and close */
+};
+
+/* Codes (RFC 5572 §4.3, IANA) and the texts sent with them. */
+#define TSP_OK 200
+#define TSP_AUTH_FAILED 300
+#define TSP_NO_MORE_TUNNELS 301
+#define TSP_BAD_VERSION 302
+#define TSP_BAD_TUNNEL_TYPE 303
+#define TSP_SERVER_ERROR 310
+#define TSP_BAD_REQUEST 500
+#define TSP_BAD_IPV4 501
+#define TSP_BAD_IPV6 502
+#define TSP_IPV4_IN_USE 506
+#define TSP_BAD_PREFIX_LEN 507
+#define TSP_IN_PROGRESS 521
+#define TSP_NO_RESOURCES 522
+#define TSP_REDIRECT_OFFSET 1000
+
+const char *tsp_status_text(int code);
+
+struct tsp_session;
+
+/* The broker's side of a session. Every callback gets the session; the
+ * session's origin, user and transport are readable through accessors. */
+struct tsp_session_ops {
+	/* May this origin try to log in now? false = slowed down after
+	 * failures: the session answers 300 and closes. */
+	bool (*auth_allowed)(void *ctx, struct tsp_session *s);
+	void (*auth_result)(void *ctx, struct tsp_session *s, bool ok);
+	/* A create request: reserve a tunnel and describe it in *reply.
+	 * Returns a TSP code; 200 = offered. */
+	int (*create)(void *ctx, struct tsp_session *s, const struct tsp_request *req,
+		      struct tsp_tunnel_reply *reply);
+	/* The offered tunnel was accepted: put it in service. */
+	void (*accept)(void *ctx, struct tsp_session *s);
+	/* Rejected, or the session ended before accept: free the reservation. */
+	void (*release)(void *ctx, struct tsp_session *s);
+	/* Delete the caller's tunnel. Returns a TSP code. */
+	int (*delete_tunnel)(void *ctx, struct tsp_session *s);
+};
+
+struct tsp_session_cfg {
+	const char *capability;      /* full "CAPABILITY ...\r\n" line */
+	const char *const *brokers;  /* redirect list for 1302, or NULL */
+	int n_brokers;
+	size_t max_content_length;   /* cap on Content-length (64 KiB) */
+	size_t max_buffer;           /* cap on buffered TCP input */
+};
+
+struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct sockaddr_in *peer,
+				    const struct tsp_session_cfg *cfg,
+				    const struct tsp_session_ops *ops, void *ctx);
+/* Frees the session; an offer not yet accepted is released first. */
+void tsp_session_free(struct tsp_session *s);
+
+/* Feed input. UDP: one datagram's payload (an empty one asks for what is
+ * pending). TCP: any bytes from the stream; complete messages are handled.
+ * Afterwards tsp_session_output() holds what to send now. */
+void tsp_session_input(struct tsp_session *s, const uint8_t *data, size_t len);
+
+/* What to send now (consumed by the caller: it calls tsp_session_sent). */
+const uint8_t *tsp_session_output(const struct tsp_session *s, size_t *len);
+void tsp_session_sent(struct tsp_session *s);
+
+/* Output held back until the client asks (UDP: its next empty datagram)
+ * or, on TCP, a moment later: the "200 Success" after DIGEST-MD5's rspauth,
+ * which gogoc reads with a separate recv(). */
+bool tsp_session_has_deferred(const struct tsp_session *s);
+void tsp_session_release_deferred(struct tsp_session *s);
+
+enum tsp_phase tsp_session_phase(const struct tsp_session *s);
+bool tsp_session_closed(const struct tsp_session *s);
+const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s);
+enum tsp_transport tsp_session_transport(const struct tsp_session *s);
+/* Authenticated user; NULL before authentication; "anonymous" for ANONYMOUS. */
+const char *tsp_session_user(const struct tsp_session *s);
+bool tsp_session_is_anonymous(const struct tsp_session *s);
+/* The broker's per-session data (its reservation). */
+void *tsp_session_data(const struct tsp_session *s);
+void tsp_session_set_data(struct tsp_session *s, void *data);
+
+#endif

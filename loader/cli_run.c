@@ -1,0 +1,207 @@
+/* tspgw run: the gateway daemon. Attaches the data plane (as `attach`
+ * does), then serves TSP until SIGTERM/SIGINT. The data plane stays
+ * attached when the daemon stops: pinned maps and links keep forwarding, and
+ * a restarted daemon takes its tunnels back (broker_restore). */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "assign.h"
+#include "broker.h"
+#include "cli.h"
+#include "dataplane.h"
+#include "pinned_maps.h"
+#include "server.h"
+#include "tsp_sasl.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void log_line(const char *line)
+{
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %s\n", stamp, line);
+	fflush(stdout);
+}
+
+static void sasl_log(int level, const char *msg)
+{
+	char line[512];
+
+	(void)level;
+	snprintf(line, sizeof(line), "sasl: %s", msg);
+	log_line(line);
+}
+
+static void pools_of(const struct tspgw_cfg *cfg, struct assign_pools *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->has_host_pool = cfg->has_host_pool;
+	p->host_pool = cfg->host_pool.addr;
+	p->host_pool_len = cfg->host_pool.len;
+	p->has_prefix_pool = cfg->has_prefix_pool;
+	p->prefix_pool = cfg->prefix_pool.addr;
+	p->prefix_pool_len = cfg->prefix_pool.len;
+	p->prefix_len_min = cfg->prefix_len_min;
+	p->prefix_len_max = cfg->prefix_len_max;
+	p->prefix_len_default = cfg->prefix_len_default;
+	p->has_anon = cfg->anon_enabled;
+	p->anon_prefix = cfg->anon_prefix.addr;
+	p->anon_layout = cfg->anon_layout;
+}
+
+static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
+{
+	const struct tspgw_broker_settings *s = &cfg->broker;
+
+	memset(b, 0, sizeof(*b));
+	b->server_ipv4 = cfg->gateway_ipv4;
+	b->server_ipv6 = cfg->gateway_ipv6;
+	b->keepalive = cfg->has_keepalive_ipv6;
+	b->keepalive_addr = cfg->keepalive_ipv6;
+	b->keepalive_default = s->keepalive_default;
+	b->keepalive_min = s->keepalive_min;
+	b->keepalive_max = s->keepalive_max;
+	b->keepalive_misses = s->keepalive_misses;
+	b->lifetime = s->lifetime_minutes * 60;
+	b->allow_v6udpv4 = s->allow_v6udpv4;
+	b->allow_v6v4 = s->allow_v6v4;
+	pools_of(cfg, &b->pools);
+	b->max_tunnels = s->max_tunnels < cfg->max_tunnels ? s->max_tunnels : cfg->max_tunnels;
+	b->max_tunnels_per_ipv4 = s->tunnels_per_ipv4;
+	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
+	b->auth_fail_max = s->auth_failures;
+	b->auth_fail_window = s->auth_failure_window;
+	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
+	memcpy(b->dns, s->dns, sizeof(b->dns[0]) * (size_t)b->n_dns);
+}
+
+static const char run_usage[] =
+	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
+	"\n"
+	"Attach the data plane and serve TSP on the configured port over TCP and UDP\n"
+	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout.\n"
+	"The data plane stays attached when the daemon stops (`tspgw detach` removes\n"
+	"it), so a restart loses no packet and no tunnel.\n";
+
+int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
+{
+	const struct tspgw_broker_settings *bs = &cfg->broker;
+	const char *mechs[TSPGW_MAX_MECHS];
+	const char *brokers[TSPGW_MAX_REDIRECTS];
+	char err[512], capability[256], auth[160] = "";
+	struct tsp_sasl_cfg sasl_cfg;
+	struct dp_attach_opts o;
+	struct broker_cfg bcfg;
+	struct assign_pools pools;
+	struct server_cfg scfg;
+	struct tspgw_maps maps = { -1, -1, -1, -1, -1 };
+	struct assign_db *db = NULL;
+	struct broker *broker = NULL;
+	struct server *srv = NULL;
+	struct sigaction sa;
+	int rc = 1;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(run_usage, stdout);
+		return 0;
+	}
+	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
+		return EXIT_USAGE;
+	if (dp_attach(cfg, &o, stdout, err, sizeof(err))) {
+		fprintf(stderr, "tspgw run: %s\n", err);
+		return 1;
+	}
+	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
+		fprintf(stderr, "tspgw run: %s\n", err);
+		return 1;
+	}
+	pools_of(cfg, &pools);
+	db = assign_db_open(bs->database, &pools, err, sizeof(err));
+	if (!db) {
+		fprintf(stderr, "tspgw run: address database %s: %s\n", bs->database, err);
+		goto out;
+	}
+
+	for (int i = 0; i < bs->n_mechs; i++)
+		mechs[i] = bs->mechs[i];
+	memset(&sasl_cfg, 0, sizeof(sasl_cfg));
+	sasl_cfg.sasldb_path = bs->sasldb;
+	sasl_cfg.realm = bs->realm[0] ? bs->realm : bs->server_name;
+	sasl_cfg.server_name = bs->server_name;
+	sasl_cfg.allowed_mechs = mechs;
+	sasl_cfg.n_allowed = bs->n_mechs;
+	sasl_cfg.log = sasl_log;
+	if (tsp_sasl_init(&sasl_cfg, err, sizeof(err))) {
+		fprintf(stderr, "tspgw run: SASL: %s\n", err);
+		goto out;
+	}
+	tsp_sasl_capability(auth, sizeof(auth));
+	snprintf(capability, sizeof(capability), "CAPABILITY%s%s %s\r\n",
+		 bs->allow_v6v4 ? " TUNNEL=V6V4" : "", bs->allow_v6udpv4 ? " TUNNEL=V6UDPV4" : "",
+		 auth);
+
+	broker_cfg_of(cfg, &bcfg);
+	broker = broker_new(&bcfg, db, &maps, log_line);
+	if (!broker) {
+		fprintf(stderr, "tspgw run: out of memory\n");
+		goto out;
+	}
+	broker_restore(broker);
+
+	for (int i = 0; i < bs->n_redirects; i++)
+		brokers[i] = bs->redirects[i];
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.port = cfg->tsp_port;
+	scfg.bind_ipv4 = bs->listen_ipv4[0] ? bs->listen_ipv4 : NULL;
+	scfg.bind_ipv6 = !bs->ipv6_transport ? "" : bs->listen_ipv6[0] ? bs->listen_ipv6 : NULL;
+	scfg.idle_timeout = bs->session_idle_timeout;
+	scfg.max_sessions = bs->max_sessions;
+	scfg.tcp_deferred_ms = 200;
+	scfg.session.capability = capability;
+	scfg.session.brokers = brokers;
+	scfg.session.n_brokers = bs->n_redirects;
+	scfg.session.max_content_length = bs->max_content_length;
+	scfg.session.max_buffer = (size_t)bs->max_content_length + 4096;
+	srv = server_open(&scfg, broker, err, sizeof(err));
+	if (!srv) {
+		fprintf(stderr, "tspgw run: %s\n", err);
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	{
+		char line[400];
+
+		snprintf(line, sizeof(line), "serving TSP on port %u (TCP and UDP%s), %s", cfg->tsp_port,
+			 bs->ipv6_transport ? ", IPv4 and IPv6" : ", IPv4", capability);
+		line[strcspn(line, "\r\n")] = '\0';
+		log_line(line);
+	}
+	rc = server_run(srv, &stop_requested) ? 1 : 0;
+	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
+out:
+	server_close(srv);
+	broker_free(broker);
+	assign_db_close(db);
+	tsp_sasl_done();
+	pinned_maps_close(&maps);
+	return rc;
+}

@@ -1,0 +1,366 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # helpers are called through e2e_check
+# Integration tests of the TSP broker: `tspgw run` in a gateway namespace,
+# sessions driven byte for byte as gogoc sends them (tests/broker/gogoc_sim.py)
+# over UDP and TCP, and checks that accepted tunnels appear in the BPF maps
+# and carry traffic through the XDP path.
+#
+#   ns cli: c0 192.0.2.2/24, 192.0.2.3/24  <->  ns gw: u0 192.0.2.1/24, d0 2001:db8:2::1/64  <->  ns host: h0 2001:db8:2::2
+#
+# Exit 0 = all passed, 1 = failures, 77 = skipped.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+
+TSPGW=$BUILD/tspgw
+XDP_PASS=$BUILD/xdp_pass.bpf.o
+SIM=$HERE/gogoc_sim.py
+
+e2e_require_root
+e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout
+for f in "$TSPGW" "$XDP_PASS"; do
+	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
+done
+e2e_init
+e2e_require_bpf "$XDP_PASS"
+
+NS_C=tbc$$
+NS_G=tbg$$
+NS_H=tbh$$
+PIN=/sys/fs/bpf/tspgw-broker-$$
+T=$E2E_TMP
+CONF=$T/config.yaml
+REALM=tspgw.example
+
+cat >"$CONF" <<EOF
+interfaces: {ipv4: u0, ipv6: d0, xdp_mode: native, tunnel_device: tsb$$}
+gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1, keepalive: 2001:db8:2::1}
+anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
+pools:
+  hosts: 2001:db8:100::/64
+  prefixes: 2001:db8:200::/40
+  prefix_length: {min: 48, max: 60, default: 56}
+data_plane: {pin_path: $PIN, max_tunnels: 1024}
+broker:
+  auth:
+    mechanisms: [ANONYMOUS, PLAIN, DIGEST-MD5]
+    sasldb: $T/sasldb2
+    realm: $REALM
+    server_name: $REALM
+    failures: 3
+    failure_window: 60
+  database: $T/assignments.sqlite
+  keepalive: {default: 2, min: 1, max: 10, misses: 2}
+  dns_servers: [2001:db8::53]
+  limits:
+    tunnels_per_ipv4: 8
+    sessions_per_ipv4_per_minute: 40
+    session_idle_timeout: 10
+EOF
+
+# --- helpers ------------------------------------------------------------------
+
+gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+
+start_gateway() {
+	e2e_bg "$NS_G" "$T/run.$1.log" "$TSPGW" -c "$CONF" run
+	echo "$E2E_BG_PID" >"$T/tspgw.pid" # e2e_check runs this in a subshell
+	e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || {
+		cat "$T/run.$1.log"
+		return 1
+	}
+}
+
+# sim ARGS...: one gogoc-shaped session from the client namespace; JSON
+# result in $T/last.json.
+sim() {
+	e2e_ns "$NS_C" timeout 30 python3 "$SIM" --server 192.0.2.1 --server-name "$REALM" "$@" \
+		>"$T/last.json" 2>"$T/last.err"
+	local rc=$?
+	cat "$T/last.json" "$T/last.err"
+	return $rc
+}
+
+# field NAME: a field of the last session's JSON.
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$T/last.json" "$1"; }
+
+# expect FIELD VALUE
+expect() {
+	local got
+	got=$(field "$1")
+	[ "$got" = "$2" ] || { echo "$1 = '$got', want '$2'"; return 1; }
+}
+
+in_maps() { gw tunnel list --json | grep -q "\"address\":\"$1\""; }
+not_in_maps() { ! in_maps "$1"; }
+
+# ipv6 compressed form of an expanded address
+short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
+
+# --- network ------------------------------------------------------------------
+
+e2e_netns_add "$NS_C" "$NS_G" "$NS_H" || exit 1
+e2e_register_pin "$PIN"
+e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
+e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
+e2e_veth "$NS_G" d0 "$NS_H" h0 || exit 1
+ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
+ip -n "$NS_C" addr add 192.0.2.3/24 dev c0
+ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
+ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
+ip -n "$NS_H" addr add 2001:db8:2::2/64 dev h0 nodad
+ip -n "$NS_H" -6 route add default via 2001:db8:2::1
+e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
+e2e_xdp_pass "$NS_H" h0 "$XDP_PASS"
+for a in 192.0.2.2 192.0.2.3; do
+	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_C" c0)" dev u0 nud permanent
+done
+ip -n "$NS_C" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
+ip -n "$NS_G" neigh replace 2001:db8:2::2 lladdr "$(e2e_mac "$NS_H" h0)" dev d0 nud permanent
+ip -n "$NS_H" neigh replace 2001:db8:2::1 lladdr "$(e2e_mac "$NS_G" d0)" dev h0 nud permanent
+printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
+printf 'hunter2\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c bob
+
+e2e_check "tspgw run starts and serves TSP" start_gateway 1 || e2e_finish
+
+# --- anonymous ----------------------------------------------------------------
+
+anon_udp() {
+	sim --transport udp --type v6udpv4 --local-port 41000 --keepalive 2 --ping 3 || return 1
+	expect status 200 && expect type v6udpv4 && expect client_ipv4 192.0.2.2 || return 1
+	# pubtsp: 192.0.2.2 = c000:0202, port 41000 = a028
+	expect client_ipv6 2001:0db8:ffff:0000:c000:0202:a028:0000 || return 1
+	expect keepalive 2 && expect pings_answered 3 && expect dns_server True
+}
+e2e_check "UDP anonymous v6udpv4: address embeds 192.0.2.2:41000, keepalives answered in XDP" anon_udp
+e2e_check "  its binding is in the BPF maps" in_maps 2001:db8:ffff:0:c000:202:a028:0
+
+anon_tcp() {
+	sim --transport tcp --type v6v4 || return 1
+	expect status 200 && expect type v6v4 && expect client_ipv6 2001:0db8:ffff:0000:c000:0202:0000:0000
+}
+e2e_check "TCP anonymous v6v4: address embeds 192.0.2.2, no port" anon_tcp
+e2e_check "  its binding is in the BPF maps" in_maps 2001:db8:ffff:0:c000:202::
+
+anyv4_nat() {
+	# The client claims an address the broker does not see: a NAT.
+	sim --transport udp --type v6anyv4 --client-ipv4 198.51.100.77 --local-port 41001 || return 1
+	expect type v6udpv4
+}
+anyv4_direct() {
+	sim --transport tcp --type v6anyv4 --local-ip 192.0.2.3 || return 1
+	expect type v6v4
+}
+e2e_check "v6anyv4 behind a NAT gets v6udpv4" anyv4_nat
+e2e_check "v6anyv4 without NAT gets v6v4" anyv4_direct
+udp_over_tcp() {
+	sim --transport tcp --type v6udpv4
+	expect status 303
+}
+e2e_check "v6udpv4 over TCP is refused with 303" udp_over_tcp
+
+reject_releases() {
+	sim --transport udp --type v6udpv4 --local-port 41002 --reject || return 1
+	not_in_maps 2001:db8:ffff:0:c000:202:a02a:0
+}
+e2e_check "reject: nothing enters the maps" reject_releases
+
+# --- authentication -----------------------------------------------------------
+
+digest_host() {
+	sim --transport udp --auth digest --user alice --password secret --type v6udpv4 \
+		--local-port 42000 --ping 2 --ping-dst 2001:db8:2::2 || return 1
+	expect status 200 && expect pings_answered 2 || return 1
+	field client_ipv6 >"$T/alice.addr"
+	in_maps "$(short6 "$(cat "$T/alice.addr")")"
+}
+e2e_check "DIGEST-MD5 over UDP: host address from the pool, traffic to the IPv6 host" digest_host
+
+alice_again() {
+	sim --transport tcp --auth digest --user alice --password secret --type v6v4 --local-ip 192.0.2.3 || return 1
+	[ "$(field client_ipv6)" = "$(cat "$T/alice.addr")" ] || { echo "address changed"; return 1; }
+	# The binding moved: the old origin is gone, the new one has the address.
+	gw tunnel list --json | python3 -c '
+import json,sys
+t=[x for x in json.load(sys.stdin) if x["address"]==sys.argv[1]]
+print(t); sys.exit(0 if len(t)==1 and t[0]["remote"]=="192.0.2.3" else 1)' "$(short6 "$(cat "$T/alice.addr")")"
+}
+e2e_check "DIGEST-MD5 over TCP from another IPv4 address: same address, binding moved" alice_again
+
+digest_router() {
+	sim --transport udp --auth digest --user bob --password hunter2 --type v6udpv4 --router \
+		--prefix-len 56 --local-port 42001 || return 1
+	expect status 200 && expect prefix_len 56 || return 1
+	field prefix >"$T/bob.prefix"
+	gw tunnel list --json | grep -q "\"prefix\":\"$(cat "$T/bob.prefix")\""
+}
+e2e_check "DIGEST-MD5 router: a /56 delegated from the pool and routed" digest_router
+
+bad_prefix() {
+	sim --transport udp --auth digest --user bob --password hunter2 --router --prefix-len 40 \
+		--local-port 42002
+	expect status 507
+}
+e2e_check "a prefix length outside the bounds gets 507" bad_prefix
+
+plain_ok() {
+	sim --transport tcp --auth plain --user alice --password secret --type v6v4 --local-ip 192.0.2.3 || return 1
+	[ "$(field client_ipv6)" = "$(cat "$T/alice.addr")" ]
+}
+e2e_check "PLAIN over TCP: same stable address" plain_ok
+wrong_password() {
+	! sim --transport tcp --auth plain --user alice --password nope --local-ip 192.0.2.3 &&
+		grep -q "300 Authentication failed" "$T/last.json"
+}
+e2e_check "wrong password gets 300" wrong_password
+
+# --- retransmissions and bad input -------------------------------------------
+
+raw() { e2e_ns "$NS_C" timeout 20 python3 -c "$1"; }
+PY_PRE='
+import socket,struct,sys,time
+sys.path.insert(0,"'"$HERE"'")
+import gogoc_sim as g
+'
+retransmit() {
+	raw "$PY_PRE"'
+c=g.Rudp("192.0.2.1",3653,("192.0.2.2",43000))
+c.sendrecv(b"VERSION=2.0.2\r\n", drop_first_reply=True)
+c.sendrecv(b"AUTHENTICATE ANONYMOUS\r\n\0")
+x=g.create_request("v6udpv4","192.0.2.2",30,False,0)
+a=c.sendrecv(g.command(x), drop_first_reply=True)
+print(a[:60], c.retransmits)
+assert a.startswith(b"Content-length") and c.retransmits==2
+c.send(g.command("<tunnel action=\"accept\"></tunnel>\r\n"))
+'
+}
+e2e_check "retransmitted requests are answered again, not processed twice" retransmit
+e2e_check "  one tunnel for that origin in the maps" in_maps 2001:db8:ffff:0:c000:202:a7f8:0
+
+empty_datagram() {
+	raw "$PY_PRE"'
+c=g.Rudp("192.0.2.1",3653)
+print(c.recv())   # an empty datagram first: answered (empty)
+print(c.sendrecv(b"VERSION=2.0.2\r\n"))
+'
+}
+e2e_check "an empty datagram is answered" empty_datagram
+
+bad_version() { raw "$PY_PRE"'
+c=g.Rudp("192.0.2.1",3653); r=c.sendrecv(b"VERSION=1.9.9\r\n"); print(r); assert r.startswith(b"302 ")'; }
+e2e_check "unsupported version gets 302" bad_version
+
+bad_inputs() {
+	raw "$PY_PRE"'
+def sess():
+    c=g.Rudp("192.0.2.1",3653); c.sendrecv(b"VERSION=2.0.2\r\n"); c.sendrecv(b"AUTHENTICATE ANONYMOUS\r\n\0"); return c
+cases={
+ "garbage": b"\x00\xff garbage\r\n",
+ "lying length": b"Content-length: 900\r\n<tunnel action=\"create\" type=\"v6udpv4\"></tunnel>\r\n",
+ "huge length": b"Content-length: 99999999\r\n<tunnel/>",
+ "unknown action": g.command("<tunnel action=\"explode\" type=\"v6udpv4\"><client><address type=\"ipv4\">192.0.2.2</address></client></tunnel>\r\n"),
+ "xml bomb": g.command("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]><tunnel action=\"create\" type=\"v6udpv4\"><client><address type=\"ipv4\">&b;</address></client></tunnel>\r\n"),
+ "truncated xml": g.command("<tunnel action=\"create\" type=\"v6udpv4\"><client><addr"),
+ "bad ipv4": g.command("<tunnel action=\"create\" type=\"v6udpv4\"><client><address type=\"ipv4\">192.0.2.300</address></client></tunnel>\r\n"),
+}
+want={"bad ipv4": b"501 "}
+for name,msg in cases.items():
+    r=sess().sendrecv(msg)
+    body=r.split(b"\r\n",1)[1] if r.startswith(b"Content-length") else r
+    print(name, r[:70])
+    assert body.startswith(want.get(name, b"500 ")), name
+c=sess(); r=c.sendrecv(g.command(g.create_request("v6xyz","192.0.2.2",30,False,0))); print(r[:60]); assert b"303 " in r
+'
+}
+e2e_check "bad input gets 500/501/303 and changes nothing" bad_inputs
+e2e_check "  the broker still serves" sim --transport udp --type v6udpv4 --local-port 41003
+
+tcp_garbage() {
+	raw '
+import socket
+s=socket.create_connection(("192.0.2.1",3653),timeout=5)
+s.sendall(b"\x16\x03\x01 not tsp at all\r\n")
+r=s.recv(100); print(r); assert r.startswith(b"500 ")
+assert s.recv(100)==b""   # and the connection is closed
+'
+}
+e2e_check "TCP garbage gets 500 and the connection is closed" tcp_garbage
+
+# --- limits -------------------------------------------------------------------
+
+per_ipv4_cap() {
+	# 8 tunnels per IPv4 address: some exist already from 192.0.2.2;
+	# fill up from new ports and expect 506 on the way.
+	local p got506=0
+	for p in $(seq 44000 44012); do
+		sim --transport udp --type v6udpv4 --local-port "$p" >/dev/null 2>&1
+		[ "$(field status)" = 506 ] && got506=1
+	done
+	[ $got506 = 1 ] || { echo "never got 506"; return 1; }
+	# 192.0.2.3 is another address: it still gets its tunnel.
+	sim --transport udp --type v6udpv4 --local-ip 192.0.2.3 --local-port 44100 >/dev/null || return 1
+	expect status 200
+}
+e2e_check "tunnels per IPv4 address capped with 506; another address still served" per_ipv4_cap
+
+
+# --- keepalive expiry ----------------------------------------------------------
+
+expiry() {
+	local addr
+	sim --transport udp --type v6udpv4 --local-ip 192.0.2.3 --local-port 45000 --keepalive 1 || return 1
+	addr=$(short6 "$(field client_ipv6)")
+	in_maps "$addr" || return 1
+	# keepalive 1 s x 2 misses: gone within a few seconds of silence.
+	e2e_wait_for 10 not_in_maps "$addr" || { echo "still there"; return 1; }
+	grep "tunnel expired" "$T/run.1.log" | grep -q "45000"
+}
+e2e_check "a silent tunnel expires after its keepalive intervals (logged)" expiry
+
+# --- restart --------------------------------------------------------------------
+
+restart() {
+	local n_before n_after
+	n_before=$(gw tunnel list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	kill -KILL "$(cat "$T/tspgw.pid")"
+	e2e_wait_for 5 bash -c "! kill -0 $(cat "$T/tspgw.pid") 2>/dev/null"
+	start_gateway 2 || return 1
+	n_after=$(gw tunnel list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	echo "tunnels before $n_before, after $n_after"
+	grep "restored" "$T/run.2.log"
+	[ "$n_before" -gt 0 ] && grep -q "restored" "$T/run.2.log"
+}
+e2e_check "SIGKILL and restart: the tunnels are restored from the pinned maps" restart
+
+stable_after_restart() {
+	sim --transport udp --auth digest --user alice --password secret --local-ip 192.0.2.3 \
+		--local-port 42010 || return 1
+	[ "$(field client_ipv6)" = "$(cat "$T/alice.addr")" ]
+}
+e2e_check "after the restart alice still gets her address" stable_after_restart
+
+auth_throttle() {
+	local i
+	for i in 1 2 3; do
+		sim --transport tcp --auth plain --user bob --password wrong --local-ip 192.0.2.3 >/dev/null 2>&1
+	done
+	# The right password is now refused too until the window passes.
+	! sim --transport tcp --auth plain --user bob --password hunter2 --local-ip 192.0.2.3 >/dev/null 2>&1 &&
+		grep -q "300" "$T/last.json"
+}
+e2e_check "repeated failed logins from one address are refused for a while" auth_throttle
+
+stop_daemon() {
+	local pid
+	pid=$(cat "$T/tspgw.pid")
+	kill -TERM "$pid"
+	e2e_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || return 1
+	grep -q "stopping; the data plane stays attached" "$T/run.2.log"
+}
+e2e_check "SIGTERM stops the daemon cleanly (the data plane stays)" stop_daemon
+grep -h "^20.*tunnel " "$T"/run.*.log | head -40 | sed 's/^/# /'
+e2e_finish
