@@ -14,6 +14,10 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv);
 
+struct assign_pools;
+/* The address pools of config.yaml in the broker's terms. */
+void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p);
+
 /* IFACE, --ipv6-iface and --mode (attach and run); -1 after printing usage. */
 int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct dp_attach_opts *o,
 		     const char *usage);

@@ -46,7 +46,7 @@ static void sasl_log(int level, const char *msg)
 	log_line(line);
 }
 
-static void pools_of(const struct tspgw_cfg *cfg, struct assign_pools *p)
+void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->has_host_pool = cfg->has_host_pool;
@@ -79,7 +79,7 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->lifetime = s->lifetime_minutes * 60;
 	b->allow_v6udpv4 = s->allow_v6udpv4;
 	b->allow_v6v4 = s->allow_v6v4;
-	pools_of(cfg, &b->pools);
+	cli_assign_pools(cfg, &b->pools);
 	b->max_tunnels = s->max_tunnels < cfg->max_tunnels ? s->max_tunnels : cfg->max_tunnels;
 	b->max_tunnels_per_ipv4 = s->tunnels_per_ipv4;
 	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
@@ -129,7 +129,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		fprintf(stderr, "tspgw run: %s\n", err);
 		return 1;
 	}
-	pools_of(cfg, &pools);
+	cli_assign_pools(cfg, &pools);
 	db = assign_db_open(bs->database, &pools, err, sizeof(err));
 	if (!db) {
 		fprintf(stderr, "tspgw run: address database %s: %s\n", bs->database, err);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr_parse.h"
 #include "anon_addr.h"
+#include "assign.h"
 #include "cli.h"
 #include "json_out.h"
 #include "netlink.h"
@@ -228,7 +230,27 @@ struct list_ctx {
 	int json;
 	int n;
 	uint64_t now;
+	struct assign_db *db; /* the broker's users, when its database exists */
 };
+
+/* Who owns a tunnel: static ones are the operator's, anonymous ones have
+ * no user, others are looked up in the broker's address database. */
+static void owner_of(const struct list_ctx *c, const struct tunnel_entry *e, char *user, size_t len)
+{
+	struct in6_addr host;
+
+	if (e->tun.flags & TSPGW_TUNNEL_F_STATIC) {
+		snprintf(user, len, "-");
+		return;
+	}
+	if (e->tun.flags & TSPGW_TUNNEL_F_ANON) {
+		snprintf(user, len, "anonymous");
+		return;
+	}
+	memcpy(&host, e->tun.host, 16);
+	if (!c->db || assign_user_of_host(c->db, &host, user, len))
+		snprintf(user, len, "?");
+}
 
 static void fmt_remote(char *buf, size_t len, const struct tspgw_origin *o)
 {
@@ -244,13 +266,14 @@ static void fmt_remote(char *buf, size_t len, const struct tspgw_origin *o)
 static int list_one(const struct tunnel_entry *e, void *arg)
 {
 	struct list_ctx *c = arg;
-	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4] = "-";
+	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4] = "-", user[256];
 	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
 	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
 	double age = e->tun.created_ns ? (double)(c->now - e->tun.created_ns) / 1e9 : 0;
 	double idle = e->stats.last_seen_ns ? (double)(c->now - e->stats.last_seen_ns) / 1e9 : -1;
 
 	fmt_remote(remote, sizeof(remote), &e->origin);
+	owner_of(c, e, user, sizeof(user));
 	inet_ntop(AF_INET6, e->tun.host, host, sizeof(host));
 	if (e->tun.prefix_len) {
 		char p[INET6_ADDRSTRLEN];
@@ -263,8 +286,10 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 		       remote, host);
 		if (e->tun.prefix_len)
 			printf("\"prefix\":\"%s\",", prefix);
-		printf("\"source\":\"%s\",\"anonymous\":%s,\"age_s\":%.1f,\"last_seen_s\":",
-		       source, e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", age);
+		printf("\"source\":\"%s\",\"user\":", source);
+		json_str(stdout, user);
+		printf(",\"anonymous\":%s,\"age_s\":%.1f,\"last_seen_s\":",
+		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", age);
 		if (idle < 0)
 			printf("null");
 		else
@@ -281,8 +306,9 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			snprintf(seen, sizeof(seen), "never");
 		else
 			snprintf(seen, sizeof(seen), "%.1fs ago", idle);
-		printf("%-8s %-21s %-30s %-24s %-6s %8.0fs %-12s %8llu %8llu %6llu\n", type, remote, host,
-		       prefix, source, age, seen, (unsigned long long)e->stats.rx_packets,
+		printf("%-8s %-21s %-30s %-24s %-6s %-12.12s %8.0fs %-12s %8llu %8llu %6llu\n", type,
+		       remote, host, prefix, source, user, age, seen,
+		       (unsigned long long)e->stats.rx_packets,
 		       (unsigned long long)e->stats.tx_packets, (unsigned long long)e->stats.drops);
 	}
 	c->n++;
@@ -302,9 +328,17 @@ static int tunnel_list(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	if (c.json)
 		printf("[");
 	else
-		printf("%-8s %-21s %-30s %-24s %-6s %9s %-12s %8s %8s %6s\n", "TYPE", "REMOTE", "ADDRESS",
-		       "PREFIX", "SOURCE", "AGE", "LAST-SEEN", "RX-PKTS", "TX-PKTS", "SPOOF");
+		printf("%-8s %-21s %-30s %-24s %-6s %-12s %9s %-12s %8s %8s %6s\n", "TYPE", "REMOTE",
+		       "ADDRESS", "PREFIX", "SOURCE", "USER", "AGE", "LAST-SEEN", "RX-PKTS", "TX-PKTS",
+		       "SPOOF");
+	if (access(cfg->broker.database, R_OK) == 0) {
+		struct assign_pools pools;
+
+		cli_assign_pools(cfg, &pools);
+		c.db = assign_db_open(cfg->broker.database, &pools, err, sizeof(err));
+	}
 	tunnel_table_foreach(&m, list_one, &c);
+	assign_db_close(c.db);
 	if (c.json)
 		printf("]\n");
 	pinned_maps_close(&m);

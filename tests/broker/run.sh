@@ -187,7 +187,7 @@ alice_again() {
 	gw tunnel list --json | python3 -c '
 import json,sys
 t=[x for x in json.load(sys.stdin) if x["address"]==sys.argv[1]]
-print(t); sys.exit(0 if len(t)==1 and t[0]["remote"]=="192.0.2.3" else 1)' "$(short6 "$(cat "$T/alice.addr")")"
+print(t); sys.exit(0 if len(t)==1 and t[0]["remote"]=="192.0.2.3" and t[0]["user"]=="alice" else 1)' "$(short6 "$(cat "$T/alice.addr")")"
 }
 e2e_check "DIGEST-MD5 over TCP from another IPv4 address: same address, binding moved" alice_again
 
