@@ -343,6 +343,23 @@ stable_after_restart() {
 }
 e2e_check "after the restart alice still gets her address" stable_after_restart
 
+session_flood() {
+	# 40 new sessions per address per minute: a flood of 60 from
+	# 192.0.2.2 is cut off with 522, while 192.0.2.3 is still served.
+	raw "$PY_PRE"'
+codes=[]
+for i in range(60):
+    c=g.Rudp("192.0.2.1",3653,("192.0.2.2",0))
+    r=c.sendrecv(b"VERSION=2.0.2\r\n"); c.close()
+    codes.append(r[:3])
+print(codes.count(b"522"), "refused with 522 of", len(codes))
+assert b"522" in codes and codes[0]==b"CAP"
+' || return 1
+	sim --transport udp --type v6udpv4 --local-ip 192.0.2.3 --local-port 46000 --keepalive 30 >/dev/null &&
+		expect status 200
+}
+e2e_check "a flood of sessions from one address gets 522; others are served" session_flood
+
 auth_throttle() {
 	local i
 	for i in 1 2 3; do
@@ -353,6 +370,7 @@ auth_throttle() {
 		grep -q "300" "$T/last.json"
 }
 e2e_check "repeated failed logins from one address are refused for a while" auth_throttle
+
 
 stop_daemon() {
 	local pid
