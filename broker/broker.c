@@ -1,6 +1,7 @@
 #include "broker.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct reservation {
 	bool anonymous;
 	bool counted; /* counts against its IPv4 address's tunnel cap */
 	unsigned keepalive;
+	char dn[256]; /* client DNS name from broker.dn_template, or "" */
 };
 
 /* Per IPv4 address: tunnel count and the RFC 5572 §9 throttles. */
@@ -453,6 +455,27 @@ static int assign_addresses(struct broker *b, struct tsp_session *s, const struc
 	return TSP_OK;
 }
 
+/* The client's DNS name from broker.dn_template (%u = user), or "" when
+ * unset or the user name would not make a host name. */
+static void dns_name(const struct broker_cfg *c, const char *user, char *out, size_t len)
+{
+	const char *u = strstr(c->dn_template, "%u");
+	size_t n;
+
+	out[0] = '\0';
+	if (!u)
+		return;
+	for (const char *p = user; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return;
+	n = (size_t)snprintf(out, len, "%.*s%s%s", (int)(u - c->dn_template), c->dn_template, user,
+			     u + 2);
+	if (n >= len)
+		out[0] = '\0';
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 static void fill_reply(const struct broker *b, const struct reservation *r,
 		       const struct tsp_session *s, struct tsp_tunnel_reply *rep)
 {
@@ -471,6 +494,7 @@ static void fill_reply(const struct broker *b, const struct reservation *r,
 		memcpy(&rep->prefix, r->tun.prefix, 16);
 		rep->prefix_len = r->tun.prefix_len;
 	}
+	rep->client_dn = r->dn[0] ? r->dn : NULL;
 	rep->n_dns = b->cfg.n_dns;
 	memcpy(rep->dns, b->cfg.dns, sizeof(rep->dns));
 }
@@ -535,6 +559,8 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	if (code != TSP_OK)
 		goto refused;
 	r->keepalive = negotiate_keepalive(&b->cfg, req);
+	if (!r->anonymous)
+		dns_name(&b->cfg, r->user, r->dn, sizeof(r->dn));
 	r->tun.created_ns = broker_now_ns();
 	if (!replaces) {
 		ipv4_tunnels_add(b, r->origin.addr, 1);

@@ -36,6 +36,7 @@ struct broker_cfg {
 	unsigned auth_fail_max;          /* then refused until the window passes */
 	int n_dns;
 	struct in6_addr dns[TSP_MAX_DNS];
+	char dn_template[256];           /* client DNS name; %u = user; "" = none */
 };
 
 struct broker;

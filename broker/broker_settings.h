@@ -26,6 +26,7 @@ struct tspgw_broker_settings {
 	unsigned lifetime_minutes;          /* 0 = unlimited */
 	int n_dns;
 	struct in6_addr dns[TSPGW_MAX_DNS];
+	char dn_template[256];              /* client DNS name, %u = user; "" = none */
 	int n_redirects;
 	char redirects[TSPGW_MAX_REDIRECTS][256];
 	uint32_t max_tunnels;

@@ -87,6 +87,7 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->auth_fail_window = s->auth_failure_window;
 	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
 	memcpy(b->dns, s->dns, sizeof(b->dns[0]) * (size_t)b->n_dns);
+	snprintf(b->dn_template, sizeof(b->dn_template), "%s", s->dn_template);
 }
 
 static const char run_usage[] =

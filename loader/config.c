@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -841,6 +842,20 @@ static int broker_key(struct ctx *c, const char *k, const char *name, const yaml
 		b->n_dns = 0;
 		return walk_list(c, v, name, TSPGW_MAX_DNS, dns_item);
 	}
+	if (!strcmp(k, "dn_template")) {
+		const char *u;
+
+		if (get_text(c, v, name, b->dn_template, sizeof(b->dn_template)))
+			return -1;
+		u = strstr(b->dn_template, "%u");
+		if (!u || strstr(u + 2, "%u") || strchr(b->dn_template, '%') != u)
+			return fail(c, v, "'%s' must contain %%u (the user name) exactly once and no other %%",
+				    name);
+		for (const char *p = b->dn_template; *p; p++)
+			if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || p == u || p == u + 1))
+				return fail(c, v, "'%s' may only hold a host name around %%u", name);
+		return 0;
+	}
 	if (!strcmp(k, "redirect")) {
 		b->n_redirects = 0;
 		return walk_list(c, v, name, TSPGW_MAX_REDIRECTS, redirect_item);
@@ -859,7 +874,7 @@ static const struct section sections[] = {
 	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
-	  "lifetime, limits, dns_servers, redirect" },
+	  "lifetime, limits, dns_servers, dn_template, redirect" },
 };
 
 static int root_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)

@@ -216,6 +216,9 @@ def parse_tunnel(reply):
     info["client_ipv4"] = re.search(r'<address type="ipv4">([^<]+)', client).group(1)
     info["client_ipv6"] = re.search(r'<address type="ipv6">([^<]+)', client).group(1)
     info["dns_server"] = bool(re.search(r"<dns_server>", client))
+    dn = re.search(r'<address type="dn">([^<]+)', client)
+    if dn:
+        info["client_dn"] = dn.group(1)
     k = re.search(r'<keepalive interval="(\d+)"><address type="ipv6">([^<]+)', client)
     if k:
         info["keepalive"] = int(k.group(1))

@@ -56,6 +56,7 @@ broker:
   database: $T/assignments.sqlite
   keepalive: {default: 2, min: 1, max: 10, misses: 2}
   dns_servers: [2001:db8::53]
+  dn_template: "%u.users.tspgw.example"
   limits:
     tunnels_per_ipv4: 8
     sessions_per_ipv4_per_minute: 40
@@ -174,7 +175,7 @@ e2e_check "reject: nothing enters the maps" reject_releases
 digest_host() {
 	sim --transport udp --auth digest --user alice --password secret --type v6udpv4 \
 		--local-port 42000 --ping 2 --ping-dst 2001:db8:2::2 || return 1
-	expect status 200 && expect pings_answered 2 || return 1
+	expect status 200 && expect pings_answered 2 && expect client_dn alice.users.tspgw.example || return 1
 	field client_ipv6 >"$T/alice.addr"
 	in_maps "$(short6 "$(cat "$T/alice.addr")")"
 }
