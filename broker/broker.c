@@ -57,7 +57,8 @@ struct broker {
 	broker_log_fn log;
 	struct htab by_origin, by_user, by_ipv4;
 	struct live *head, *cursor;
-	unsigned reserved; /* reservations outstanding */
+	unsigned reserved;       /* reservations outstanding */
+	size_t ipv4_sweep_next;  /* next bucket of by_ipv4 to sweep */
 };
 
 uint64_t broker_now_ns(void)
@@ -70,17 +71,6 @@ uint64_t broker_now_ns(void)
 }
 
 /* ---- formatting for the event log ------------------------------------- */
-
-static void fmt_origin(char *buf, size_t len, const struct tspgw_origin *o)
-{
-	char ip[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &o->addr, ip, sizeof(ip));
-	if (o->type == TSPGW_TUN_V6V4)
-		snprintf(buf, len, "v6v4 %s", ip);
-	else
-		snprintf(buf, len, "v6udpv4 %s:%u", ip, ntohs(o->port));
-}
 
 static void fmt_addrs(char *buf, size_t len, const struct tspgw_tunnel *t)
 {
@@ -102,7 +92,7 @@ static void log_event(struct broker *b, const char *event, const char *user,
 
 	if (!b->log)
 		return;
-	fmt_origin(org, sizeof(org), o);
+	tunnel_origin_format(org, sizeof(org), o);
 	if (t)
 		fmt_addrs(addrs, sizeof(addrs), t);
 	snprintf(line, sizeof(line), "tunnel %s user=%s origin=%s%s%s%s%s", event,
@@ -616,7 +606,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	if (!r->anonymous && (old = live_by_user(b, r->user))) {
 		char from[64];
 
-		fmt_origin(from, sizeof(from), &old->origin);
+		tunnel_origin_format(from, sizeof(from), &old->origin);
 		snprintf(extra, sizeof(extra), "from=\"%s\"", from);
 		tunnel_table_del(&b->maps, &old->origin, NULL);
 		live_unlink(b, old);
@@ -737,15 +727,14 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
  * table per tick, so a scan of many addresses cannot grow memory forever. */
 static void sweep_ipv4(struct broker *b, uint64_t now)
 {
-	static size_t next_bucket;
 	uint64_t window = (uint64_t)(b->cfg.auth_fail_window > 60 ? b->cfg.auth_fail_window : 60) *
 			  NS_PER_S;
 
 	for (int i = 0; i < 256; i++) {
 		struct htab_node **pp;
 
-		next_bucket = (next_bucket + 1) & (b->by_ipv4.nbuckets - 1);
-		pp = &b->by_ipv4.buckets[next_bucket];
+		b->ipv4_sweep_next = (b->ipv4_sweep_next + 1) & (b->by_ipv4.nbuckets - 1);
+		pp = &b->by_ipv4.buckets[b->ipv4_sweep_next];
 		while (*pp) {
 			struct ipv4_rec *r = (struct ipv4_rec *)*pp;
 

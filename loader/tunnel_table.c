@@ -45,7 +45,7 @@ static int route_owner(int routes_fd, const struct tspgw_route_key *want, struct
 	return 0;
 }
 
-static void fmt_origin(char *buf, size_t len, const struct tspgw_origin *o)
+void tunnel_origin_format(char *buf, size_t len, const struct tspgw_origin *o)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -67,7 +67,7 @@ static int check_route_free(int routes_fd, const struct tspgw_origin *origin, co
 		char ip6[INET6_ADDRSTRLEN], o[64];
 
 		inet_ntop(AF_INET6, k.addr, ip6, sizeof(ip6));
-		fmt_origin(o, sizeof(o), &owner);
+		tunnel_origin_format(o, sizeof(o), &owner);
 		snprintf(err, errlen, "%s/%u already belongs to the tunnel from %s", ip6, len, o);
 		return -EEXIST;
 	}
