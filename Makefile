@@ -15,7 +15,7 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
 	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
-	nftables netcat-openbsd procps python3 util-linux
+	nftables conntrack netcat-openbsd procps python3 util-linux
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
@@ -46,7 +46,7 @@ LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
@@ -109,7 +109,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests
-	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker
+	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-scenarios
 
 test-unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -117,15 +117,23 @@ test-unit: $(BUILD)/unit_tests
 test-bpf: $(BUILD)/bpf_tests
 	$(BUILD)/bpf_tests --jobs 1
 
-# Exit 77 means the suite skipped itself (not root, no BPF): say so, not fail.
-test-e2e: all
-	@bash tests/e2e/run.sh; rc=$$?; \
-	if [ $$rc = 77 ]; then echo "e2e tests skipped (they need root and BPF)"; exit 0; fi; exit $$rc
+# Shell suites in network namespaces. Exit 77 means a suite skipped itself
+# (not root, no BPF): say so rather than fail.
+define run_suite
+	@bash $(1); rc=$$?; \
+	if [ $$rc = 77 ]; then echo "$(1): skipped (needs root and BPF)"; exit 0; fi; exit $$rc
+endef
 
-# The TSP broker driven as gogoc drives it, in network namespaces.
+test-e2e: all
+	$(call run_suite,tests/e2e/run.sh)
+
+# The TSP broker driven as gogoc drives it.
 test-broker: all
-	@bash tests/broker/run.sh; rc=$$?; \
-	if [ $$rc = 77 ]; then echo "broker tests skipped (they need root and BPF)"; exit 0; fi; exit $$rc
+	$(call run_suite,tests/broker/run.sh)
+
+# Whole-system scenarios through NAT, restarts and rebinding.
+test-scenarios: all
+	$(call run_suite,tests/e2e/scenarios.sh)
 
 demo: check-deps
 	$(MAKE) --no-print-directory all

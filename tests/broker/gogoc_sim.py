@@ -254,12 +254,14 @@ def icmp6_echo(src, dst, seq, ident=0x7473):
     return struct.pack("!IHBB", 6 << 28, len(icmp), 58, 64) + s + d + icmp
 
 
-def ping_through(conn, src, dst, count=3):
+def ping_through(conn, src, dst, count=3, interval=0.0):
     """Send echo requests as tunnel data on the signalling socket (v6udpv4)
     and count the replies that come back the same way."""
     got = 0
     for seq in range(count):
-        conn.sock.send(icmp6_echo(src, dst, seq))
+        if seq and interval:
+            time.sleep(interval)
+        conn.sock.send(icmp6_echo(src, dst, seq & 0xFFFF))
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
@@ -304,9 +306,15 @@ def session(args):
         conn.send(command('<tunnel action="accept"></tunnel>\r\n'))
         result["local"] = "%s:%d" % conn.sock.getsockname()
         if args.ping and args.transport == "udp" and info.get("type") == "v6udpv4":
-            result["pings_answered"] = ping_through(conn, info["client_ipv6"],
+            src = info["client_ipv6"]
+            if args.ping_src == "prefix":  # a host behind the router
+                src = str(ipaddress.IPv6Network(info["prefix"])[1])
+            elif args.ping_src:
+                src = args.ping_src
+            result["pings_sent"] = args.ping
+            result["pings_answered"] = ping_through(conn, src,
                                                    args.ping_dst or info["keepalive_addr"],
-                                                   args.ping)
+                                                   args.ping, args.interval)
         if args.hold:
             time.sleep(args.hold)
     finally:
@@ -336,6 +344,8 @@ def main():
     p.add_argument("--reject", action="store_true")
     p.add_argument("--ping", type=int, default=0, help="echo requests through the tunnel")
     p.add_argument("--ping-dst")
+    p.add_argument("--ping-src", help="inner source: an address, or 'prefix' (prefix::1)")
+    p.add_argument("--interval", type=float, default=0.0, help="seconds between pings")
     p.add_argument("--hold", type=float, default=0)
     args = p.parse_args()
     try:

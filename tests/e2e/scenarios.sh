@@ -1,0 +1,263 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # helpers are called through e2e_check
+# End-to-end scenarios through a small Internet (tests/e2e/topo_internet.sh):
+# `tspgw run` on the gateway, gogoc-shaped clients (tests/broker/gogoc_sim.py,
+# which carries tunnel data on its signalling socket as gogoc does) behind a
+# NAT and on a public address, an IPv6 host behind the gateway.
+#
+#  1. anonymous v6udpv4 behind NAT: the address embeds the NAT's public
+#     IPv4 address and port; traffic both ways; XDP counters carry it
+#  2. v6anyv4: with NAT -> v6udpv4, without -> v6v4 carrying traffic
+#  3. DIGEST-MD5 host and router: stable address and prefix from another
+#     IPv4 address and across a gateway restart; a host behind the router
+#     (a source in the delegated prefix) reaches the IPv6 host
+#  4. NAT rebinding: the old mapping stops forwarding, the new one works
+#     after re-establishment
+#  5. keepalive expiry: a silent tunnel is removed, an active one stays
+#  6. restart without loss: pings every 10 ms while the daemon is killed
+#     and started again; none lost, the tunnel still known
+#  7. spoofing: another tunnel's source, the anonymous prefix with a wrong
+#     port, an outside address: never reach the host, counted
+#  8. limits: a burst from one IPv4 address hits the cap (506) while
+#     another client still gets its tunnel
+#
+# Exit 0 = all passed, 1 = failures, 77 = skipped.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+. "$HERE/lib.sh"
+. "$HERE/topo_internet.sh"
+
+TSPGW=$BUILD/tspgw
+XDP_PASS=$BUILD/xdp_pass.bpf.o
+SIM=$ROOT/tests/broker/gogoc_sim.py
+
+e2e_require_root
+e2e_require_tools ip ethtool nsenter nft python3 saslpasswd2 timeout conntrack
+for f in "$TSPGW" "$XDP_PASS"; do
+	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
+done
+e2e_init
+e2e_require_bpf "$XDP_PASS"
+
+T=$E2E_TMP
+PIN=/sys/fs/bpf/tspgw-scen-$$
+CONF=$T/config.yaml
+topo_config "$CONF" "$PIN" tss$$ "$T/sasldb2" "$T/db.sqlite"
+# Small limits so scenario 8 is quick.
+sed -i 's/^  dns_servers:/  limits: {tunnels_per_ipv4: 6}\n  dns_servers:/' "$CONF"
+
+gw() { e2e_ns "$TOPO_NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+
+start_gateway() {
+	e2e_bg "$TOPO_NS_G" "$T/run.$1.log" "$TSPGW" -c "$CONF" run
+	echo "$E2E_BG_PID" >"$T/tspgw.pid"
+	e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || { cat "$T/run.$1.log"; return 1; }
+}
+
+# sim NS OUT ARGS...: a gogoc-shaped session from NS, JSON into OUT.
+sim() {
+	local ns=$1 out=$2
+	shift 2
+	e2e_ns "$ns" timeout 60 python3 "$SIM" --server 192.0.2.1 "$@" >"$out" 2>"$out.err"
+	local rc=$?
+	cat "$out" "$out.err"
+	return $rc
+}
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
+expect() {
+	local got
+	got=$(field "$1" "$2")
+	[ "$got" = "$3" ] || { echo "$2 = '$got', want '$3'"; return 1; }
+}
+short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
+counter() { gw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
+host_echos() { e2e_ns "$TOPO_NS_H" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
+in_maps() { gw tunnel list --json | grep -q "\"address\":\"$1\""; }
+not_in_maps() { ! in_maps "$1"; }
+
+e2e_say "A small Internet" \
+	"IPv6 host <-> gateway (tspgw run) <-> router <-> public client 198.51.100.10" \
+	"                                           <-> NAT 203.0.113.2 <-> client 192.0.2.66"
+topo_build "$XDP_PASS" || { echo "Bail out! topology"; e2e_finish; }
+e2e_register_pin "$PIN"
+e2e_on_exit "e2e_ns $TOPO_NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
+printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u tspgw.example -c alice
+printf 'hunter2\n' | saslpasswd2 -p -f "$T/sasldb2" -u tspgw.example -c rita
+e2e_check "tspgw run on the gateway" start_gateway 1 || e2e_finish
+
+# --- 1 -----------------------------------------------------------------------
+
+s1() {
+	local d0 e0
+	d0=$(counter decap)
+	e0=$(counter encap)
+	sim "$TOPO_NS_C" "$T/s1.json" --local-port 40000 --ping 5 --ping-dst 2001:db8:2::2 || return 1
+	expect "$T/s1.json" client_ipv4 203.0.113.2 || return 1
+	# 203.0.113.2 = cb00:7102, port 40000 = 9c40 (NAT keeps the port when free)
+	expect "$T/s1.json" client_ipv6 2001:0db8:ffff:0000:cb00:7102:9c40:0000 || return 1
+	expect "$T/s1.json" pings_answered 5 || return 1
+	echo "decap $d0 -> $(counter decap), encap $e0 -> $(counter encap)"
+	[ $(($(counter decap) - d0)) -ge 5 ] && [ $(($(counter encap) - e0)) -ge 5 ]
+}
+e2e_check "1. anonymous v6udpv4 behind NAT: embeds 203.0.113.2:40000, both ways in XDP" s1
+
+# --- 2 -----------------------------------------------------------------------
+
+s2_nat() {
+	sim "$TOPO_NS_C" "$T/s2a.json" --type v6anyv4 --local-port 40001 --ping 3 --ping-dst 2001:db8:2::2 &&
+		expect "$T/s2a.json" type v6udpv4 && expect "$T/s2a.json" pings_answered 3
+}
+s2_direct() {
+	sim "$TOPO_NS_P" "$T/s2b.json" --transport tcp --type v6anyv4 || return 1
+	expect "$T/s2b.json" type v6v4 || return 1
+	# Carry traffic over protocol 41 with the test relay (TUN + raw socket).
+	local addr pid
+	addr=$(short6 "$(field "$T/s2b.json" client_ipv6)")
+	e2e_bg "$TOPO_NS_P" "$T/tc41.log" "$BUILD/tunclient" --tun t41 --type v6v4 \
+		--server 192.0.2.1 --local 198.51.100.10 --pidfile "$T/tc41.pid" --duration 60
+	pid=$E2E_BG_PID
+	e2e_wait_file 5 "$T/tc41.pid" "$pid" || { cat "$T/tc41.log"; return 1; }
+	ip -n "$TOPO_NS_P" link set dev t41 addrgenmode none mtu 1280 &&
+		ip -n "$TOPO_NS_P" addr add "$addr/128" dev t41 nodad &&
+		ip -n "$TOPO_NS_P" link set dev t41 up &&
+		ip -n "$TOPO_NS_P" -6 route add 2001:db8:2::/64 dev t41 || return 1
+	e2e_ns "$TOPO_NS_P" ping -n -c 3 -i 0.2 -W 1 -w 6 2001:db8:2::2
+	local rc=$?
+	e2e_stop "$pid" 2
+	return $rc
+}
+e2e_check "2. v6anyv4 behind NAT gets v6udpv4 and works" s2_nat
+e2e_check "2. v6anyv4 without NAT gets v6v4 (protocol 41) and works" s2_direct
+
+# --- 3 -----------------------------------------------------------------------
+
+s3_host() {
+	sim "$TOPO_NS_C" "$T/s3a.json" --auth digest --user alice --password secret \
+		--server-name 192.0.2.1 --local-port 41000 --ping 3 --ping-dst 2001:db8:2::2 || return 1
+	expect "$T/s3a.json" pings_answered 3 || return 1
+	sim "$TOPO_NS_P" "$T/s3b.json" --auth digest --user alice --password secret \
+		--server-name 192.0.2.1 --ping 3 --ping-dst 2001:db8:2::2 || return 1
+	[ "$(field "$T/s3a.json" client_ipv6)" = "$(field "$T/s3b.json" client_ipv6)" ] ||
+		{ echo "address changed"; return 1; }
+	expect "$T/s3b.json" pings_answered 3
+}
+s3_router() {
+	sim "$TOPO_NS_C" "$T/s3c.json" --auth digest --user rita --password hunter2 \
+		--server-name 192.0.2.1 --router --prefix-len 56 --local-port 41001 \
+		--ping 3 --ping-src prefix --ping-dst 2001:db8:2::2 || return 1
+	expect "$T/s3c.json" prefix_len 56 && expect "$T/s3c.json" pings_answered 3
+}
+e2e_check "3. DIGEST-MD5 host: same address from the NAT and from 198.51.100.10" s3_host
+e2e_check "3. DIGEST-MD5 router: a host behind it (prefix::1) reaches the IPv6 host" s3_router
+
+# --- 6 (before 3's restart check: it restarts the daemon) ----------------------
+
+s6() {
+	local pid
+	sim "$TOPO_NS_P" "$T/s6.json" --local-port 42000 --ping 600 --interval 0.01 \
+		--ping-dst 2001:db8:2::2 &
+	pid=$!
+	sleep 1.5
+	kill -KILL "$(cat "$T/tspgw.pid")"
+	sleep 0.5
+	start_gateway 2 || return 1
+	wait "$pid" || return 1
+	expect "$T/s6.json" pings_sent 600 && expect "$T/s6.json" pings_answered 600 || return 1
+	grep "restored" "$T/run.2.log"
+}
+e2e_check "6. pings every 10 ms while the daemon is SIGKILLed and restarted: none lost" s6
+e2e_check "6. the restarted daemon knows the tunnels" gw tunnel list
+
+s3_restart() {
+	sim "$TOPO_NS_C" "$T/s3d.json" --auth digest --user rita --password hunter2 \
+		--server-name 192.0.2.1 --router --prefix-len 56 --local-port 41002 || return 1
+	[ "$(field "$T/s3c.json" client_ipv6)" = "$(field "$T/s3d.json" client_ipv6)" ] &&
+		[ "$(field "$T/s3c.json" prefix)" = "$(field "$T/s3d.json" prefix)" ]
+}
+e2e_check "3. after the restart rita gets the same address and prefix" s3_restart
+
+# --- 4 -----------------------------------------------------------------------
+
+s4() {
+	local old new
+	sim "$TOPO_NS_C" "$T/s4a.json" --local-port 43000 --keepalive 1 || return 1
+	old=$(field "$T/s4a.json" client_ipv6)
+	# The NAT forgets its mappings and maps the next flow to another port.
+	e2e_ns "$TOPO_NS_N" conntrack -F >/dev/null 2>&1
+	e2e_ns "$TOPO_NS_N" nft flush chain ip nat post
+	e2e_ns "$TOPO_NS_N" nft add rule ip nat post oifname o0 meta l4proto udp masquerade to :50000-50010
+	e2e_ns "$TOPO_NS_N" nft add rule ip nat post oifname o0 masquerade
+	# Old binding: packets now arrive from a port it does not know.
+	sim "$TOPO_NS_C" "$T/s4b.json" --local-port 43000 --ping 3 --ping-dst 2001:db8:2::2 || return 1
+	new=$(field "$T/s4b.json" client_ipv6)
+	echo "old $old, new $new"
+	[ "$old" != "$new" ] || { echo "the mapping did not change"; return 1; }
+	expect "$T/s4b.json" pings_answered 3
+}
+e2e_check "4. NAT rebinding: a new mapping gets a new tunnel that works" s4
+e2e_check "4. the old mapping's tunnel is gone (silent, expired)" \
+	e2e_wait_for 15 not_in_maps "$(short6 "$(field "$T/s4a.json" client_ipv6 2>/dev/null || echo ::)")"
+
+# --- 5 -----------------------------------------------------------------------
+
+s5() {
+	local quiet busy
+	sim "$TOPO_NS_P" "$T/s5a.json" --local-port 44000 --keepalive 1 || return 1
+	quiet=$(short6 "$(field "$T/s5a.json" client_ipv6)")
+	# The busy one pings every 0.5 s for 8 s: it must stay.
+	sim "$TOPO_NS_P" "$T/s5b.json" --local-port 44001 --keepalive 1 --ping 16 --interval 0.5 &
+	busy=$!
+	sleep 1
+	in_maps "$quiet" || { echo "quiet tunnel missing from the start"; return 1; }
+	e2e_wait_for 8 not_in_maps "$quiet" || { echo "silent tunnel still there"; return 1; }
+	wait "$busy" || return 1
+	expect "$T/s5b.json" pings_answered 16 || return 1
+	in_maps "$(short6 "$(field "$T/s5b.json" client_ipv6)")" || { echo "active tunnel expired"; return 1; }
+	grep -h "tunnel expired" "$T"/run.*.log | grep -q ":44000"
+}
+e2e_check "5. keepalive: the silent tunnel is removed and logged, the active one stays" s5
+
+# --- 7 -----------------------------------------------------------------------
+
+s7() {
+	local e0 e1 s0 s1 alice
+	alice=$(field "$T/s3b.json" client_ipv6)
+	e0=$(host_echos)
+	s0=$(counter drop_spoof)
+	# From the NAT client's tunnel: alice's address, the anonymous prefix
+	# with the wrong port, and an address outside every range.
+	sim "$TOPO_NS_C" "$T/s7a.json" --local-port 45000 --ping 2 --ping-src "$alice" --ping-dst 2001:db8:2::2
+	expect "$T/s7a.json" pings_answered 0 || return 1
+	sim "$TOPO_NS_C" "$T/s7b.json" --local-port 45001 --ping 2 --ping-src 2001:db8:ffff:0:cb00:7102:afc9:0 \
+		--ping-dst 2001:db8:2::2
+	expect "$T/s7b.json" pings_answered 0 || return 1
+	sim "$TOPO_NS_C" "$T/s7c.json" --local-port 45002 --ping 2 --ping-src 2001:db8:9999::1 --ping-dst 2001:db8:2::2
+	expect "$T/s7c.json" pings_answered 0 || return 1
+	e1=$(host_echos)
+	s1=$(counter drop_spoof)
+	echo "host echo requests $e0 -> $e1; drop_spoof $s0 -> $s1"
+	[ "$e0" = "$e1" ] && [ $((s1 - s0)) -ge 6 ]
+}
+e2e_check "7. spoofed sources never reach the IPv6 host and are counted" s7
+
+# --- 8 -----------------------------------------------------------------------
+
+s8() {
+	local p got506=0
+	# 198.51.100.11: a second address of the public client, only used here.
+	ip -n "$TOPO_NS_P" addr add 198.51.100.11/24 dev p0 2>/dev/null
+	for p in $(seq 46000 46007); do
+		sim "$TOPO_NS_P" "$T/s8.json" --local-ip 198.51.100.11 --local-port "$p" >/dev/null 2>&1
+		[ "$(field "$T/s8.json" status)" = 506 ] && got506=1
+	done
+	[ $got506 = 1 ] || { echo "no 506"; return 1; }
+	sim "$TOPO_NS_C" "$T/s8c.json" --local-port 46100 >/dev/null || return 1
+	expect "$T/s8c.json" status 200
+}
+e2e_check "8. a burst from one IPv4 address hits its cap (506); another client is served" s8
+
+grep -h "tunnel " "$T"/run.*.log | sed 's/^/# /' | tail -30
+e2e_finish
