@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -234,11 +235,29 @@ static void drop_stale_links(const char *pin_path, const char *keep1, const char
 	closedir(d);
 }
 
+static bool sysctl_is_one(const char *path)
+{
+	char buf[8] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] == '1';
+}
+
+/* Set a sysctl to "1" unless it already is: in a container /proc/sys is
+ * read-only, and the host may have set it for us. */
 static int write_sysctl(const char *path, const char *value)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f;
 	int rc;
 
+	if (!strcmp(value, "1") && sysctl_is_one(path))
+		return 0;
+	f = fopen(path, "w");
 	if (!f)
 		return -errno;
 	rc = fputs(value, f) < 0 ? -EIO : 0;
@@ -261,7 +280,10 @@ static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t er
 	if (!rc)
 		rc = write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	if (rc) {
-		snprintf(err, errlen, "cannot enable forwarding (%s): %s", path, strerror(-rc));
+		snprintf(err, errlen,
+			 "cannot enable forwarding (%s): %s; set net.ipv4.conf.%s.forwarding=1 and "
+			 "net.ipv6.conf.all.forwarding=1 on the host",
+			 path, strerror(-rc), uplink);
 		return -1;
 	}
 	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding\n",
