@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -276,6 +277,35 @@ static void udp_refuse(int fd, const struct sockaddr_storage *sa, socklen_t sale
 		sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)sa, salen);
 }
 
+/* A client that starts over from the same address and port (gogoc
+ * reconnecting through the same NAT mapping) gets a fresh session; the
+ * broker then replaces the tunnel of that origin. Returns false when the
+ * new session is refused (answered with 522 and the peer forgotten). */
+static bool udp_restart(struct server *s, struct conn *c, int fd, const struct sockaddr_storage *sa,
+			socklen_t salen, const struct tsp_udp_hdr *hdr)
+{
+	struct sockaddr_in peer;
+	struct tsp_session *fresh;
+
+	session_peer(sa, &peer);
+	if (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr)) {
+		udp_refuse(fd, sa, salen, hdr);
+		conn_free(s, c);
+		return false;
+	}
+	fresh = tsp_session_new(TSP_OVER_UDP, &peer, &s->cfg.session, &broker_session_ops, s->broker);
+	if (!fresh) {
+		udp_refuse(fd, sa, salen, hdr);
+		conn_free(s, c);
+		return false;
+	}
+	tsp_session_free(c->session); /* releases an offer never accepted */
+	c->session = fresh;
+	c->cache.valid = false;
+	c->closed_at_ns = 0;
+	return true;
+}
+
 static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 			 const struct sockaddr_storage *sa, socklen_t salen)
 {
@@ -303,6 +333,9 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		udp_send(fd, c, &hdr, cached, clen); /* retransmission: same answer */
 		return;
 	}
+	if (plen >= 8 && !strncasecmp((const char *)payload, "VERSION=", 8) &&
+	    tsp_session_phase(c->session) != TSP_PHASE_VERSION && !udp_restart(s, c, fd, sa, salen, &hdr))
+		return;
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)

@@ -164,6 +164,14 @@ udp_over_tcp() {
 }
 e2e_check "v6udpv4 over TCP is refused with 303" udp_over_tcp
 
+same_origin_replaces() {
+	sim --transport udp --type v6udpv4 --local-port 41010 >/dev/null || return 1
+	sim --transport udp --type v6udpv4 --local-port 41010 >/dev/null || return 1
+	grep -q "tunnel replaced user=anonymous origin=v6udpv4 192.0.2.2:41010" "$T/run.1.log" || return 1
+	[ "$(gw tunnel list --json | grep -o '"remote":"192.0.2.2:41010"' | wc -l)" = 1 ]
+}
+e2e_check "a new session over a live tunnel's origin replaces it (one binding)" same_origin_replaces
+
 reject_releases() {
 	sim --transport udp --type v6udpv4 --local-port 41002 --reject || return 1
 	not_in_maps 2001:db8:ffff:0:c000:202:a02a:0
