@@ -72,12 +72,16 @@ struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct s
 	return s;
 }
 
+/* Give up an offer not yet accepted: the broker frees the reservation
+ * and `info` no longer describes it. */
 static void drop_offer(struct tsp_session *s)
 {
-	if (s->phase == TSP_PHASE_OFFERED && s->ops->release)
+	if (s->phase != TSP_PHASE_OFFERED)
+		return;
+	if (s->ops->release)
 		s->ops->release(s->ctx, s);
-	if (s->phase == TSP_PHASE_OFFERED)
-		s->phase = TSP_PHASE_COMMAND;
+	s->phase = TSP_PHASE_COMMAND;
+	s->has_offer = false;
 }
 
 void tsp_session_free(struct tsp_session *s)
@@ -102,6 +106,7 @@ static void reply_line(struct tsp_session *s, int code)
 
 static void fail_and_close(struct tsp_session *s, int code)
 {
+	drop_offer(s); /* a reservation must not outlive the session's end */
 	reply_line(s, code);
 	s->phase = TSP_PHASE_CLOSED;
 }
@@ -324,33 +329,43 @@ static void on_sasl_response(struct tsp_session *s, const uint8_t *m, size_t len
 	sasl_progress(s, r, out, outlen);
 }
 
-/* "Content-length: N\r\n" then N bytes of XML. Returns the body or NULL. */
-static const uint8_t *content_body(const uint8_t *m, size_t len, size_t max, size_t *body_len)
+enum body_state { BODY_OK, BODY_INCOMPLETE, BODY_BAD };
+
+/* "Content-length: N\r\n" then N bytes of XML. BODY_OK: *body and
+ * *body_len are set. BODY_INCOMPLETE: the header line or the body has not
+ * all arrived. BODY_BAD: the header is malformed, N is 0 or over max;
+ * *hdr_len then says how long the header line is. Only the header line's
+ * own bytes are read. */
+static enum body_state content_body(const uint8_t *m, size_t len, size_t max,
+				    const uint8_t **body, size_t *body_len, size_t *hdr_len)
 {
 	const uint8_t *eol = memchr(m, '\n', len);
-	unsigned long n = 0;
 	const uint8_t *p = m + strlen("Content-length:");
+	unsigned long n = 0;
+	bool digits = false;
 
-	if (!eol || !starts_with_ci(m, len, "Content-length:"))
-		return NULL;
+	if (!eol)
+		return BODY_INCOMPLETE;
+	*hdr_len = (size_t)(eol - m) + 1;
+	if (!starts_with_ci(m, len, "Content-length:"))
+		return BODY_BAD;
 	while (p < eol && *p == ' ')
 		p++;
-	if (p >= eol || !isdigit(*p))
-		return NULL;
 	for (; p < eol && isdigit(*p); p++) {
+		digits = true;
 		n = n * 10 + (unsigned long)(*p - '0');
 		if (n > max)
-			return NULL;
+			return BODY_BAD;
 	}
-	while (p < eol && (*p == '\r' || *p == ' '))
+	if (p < eol && *p == '\r')
 		p++;
-	if (p != eol)
-		return NULL;
-	eol++;
-	if ((size_t)(m + len - eol) < n || n == 0)
-		return NULL; /* the length lies: less arrived than announced */
+	if (!digits || n == 0 || p != eol)
+		return BODY_BAD;
+	if (len - *hdr_len < n)
+		return BODY_INCOMPLETE;
+	*body = eol + 1;
 	*body_len = n;
-	return eol;
+	return BODY_OK;
 }
 
 static void on_create(struct tsp_session *s, const struct tsp_request *req)
@@ -384,8 +399,8 @@ static void on_create(struct tsp_session *s, const struct tsp_request *req)
 static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
 {
 	struct tsp_request req;
-	const uint8_t *body;
-	size_t body_len = 0;
+	const uint8_t *body = NULL;
+	size_t body_len = 0, hdr_len = 0;
 	char err[128];
 	int rc;
 
@@ -395,8 +410,9 @@ static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
 		tsp_session_release_deferred(s);
 		return;
 	}
-	body = content_body(m, len, s->cfg->max_content_length, &body_len);
-	if (!body) {
+	/* Anything but a whole command is a bad request here: over UDP a
+	 * body shorter than announced means the length lies. */
+	if (content_body(m, len, s->cfg->max_content_length, &body, &body_len, &hdr_len) != BODY_OK) {
 		reply_command(s, TSP_BAD_REQUEST, NULL, 0);
 		return;
 	}
@@ -425,6 +441,7 @@ static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
 		break;
 	case TSP_ACTION_DELETE:
 		drop_offer(s);
+		s->has_offer = false;
 		reply_command(s, s->ops->delete_tunnel(s->ctx, s), NULL, 0);
 		break;
 	case TSP_ACTION_INFO:
@@ -481,22 +498,19 @@ static size_t next_tcp_message(struct tsp_session *s)
 	eol = memchr(d, '\n', len);
 	if ((s->phase == TSP_PHASE_COMMAND || s->phase == TSP_PHASE_OFFERED) &&
 	    starts_with_ci(d, len, "Content-length:")) {
-		size_t body_len = 0;
-		const uint8_t *body;
+		const uint8_t *body = NULL;
+		size_t body_len = 0, hdr_len = 0;
 
-		if (!eol)
+		switch (content_body(d, len, s->cfg->max_content_length, &body, &body_len, &hdr_len)) {
+		case BODY_OK:
+			return hdr_len + body_len;
+		case BODY_INCOMPLETE:
 			return 0;
-		body = content_body(d, len, s->cfg->max_content_length, &body_len);
-		if (!body) {
-			/* Either incomplete, or a bad/oversized length. */
-			size_t hdr = (size_t)(eol - d) + 1;
-			unsigned long n = strtoul((const char *)d + 15, NULL, 10);
-
-			if (n == 0 || n > s->cfg->max_content_length)
-				return hdr; /* handled as a bad request */
-			return 0;
+		case BODY_BAD:
+			/* Just the header line: on_command answers it with 500
+			 * and the session reads on from the next line. */
+			return hdr_len;
 		}
-		return (size_t)(body - d) + body_len;
 	}
 	if (!eol)
 		return 0;
