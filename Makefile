@@ -142,5 +142,25 @@ demo: check-deps
 	$(MAKE) --no-print-directory all
 	bash tests/e2e/demo.sh
 
+# --- benchmarks (issue 5) ---------------------------------------------------
+# `make bench` needs root; bench/README.md explains every figure. Output in
+# $(BUILD)/bench (results.json, results.md, pkt_cost.png), never committed.
+BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c
+
+.PHONY: bench
+
+$(BUILD)/bench:
+	mkdir -p $@
+
+$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(BPF_HDRS) $(SKELS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) -Itests/bpf bench/pkt_cost.c $(BENCH_SUPPORT) -o $@ -lbpf -lelf -lz -lcriterion
+
+# Bench-only XDP programs timing single kernel helpers (loaded by pkt_cost).
+$(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o
+	$(call run_suite,bench/run.sh)
+
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# `make bench`: runs the benchmarks, prints one table, and writes (generated,
+# not committed)
+#   build/bench/results.json  every figure, with how it was measured
+#   build/bench/results.md    the same as Markdown tables
+#   build/bench/pkt_cost.png  bar chart of section 1 (gnuplot)
+# Needs root (BPF_PROG_RUN, network namespaces). Exit 77 = skipped.
+# Benchmarks report; they never pass or fail anything (a non-zero exit only
+# means a benchmark could not run or could not prove its figures).
+#
+# Environment: BUILD (default build); PKT_COST_ARGS, extra options for
+# pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+BUILD=${BUILD:-build}
+OUT=$BUILD/bench
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: skipped: needs root (BPF_PROG_RUN, network namespaces)" >&2
+	exit 77
+fi
+for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o"; do
+	if [ ! -e "$f" ]; then
+		echo "bench: $f is missing: run \`make bench\`" >&2
+		exit 1
+	fi
+done
+mkdir -p "$OUT"
+rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/pkt_cost.png"
+
+# The machine, for the reports. Strings lose anything that would need
+# escaping in JSON.
+clean() { tr -d '"\\' | tr -s ' \t' ' ' | sed -e 's/^ //' -e 's/ $//'; }
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | clean)
+ncpu=$(nproc)
+kernel=$(uname -r | clean)
+mem_mb=$(awk '/^MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+virt=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p' | clean)
+[ -n "$virt" ] && virt="$virt virtual machine" || virt="no hypervisor reported"
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$rev" != unknown ] && ! git diff --quiet HEAD -- bpf 2>/dev/null; then
+	rev="$rev+uncommitted bpf/ changes"
+fi
+when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+machine="$cpu_model, $ncpu CPUs, $mem_mb MiB, $virt, Linux $kernel"
+
+echo "tspgw benchmarks on $machine (tspgw $rev)"
+
+# ---- section 1: per-packet cost of each BPF path -----------------------
+echo "1. per-packet cost of each BPF path: running (about a minute; log: $OUT/pkt_cost.log)"
+t0=$(date +%s)
+# shellcheck disable=SC2086 # PKT_COST_ARGS is a list of options
+"$OUT/pkt_cost" --helpers "$OUT/helper_cost.bpf.o" --json "$OUT/pkt_cost.json" \
+	--md "$OUT/pkt_cost.md" --dat "$OUT/pkt_cost.dat" ${PKT_COST_ARGS:-} \
+	>"$OUT/pkt_cost.log" 2>&1
+rc=$?
+if [ $rc = 77 ]; then
+	cat "$OUT/pkt_cost.log" >&2
+	exit 77
+fi
+if [ $rc != 0 ]; then
+	echo "bench: pkt_cost failed (exit $rc); its log:" >&2
+	tail -n 20 "$OUT/pkt_cost.log" >&2
+	exit 1
+fi
+echo "   done in $(($(date +%s) - t0)) s"
+
+# ---- plot ---------------------------------------------------------------
+if ! command -v gnuplot >/dev/null 2>&1; then
+	echo "bench: installing gnuplot-nox for the plot"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q gnuplot-nox >"$OUT/apt.log" 2>&1 ||
+		{ apt-get update -q >>"$OUT/apt.log" 2>&1 &&
+			apt-get install -y -q gnuplot-nox >>"$OUT/apt.log" 2>&1; }
+fi
+plot=none
+if command -v gnuplot >/dev/null 2>&1; then
+	ncounts=$(($(head -1 "$OUT/pkt_cost.dat" | grep -o '"' | wc -l) / 2))
+	if gnuplot -e "datafile='$OUT/pkt_cost.dat'; outfile='$OUT/pkt_cost.png'; ncounts=$ncounts; subtitle='$machine; $when'" \
+		bench/plot.gp 2>"$OUT/plot.log"; then
+		plot="$OUT/pkt_cost.png"
+	else
+		echo "bench: gnuplot failed, no plot (see $OUT/plot.log)" >&2
+	fi
+else
+	echo "bench: gnuplot is not installed and could not be installed: no plot (see $OUT/apt.log)" >&2
+fi
+
+# ---- reports --------------------------------------------------------------
+not_yet='{"status": "not yet measured"}'
+{
+	printf '{\n  "generated": "%s",\n  "tspgw": "%s",\n' "$when" "$rev"
+	printf '  "machine": {"cpu": "%s", "cpus": %s, "memory_mib": %s, "virtualization": "%s", "kernel": "%s"},\n' \
+		"$cpu_model" "$ncpu" "$mem_mb" "$virt" "$kernel"
+	printf '  "sections": {\n    "1_pkt_cost": '
+	sed -e '2,$s/^/    /' "$OUT/pkt_cost.json" | sed -e '$s/$/,/'
+	printf '    "2_forwarding": %s,\n    "3_broker": %s,\n    "4_scale": %s\n  }\n}\n' \
+		"$not_yet" "$not_yet" "$not_yet"
+} >"$OUT/results.json"
+
+{
+	echo "# tspgw benchmarks"
+	echo
+	echo "Generated $when by \`make bench\` (tspgw $rev) on: $machine."
+	echo "How each figure is measured: bench/README.md."
+	echo
+	echo "## 1. Per-packet cost of each BPF path (ns/packet)"
+	echo
+	cat "$OUT/pkt_cost.md"
+	echo
+	[ "$plot" != none ] && echo "![ns/packet per path and tunnel count](pkt_cost.png)" && echo
+	echo "## 2. End-to-end forwarding (packets/s through the gateway namespace)"
+	echo
+	echo "Not yet measured."
+	echo
+	echo "## 3. Broker (tunnel setups/s, setup latency, idle sessions)"
+	echo
+	echo "Not yet measured."
+	echo
+	echo "## 4. Scale and memory (map bytes per tunnel, broker restart)"
+	echo
+	echo "Not yet measured."
+} >"$OUT/results.md"
+
+echo
+cat "$OUT/pkt_cost.md"
+echo
+echo "Sections 2-4 (forwarding, broker, scale): not yet measured."
+written="$OUT/results.json $OUT/results.md"
+[ "$plot" != none ] && written="$written $plot"
+echo "Written: $written"
