@@ -46,9 +46,9 @@ LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios test-client demo clean check-deps
 
-all: $(BUILD)/tspgw $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
+all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
 # Installs what is missing; quiet and quick when everything is there.
 deps:
@@ -92,6 +92,20 @@ $(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/loader $(BUIL
 $(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)
 	$(CC) $(CFLAGS) loader/main.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# tspc, the TSP client (client/): its own small program, no BPF.
+CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c))
+CLIENT_HDRS  := $(wildcard client/*.h)
+# Not $(CFLAGS): its -Iloader would shadow client/config.h in the tests.
+CLIENT_CFLAGS := -O2 -g $(CSTD) $(USER_WARN) -Iclient -I/usr/include/libxml2
+CLIENT_LIBS  := -lxml2 -lsasl2
+
+$(BUILD)/tspc: client/main.c $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)
+	$(CC) $(CLIENT_CFLAGS) client/main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
+
+# The client's unit tests, under ASan/UBSan like the gateway's.
+$(BUILD)/client_tests: $(wildcard tests/client/*.c) $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)
+	$(CC) $(CLIENT_CFLAGS) $(SAN) $(wildcard tests/client/*.c) $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS) -lcriterion
+
 # Userspace test client for the end-to-end tests (TUN + UDP/raw socket).
 $(BUILD)/tunclient: tests/e2e/tunclient.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
@@ -108,11 +122,12 @@ check-deps:
 	@$(MAKE) --no-print-directory deps
 
 test: check-deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests
-	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-scenarios
+	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
+	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-client test-scenarios
 
-test-unit: $(BUILD)/unit_tests
+test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1
+	$(BUILD)/client_tests --jobs 1
 
 test-bpf: $(BUILD)/bpf_tests
 	$(BUILD)/bpf_tests --jobs 1
@@ -130,6 +145,10 @@ test-e2e: all
 # The TSP broker driven as gogoc drives it.
 test-broker: all
 	$(call run_suite,tests/broker/run.sh)
+
+# tspc against the broker: real tunnels, reconnects, redirects, hooks.
+test-client: all
+	$(call run_suite,tests/client/run.sh)
 
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all
