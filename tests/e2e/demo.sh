@@ -5,9 +5,10 @@
 # shown as an operator sees it. Everything happens in network namespaces
 # made here, with documentation addresses, and is removed on exit.
 #
-# The clients: signalling as gogoc does it (tests/broker/gogoc_sim.py), then
-# a TUN relay (tests/e2e/tunclient.c) on the same UDP address and port, so
-# the NAT keeps the mapping the tunnel was negotiated on.
+# The clients are tspc (client/): TSP over UDP as gogoc speaks it, then the
+# tunnel on a TUN device, relayed over the same UDP socket so the NAT keeps
+# the mapping the tunnel was negotiated on; tspc sets the address, the
+# default route and the MTU itself.
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,7 @@ export DEMO=1
 . "$HERE/topo_internet.sh"
 
 TSPGW=$BUILD/tspgw
-SIM=$ROOT/tests/broker/gogoc_sim.py
+TSPC=$BUILD/tspc
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter nft python3 saslpasswd2 timeout bpftool ping
@@ -30,27 +31,20 @@ CONF=$T/config.yaml
 topo_config "$CONF" "$PIN" tsd$$ "$T/sasldb2" "$T/db.sqlite"
 
 gw() { e2e_ns "$TOPO_NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2],""))' "$1" "$2"; }
-short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
 
-# client_up NS NAME LOCAL_IP PORT SIM-ARGS...: negotiate a v6udpv4 tunnel,
-# then carry it on a TUN device named NAME with the same local address.
+# client_up NS NAME TSPC-ARGS...: run tspc on a TUN device called NAME until
+# it prints its tunnel parameters; echo the IPv6 address it got.
 client_up() {
-	local ns=$1 name=$2 lip=$3 port=$4 addr
-	shift 4
-	e2e_ns "$ns" timeout 30 python3 "$SIM" --server 192.0.2.1 --server-name 192.0.2.1 \
-		--local-ip "$lip" --local-port "$port" "$@" >"$T/$name.json" || {
-		cat "$T/$name.json"
-		return 1
-	}
-	addr=$(short6 "$(field "$T/$name.json" client_ipv6)")
-	e2e_bg "$ns" "$T/$name.log" "$BUILD/tunclient" --tun "$name" --type v6udpv4 \
-		--local "$lip:$port" --server 192.0.2.1 --pidfile "$T/$name.pid" --duration 300
-	e2e_wait_file 5 "$T/$name.pid" "$E2E_BG_PID" || return 1
-	ip -n "$ns" link set dev "$name" addrgenmode none mtu 1280
-	ip -n "$ns" addr add "$addr/128" dev "$name" nodad
-	ip -n "$ns" link set dev "$name" up
-	ip -n "$ns" -6 route add default dev "$name"
+	local ns=$1 name=$2 i addr=""
+	shift 2
+	e2e_bg "$ns" "$T/$name.log" "$TSPC" --server 192.0.2.1 --interface "$name" --once "$@"
+	for ((i = 0; i < 100; i++)); do
+		addr=$(sed -n 's/^TSP_CLIENT_ADDRESS_IPV6=//p' "$T/$name.log" | tail -n 1)
+		[ -n "$addr" ] && break
+		kill -0 "$E2E_BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$addr" ] || { cat "$T/$name.log" >&2; return 1; }
 	echo "$addr"
 }
 
@@ -67,13 +61,15 @@ e2e_bg "$TOPO_NS_G" "$T/run.log" "$TSPGW" -c "$CONF" run
 e2e_wait_for 10 grep -q "serving TSP" "$T/run.log" || { cat "$T/run.log"; exit 1; }
 sed 's/^/      /' "$T/run.log"
 
-e2e_say "The client behind the NAT asks for an anonymous tunnel (UDP, like gogoc)" \
+e2e_say "The client behind the NAT runs tspc for an anonymous tunnel (TSP over UDP, like gogoc)" \
 	"Its address embeds the NAT's public IPv4 address and port: every packet traces back."
-NAT_ADDR=$(client_up "$TOPO_NS_C" tcn 192.0.2.66 40000 --auth anonymous) || exit 1
+NAT_ADDR=$(client_up "$TOPO_NS_C" tcn --auth anonymous) || exit 1
+e2e_show grep -E "^TSP_(TUNNEL_MODE|CLIENT_ADDRESS_IPV4|LOCAL_PORT|CLIENT_ADDRESS_IPV6)=" "$T/tcn.log"
 echo "      got $NAT_ADDR"
 
-e2e_say "The public client logs in as alice (DIGEST-MD5) and gets her stable address"
-PUB_ADDR=$(client_up "$TOPO_NS_P" tcp 198.51.100.10 41000 --auth digest --user alice --password secret) || exit 1
+e2e_say "The public client runs tspc as alice (DIGEST-MD5) and gets her stable address"
+printf 'secret\n' >"$T/alice.pw"
+PUB_ADDR=$(client_up "$TOPO_NS_P" tcp --auth digest-md5 --user alice --password-file "$T/alice.pw") || exit 1
 echo "      got $PUB_ADDR"
 
 e2e_say "Both ping the IPv6 host through their tunnels"
