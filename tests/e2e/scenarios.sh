@@ -195,9 +195,12 @@ s4() {
 	new=$(field "$T/s4b.json" client_ipv6)
 	echo "old $old, new $new"
 	[ "$old" != "$new" ] || { echo "the mapping did not change"; return 1; }
-	expect "$T/s4b.json" pings_answered 3
+	expect "$T/s4b.json" pings_answered 3 || return 1
+	# The old address, now arriving through the new mapping, is not forwarded.
+	sim "$TOPO_NS_C" "$T/s4c.json" --local-port 43000 --ping 2 --ping-src "$old" --ping-dst 2001:db8:2::2 || return 1
+	expect "$T/s4c.json" pings_answered 0
 }
-e2e_check "4. NAT rebinding: a new mapping gets a new tunnel that works" s4
+e2e_check "4. NAT rebinding: a new mapping gets a new tunnel that works; the old address no longer passes" s4
 e2e_check "4. the old mapping's tunnel is gone (silent, expired)" \
 	e2e_wait_for 15 not_in_maps "$(short6 "$(field "$T/s4a.json" client_ipv6 2>/dev/null || echo ::)")"
 
