@@ -1,0 +1,38 @@
+/* Which tunnel type tspc asks for, given the broker's CAPABILITY line. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "negotiate.h"
+
+static const char *type_for(enum tspc_mode mode, const char *capability)
+{
+	struct capability cap;
+
+	cr_assert_eq(reply_capability(capability, strlen(capability), &cap), 0);
+	return negotiate_tunnel_type(mode, &cap);
+}
+
+Test(negotiate, the_configured_type_when_offered)
+{
+	const char *all = "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 TUNNEL=V6ANYV4 AUTH=ANONYMOUS\r\n";
+
+	cr_assert_str_eq(type_for(MODE_V6UDPV4, all), "v6udpv4");
+	cr_assert_str_eq(type_for(MODE_V6V4, all), "v6v4");
+	cr_assert_str_eq(type_for(MODE_V6ANYV4, all), "v6anyv4");
+}
+
+/* A broker without V6ANYV4 would answer "v6anyv4" with 303: ask for a type
+ * it has, v6udpv4 first since it also crosses NATs. */
+Test(negotiate, v6anyv4_falls_back_to_what_the_broker_offers)
+{
+	cr_assert_str_eq(type_for(MODE_V6ANYV4, "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"),
+			 "v6udpv4");
+	cr_assert_str_eq(type_for(MODE_V6ANYV4, "CAPABILITY TUNNEL=V6V4 AUTH=ANONYMOUS\r\n"), "v6v4");
+	cr_assert_null(type_for(MODE_V6ANYV4, "CAPABILITY AUTH=ANONYMOUS\r\n"));
+}
+
+Test(negotiate, nothing_that_fits)
+{
+	cr_assert_null(type_for(MODE_V6UDPV4, "CAPABILITY TUNNEL=V6V4 AUTH=ANONYMOUS\r\n"));
+	cr_assert_null(type_for(MODE_V6V4, "CAPABILITY TUNNEL=V6UDPV4 TUNNEL=V6ANYV4\r\n"));
+}
