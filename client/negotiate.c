@@ -143,9 +143,12 @@ const char *negotiate_tunnel_type(enum tspc_mode mode, const struct capability *
 	case MODE_V6V4:
 		return cap->v6v4 ? "v6v4" : NULL;
 	case MODE_V6ANYV4:
-		/* A broker that does not choose for us: v6udpv4 works with or
-		 * without a NAT, v6v4 only without. */
-		return cap->v6anyv4 ? "v6anyv4" : cap->v6udpv4 ? "v6udpv4" : cap->v6v4 ? "v6v4" : NULL;
+		/* "Pick one for me" means something when the broker has both
+		 * (brokers list the two types, not V6ANYV4, as tspgw does);
+		 * with only one on offer, ask for that one outright. */
+		if (cap->v6anyv4 || (cap->v6udpv4 && cap->v6v4))
+			return "v6anyv4";
+		return cap->v6udpv4 ? "v6udpv4" : cap->v6v4 ? "v6v4" : NULL;
 	}
 	return NULL;
 }
@@ -157,7 +160,7 @@ static const char *check_capability(const struct tspc_config *cfg, const struct 
 
 	if (type) {
 		if (cfg->mode == MODE_V6ANYV4 && strcmp(type, "v6anyv4") != 0)
-			log_info("%s does not offer v6anyv4: asking for %s", s->broker_name, type);
+			log_info("%s offers only %s tunnels: asking for one", s->broker_name, type);
 		return type;
 	}
 	s->code = 303;

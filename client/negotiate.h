@@ -31,8 +31,8 @@ struct session {
 };
 
 /* The tunnel type to ask for in mode, given what the broker offers; NULL
- * when it offers nothing that fits. v6anyv4 falls back to v6udpv4, then
- * v6v4, with a broker that does not offer it. */
+ * when it offers nothing that fits. v6anyv4 is asked for as such when the
+ * broker offers both encapsulations (or V6ANYV4), else as the one it has. */
 const char *negotiate_tunnel_type(enum tspc_mode mode, const struct capability *cap);
 
 /* Negotiate a tunnel, starting with broker `server` (host[:port]).

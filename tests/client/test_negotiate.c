@@ -21,12 +21,14 @@ Test(negotiate, the_configured_type_when_offered)
 	cr_assert_str_eq(type_for(MODE_V6ANYV4, all), "v6anyv4");
 }
 
-/* A broker without V6ANYV4 would answer "v6anyv4" with 303: ask for a type
- * it has, v6udpv4 first since it also crosses NATs. */
-Test(negotiate, v6anyv4_falls_back_to_what_the_broker_offers)
+/* Brokers (tspgw too) list TUNNEL=V6V4 and TUNNEL=V6UDPV4 and take a
+ * v6anyv4 request as "choose"; a broker with one type only would refuse it
+ * with 303, so that type is asked for instead. */
+Test(negotiate, v6anyv4_is_asked_for_when_the_broker_can_choose)
 {
 	cr_assert_str_eq(type_for(MODE_V6ANYV4, "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"),
-			 "v6udpv4");
+			 "v6anyv4");
+	cr_assert_str_eq(type_for(MODE_V6ANYV4, "CAPABILITY TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"), "v6udpv4");
 	cr_assert_str_eq(type_for(MODE_V6ANYV4, "CAPABILITY TUNNEL=V6V4 AUTH=ANONYMOUS\r\n"), "v6v4");
 	cr_assert_null(type_for(MODE_V6ANYV4, "CAPABILITY AUTH=ANONYMOUS\r\n"));
 }
