@@ -24,8 +24,11 @@ static int resolve(const char *server, struct sockaddr_in *sa, char *err, size_t
 	int rc;
 
 	if (config_split_server(server, host, sizeof(host), &port) < 0) {
+		/* Only a redirect's list gets here (the configured server was
+		 * checked): unusable like an unreachable broker, so the next
+		 * one in the list is tried. */
 		snprintf(err, errlen, "'%s' is not HOST[:PORT]", server);
-		return ST_LOCAL;
+		return ST_NET;
 	}
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;

@@ -12,6 +12,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "config.h"
+
 /* Replies are a few hundred bytes; a broker list of 50 is a few KiB. */
 #define REPLY_XML_MAX 65536
 
@@ -285,11 +287,7 @@ static int parse_prefix(xmlNodePtr pfx, struct tunnel_params *p, char *err, size
 			return -1;
 		}
 	}
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
-
-		p->prefix.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
-	}
+	prefix6_mask(&p->prefix, len);
 	p->prefix_len = len;
 	p->has_prefix = true;
 	return 0;

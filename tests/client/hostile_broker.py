@@ -49,6 +49,10 @@ MODES = [
     ("version", None),
     # a good offer whose client name tries to add a line to tspc's output
     ("create", None),
+    # a redirect whose first broker is no host name; the second is tspgw
+    ("version", b"1302 Unsupported client version\r\n<tunnel action=\"list\" type=\"broker\">"
+                b"<broker><address type=\"dn\">not a $(name)</address></broker>"
+                b"<broker><address type=\"ipv4\">192.0.2.1</address></broker></tunnel>\r\n"),
 ]
 REDIRECT_MODE = 7
 FORGED_DN_MODE = 8

@@ -8,12 +8,15 @@
 #   ns cli: c0 192.0.2.2/24  <->  ns gw: u0 192.0.2.1/24, d0 2001:db8:2::1/64  <->  ns host: h0 2001:db8:2::2
 #
 # Covers: usage and failure exit codes, RUDP retransmission, version
-# fallback and redirects (against a scripted fake broker), anonymous v6udpv4 over UDP (ping
-# through the relay), DIGEST-MD5 with the same address after a
-# keepalive-driven reconnect, a router /56 with a hook script, v6v4
-# (protocol 41) signalled over TCP, anonymous reconnect to a new address,
-# --once ending on a lost tunnel, and re-establishment after the client's
-# IPv4 address changes.
+# fallback and redirects (against a scripted fake broker), a hostile broker
+# (hostile_broker.py: lying lengths, cut XML, garbage, DTDs, redirect loops,
+# forged names), anonymous v6udpv4 over UDP (ping through the relay),
+# DIGEST-MD5 with the same address after a keepalive-driven reconnect, PLAIN
+# and SCRAM-SHA-256 over UDP and TCP, a router /56 with a hook script, v6v4
+# (protocol 41) signalled over TCP with --route prefixes, anonymous
+# reconnect to a new address, open files flat across reconnects, --once
+# ending on a lost tunnel, and re-establishment after the client's IPv4
+# address changes.
 #
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
@@ -198,6 +201,8 @@ usage_errors() {
 	[ "$rc" = 2 ] || { echo "--bogus: $rc"; return 1; }
 	cli "$TSPC" --server "$GW" --mode v6udpv4 --transport tcp >/dev/null 2>&1; rc=$?
 	[ "$rc" = 2 ] || { echo "v6udpv4 over tcp: $rc"; return 1; }
+	cli "$TSPC" --server "$GW" --hook "$T/no-such-hook" >/dev/null 2>"$T/u.err"; rc=$?
+	[ "$rc" = 2 ] && grep -q "hook .*no-such-hook cannot be run" "$T/u.err" || { echo "missing hook: $rc"; cat "$T/u.err"; return 1; }
 	cli "$TSPC" --help | grep "Exit codes" >/dev/null
 }
 e2e_check "usage errors exit 2; --help documents the exit codes" usage_errors
@@ -292,7 +297,7 @@ e2e_check "RUDP retransmits with the same sequence; 302 falls back in a new sess
 
 # --- a misbehaving broker -----------------------------------------------------------
 
-# hostile_broker.py serves one misbehaviour per port from 3710, over UDP
+# hostile_broker.py serves one misbehaviour per port, 3710-3719, over UDP
 # (v6udpv4) and TCP (v6v4): tspc must end with its exit code and a clear
 # one-line message, within its timeouts, whatever comes back.
 e2e_bg "$NS_G" "$T/hostile.log" python3 "$HERE/hostile_broker.py" 192.0.2.1 3710
@@ -336,6 +341,12 @@ forged_dn() {
 	done
 }
 e2e_check "  a client name carrying a newline cannot add a line to the parameters" forged_dn
+bad_redirect_entry() {
+	tspc_fg badlist --print-only --server "$GW:3719" --timeout 1 || { cat "$T/badlist.err"; return 1; }
+	grep -q "is not HOST\[:PORT\]; trying the next broker" "$T/badlist.err" && expect badlist TSP_BROKER 192.0.2.1 ||
+		{ cat "$T/badlist.err"; return 1; }
+}
+e2e_check "  a redirect list entry that is no host name is skipped for the next one" bad_redirect_entry
 
 # --- anonymous v6udpv4 ---------------------------------------------------------------
 
