@@ -200,8 +200,10 @@ static int exchange_loop(struct tsp_conn *c, sasl_conn_t *sc, const char *mech,
 			return ST_PROTO;
 		}
 		if (sasl_decode64(msg->data, (unsigned)n, raw, sizeof(raw), &rawlen) != SASL_OK) {
-			snprintf(err, errlen, "%s: the broker's challenge is not base64: %.40s", mech,
-				 msg->data);
+			char q[64];
+
+			snprintf(err, errlen, "%s: the broker's challenge is not base64: '%s'", mech,
+				 reply_excerpt(msg->data, (size_t)n, q, sizeof(q)));
 			return ST_PROTO;
 		}
 		log_debug("%s from the broker: %.*s", mech, (int)rawlen, raw);

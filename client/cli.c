@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -257,6 +258,11 @@ int cli_parse(int argc, char **argv, struct tspc_config *cfg)
 		goto out;
 	if (config_validate(cfg, err, sizeof(err)) < 0) {
 		log_err("%s", err);
+		goto out;
+	}
+	/* Said now, not only once the tunnel is up and the hook is due. */
+	if (cfg->hook[0] && access(cfg->hook, X_OK) != 0) {
+		log_err("hook %s cannot be run: %s", cfg->hook, strerror(errno));
 		goto out;
 	}
 	rc = 0;

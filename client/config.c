@@ -116,6 +116,15 @@ int config_split_server(const char *server, char *host, size_t hostlen, unsigned
 	return 0;
 }
 
+void prefix6_mask(struct in6_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
+
+		a->s6_addr[i] &= (uint8_t)(0xff00 >> keep);
+	}
+}
+
 int parse_prefix6(const char *s, struct route6 *r)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -136,11 +145,7 @@ int parse_prefix6(const char *s, struct route6 *r)
 	if (parse_uint(slash + 1, 0, 128, &len) < 0 || inet_pton(AF_INET6, buf, &r->addr) != 1)
 		return -1;
 	r->len = len;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
-
-		r->addr.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
-	}
+	prefix6_mask(&r->addr, len);
 	return 0;
 }
 

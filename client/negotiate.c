@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -23,8 +24,11 @@ static int resolve(const char *server, struct sockaddr_in *sa, char *err, size_t
 	int rc;
 
 	if (config_split_server(server, host, sizeof(host), &port) < 0) {
+		/* Only a redirect's list gets here (the configured server was
+		 * checked): unusable like an unreachable broker, so the next
+		 * one in the list is tried. */
 		snprintf(err, errlen, "'%s' is not HOST[:PORT]", server);
-		return ST_LOCAL;
+		return ST_NET;
 	}
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
@@ -119,8 +123,10 @@ static int version_phase(const struct tspc_config *cfg, const struct sockaddr_in
 			continue;
 		}
 		if (code < 0) {
-			snprintf(err, errlen, "%s answered VERSION with something that is not TSP: %.60s",
-				 s->broker_name, msg->data);
+			char q[80];
+
+			snprintf(err, errlen, "%s answered VERSION with something that is not TSP: '%s'",
+				 s->broker_name, reply_excerpt(msg->data, msg->len, q, sizeof(q)));
 			return ST_PROTO;
 		}
 		s->code = code;
@@ -132,27 +138,47 @@ static int version_phase(const struct tspc_config *cfg, const struct sockaddr_in
 	return ST_REFUSED;
 }
 
-static int check_capability(const struct tspc_config *cfg, const struct capability *cap,
-			    struct session *s, char *err, size_t errlen)
+const char *negotiate_tunnel_type(enum tspc_mode mode, const struct capability *cap)
 {
-	bool ok = cfg->mode == MODE_V6UDPV4 ? cap->v6udpv4
-		: cfg->mode == MODE_V6V4    ? cap->v6v4
-					    : cap->v6anyv4 || cap->v6udpv4 || cap->v6v4;
+	switch (mode) {
+	case MODE_V6UDPV4:
+		return cap->v6udpv4 ? "v6udpv4" : NULL;
+	case MODE_V6V4:
+		return cap->v6v4 ? "v6v4" : NULL;
+	case MODE_V6ANYV4:
+		/* "Pick one for me" means something when the broker has both
+		 * (brokers list the two types, not V6ANYV4, as tspgw does);
+		 * with only one on offer, ask for that one outright. */
+		if (cap->v6anyv4 || (cap->v6udpv4 && cap->v6v4))
+			return "v6anyv4";
+		return cap->v6udpv4 ? "v6udpv4" : cap->v6v4 ? "v6v4" : NULL;
+	}
+	return NULL;
+}
 
-	if (ok)
-		return ST_OK;
+static const char *check_capability(const struct tspc_config *cfg, const struct capability *cap,
+				    struct session *s, char *err, size_t errlen)
+{
+	const char *type = negotiate_tunnel_type(cfg->mode, cap);
+
+	if (type) {
+		if (cfg->mode == MODE_V6ANYV4 && strcmp(type, "v6anyv4") != 0)
+			log_info("%s offers only %s tunnels: asking for one", s->broker_name, type);
+		return type;
+	}
 	s->code = 303;
 	snprintf(err, errlen, "%s does not offer %s tunnels (its CAPABILITY line lacks TUNNEL=%s)",
 		 s->broker_name, mode_name(cfg->mode),
 		 cfg->mode == MODE_V6UDPV4 ? "V6UDPV4" : cfg->mode == MODE_V6V4 ? "V6V4" : "V6ANYV4");
-	return ST_REFUSED;
+	return NULL;
 }
 
-static int create_phase(const struct tspc_config *cfg, struct tsp_conn *c, struct session *s,
-			struct tsp_msg *msg, char (*list)[256], int *n_list, char *err, size_t errlen)
+static int create_phase(const struct tspc_config *cfg, const char *type, struct tsp_conn *c,
+			struct session *s, struct tsp_msg *msg, char (*list)[256], int *n_list, char *err,
+			size_t errlen)
 {
 	struct create_request req = {
-		.type = mode_name(cfg->mode),
+		.type = type,
 		.client_v4 = c->local.sin_addr,
 		.keepalive = cfg->keepalive ? cfg->keepalive_interval : 0,
 		.router = cfg->router,
@@ -161,7 +187,7 @@ static int create_phase(const struct tspc_config *cfg, struct tsp_conn *c, struc
 	};
 	const char *body, *xml;
 	size_t xlen, blen, total, clen;
-	char *x, *cmd, text[128];
+	char *x, *cmd, text[128], q[80];
 	int rc, code;
 
 	if (cfg->client_v4[0])
@@ -189,7 +215,10 @@ static int create_phase(const struct tspc_config *cfg, struct tsp_conn *c, struc
 	if (rc == CL_MALFORMED) {
 		/* Some failures come as a bare status line. */
 		if (!reply_is_status(msg->data, msg->len)) {
-			snprintf(err, errlen, "the reply to the create request is not TSP: %.60s", msg->data);
+			snprintf(err, errlen, "the reply to the create request is not TSP%s: '%s'",
+				 !strncasecmp(msg->data, "Content-length:", 15)
+					 ? " (a Content-length that is not a number from 1 to 1 MiB)" : "",
+				 reply_excerpt(msg->data, msg->len, q, sizeof(q)));
 			return ST_PROTO;
 		}
 		body = msg->data;
@@ -197,7 +226,8 @@ static int create_phase(const struct tspc_config *cfg, struct tsp_conn *c, struc
 	}
 	code = reply_command(body, blen, text, sizeof(text), &xml, &xlen);
 	if (code < 0) {
-		snprintf(err, errlen, "the reply carries no status line: %.60s", body);
+		snprintf(err, errlen, "the reply carries no status line: '%s'",
+			 reply_excerpt(body, blen, q, sizeof(q)));
 		return ST_PROTO;
 	}
 	s->code = code;
@@ -248,7 +278,7 @@ static int try_broker(const struct tspc_config *cfg, const char *name, struct se
 {
 	struct tsp_conn c;
 	struct capability cap;
-	const char *mech;
+	const char *mech, *type;
 	char a[INET_ADDRSTRLEN];
 	int rc;
 
@@ -267,9 +297,11 @@ static int try_broker(const struct tspc_config *cfg, const char *name, struct se
 	s->local = c.local;
 	reply_capability(msg->data, msg->len, &cap);
 	log_debug("%s: %.*s", name, (int)strcspn(msg->data, "\r\n"), msg->data);
-	rc = check_capability(cfg, &cap, s, err, errlen);
-	if (rc)
+	type = check_capability(cfg, &cap, s, err, errlen);
+	if (!type) {
+		rc = ST_REFUSED;
 		goto out;
+	}
 	mech = auth_choose(cfg, &cap, err, errlen);
 	if (!mech) {
 		rc = ST_AUTH;
@@ -283,7 +315,7 @@ static int try_broker(const struct tspc_config *cfg, const char *name, struct se
 		goto out;
 	}
 	log_debug("authenticated with %s", mech);
-	rc = create_phase(cfg, &c, s, msg, list, n_list, err, errlen);
+	rc = create_phase(cfg, type, &c, s, msg, list, n_list, err, errlen);
 	if (rc)
 		goto out;
 	rc = accept_phase(&c, err, errlen);

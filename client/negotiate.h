@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "reply.h"
 #include "status.h"
 #include "transport.h"
 #include "tunnel_xml.h"
@@ -28,6 +29,11 @@ struct session {
 	char mech[24];                 /* the SASL mechanism used */
 	int code;                      /* the TSP status code of a refusal */
 };
+
+/* The tunnel type to ask for in mode, given what the broker offers; NULL
+ * when it offers nothing that fits. v6anyv4 is asked for as such when the
+ * broker offers both encapsulations (or V6ANYV4), else as the one it has. */
+const char *negotiate_tunnel_type(enum tspc_mode mode, const struct capability *cap);
 
 /* Negotiate a tunnel, starting with broker `server` (host[:port]).
  * Returns ST_OK with *s filled (the caller owns s->fd), or an enum

@@ -34,10 +34,39 @@ int reply_status(const char *buf, size_t len, char *text, size_t textlen)
 		end = i;
 		if (end - start >= textlen)
 			end = start + textlen - 1;
-		memcpy(text, buf + start, end - start);
+		for (size_t k = start; k < end; k++) {
+			unsigned char ch = (unsigned char)buf[k];
+
+			text[k - start] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		}
 		text[end - start] = '\0';
 	}
 	return code;
+}
+
+const char *reply_excerpt(const char *buf, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0, i;
+
+	if (!outlen)
+		return out;
+	for (i = 0; i < len && buf[i] != '\r' && buf[i] != '\n'; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		size_t need = ch >= 0x20 && ch < 0x7f ? 1 : 4;
+
+		if (o + need + 4 > outlen) /* room for "..." and the NUL */
+			break;
+		if (need == 1)
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+	}
+	if (i < len && buf[i] != '\r' && buf[i] != '\n' && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o < outlen ? o : outlen - 1] = '\0';
+	return out;
 }
 
 static bool token_is(const char *tok, size_t n, const char *want, bool ci)

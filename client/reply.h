@@ -16,8 +16,14 @@
 bool reply_is_status(const char *buf, size_t len);
 
 /* The code of a status line, or -1. The text after the code (up to the
- * line end) goes to text when it is not NULL. */
+ * line end) goes to text when it is not NULL, control characters turned
+ * into '?' (it ends up on a terminal). */
 int reply_status(const char *buf, size_t len, char *text, size_t textlen);
+
+/* Broker bytes fit to quote in a message: the first line at most, printable
+ * ASCII as it is, anything else as \xNN (a hostile broker must not write
+ * escape sequences to our terminal), "..." when cut. Returns out. */
+const char *reply_excerpt(const char *buf, size_t len, char *out, size_t outlen);
 
 /* What the CAPABILITY line offers. Tunnel names are matched in upper case
  * as gogoc does; AUTH= names case-insensitively. */

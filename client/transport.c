@@ -258,8 +258,14 @@ static int tcp_read_reply(struct tsp_conn *c, struct tsp_msg *reply, char *err, 
 		}
 		w = wait_fd(c->fd, POLLIN, deadline);
 		if (w == 0) {
-			snprintf(err, errlen, "no reply from the broker over TCP within %u s",
-				 c->timeout_ms / 1000);
+			/* Part of a reply and then silence: most likely a
+			 * Content-length larger than what the broker sends. */
+			if (c->in_len)
+				snprintf(err, errlen, "the broker's reply stopped after %zu bytes, incomplete "
+					 "(%u s without the rest)", c->in_len, c->timeout_ms / 1000);
+			else
+				snprintf(err, errlen, "no reply from the broker over TCP within %u s",
+					 c->timeout_ms / 1000);
 			return ST_NET;
 		}
 		if (w < 0)

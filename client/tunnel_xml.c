@@ -12,6 +12,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "config.h"
+
 /* Replies are a few hundred bytes; a broker list of 50 is a few KiB. */
 #define REPLY_XML_MAX 65536
 
@@ -153,19 +155,11 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
-/* Attribute value into buf ("" when absent). */
-static void attr(xmlNodePtr n, const char *name, char *buf, size_t cap)
+/* A value from the reply into buf: whitespace trimmed, control characters
+ * turned into '?'. The values end up in messages, on stdout and in the
+ * hook's environment, where a newline could forge another KEY=value. */
+static void copy_clean(const xmlChar *v, char *buf, size_t cap)
 {
-	xmlChar *v = xmlGetProp(n, BAD_CAST name);
-
-	snprintf(buf, cap, "%s", v ? (const char *)v : "");
-	xmlFree(v);
-}
-
-/* Element text, whitespace trimmed, into buf. */
-static void text(xmlNodePtr n, char *buf, size_t cap)
-{
-	xmlChar *v = xmlNodeGetContent(n);
 	const char *s = v ? (const char *)v : "";
 	size_t l;
 
@@ -176,9 +170,36 @@ static void text(xmlNodePtr n, char *buf, size_t cap)
 		l--;
 	if (l >= cap)
 		l = cap - 1;
-	memcpy(buf, s, l);
+	for (size_t i = 0; i < l; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	buf[l] = '\0';
+}
+
+/* Attribute value into buf ("" when absent). */
+static void attr(xmlNodePtr n, const char *name, char *buf, size_t cap)
+{
+	xmlChar *v = xmlGetProp(n, BAD_CAST name);
+
+	copy_clean(v, buf, cap);
 	xmlFree(v);
+}
+
+/* Element text into buf. */
+static void text(xmlNodePtr n, char *buf, size_t cap)
+{
+	xmlChar *v = xmlNodeGetContent(n);
+
+	copy_clean(v, buf, cap);
+	xmlFree(v);
+}
+
+/* Letters, digits, '-', '_' and dots: what a host name may hold. */
+static bool dns_name(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
+			return false;
+	return true;
 }
 
 /* The text of the first <address type="TYPE"> child of parent. */
@@ -266,11 +287,7 @@ static int parse_prefix(xmlNodePtr pfx, struct tunnel_params *p, char *err, size
 			return -1;
 		}
 	}
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
-
-		p->prefix.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
-	}
+	prefix6_mask(&p->prefix, len);
 	p->prefix_len = len;
 	p->has_prefix = true;
 	return 0;
@@ -323,7 +340,10 @@ int txml_parse_tunnel(const char *xml, size_t len, struct tunnel_params *p, char
 	    get_v4(client, "client", &p->client_v4, err, errlen) ||
 	    get_v6(client, "client", &p->client_v6, err, errlen))
 		goto out;
-	address_of(client, "dn", p->client_dn, sizeof(p->client_dn));
+	/* The name is only informative: one that is not a host name is
+	 * dropped rather than passed on to scripts. */
+	if (address_of(client, "dn", p->client_dn, sizeof(p->client_dn)) && !dns_name(p->client_dn))
+		p->client_dn[0] = '\0';
 
 	ka = child(client, "keepalive");
 	if (ka) {

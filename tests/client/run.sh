@@ -8,12 +8,15 @@
 #   ns cli: c0 192.0.2.2/24  <->  ns gw: u0 192.0.2.1/24, d0 2001:db8:2::1/64  <->  ns host: h0 2001:db8:2::2
 #
 # Covers: usage and failure exit codes, RUDP retransmission, version
-# fallback and redirects (against a scripted fake broker), anonymous v6udpv4 over UDP (ping
-# through the relay), DIGEST-MD5 with the same address after a
-# keepalive-driven reconnect, a router /56 with a hook script, v6v4
-# (protocol 41) signalled over TCP, anonymous reconnect to a new address,
-# --once ending on a lost tunnel, and re-establishment after the client's
-# IPv4 address changes.
+# fallback and redirects (against a scripted fake broker), a hostile broker
+# (hostile_broker.py: lying lengths, cut XML, garbage, DTDs, redirect loops,
+# forged names), anonymous v6udpv4 over UDP (ping through the relay),
+# DIGEST-MD5 with the same address after a keepalive-driven reconnect, PLAIN
+# and SCRAM-SHA-256 over UDP and TCP, a router /56 with a hook script, v6v4
+# (protocol 41) signalled over TCP with --route prefixes, anonymous
+# reconnect to a new address, open files flat across reconnects, --once
+# ending on a lost tunnel, and re-establishment after the client's IPv4
+# address changes.
 #
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
@@ -198,6 +201,8 @@ usage_errors() {
 	[ "$rc" = 2 ] || { echo "--bogus: $rc"; return 1; }
 	cli "$TSPC" --server "$GW" --mode v6udpv4 --transport tcp >/dev/null 2>&1; rc=$?
 	[ "$rc" = 2 ] || { echo "v6udpv4 over tcp: $rc"; return 1; }
+	cli "$TSPC" --server "$GW" --hook "$T/no-such-hook" >/dev/null 2>"$T/u.err"; rc=$?
+	[ "$rc" = 2 ] && grep -q "hook .*no-such-hook cannot be run" "$T/u.err" || { echo "missing hook: $rc"; cat "$T/u.err"; return 1; }
 	cli "$TSPC" --help | grep "Exit codes" >/dev/null
 }
 e2e_check "usage errors exit 2; --help documents the exit codes" usage_errors
@@ -290,6 +295,59 @@ fallback_redirect() {
 }
 e2e_check "RUDP retransmits with the same sequence; 302 falls back in a new session; 1302 redirects" fallback_redirect
 
+# --- a misbehaving broker -----------------------------------------------------------
+
+# hostile_broker.py serves one misbehaviour per port, 3710-3719, over UDP
+# (v6udpv4) and TCP (v6v4): tspc must end with its exit code and a clear
+# one-line message, within its timeouts, whatever comes back.
+e2e_bg "$NS_G" "$T/hostile.log" python3 "$HERE/hostile_broker.py" 192.0.2.1 3710
+e2e_wait_for 5 grep -q ready "$T/hostile.log"
+# PORT_OFFSET UDP_RC UDP_MESSAGE TCP_RC TCP_MESSAGE
+HOSTILE_CASES=(
+	"0 1 Content-length_that_is_not_a_number 1 malformed_Content-length"
+	"1 1 shorter_than_its_Content-length 5 reply_stopped_after"
+	"2 1 not_well-formed 1 not_well-formed"
+	"3 1 is_not_TSP 1 is_not_TSP"
+	"4 1 carries_a_DTD 1 carries_a_DTD"
+	"5 1 IPv4_address 1 IPv4_address"
+	"6 1 answered_VERSION_with_something 1 answered_VERSION_with_something"
+	"7 1 more_than_5_redirects 1 more_than_5_redirects"
+)
+hostile_one() {
+	local off=$1 mode=$2 want=$3 msg=${4//_/ } name="hostile-$1-$2" rc=0
+	tspc_fg "$name" --print-only --server "$GW:$((3710 + off))" --mode "$mode" --timeout 1 || rc=$?
+	[ "$rc" = "$want" ] && grep -q "error: .*$msg" "$T/$name.err" ||
+		{ echo "port $((3710 + off)) over $mode: exit $rc, want $want and '$msg'"; cat -v "$T/$name.err"; return 1; }
+	# no terminal control characters from the broker, one line per message
+	! LC_ALL=C grep -q '[[:cntrl:]]' "$T/$name.err" || { echo "$name: control characters"; cat -v "$T/$name.err"; return 1; }
+}
+hostile() {
+	local c off urc umsg trc tmsg fails=0
+	for c in "${HOSTILE_CASES[@]}"; do
+		read -r off urc umsg trc tmsg <<<"$c"
+		hostile_one "$off" v6udpv4 "$urc" "$umsg" || fails=1
+		hostile_one "$off" v6v4 "$trc" "$tmsg" || fails=1
+	done
+	return $fails
+}
+e2e_check "a hostile broker (huge or lying Content-length, cut XML, garbage, DTD, bad addresses, redirect loop): exit code and a clean message" hostile
+forged_dn() {
+	local mode
+	for mode in v6udpv4 v6v4; do
+		tspc_fg "forged-$mode" --print-only --server "$GW:3718" --mode "$mode" --timeout 1 ||
+			{ cat "$T/forged-$mode.err"; return 1; }
+		[ "$(grep -c '^TSP_PREFIX=' "$T/forged-$mode.out")" = 1 ] && expect "forged-$mode" TSP_PREFIX "" &&
+			expect "forged-$mode" TSP_CLIENT_DNS_NAME "" || { cat "$T/forged-$mode.out"; return 1; }
+	done
+}
+e2e_check "  a client name carrying a newline cannot add a line to the parameters" forged_dn
+bad_redirect_entry() {
+	tspc_fg badlist --print-only --server "$GW:3719" --timeout 1 || { cat "$T/badlist.err"; return 1; }
+	grep -q "is not HOST\[:PORT\]; trying the next broker" "$T/badlist.err" && expect badlist TSP_BROKER 192.0.2.1 ||
+		{ cat "$T/badlist.err"; return 1; }
+}
+e2e_check "  a redirect list entry that is no host name is skipped for the next one" bad_redirect_entry
+
 # --- anonymous v6udpv4 ---------------------------------------------------------------
 
 tspc_bg anon --server "$GW" --once
@@ -344,6 +402,31 @@ e2e_check "  gateway tunnel deleted: keepalives miss, tspc re-establishes with t
 stop_tspc alice "$ALICE_PID"
 e2e_check "  SIGTERM: exit 0" rc_is alice 0
 
+# Every password mechanism, over both transports (v6v4 is signalled over
+# TCP), logs alice in to the address she had with DIGEST-MD5.
+sasl_mechanisms() {
+	local addr m mode rc
+	addr=$(param alice TSP_CLIENT_ADDRESS_IPV6)
+	for m in PLAIN SCRAM-SHA-256; do
+		for mode in v6udpv4 v6v4; do
+			tspc_fg "mech-$m-$mode" --print-only --server "$GW" --user alice --password secret \
+				--auth "$m" --mode "$mode" || { cat "$T/mech-$m-$mode.err"; return 1; }
+			expect "mech-$m-$mode" TSP_AUTH_METHOD "$m" && expect "mech-$m-$mode" TSP_TUNNEL_MODE "$mode" &&
+				expect "mech-$m-$mode" TSP_CLIENT_ADDRESS_IPV6 "$addr" || return 1
+		done
+	done
+	# with no --auth, the strongest offered
+	tspc_fg mech-any --print-only --server "$GW" --user alice --password secret || return 1
+	expect mech-any TSP_AUTH_METHOD SCRAM-SHA-256 || return 1
+	for m in PLAIN SCRAM-SHA-256; do
+		rc=0
+		tspc_fg "mech-$m-bad" --print-only --server "$GW" --user alice --password wrong --auth "$m" || rc=$?
+		[ "$rc" = 3 ] && grep -q "$m authentication failed (300" "$T/mech-$m-bad.err" ||
+			{ echo "$m, wrong password: rc=$rc"; cat "$T/mech-$m-bad.err"; return 1; }
+	done
+}
+e2e_check "PLAIN and SCRAM-SHA-256 over UDP and TCP: alice's address; a wrong password exits 3" sasl_mechanisms
+
 # --- router with a /56 and a hook ------------------------------------------------------
 
 cat >"$T/hook.sh" <<EOF
@@ -386,7 +469,8 @@ e2e_check "  SIGTERM: exit 0 and the hook runs for teardown" bash -c \
 
 # --- v6v4 over TCP ---------------------------------------------------------------------------
 
-tspc_bg v6v4 --server "$GW" --mode v6v4 --once
+tspc_bg v6v4 --server "$GW" --mode v6v4 --once --no-default-route --route 2001:db8:2::/64 \
+	--route 2001:db8:3:1::5/48
 V6V4_PID=$TSPC_PID
 v6v4_up() {
 	wait_sessions v6v4 1 15 "$V6V4_PID" || return 1
@@ -395,6 +479,12 @@ v6v4_up() {
 	ping_host
 }
 e2e_check "v6v4 signalled over TCP: protocol 41 over a raw socket, ping through it" v6v4_up
+v6v4_routes() {
+	cli ip -6 route show dev tsp0 >"$T/routes"
+	grep -q "^2001:db8:2::/64 " "$T/routes" && grep -q "^2001:db8:3::/48 " "$T/routes" &&
+		! cli ip -6 route show default | grep -q "dev tsp0" || { cat "$T/routes"; return 1; }
+}
+e2e_check "  --route: the given prefixes (host bits cleared) and no default route on tsp0" v6v4_routes
 stop_tspc v6v4 "$V6V4_PID"
 e2e_check "  SIGTERM: exit 0" rc_is v6v4 0
 
@@ -423,6 +513,20 @@ sighup() {
 	wait_sessions anon2 3 15 "$ANON2_PID" && grep -q "SIGHUP" "$T/anon2.err" && ping_host
 }
 e2e_check "  SIGHUP re-establishes at once" sighup
+# Sockets are replaced on every re-establishment: none may pile up.
+fds() { find "/proc/$ANON2_PID/fd" -mindepth 1 | wc -l; }
+fds_flat() {
+	local before after n=3 i
+	before=$(fds)
+	for ((i = 1; i <= n; i++)); do
+		kill -HUP "$ANON2_PID"
+		wait_sessions anon2 $((3 + i)) 15 "$ANON2_PID" || return 1
+	done
+	after=$(fds)
+	[ "$after" = "$before" ] || { echo "$before open files before $n reconnects, $after after"; ls -l "/proc/$ANON2_PID/fd"; return 1; }
+	ping_host
+}
+e2e_check "  three more re-establishments: the number of open files stays the same" fds_flat
 
 # The client's IPv4 address changes: 192.0.2.2 goes, 192.0.2.3 comes.
 addr_change() {
@@ -430,7 +534,7 @@ addr_change() {
 	sleep 2
 	cli ip addr add 192.0.2.3/24 dev c0 || return 1
 	cli ip neigh replace "$GW" lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
-	wait_sessions anon2 4 45 "$ANON2_PID" || return 1
+	wait_sessions anon2 7 45 "$ANON2_PID" || return 1
 	grep -Eq "local address 192.0.2.2 is gone|source address towards the broker changed" "$T/anon2.err" ||
 		{ echo "not re-established for the address change"; return 1; }
 	expect anon2 TSP_CLIENT_ADDRESS_IPV4 192.0.2.3 && expect anon2 TSP_LOCAL_ADDRESS_IPV4 192.0.2.3 || return 1
@@ -453,8 +557,8 @@ once_lost() {
 	echo "$rc" >"$T/once.rc"
 }
 once_lost
-e2e_check "--once: a lost tunnel ends tspc with exit 5" bash -c \
-	"[ \"\$(cat $T/once.rc)\" = 5 ] && grep -q 'tunnel lost' $T/once.err"
+e2e_check "--once: a lost tunnel ends tspc with exit 5, tsp0 removed" bash -c \
+	"[ \"\$(cat $T/once.rc)\" = 5 ] && grep -q 'tunnel lost' $T/once.err && ! nsenter --net=/run/netns/$NS_C ip link show dev tsp0 2>/dev/null"
 
 grep -h "tunnel \(created\|moved\|replaced\)" "$T/gw.log" | head -20 | sed 's/^/# /'
 e2e_stop "$GW_PID" 5 >/dev/null 2>&1

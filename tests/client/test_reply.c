@@ -158,3 +158,31 @@ Test(reply, tcp_framing)
 	}
 	cr_assert_eq(reply_tcp_complete("", 0), 0);
 }
+
+/* Broker text quoted in messages: one line, printable, bounded. */
+Test(reply, excerpt_is_printable_one_line_and_bounded)
+{
+	char out[24];
+	const char bin[] = { 'O', 'K', 0, 0x1b, '[', '2', 'J', (char)0xff };
+
+	cr_assert_str_eq(reply_excerpt(S("200 Success\r\nmore"), out, sizeof(out)), "200 Success");
+	cr_assert_str_eq(reply_excerpt(bin, sizeof(bin), out, sizeof(out)), "OK\\x00\\x1b[2J\\xff");
+	cr_assert_str_eq(reply_excerpt(S("0123456789abcdefghijklmnop"), out, sizeof(out)),
+			 "0123456789abcdefghij...");
+	cr_assert_str_eq(reply_excerpt(S(""), out, sizeof(out)), "");
+	cr_assert_str_eq(reply_excerpt(S("abc"), out, 3), "");
+	cr_assert_str_eq(reply_excerpt(S("abc"), out, 4), "...");
+	cr_assert_str_eq(reply_excerpt(S("abc"), out, 7), "abc"); /* whole: no "..." */
+	for (size_t cap = 1; cap < sizeof(out); cap++) {
+		reply_excerpt(bin, sizeof(bin), out, cap);
+		cr_assert_lt(strlen(out), cap);
+	}
+}
+
+Test(reply, status_text_has_no_control_characters)
+{
+	char text[64];
+
+	cr_assert_eq(reply_status(S("310 Server\x1b]0;pwned\x07 error\r\n"), text, sizeof(text)), 310);
+	cr_assert_str_eq(text, "Server?]0;pwned? error");
+}

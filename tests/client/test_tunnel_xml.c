@@ -3,6 +3,7 @@
  * them) and redirect lists with libxml2. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,4 +217,40 @@ Test(txml, broker_list)
 	cr_assert_eq(txml_parse_brokers(x, strlen(x), list, TXML_MAX_BROKERS, err, sizeof(err)), -1);
 	x = "<tunnel action=\"info\"></tunnel>";
 	cr_assert_eq(txml_parse_brokers(x, strlen(x), list, TXML_MAX_BROKERS, err, sizeof(err)), -1);
+}
+
+/* The name ends up on stdout and in the hook's environment as
+ * TSP_CLIENT_DNS_NAME=...: a newline in it must not forge another line. */
+Test(txml, a_client_name_that_is_not_a_host_name_is_dropped)
+{
+	static const char fmt[] =
+		"<tunnel action=\"info\" type=\"v6udpv4\"><server><address type=\"ipv4\">192.0.2.1</address>"
+		"<address type=\"ipv6\">2001:db8::1</address></server><client><address type=\"ipv4\">"
+		"192.0.2.2</address><address type=\"ipv6\">2001:db8::2</address><address type=\"dn\">"
+		"%s</address></client></tunnel>";
+	static const char *const bad[] = { "a.example&#10;TSP_PREFIX=2001:db8:666::",
+					   "a.example&#13;x", "a b.example", "$(reboot).example" };
+	struct tunnel_params p;
+	char x[1024], err[128] = "";
+
+	snprintf(x, sizeof(x), fmt, "alice.users.example");
+	cr_assert_eq(txml_parse_tunnel(x, strlen(x), &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(p.client_dn, "alice.users.example");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(x, sizeof(x), fmt, bad[i]);
+		cr_assert_eq(txml_parse_tunnel(x, strlen(x), &p, err, sizeof(err)), 0, "%s", err);
+		cr_assert_str_eq(p.client_dn, "", "'%s' kept", bad[i]);
+	}
+}
+
+/* Values quoted in error messages carry no control characters. */
+Test(txml, control_characters_do_not_reach_messages)
+{
+	const char *x = "<tunnel action=\"info\" type=\"v6&#10;udpv4&#9;\"><server/><client/></tunnel>";
+	struct tunnel_params p;
+	char err[160] = "";
+
+	cr_assert_eq(txml_parse_tunnel(x, strlen(x), &p, err, sizeof(err)), -1);
+	for (const char *c = err; *c; c++)
+		cr_assert((unsigned char)*c >= 0x20, "control character in '%s'", err);
 }
