@@ -35,11 +35,12 @@ int nl_open(struct nl *n, char *err, size_t errlen)
 		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
 		return -errno;
 	}
-	setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* Without the timeout a kernel that never answers would hang tspc. */
+	if (setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "netlink bind: %s", strerror(e));
+		snprintf(err, errlen, "netlink socket setup: %s", strerror(e));
 		close(n->fd);
 		n->fd = -1;
 		return -e;

@@ -95,7 +95,9 @@ int conn_open(struct tsp_conn *c, enum conn_kind kind, const struct sockaddr_in 
 			conn_close(c);
 			return w == ST_STOP ? ST_STOP : w == 0 ? ST_NET : ST_LOCAL;
 		}
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+		/* A failed getsockopt would hide the connect error: count it as one. */
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) < 0)
+			soerr = errno;
 		if (soerr) {
 			errno = soerr;
 			r = -1;
