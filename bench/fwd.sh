@@ -208,6 +208,28 @@ tspgw_run() {
 	gw detach >>"$LOG" 2>&1 || fail "tspgw detach"
 }
 
+# Busy time of one CPU so far, in clock ticks (user..softirq, steal left out).
+cpu_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# relay_gen DIR FILE: gen, plus the relay CPU's busy time per delivered
+# packet (warm-up included on both sides). It leaves out what the relay
+# costs on the generator's CPU (the UDP or IPv6 receive), so it
+# underestimates the relay's cost per packet.
+relay_gen() {
+	local b0 b1 hz
+	hz=$(getconf CLK_TCK)
+	b0=$(cpu_busy "$RELAY_CPU")
+	gen "$1" "$2"
+	b1=$(cpu_busy "$RELAY_CPU")
+	python3 - "$2" "$((b1 - b0))" "$hz" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+d["relay_cpu_busy_s"] = ticks / hz
+d["relay_cpu_ns_per_pkt"] = round(ticks / hz * 1e9 / d["delivered_total"]) if d["delivered_total"] else None
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+
 # relay_run ROUND: fwd_relay in G on its own CPU, TUN routed both ways.
 relay_run() {
 	local r=$1 pid rlog=$E2E_TMP/relay.$1.log
@@ -217,8 +239,8 @@ relay_run() {
 	e2e_wait_for 5 grep -q ready "$rlog" || fail "fwd_relay did not start: $(cat "$rlog")"
 	ip -n "$NS_G" link set dev "$RLYDEV" addrgenmode none mtu 1480 up &&
 		ip -n "$NS_G" -6 route replace 2001:db8:100::/64 dev "$RLYDEV" || fail "relay TUN set-up"
-	gen decap "$RES/relay.decap.$r.json"
-	gen encap "$RES/relay.encap.$r.json"
+	relay_gen decap "$RES/relay.decap.$r.json"
+	relay_gen encap "$RES/relay.encap.$r.json"
 	e2e_stop "$pid" 5 || fail "fwd_relay did not stop cleanly"
 	log "relay: $(tail -1 "$rlog")"
 	local j
