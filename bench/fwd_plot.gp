@@ -5,8 +5,8 @@
 #   gnuplot -e "datafile='build/bench/fwd.dat'; outfile='build/bench/fwd.png'; \
 #               subtitle='...'" bench/fwd_plot.gp
 #
-# The data file (written by fwd_report.py): a header line "path decap
-# encap", then per path: "label" Mpps(decap) Mpps(encap).
+# The data file (written by fwd_report.py): a comment line, then per
+# path: "label" Mpps(decap) Mpps(encap).
 
 if (!exists("subtitle")) subtitle = ""
 
@@ -18,11 +18,12 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border rgb "#333333"
 set boxwidth 0.95 relative
 set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
 set ylabel "delivered Mpps"
 set grid ytics lc rgb "#dddddd"
 set xtics rotate by -20 left nomirror font ",10"
 set ytics nomirror
-set key top right opaque box
+set key top left opaque box
 set bmargin 7
 set rmargin 6
 

@@ -170,7 +170,7 @@ with open(os.path.join(out, "fwd.md"), "w") as fh:
 
 # Mpps per path and direction; NaN where a path has no such direction.
 with open(os.path.join(out, "fwd.dat"), "w") as fh:
-    fh.write("path decap encap\n")
+    fh.write("# path, Mpps decap, Mpps encap\n")
     for key, label in PATHS:
         if key not in data:
             continue
