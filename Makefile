@@ -178,6 +178,28 @@ $(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $
 $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Section 2 (end-to-end forwarding): the live-frames generator and sink
+# (fwd_gen + its BPF programs) and the userspace UDP<->TUN relay baseline.
+FWD_BENCH := $(BUILD)/bench/fwd_gen $(BUILD)/bench/fwd_relay
+
+$(BUILD)/bench/fwd_gen.tmp.bpf.o: bench/fwd_gen.bpf.c bench/fwd_gen.h vmlinux/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/fwd_gen.bpf.o: $(BUILD)/bench/fwd_gen.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bench/fwd_gen.skel.h: $(BUILD)/bench/fwd_gen.bpf.o
+	$(BPFTOOL) gen skeleton $< name fwd_gen_bpf > $@
+
+$(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h $(BUILD)/bench/fwd_gen.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench bench/fwd_gen.c -o $@ -lbpf -lelf -lz
+
+$(BUILD)/bench/fwd_relay: bench/fwd_relay.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< -o $@
+
+# (A rule of its own, so the sections' prerequisites stay on separate lines.)
+bench: all $(FWD_BENCH)
+
 bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o
 	$(call run_suite,bench/run.sh)
 

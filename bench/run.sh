@@ -4,12 +4,14 @@
 #   build/bench/results.json  every figure, with how it was measured
 #   build/bench/results.md    the same as Markdown tables
 #   build/bench/pkt_cost.png  bar chart of section 1 (gnuplot)
+#   build/bench/fwd.png       bar chart of section 2 (gnuplot)
 # Needs root (BPF_PROG_RUN, network namespaces). Exit 77 = skipped.
 # Benchmarks report; they never pass or fail anything (a non-zero exit only
 # means a benchmark could not run or could not prove its figures).
 #
 # Environment: BUILD (default build); PKT_COST_ARGS, extra options for
-# pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look).
+# pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look);
+# FWD_ROUNDS, FWD_SECONDS for section 2 (bench/fwd.sh; e.g. 1 and 1).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -20,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: skipped: needs root (BPF_PROG_RUN, network namespaces)" >&2
 	exit 77
 fi
-for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o"; do
+for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o" "$OUT/fwd_gen" "$OUT/fwd_relay"; do
 	if [ ! -e "$f" ]; then
 		echo "bench: $f is missing: run \`make bench\`" >&2
 		exit 1
@@ -28,6 +30,7 @@ for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o"; do
 done
 mkdir -p "$OUT"
 rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/pkt_cost.png"
+rm -f "$OUT/fwd.json" "$OUT/fwd.md" "$OUT/fwd.dat" "$OUT/fwd.png"
 
 # The machine, for the reports. Strings lose anything that would need
 # escaping in JSON.
@@ -66,6 +69,22 @@ if [ $rc != 0 ]; then
 fi
 echo "   done in $(($(date +%s) - t0)) s"
 
+# ---- section 2: end-to-end forwarding ------------------------------------
+echo "2. end-to-end forwarding: running (about 2 minutes; log: $OUT/fwd.log)"
+t0=$(date +%s)
+bash bench/fwd.sh "$OUT" 2>&1 | sed 's/^/   /'
+rc=${PIPESTATUS[0]}
+if [ "$rc" = 77 ]; then
+	echo "bench: section 2 skipped" >&2
+	exit 77
+fi
+if [ "$rc" != 0 ]; then
+	echo "bench: fwd.sh failed (exit $rc); its log:" >&2
+	tail -n 20 "$OUT/fwd.log" >&2
+	exit 1
+fi
+echo "   done in $(($(date +%s) - t0)) s"
+
 # ---- plot ---------------------------------------------------------------
 if ! command -v gnuplot >/dev/null 2>&1; then
 	echo "bench: installing gnuplot-nox for the plot"
@@ -74,7 +93,7 @@ if ! command -v gnuplot >/dev/null 2>&1; then
 		{ apt-get update -q >>"$OUT/apt.log" 2>&1 &&
 			apt-get install -y -q gnuplot-nox >>"$OUT/apt.log" 2>&1; }
 fi
-plot=none
+plot=""
 if command -v gnuplot >/dev/null 2>&1; then
 	ncounts=$(($(head -1 "$OUT/pkt_cost.dat" | grep -o '"' | wc -l) / 2))
 	if gnuplot -e "datafile='$OUT/pkt_cost.dat'; outfile='$OUT/pkt_cost.png'; ncounts=$ncounts; subtitle='$machine; $when'" \
@@ -82,6 +101,12 @@ if command -v gnuplot >/dev/null 2>&1; then
 		plot="$OUT/pkt_cost.png"
 	else
 		echo "bench: gnuplot failed, no plot (see $OUT/plot.log)" >&2
+	fi
+	if gnuplot -e "datafile='$OUT/fwd.dat'; outfile='$OUT/fwd.png'; subtitle='$machine; $when'" \
+		bench/fwd_plot.gp 2>>"$OUT/plot.log"; then
+		plot="${plot:+$plot }$OUT/fwd.png"
+	else
+		echo "bench: gnuplot failed on section 2, no plot (see $OUT/plot.log)" >&2
 	fi
 else
 	echo "bench: gnuplot is not installed and could not be installed: no plot (see $OUT/apt.log)" >&2
@@ -95,8 +120,10 @@ not_yet='{"status": "not yet measured"}'
 		"$cpu_model" "$ncpu" "$mem_mb" "$virt" "$kernel"
 	printf '  "sections": {\n    "1_pkt_cost": '
 	sed -e '2,$s/^/    /' "$OUT/pkt_cost.json" | sed -e '$s/$/,/'
-	printf '    "2_forwarding": %s,\n    "3_broker": %s,\n    "4_scale": %s\n  }\n}\n' \
-		"$not_yet" "$not_yet" "$not_yet"
+	printf '    "2_forwarding": '
+	sed -e '2,$s/^/    /' "$OUT/fwd.json" | sed -e '$s/$/,/'
+	printf '    "3_broker": %s,\n    "4_scale": %s\n  }\n}\n' \
+		"$not_yet" "$not_yet"
 } >"$OUT/results.json"
 
 {
@@ -109,11 +136,12 @@ not_yet='{"status": "not yet measured"}'
 	echo
 	cat "$OUT/pkt_cost.md"
 	echo
-	[ "$plot" != none ] && echo "![ns/packet per path and tunnel count](pkt_cost.png)" && echo
+	[ -e "$OUT/pkt_cost.png" ] && echo "![ns/packet per path and tunnel count](pkt_cost.png)" && echo
 	echo "## 2. End-to-end forwarding (packets/s through the gateway namespace)"
 	echo
-	echo "Not yet measured."
+	cat "$OUT/fwd.md"
 	echo
+	[ -e "$OUT/fwd.png" ] && echo "![delivered packets/s per path](fwd.png)" && echo
 	echo "## 3. Broker (tunnel setups/s, setup latency, idle sessions)"
 	echo
 	echo "Not yet measured."
@@ -126,7 +154,11 @@ not_yet='{"status": "not yet measured"}'
 echo
 cat "$OUT/pkt_cost.md"
 echo
-echo "Sections 2-4 (forwarding, broker, scale): not yet measured."
+echo "2. End-to-end forwarding (packets/s through the gateway namespace)"
+echo
+cat "$OUT/fwd.md"
+echo
+echo "Sections 3-4 (broker, scale): not yet measured."
 written="$OUT/results.json $OUT/results.md"
-[ "$plot" != none ] && written="$written $plot"
+[ -n "$plot" ] && written="$written $plot"
 echo "Written: $written"

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions are called indirectly (measure)
+# Section 2 of `make bench`: packets/s through the gateway namespace.
+#
+#   ns A (tunnel side)              ns G (gateway)                 ns B (IPv6 side)
+#   a0 192.0.2.2, 2001:db8:1::2 <-> u0 192.0.2.1, 2001:db8:1::1
+#                                   d0 2001:db8:2::1           <-> b0 2001:db8:2::2
+#
+# fwd_gen injects live frames (BPF_F_TEST_XDP_LIVE_FRAMES) out of a0 or b0
+# and counts, with an XDP program on the other side's veth, what arrives.
+#   decap: IPv6-in-UDP-in-IPv4 from 192.0.2.2:40000 (tunnel host
+#          2001:db8:100::2) to 2001:db8:2::2; b0 counts the IPv6 packets.
+#   encap: IPv6 from 2001:db8:2::2 to 2001:db8:100::2; a0 counts them
+#          tunnelled to 192.0.2.2:40000.
+# Paths: tspgw native XDP, generic XDP, tc only (encap: XDP on u0 only, the
+# kernel routes into the tunnel device whose tc program encapsulates; there
+# is no tc decap), the userspace relay (bench/fwd_relay.c), plain kernel
+# IPv6 forwarding (2001:db8:1::2 <-> 2001:db8:2::2, no tunnel), and
+# "direct": the generator straight into the sink on the gateway's veth,
+# no forwarding at all (the set-up's own ceiling).
+#
+# Usage: bench/fwd.sh OUTDIR. Writes OUTDIR/fwd.json, fwd.md, fwd.dat and
+# fwd.log. Environment: FWD_SECONDS (1.5), FWD_ROUNDS (3), GEN_CPU (0),
+# RELAY_CPU (1). Exit 0 ok, 1 could not run or prove a figure, 77 skipped.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+OUT=${1:?usage: fwd.sh OUTDIR}
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+
+SECONDS_EACH=${FWD_SECONDS:-1.5}
+ROUNDS=${FWD_ROUNDS:-3}
+GEN_CPU=${GEN_CPU:-0}
+RELAY_CPU=${RELAY_CPU:-1}
+TSPGW=$BUILD/tspgw
+GEN=$BUILD/bench/fwd_gen
+RELAY=$BUILD/bench/fwd_relay
+
+e2e_require_root
+e2e_require_tools ip ethtool nsenter python3 timeout
+for f in "$TSPGW" "$GEN" "$RELAY" "$BUILD/xdp_pass.bpf.o"; do
+	[ -e "$f" ] || { echo "fwd.sh: $f is missing: run make bench" >&2; exit 1; }
+done
+e2e_init
+e2e_require_bpf "$BUILD/xdp_pass.bpf.o"
+
+NS_A=fwda$$ NS_G=fwdg$$ NS_B=fwdb$$
+PIN=/sys/fs/bpf/tspgw-fwd-$$
+TUNDEV=fwt$$ RLYDEV=fwr$$
+CONF=$E2E_TMP/config.yaml
+RES=$E2E_TMP/res
+mkdir -p "$RES" "$OUT"
+LOG=$OUT/fwd.log
+: >"$LOG"
+# Fixed, locally administered MACs: the generator writes them into frames.
+MAC_A0=02:00:00:00:01:01 MAC_U0=02:00:00:00:01:02
+MAC_D0=02:00:00:00:02:01 MAC_B0=02:00:00:00:02:02
+
+log() { printf '%s\n' "$*" >>"$LOG"; }
+fail() {
+	echo "fwd.sh: $*" >&2
+	log "FAILED: $*"
+	exit 1
+}
+
+cat >"$CONF" <<CONF
+interfaces:
+  ipv4: u0
+  ipv6: d0
+  xdp_mode: native
+  tunnel_device: $TUNDEV
+gateway:
+  ipv4: 192.0.2.1
+  ipv6: 2001:db8:2::1
+  keepalive: 2001:db8:2::1
+tsp:
+  port: 3653
+anonymous:
+  prefix: 2001:db8:ffff::/64
+  layout: pubtsp
+  public: false
+pools:
+  hosts: 2001:db8:100::/64
+  prefixes: 2001:db8:200::/40
+data_plane:
+  pin_path: $PIN
+  max_tunnels: 1024
+CONF
+
+# --- topology ------------------------------------------------------------------
+e2e_netns_add "$NS_A" "$NS_G" "$NS_B" || fail "cannot create namespaces"
+e2e_veth "$NS_A" a0 "$NS_G" u0 || fail "veth a0/u0"
+e2e_veth "$NS_G" d0 "$NS_B" b0 || fail "veth d0/b0"
+ip -n "$NS_A" link set a0 address $MAC_A0
+ip -n "$NS_G" link set u0 address $MAC_U0
+ip -n "$NS_G" link set d0 address $MAC_D0
+ip -n "$NS_B" link set b0 address $MAC_B0
+for ns in "$NS_A" "$NS_G" "$NS_B"; do
+	e2e_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 >/dev/null 2>&1
+done
+e2e_ns "$NS_G" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null || fail "forwarding"
+ip -n "$NS_A" addr add 192.0.2.2/24 dev a0
+ip -n "$NS_A" addr add 2001:db8:1::2/64 dev a0 nodad
+ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
+ip -n "$NS_G" addr add 2001:db8:1::1/64 dev u0 nodad
+ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
+ip -n "$NS_B" addr add 2001:db8:2::2/64 dev b0 nodad
+ip -n "$NS_G" neigh replace 192.0.2.2 lladdr $MAC_A0 dev u0 nud permanent
+ip -n "$NS_G" neigh replace 2001:db8:1::2 lladdr $MAC_A0 dev u0 nud permanent
+ip -n "$NS_G" neigh replace 2001:db8:2::2 lladdr $MAC_B0 dev d0 nud permanent
+# A veth takes XDP frames (the generator's XDP_TX) only when its receiving
+# end has NAPI: a native XDP program, or GRO switched on. GRO on both
+# gateway ends covers the paths without native XDP (and changes nothing for
+# these single-frame flows: UDP is not aggregated without a socket asking).
+e2e_ns "$NS_G" ethtool -K u0 gro on >/dev/null || fail "gro on u0"
+e2e_ns "$NS_G" ethtool -K d0 gro on >/dev/null || fail "gro on d0"
+e2e_on_exit "e2e_ns $NS_G timeout 10 $TSPGW -c $CONF detach"
+e2e_register_pin "$PIN"
+
+gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$1" "$2"; }
+snap_counters() { gw status --json >"$1" 2>>"$LOG" || fail "tspgw status --json"; }
+fwd6() { e2e_ns "$NS_G" awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net/snmp6; }
+
+# --- one measurement -------------------------------------------------------------
+# gen DIR FILE: run fwd_gen for the direction (decap, encap, kdecap,
+# kencap, ddecap, dencap) and store its JSON in FILE.
+gen() {
+	local dir=$1 file=$2 args
+	case $dir in
+	decap) args=(--gen "$NS_A:a0" --sink "$NS_B:b0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame udp4 --src4 192.0.2.2 --sport 40000 --dst4 192.0.2.1 --dport 3653
+		--src6 2001:db8:100::2 --dst6 2001:db8:2::2 --expect ipv6 --want6 2001:db8:2::2) ;;
+	encap) args=(--gen "$NS_B:b0" --sink "$NS_A:a0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --dst6 2001:db8:100::2
+		--expect udp4 --want4 192.0.2.2 --want-port 40000) ;;
+	kdecap) args=(--gen "$NS_A:a0" --sink "$NS_B:b0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame ipv6 --src6 2001:db8:1::2 --dst6 2001:db8:2::2 --expect ipv6 --want6 2001:db8:2::2) ;;
+	kencap) args=(--gen "$NS_B:b0" --sink "$NS_A:a0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --dst6 2001:db8:1::2 --expect ipv6 --want6 2001:db8:1::2) ;;
+	ddecap) args=(--gen "$NS_A:a0" --sink "$NS_G:u0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame udp4 --src4 192.0.2.2 --sport 40000 --dst4 192.0.2.1 --dport 3653
+		--src6 2001:db8:100::2 --dst6 2001:db8:2::2 --expect udp4 --want4 192.0.2.1 --want-port 3653) ;;
+	dencap) args=(--gen "$NS_B:b0" --sink "$NS_G:d0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --dst6 2001:db8:100::2 --expect ipv6 --want6 2001:db8:100::2) ;;
+	esac
+	timeout $((${SECONDS_EACH%.*} + 20)) "$GEN" "${args[@]}" --seconds "$SECONDS_EACH" \
+		--cpu "$GEN_CPU" >"$file" 2>>"$LOG" || fail "fwd_gen $dir failed (see $LOG)"
+	log "$dir: $(cat "$file")"
+}
+
+# proof NAME FILE WHAT BEFORE AFTER: the path's own counter moved by at
+# least what the sink counted, so every delivered frame took that path.
+proof() {
+	local name=$1 file=$2 what=$3 before=$4 after=$5 got
+	got=$(jget "$file" delivered_total)
+	[ "$((after - before))" -ge "$got" ] && [ "$got" -gt 0 ] ||
+		fail "$name: $what moved by $((after - before)), the sink counted $got"
+	[ "$(jget "$file" other)" -lt 100 ] || fail "$name: the sink saw $(jget "$file" other) unexpected frames"
+	python3 - "$file" "$what" "$((after - before))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["proof"] = {"counter": sys.argv[2], "moved": int(sys.argv[3])}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+
+# tspgw_run MODE ROUND: attach in MODE, one static tunnel, both directions.
+tspgw_run() {
+	local mode=$1 r=$2 c0 c1 f
+	gw detach >>"$LOG" 2>&1
+	case $mode in
+	native | generic) gw attach u0 --ipv6-iface d0 --mode "$mode" >>"$LOG" 2>&1 ;;
+	# XDP on the IPv4 side only: IPv6 from b0 goes up d0's stack.
+	tc) gw attach u0 --ipv6-iface u0 --mode native >>"$LOG" 2>&1 ;;
+	esac || fail "tspgw attach ($mode)"
+	gw tunnel add --type v6udpv4 --remote 192.0.2.2:40000 --address 2001:db8:100::2 >>"$LOG" 2>&1 ||
+		fail "tunnel add"
+	local want=xdp
+	[ "$mode" = generic ] && want=xdpgeneric
+	ip -n "$NS_G" -d link show dev u0 | grep -q " $want " || fail "u0 is not in $want mode"
+	if [ "$mode" = tc ]; then
+		! ip -n "$NS_G" -d link show dev d0 | grep -q xdp || fail "d0 has XDP in tc mode"
+	else
+		ip -n "$NS_G" -d link show dev d0 | grep -q " $want " || fail "d0 is not in $want mode"
+	fi
+	if [ "$mode" != tc ]; then
+		f=$RES/$mode.decap.$r.json
+		snap_counters "$E2E_TMP/c0.json"
+		gen decap "$f"
+		snap_counters "$E2E_TMP/c1.json"
+		c0=$(jget "$E2E_TMP/c0.json" counters.decap) c1=$(jget "$E2E_TMP/c1.json" counters.decap)
+		proof "$mode decap" "$f" decap "$c0" "$c1"
+	fi
+	local cnt=encap
+	[ "$mode" = tc ] && cnt=encap_tc
+	f=$RES/$mode.encap.$r.json
+	snap_counters "$E2E_TMP/c0.json"
+	gen encap "$f"
+	snap_counters "$E2E_TMP/c1.json"
+	c0=$(jget "$E2E_TMP/c0.json" counters.$cnt) c1=$(jget "$E2E_TMP/c1.json" counters.$cnt)
+	proof "$mode encap" "$f" $cnt "$c0" "$c1"
+	gw detach >>"$LOG" 2>&1 || fail "tspgw detach"
+}
+
+# Busy time of one CPU so far, in clock ticks (user..softirq, steal left out).
+cpu_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# relay_gen DIR FILE: gen, plus the relay CPU's busy time per delivered
+# packet (warm-up included on both sides). It leaves out what the relay
+# costs on the generator's CPU (the UDP or IPv6 receive), so it
+# underestimates the relay's cost per packet.
+relay_gen() {
+	local b0 b1 hz
+	hz=$(getconf CLK_TCK)
+	b0=$(cpu_busy "$RELAY_CPU")
+	gen "$1" "$2"
+	b1=$(cpu_busy "$RELAY_CPU")
+	python3 - "$2" "$((b1 - b0))" "$hz" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+d["relay_cpu_busy_s"] = ticks / hz
+d["relay_cpu_ns_per_pkt"] = round(ticks / hz * 1e9 / d["delivered_total"]) if d["delivered_total"] else None
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+
+# relay_run ROUND: fwd_relay in G on its own CPU, TUN routed both ways.
+relay_run() {
+	local r=$1 pid rlog=$E2E_TMP/relay.$1.log
+	e2e_bg "$NS_G" "$rlog" "$RELAY" --tun "$RLYDEV" --listen 192.0.2.1:3653 \
+		--peer 192.0.2.2:40000 --cpu "$RELAY_CPU" --batch 64
+	pid=$E2E_BG_PID
+	e2e_wait_for 5 grep -q ready "$rlog" || fail "fwd_relay did not start: $(cat "$rlog")"
+	ip -n "$NS_G" link set dev "$RLYDEV" addrgenmode none mtu 1480 up &&
+		ip -n "$NS_G" -6 route replace 2001:db8:100::/64 dev "$RLYDEV" || fail "relay TUN set-up"
+	relay_gen decap "$RES/relay.decap.$r.json"
+	relay_gen encap "$RES/relay.encap.$r.json"
+	e2e_stop "$pid" 5 || fail "fwd_relay did not stop cleanly"
+	log "relay: $(tail -1 "$rlog")"
+	local j
+	j=$(tail -1 "$rlog")
+	echo "$j" >"$E2E_TMP/relay.json"
+	proof "relay decap" "$RES/relay.decap.$r.json" relay.tun_out 0 "$(jget "$E2E_TMP/relay.json" tun_out)"
+	proof "relay encap" "$RES/relay.encap.$r.json" relay.udp_out 0 "$(jget "$E2E_TMP/relay.json" udp_out)"
+}
+
+# kernel_run ROUND: no tspgw, no relay: plain IPv6 forwarding, and the
+# generator straight into a sink on the gateway's own veths.
+kernel_run() {
+	local r=$1 k0 k1
+	k0=$(fwd6)
+	gen kdecap "$RES/kernel.decap.$r.json"
+	k1=$(fwd6)
+	proof "kernel decap" "$RES/kernel.decap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	k0=$(fwd6)
+	gen kencap "$RES/kernel.encap.$r.json"
+	k1=$(fwd6)
+	proof "kernel encap" "$RES/kernel.encap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	gen ddecap "$RES/direct.decap.$r.json"
+	proof "direct decap" "$RES/direct.decap.$r.json" sink 0 "$(jget "$RES/direct.decap.$r.json" delivered_total)"
+	gen dencap "$RES/direct.encap.$r.json"
+	proof "direct encap" "$RES/direct.encap.$r.json" sink 0 "$(jget "$RES/direct.encap.$r.json" delivered_total)"
+}
+
+# --- rounds: every path in turn, order reversed every other round ----------------
+order=(native generic tc relay kernel)
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2 == 0)); then run=(kernel relay tc generic native); else run=("${order[@]}"); fi
+	for p in "${run[@]}"; do
+		printf '   round %d/%d: %s\n' "$r" "$ROUNDS" "$p"
+		case $p in
+		native | generic | tc) tspgw_run "$p" "$r" ;;
+		relay) relay_run "$r" ;;
+		kernel) kernel_run "$r" ;;
+		esac
+	done
+done
+
+python3 "$HERE/fwd_report.py" "$RES" "$OUT" "$SECONDS_EACH" "$ROUNDS" "$GEN_CPU" "$RELAY_CPU" ||
+	fail "fwd_report.py failed"
