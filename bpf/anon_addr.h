@@ -22,13 +22,18 @@
 #define TSPGW_INLINE static inline
 #endif
 
-/* Do the first 8 bytes of addr equal the anonymous prefix? */
+/* Do the first 8 bytes of addr equal the anonymous prefix? No early exit,
+ * so the loop unrolls to constant offsets (see tspgw_prefix_contains). */
 TSPGW_INLINE int tspgw_anon_in_prefix(const __u8 *addr, const __u8 *prefix)
 {
+	__u8 diff = 0;
+
+#ifdef __clang__
+#pragma unroll
+#endif
 	for (int i = 0; i < 8; i++)
-		if (addr[i] != prefix[i])
-			return 0;
-	return 1;
+		diff |= (__u8)(addr[i] ^ prefix[i]);
+	return diff == 0;
 }
 
 /* Write the address for origin (ipv4, port; network order) into out[16].
@@ -93,23 +98,27 @@ TSPGW_INLINE int tspgw_anon_matches(const __u8 *addr, const __u8 *prefix,
 	return a == ipv4 && p == port;
 }
 
-/* Is addr inside prefix/len? Bytes compared whole, then the partial byte. */
+/* Is addr inside prefix/len? Every byte is compared under its mask, with
+ * no early exit: the loop unrolls to constant offsets, as the verifier
+ * demands of loaders without CAP_PERFMON (no map value or packet pointer
+ * plus a variable index). */
 TSPGW_INLINE int tspgw_prefix_contains(const __u8 *addr, const __u8 *prefix,
 				       __u8 len)
 {
+	__u8 diff = 0;
+
 	if (len > 128)
 		return 0;
+#ifdef __clang__
+#pragma unroll
+#endif
 	for (int i = 0; i < 16; i++) {
 		int bits = (int)len - i * 8;
-		__u8 mask;
+		__u8 mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
 
-		if (bits <= 0)
-			break;
-		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
-		if ((addr[i] ^ prefix[i]) & mask)
-			return 0;
+		diff |= (__u8)((addr[i] ^ prefix[i]) & mask);
 	}
-	return 1;
+	return diff == 0;
 }
 
 #endif /* TSPGW_ANON_ADDR_H */

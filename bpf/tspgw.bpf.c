@@ -14,6 +14,11 @@
  * replies, packets XDP passed up), and this program encapsulates them with
  * the same code as XDP and redirects them to the IPv4 uplink.
  */
+/* Packet headers are UAPI: their layout never moves, so no CO-RE. With
+ * CO-RE every field access becomes "pointer + register holding the
+ * relocated offset", which the verifier refuses on a packet pointer unless
+ * the loader holds CAP_PERFMON; tspgw runs with CAP_BPF and CAP_NET_ADMIN. */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -52,7 +57,9 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
 	inner_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
-	if ((void *)ip6 + inner_len > data_end)
+	/* Lengths are compared as numbers, not as packet pointers plus a
+	 * variable: see xdp_ipv4. */
+	if (inner_len > bpf_xdp_get_buff_len(ctx) - ETH_HLEN)
 		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
 	/* The kernel owns the errors: Time Exceeded and Packet Too Big. */
 	if (ip6->hop_limit <= 1) {
@@ -174,7 +181,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 /* Answer a keepalive (ICMPv6 echo request to the keepalive address) in
  * place: swap every layer's addresses and send it back the way it came. */
 static __always_inline int keepalive_reply(struct ethhdr *eth, struct iphdr *iph,
-					   struct udphdr *udp, struct ipv6hdr *ip6,
+					   int is_udp, struct ipv6hdr *ip6,
 					   struct icmp6hdr *icmp)
 {
 	__u8 mac[ETH_ALEN];
@@ -197,7 +204,12 @@ static __always_inline int keepalive_reply(struct ethhdr *eth, struct iphdr *iph
 	__builtin_memcpy(&new, &iph->ttl, 2);
 	csum_replace2(&iph->check, old, new);
 
-	if (udp) {
+	/* The UDP header is found again here rather than passed in: a
+	 * pointer that is NULL on the protocol-41 path cannot be tested
+	 * without CAP_PERFMON (no packet pointer comparisons with NULL). IPv4
+	 * options were refused, so it follows the IPv4 header. */
+	if (is_udp) {
+		struct udphdr *udp = (void *)(iph + 1);
 		__u16 p = udp->source;
 
 		udp->source = udp->dest;
@@ -219,6 +231,59 @@ static __always_inline int keepalive_reply(struct ethhdr *eth, struct iphdr *iph
 	return XDP_TX;
 }
 
+#define STRIPPED (-1)
+
+/* IPv4 options (legal, rare) on a packet to the gateway. Tunnel data loses
+ * them: the Ethernet and fixed IPv4 headers move up over the options, so
+ * every later header sits at a constant offset. That is what the verifier
+ * asks of a loader without CAP_PERFMON (tspgw runs with CAP_BPF and
+ * CAP_NET_ADMIN only): its Spectre v1 rule refuses a packet pointer plus
+ * a variable. The helpers take variable offsets, so this slow path uses
+ * them. Signalling, other UDP ports and fragments keep their options and
+ * go to the kernel. Returns STRIPPED or an XDP verdict. */
+static __always_inline int strip_ipv4_options(struct xdp_md *ctx,
+					      const struct tspgw_dp_config *cfg, __u32 ihl)
+{
+	__u32 opt_len = ihl - IPV4_HLEN, pkt_len = bpf_xdp_get_buff_len(ctx);
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct {
+		struct udphdr udp;
+		__u8 first;
+	} __attribute__((packed)) u;
+
+	if (opt_len == 0 || opt_len > 40 || pkt_len < ETH_HLEN + ihl)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	if (bpf_xdp_load_bytes(ctx, 0, &eth, sizeof(eth)) ||
+	    bpf_xdp_load_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)))
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	if (bpf_ntohs(ip.tot_len) < ihl || bpf_ntohs(ip.tot_len) > pkt_len - ETH_HLEN)
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	if (ip.frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		count(TSPGW_CNT_PASS_FRAGMENT);
+		return XDP_PASS;
+	}
+	if (ip.protocol == IPPROTO_UDP_NR) {
+		if (bpf_xdp_load_bytes(ctx, ETH_HLEN + ihl, &u, sizeof(u)))
+			return drop(TSPGW_CNT_DROP_MALFORMED);
+		if (u.udp.dest != cfg->tsp_port)
+			return XDP_PASS;
+		if ((u.first >> 4) == 0xf) {
+			count(TSPGW_CNT_PASS_SIGNAL);
+			return XDP_PASS;
+		}
+	}
+	ip.ihl = 5;
+	ip.tot_len = bpf_htons(bpf_ntohs(ip.tot_len) - opt_len);
+	ip.check = 0;
+	ip.check = csum_ipv4_hdr(&ip);
+	if (bpf_xdp_store_bytes(ctx, opt_len, &eth, sizeof(eth)) ||
+	    bpf_xdp_store_bytes(ctx, opt_len + ETH_HLEN, &ip, sizeof(ip)) ||
+	    bpf_xdp_adjust_head(ctx, (int)opt_len))
+		return drop(TSPGW_CNT_DROP_MALFORMED);
+	return STRIPPED;
+}
+
 /* IPv4 packet: ours if addressed to the gateway as UDP to the TSP port or
  * protocol 41. */
 static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_config *cfg)
@@ -232,7 +297,7 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	struct tspgw_tunnel *tun;
 	struct ipv6hdr *ip6;
 	struct ethhdr eth_copy, *new_eth;
-	__u32 ihl, tot, off, inner_len, excess;
+	__u32 tot, off, inner_len, excess, pkt_len;
 	enum src_verdict sv;
 
 	if ((void *)(iph + 1) > data_end)
@@ -242,9 +307,24 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 		return XDP_PASS;
 	if (iph->version != 4 || iph->ihl < 5)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
-	ihl = iph->ihl * 4;
+	/* Every header must sit at a constant offset (see
+	 * strip_ipv4_options), so lengths are checked as numbers against the
+	 * packet's length, and IPv4 options are removed first. */
+	if (iph->ihl != 5) {
+		int verdict = strip_ipv4_options(ctx, cfg, iph->ihl * 4u);
+
+		if (verdict != STRIPPED)
+			return verdict;
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		eth = data;
+		iph = data + ETH_HLEN;
+		if ((void *)(iph + 1) > data_end)
+			return drop(TSPGW_CNT_DROP_MALFORMED);
+	}
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < ihl || (void *)iph + tot > data_end)
+	pkt_len = bpf_xdp_get_buff_len(ctx);
+	if (tot < IPV4_HLEN || tot > pkt_len - ETH_HLEN)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
 		/* Cannot check or decapsulate a fragment: let the kernel
@@ -258,13 +338,13 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 		__u32 ulen;
 		__u8 *payload;
 
-		udp = (void *)iph + ihl;
+		udp = (void *)(iph + 1);
 		if ((void *)(udp + 1) > data_end)
 			return drop(TSPGW_CNT_DROP_MALFORMED);
 		if (udp->dest != cfg->tsp_port)
 			return XDP_PASS;
 		ulen = bpf_ntohs(udp->len);
-		if (ulen < UDP_HLEN || ulen > tot - ihl)
+		if (ulen < UDP_HLEN || ulen > tot - IPV4_HLEN)
 			return drop(TSPGW_CNT_DROP_MALFORMED);
 		payload = (__u8 *)(udp + 1);
 		if (ulen == UDP_HLEN || (void *)(payload + 1) > data_end)
@@ -277,15 +357,16 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 			return drop(TSPGW_CNT_DROP_NOT_IPV6);
 		origin.port = udp->source;
 		origin.type = TSPGW_TUN_V6UDPV4;
-		off = ihl + UDP_HLEN;
+		off = IPV4_HLEN + UDP_HLEN;
 		inner_len = ulen - UDP_HLEN;
+		ip6 = (void *)(udp + 1);
 	} else {
 		origin.type = TSPGW_TUN_V6V4;
-		off = ihl;
-		inner_len = tot - ihl;
+		off = IPV4_HLEN;
+		inner_len = tot - IPV4_HLEN;
+		ip6 = (void *)(iph + 1);
 	}
 
-	ip6 = (void *)iph + off;
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
 	if (ip6->version != 6 || IPV6_HLEN + bpf_ntohs(ip6->payload_len) != inner_len)
@@ -306,16 +387,16 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 
 		if ((void *)(icmp + 1) <= data_end && icmp->icmp6_type == ICMPV6_ECHO_REQUEST &&
 		    icmp->icmp6_code == 0)
-			return keepalive_reply(eth, iph, udp, ip6, icmp);
+			return keepalive_reply(eth, iph, origin.type == TSPGW_TUN_V6UDPV4, ip6, icmp);
 	}
 
 	/* Decapsulate: move the Ethernet header up to just before the inner
 	 * IPv6 header, then drop what lies before it. */
-	excess = (__u32)(data_end - (void *)ip6) - inner_len;
+	excess = pkt_len - ETH_HLEN - off - inner_len;
 	eth_copy = *eth;
 	eth_copy.h_proto = bpf_htons(ETH_P_IPV6);
-	new_eth = (void *)ip6 - ETH_HLEN;
-	if ((void *)new_eth < data || (void *)(new_eth + 1) > data_end)
+	new_eth = (void *)ip6 - ETH_HLEN; /* off >= ETH_HLEN: still in the packet */
+	if ((void *)(new_eth + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	*new_eth = eth_copy;
 	if (bpf_xdp_adjust_head(ctx, (int)off))

@@ -82,7 +82,13 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 
 static __always_inline __u16 tunnel_mtu(const struct tspgw_dp_config *cfg, __u8 type)
 {
-	return type == TSPGW_TUN_V6V4 ? cfg->mtu_v6v4 : cfg->mtu_v6udpv4;
+	/* Both read, then chosen: clang would otherwise pick the field's
+	 * address with a variable offset, which the verifier refuses on a
+	 * map value without CAP_PERFMON. */
+	__u16 v6v4 = *(volatile const __u16 *)&cfg->mtu_v6v4;
+	__u16 v6udpv4 = *(volatile const __u16 *)&cfg->mtu_v6udpv4;
+
+	return type == TSPGW_TUN_V6V4 ? v6v4 : v6udpv4;
 }
 
 /* Outer headers after the Ethernet header, as one block so XDP and tc write

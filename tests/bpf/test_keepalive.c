@@ -58,11 +58,15 @@ static void check_reply_fields(const struct run_res *r, const struct pkt *want)
 
 static int expect_answered(const struct pkt_opts *req_o, const char *what)
 {
+	struct pkt_opts no_opts = *req_o;
 	struct pkt req, want;
 	struct run_res r;
 
 	pkt_build(&req, req_o);
-	reply_of(req_o, &want);
+	/* The gateway strips IPv4 options from tunnel data before anything
+	 * else, so the reply never carries them. */
+	pkt_opts_ip4_options(&no_opts, 0);
+	reply_of(&no_opts, &want);
 	fx_run_xdp(&req, 0, &r);
 	cr_expect_eq(r.verdict, V_XDP_TX, "%s: verdict %s", what, t_verdict_name(r.verdict));
 	cr_expect(counts_match(&r, (char[256]){ 0 }, 256, TSPGW_CNT_KEEPALIVE, 1, -1),
