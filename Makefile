@@ -159,7 +159,11 @@ $(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $
 $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o
+# Section 3: the TSP load generator (libsasl2's client for DIGEST-MD5).
+$(BUILD)/bench/broker_load: bench/broker_load.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< -o $@ -lsasl2
+
+bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o $(BUILD)/bench/broker_load
 	$(call run_suite,bench/run.sh)
 
 clean:
