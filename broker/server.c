@@ -21,6 +21,7 @@
 #define TCP_READ_CHUNK 16384
 #define CLOSED_LINGER_S 10 /* keep a finished UDP session for retransmits */
 #define MS 1000000ull
+#define UDP_RCVBUF (8 << 20)
 
 enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN };
 
@@ -181,6 +182,17 @@ static int open_socket(struct server *s, int family, int type, const char *bind_
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		/* Every UDP client of the gateway shares this one socket: the
+		 * default buffer (about 200 datagrams) overflows in a burst of
+		 * setups (many clients back after an outage), and each lost
+		 * datagram costs its client a one-second retransmission. The
+		 * daemon has CAP_NET_ADMIN, which lets it pass net.core.rmem_max. */
+		int bytes = UDP_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	}
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) ||
