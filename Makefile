@@ -163,7 +163,12 @@ $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vm
 $(BUILD)/bench/broker_load: bench/broker_load.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< -o $@ -lsasl2
 
-bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o $(BUILD)/bench/broker_load
+# Section 4: fills the maps through the broker's own assign and map functions.
+$(BUILD)/bench/scale: bench/scale.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) bench/scale.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o $(BUILD)/bench/broker_load \
+		$(BUILD)/bench/scale
 	$(call run_suite,bench/run.sh)
 
 clean:

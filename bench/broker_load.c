@@ -63,6 +63,7 @@ struct opts {
 	long users;
 	const char *user_fmt, *password, *server_name, *json, *label;
 	int broker_pid;
+	double probe; /* > 0: only probe for this many seconds */
 };
 
 struct slot {
@@ -554,6 +555,43 @@ static double open_idle(long n)
 	return (double)(now_ns() - t0) / 1e9;
 }
 
+/* --probe: is the broker serving TSP? VERSION over UDP every 5 ms until
+ * CAPABILITY comes back; prints the CLOCK_REALTIME second it did (the
+ * caller compares it with when it killed or started the broker). */
+static int probe(double timeout_s)
+{
+	uint64_t end = now_ns() + (uint64_t)(timeout_s * 1e9);
+	int fd = open_socket(0, false);
+	uint32_t seq = SEQ0;
+
+	if (fd < 0)
+		die("probe socket: %s", strerror(errno));
+	while (now_ns() < end) {
+		uint8_t msg[64], buf[512];
+		uint32_t w[2] = { htonl(seq), 0 };
+		struct timespec ts;
+		ssize_t n;
+
+		memcpy(msg, w, 8);
+		memcpy(msg + 8, "VERSION=2.0.2\r\n", 15);
+		send(fd, msg, 23, 0); /* refused while nobody listens: try again */
+		usleep(5000);
+		while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) >= 0 || errno == ECONNREFUSED) {
+			if (n < 0)
+				continue;
+			buf[n] = '\0';
+			if (n > 18 && !memcmp(buf, w, 4) && !strncmp((char *)buf + 8, "CAPABILITY", 10)) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				printf("%ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+				return 0;
+			}
+		}
+		seq++;
+	}
+	fprintf(stderr, "broker_load: no CAPABILITY within %.1f s\n", timeout_s);
+	return 1;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -580,7 +618,8 @@ static const char usage[] =
 	"usage: broker_load --server IPV4 --src FIRST[:COUNT]... [--port 3653] [--tcp]\n"
 	"         [--digest --users N --user-fmt FMT --password P --server-name NAME]\n"
 	"         [--count N] [--concurrency C] [--port-base P] [--idle N] [--cpu N]\n"
-	"         [--broker-pid PID] [--label TEXT] [--json FILE]\n";
+	"         [--broker-pid PID] [--label TEXT] [--json FILE]\n"
+	"       broker_load --server IPV4 --src IPV4 [--port-base P] --probe SECONDS\n";
 
 static long num(const char *name, const char *v, long min, long max)
 {
@@ -631,6 +670,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--password")) o.password = v;
 		else if (!strcmp(a, "--server-name")) o.server_name = v;
 		else if (!strcmp(a, "--json")) o.json = v;
+		else if (!strcmp(a, "--probe")) o.probe = strtod(v, NULL);
 		else if (!strcmp(a, "--label")) o.label = v;
 		else { fprintf(stderr, "broker_load: unknown option %s\n%s", a, usage); exit(2); }
 	}
@@ -652,6 +692,8 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 
 	parse_args(argc, argv);
+	if (o.probe > 0)
+		return probe(o.probe);
 	if (o.cpu >= 0) {
 		cpu_set_t set;
 
