@@ -115,6 +115,7 @@ restored1=$(sed -n 's/.*restored \([0-9]*\) tunnels.*/\1/p' "$T/run.1.log")
 # tunnels are restored before the sockets open).
 t2=$(now)
 kill -KILL "$BROKER"
+{ wait "$BROKER"; } 2>/dev/null # reaped here, quietly
 start_broker 2
 up2=$(serving 60) || { tail "$T/run.2.log" >&2; exit 1; }
 restart_s=$(elapsed "$t2" "$up2")

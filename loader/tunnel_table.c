@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,59 @@ int tunnel_table_foreach(const struct tspgw_maps *m,
 			break;
 	}
 	return n;
+}
+
+#define BATCH 4096
+
+int tunnel_table_foreach_binding(const struct tspgw_maps *m,
+				 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg)
+{
+	struct tspgw_origin *keys = calloc(BATCH, sizeof(*keys));
+	struct tspgw_tunnel *vals = calloc(BATCH, sizeof(*vals));
+	__u64 token = 0;
+	bool first = true;
+	int n = 0, rc = 0;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+		bool last;
+
+		rc = bpf_map_lookup_batch(m->bindings, first ? NULL : &token, &token, keys, vals, &count,
+					  NULL);
+		last = rc && errno == ENOENT; /* the final batch; count may be > 0 */
+		if (rc && !last) {
+			rc = -errno;
+			break;
+		}
+		first = false;
+		for (__u32 i = 0; i < count; i++) {
+			struct tunnel_entry e;
+
+			memset(&e, 0, sizeof(e));
+			e.origin = keys[i];
+			e.tun = vals[i];
+			n++;
+			if (fn(&e, arg)) {
+				last = true;
+				break;
+			}
+		}
+		if (last) {
+			rc = 0;
+			break;
+		}
+	}
+	free(keys);
+	free(vals);
+	/* No batch operations (kernels before 5.6): one tunnel at a time. */
+	if (rc == -EINVAL || rc == -ENOTSUP || rc == -EOPNOTSUPP)
+		return n ? rc : tunnel_table_foreach(m, fn, arg);
+	return rc ? rc : n;
 }
 
 long map_count_entries(int map_fd, size_t key_size)
