@@ -9,8 +9,8 @@
 # The load generator (build/bench/broker_load) runs on CPU 1. Every run's
 # result is one JSON line in $OUT/broker_runs.jsonl, with the number of
 # tunnels it added to the BPF maps and the broker's own log lines for them
-# (the proof that every setup did the work); bench/broker_report.py turns
-# them into broker.json and broker.md.
+# (the proof that every setup did the work); bench/report_broker_scale.py
+# turns them into broker.json and broker.md.
 #
 # Environment: BUILD (default build), BROKER_SCALE (default 1: multiplies
 # the number of setups per run; 0.2 for a quick look).
@@ -131,12 +131,13 @@ PORT_BASE=10000
 run() {
 	local label=$1 count=$2 conc=$3 e0 v0 e1 v1 rc
 	shift 3
-	count=$(python3 -c "print(max(100, int($count * $SCALE)))")
+	[ "$count" = 0 ] || count=$(python3 -c "print(max(100, int($count * $SCALE)))")
 	e0=$(entries) && v0=$(events)
 	e2e_ns "$NS_C" timeout 300 "$LOAD" --server 192.0.2.1 "${SRCS[@]}" --cpu "$CPU_GEN" \
 		--count "$count" --concurrency "$conc" --port-base "$PORT_BASE" --broker-pid "$BROKER" \
 		--label "$label" --json "$T/run.json" "$@"
 	rc=$?
+	sleep 0.5 # over TCP the last accepts were written, maybe not yet read
 	e1=$(entries) && v1=$(events)
 	if [ $rc != 0 ] || [ ! -s "$T/run.json" ]; then
 		echo "broker.sh: run '$label' failed (exit $rc):" >&2
@@ -153,23 +154,27 @@ r["broker_accept_events"] = v1 - v0
 print(json.dumps(r))
 EOF
 	python3 -c 'import json,sys; r=json.loads(sys.stdin.read().splitlines()[-1]); print("   %-32s %8d setups %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  failed %d" % (r["label"], r["setups"], r["setups_per_s"], r["latency_us"]["p50"]/1e3, r["latency_us"]["p99"]/1e3, r["failed"]))' <"$RUNS"
-	# Fresh origins for the next run: ports past this one's.
-	PORT_BASE=$((PORT_BASE + count / 762 + 2))
+	# Fresh origins for the next run: ports past this one's (setup k
+	# comes from source address k mod 509, port PORT_BASE + k / 509).
+	PORT_BASE=$((PORT_BASE + count / 509 + 2))
 }
 
 DIG=(--digest --users "$USERS" --user-fmt "user%d" --password "$PASSWORD" --server-name "$REALM")
 fail=0
+# Memory of idle sessions, on the fresh broker (later, freed sessions leave
+# heap the idle ones would reuse, and the difference would read as zero).
+run "10k idle tcp sessions alone" 0 1 --idle "$IDLE" || fail=1
 run "warm-up" 5000 256 || fail=1
-run "udp anonymous" 100000 256 || fail=1
-[ -n "${BROKER_ONLY_UDP:-}" ] && { e2e_stop "$BROKER" 5; exit 0; }
-run "tcp anonymous" 30000 256 --tcp || fail=1
-run "udp digest-md5" 30000 256 "${DIG[@]}" || fail=1
+run "udp anonymous, one at a time" 2000 1 || fail=1
+run "udp anonymous" 60000 256 || fail=1
+run "tcp anonymous" 20000 256 --tcp || fail=1
+run "udp digest-md5" 20000 256 "${DIG[@]}" || fail=1
 run "tcp digest-md5" 10000 2000 --tcp "${DIG[@]}" || fail=1
-# Idle sessions: the same UDP anonymous run between two runs without them,
-# so drift on the shared machine affects both sides of the ratio alike.
-run "udp anonymous, 10k idle tcp" 100000 256 --idle "$IDLE" || fail=1
-run "udp anonymous (again)" 100000 256 || fail=1
-run "tcp anonymous, 10k idle tcp" 30000 256 --tcp --idle "$IDLE" || fail=1
+# Idle sessions: runs without and with 10 000 idle TCP sessions open,
+# alternating (3 pairs), so drift on the shared machine falls on both sides
+# of the ratio alike.
+run "udp anonymous, ± 10k idle tcp" 120000 256 --idle "$IDLE" --pairs 3 || fail=1
+run "tcp anonymous, ± 10k idle tcp" 30000 256 --tcp --idle "$IDLE" --pairs 3 || fail=1
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$BROKER/status")
 echo "{\"label\": \"broker at the end\", \"broker_rss_kb\": $rss, \"tunnels\": $(entries)}" >>"$RUNS"
 e2e_stop "$BROKER" 5

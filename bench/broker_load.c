@@ -63,6 +63,7 @@ struct opts {
 	long users;
 	const char *user_fmt, *password, *server_name, *json, *label;
 	int broker_pid;
+	int pairs;    /* with --idle: alternate runs without and with them */
 	double probe; /* > 0: only probe for this many seconds */
 };
 
@@ -87,6 +88,8 @@ static struct slot *slots;
 static int ep;
 static long next_k, done, failed, retransmits;
 static uint32_t *lat_us;
+static int *idle_fds; /* --idle sessions, kept open */
+static long n_idle;
 static char fail_why[256];
 
 static uint64_t now_ns(void)
@@ -519,6 +522,7 @@ static double open_idle(long n)
 			fds[i] = open_socket(b + i, true);
 			if (fds[i] < 0)
 				die("idle session: %s", strerror(errno));
+			idle_fds[n_idle++] = fds[i];
 		}
 		/* Wait for each connection, say VERSION, read CAPABILITY. */
 		for (long i = 0; i < m; i++) {
@@ -592,6 +596,66 @@ static int probe(double timeout_s)
 	return 1;
 }
 
+static void close_idle(void)
+{
+	for (long i = 0; i < n_idle; i++)
+		close(idle_fds[i]);
+	n_idle = 0;
+	usleep(300000); /* let the broker take the closes before we measure */
+}
+
+struct phase {
+	long setups, failed;
+	double secs;
+	uint32_t p50, p99;
+};
+static struct phase pairs[16][2];
+
+static int cmp_u32(const void *a, const void *b);
+
+/* Setups number next_k .. next_k + n - 1, --concurrency at a time. */
+static void run_phase(long n, struct phase *ph)
+{
+	struct epoll_event evs[256];
+	uint64_t t0 = now_ns(), last_timers = t0;
+	long end = next_k + n, d0 = done, f0 = failed;
+
+	for (long i = 0; i < o.concurrency; i++) {
+		slots[i].fd = -1;
+		if (next_k < end)
+			start(&slots[i]);
+	}
+	while (done + failed < end) {
+		int k = epoll_wait(ep, evs, 256, 50);
+		uint64_t now;
+
+		for (int i = 0; i < k; i++) {
+			struct slot *s = evs[i].data.ptr;
+
+			if (s->fd < 0)
+				continue;
+			if (o.tcp)
+				tcp_event(s, evs[i].events);
+			else
+				udp_event(s);
+		}
+		for (long i = 0; i < o.concurrency; i++)
+			if (slots[i].fd < 0 && next_k < end)
+				start(&slots[i]);
+		now = now_ns();
+		if (now - last_timers > 100000000ull) {
+			timers();
+			last_timers = now;
+		}
+	}
+	ph->secs = (double)(now_ns() - t0) / 1e9;
+	ph->setups = done - d0;
+	ph->failed = failed - f0;
+	qsort(lat_us + d0, (size_t)ph->setups, sizeof(*lat_us), cmp_u32);
+	ph->p50 = ph->setups ? lat_us[d0 + ph->setups / 2] : 0;
+	ph->p99 = ph->setups ? lat_us[d0 + (long)((double)ph->setups * 0.99)] : 0;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -617,7 +681,8 @@ static void add_src(const char *arg)
 static const char usage[] =
 	"usage: broker_load --server IPV4 --src FIRST[:COUNT]... [--port 3653] [--tcp]\n"
 	"         [--digest --users N --user-fmt FMT --password P --server-name NAME]\n"
-	"         [--count N] [--concurrency C] [--port-base P] [--idle N] [--cpu N]\n"
+	"         [--count N (0: only --idle)] [--concurrency C] [--port-base P] [--idle N] [--cpu N]\n"
+	"         [--pairs P (with --idle: P runs without, P with, alternating)]\n"
 	"         [--broker-pid PID] [--label TEXT] [--json FILE]\n"
 	"       broker_load --server IPV4 --src IPV4 [--port-base P] --probe SECONDS\n";
 
@@ -659,7 +724,7 @@ static void parse_args(int argc, char **argv)
 				die("bad --server %s (an IPv4 address)", v);
 		} else if (!strcmp(a, "--src")) add_src(v);
 		else if (!strcmp(a, "--port")) o.port = (unsigned)num(a, v, 1, 65535);
-		else if (!strcmp(a, "--count")) o.count = num(a, v, 1, 100000000);
+		else if (!strcmp(a, "--count")) o.count = num(a, v, 0, 100000000);
 		else if (!strcmp(a, "--concurrency")) o.concurrency = num(a, v, 1, 60000);
 		else if (!strcmp(a, "--port-base")) o.port_base = (unsigned)num(a, v, 1024, 65535);
 		else if (!strcmp(a, "--idle")) o.idle = num(a, v, 0, 1000000);
@@ -670,6 +735,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--password")) o.password = v;
 		else if (!strcmp(a, "--server-name")) o.server_name = v;
 		else if (!strcmp(a, "--json")) o.json = v;
+		else if (!strcmp(a, "--pairs")) o.pairs = (int)num(a, v, 1, 16);
 		else if (!strcmp(a, "--probe")) o.probe = strtod(v, NULL);
 		else if (!strcmp(a, "--label")) o.label = v;
 		else { fprintf(stderr, "broker_load: unknown option %s\n%s", a, usage); exit(2); }
@@ -685,8 +751,7 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
-	struct epoll_event evs[256];
-	uint64_t t0, t1, last_timers = 0;
+	uint64_t t0, t1;
 	double idle_s = 0;
 	long rss_before = -1, rss_idle = -1, rss_after;
 	FILE *out = stdout;
@@ -712,45 +777,36 @@ int main(int argc, char **argv)
 		die("cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 	if (o.digest && sasl_client_init(NULL) != SASL_OK)
 		die("%s", "sasl_client_init failed");
-	slots = calloc((size_t)o.concurrency, sizeof(*slots));
-	lat_us = calloc((size_t)o.count, sizeof(*lat_us));
+	/* --count 0: only the idle sessions (and the broker's memory). */
+	slots = calloc((size_t)o.concurrency + 1, sizeof(*slots));
+	idle_fds = calloc((size_t)o.idle + 1, sizeof(*idle_fds));
+	lat_us = calloc((size_t)o.count + 1, sizeof(*lat_us));
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!slots || !lat_us || ep < 0)
+	if (!slots || !lat_us || !idle_fds || ep < 0)
 		die("%s", "out of memory");
 
 	rss_before = vm_rss_kb(o.broker_pid);
-	if (o.idle) {
+	if (o.idle && !o.pairs) {
 		idle_s = open_idle(o.idle);
 		rss_idle = vm_rss_kb(o.broker_pid);
 	}
 
 	t0 = now_ns();
-	for (long i = 0; i < o.concurrency; i++) {
-		slots[i].fd = -1;
-		start(&slots[i]);
-	}
-	while (done + failed < o.count) {
-		int n = epoll_wait(ep, evs, 256, 50);
-		uint64_t now;
+	if (o.pairs && o.idle) {
+		/* Interleaved: without idle sessions, with them, and again, so
+		 * drift on a shared machine falls on both sides of the ratio. */
+		long per = o.count / (2 * o.pairs);
 
-		for (int i = 0; i < n; i++) {
-			struct slot *s = evs[i].data.ptr;
+		for (int p = 0; p < o.pairs; p++) {
+			run_phase(per, &pairs[p][0]);
+			open_idle(o.idle);
+			run_phase(p == o.pairs - 1 ? o.count - next_k : per, &pairs[p][1]);
+			close_idle();
+		}
+	} else {
+		struct phase all;
 
-			if (s->fd < 0)
-				continue;
-			if (o.tcp)
-				tcp_event(s, evs[i].events);
-			else
-				udp_event(s);
-		}
-		for (long i = 0; i < o.concurrency; i++)
-			if (slots[i].fd < 0 && next_k < o.count)
-				start(&slots[i]);
-		now = now_ns();
-		if (now - last_timers > 100000000ull) {
-			timers();
-			last_timers = now;
-		}
+		run_phase(o.count, &all);
 	}
 	t1 = now_ns();
 	rss_after = vm_rss_kb(o.broker_pid);
@@ -764,8 +820,15 @@ int main(int argc, char **argv)
 		uint32_t p99 = done ? lat_us[(size_t)((double)done * 0.99)] : 0;
 		uint32_t max = done ? lat_us[done - 1] : 0;
 
+		fprintf(out, "{\"pairs\": [");
+		for (int p = 0; p < (o.idle ? o.pairs : 0); p++)
+			for (int w = 0; w < 2; w++)
+				fprintf(out, "%s{\"idle\": %s, \"setups\": %ld, \"setups_per_s\": %.0f, "
+					     "\"p50_us\": %u, \"p99_us\": %u}", p || w ? ", " : "",
+					w ? "true" : "false", pairs[p][w].setups,
+					pairs[p][w].setups / pairs[p][w].secs, pairs[p][w].p50, pairs[p][w].p99);
 		fprintf(out,
-			"{\"label\": \"%s\", \"transport\": \"%s\", \"auth\": \"%s\", \"setups\": %ld, "
+			"], \"label\": \"%s\", \"transport\": \"%s\", \"auth\": \"%s\", \"setups\": %ld, "
 			"\"failed\": %ld, \"retransmits\": %ld, \"concurrency\": %ld, \"seconds\": %.3f, "
 			"\"setups_per_s\": %.0f, \"latency_us\": {\"p50\": %u, \"p99\": %u, \"max\": %u}, "
 			"\"idle_sessions\": %ld, \"idle_open_s\": %.2f, \"broker_rss_kb\": {\"before\": %ld, "

@@ -11,7 +11,7 @@
 # start `tspgw run` again: it takes the tunnels back from the pinned maps
 # (resident memory with them); SIGKILL it and start it again, timed until it
 # answers a TSP VERSION (build/bench/broker_load --probe). Results in
-# $OUT/scale_steps.json for bench/bench_report.py.
+# $OUT/scale_steps.json for bench/report_broker_scale.py.
 #
 # Environment: BUILD (default build), SCALE_TUNNELS (default 1000000).
 set -u -o pipefail
