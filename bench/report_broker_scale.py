@@ -78,8 +78,11 @@ def broker(out):
                                 for i in range(0, len(ps), 2)), p99[len(p99) // 2]))
     if end:
         res["broker_at_end"] = end
-        md.append("Broker at the end: %d tunnels, resident memory %.0f MiB." %
-                  (end["tunnels"], end["broker_rss_kb"] / 1024.0))
+        md.append("Broker at the end: %d tunnels, resident memory %.0f MiB. Load average of the "
+                  "machine (1, 5, 15 min) before the section: %s; after: %s (2 CPUs: above 2, "
+                  "other work competed with the broker and the generator)." % (
+                      end["tunnels"], end["broker_rss_kb"] / 1024.0, end.get("loadavg_before", "?"),
+                      end.get("loadavg_after", "?")))
     md.append("Every row is proven by the broker's own log (one `tunnel created/replaced/moved` line "
               "per accepted setup) and, for anonymous UDP, one new `bindings` entry per setup; `!` "
               "marks a row where that did not hold.")

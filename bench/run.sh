@@ -9,7 +9,9 @@
 # means a benchmark could not run or could not prove its figures).
 #
 # Environment: BUILD (default build); PKT_COST_ARGS, extra options for
-# pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look).
+# pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look);
+# BROKER_SCALE (section 3: factor on the setups per run, e.g. 0.2);
+# SCALE_TUNNELS (section 4: tunnels to load, default 1000000).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -20,14 +22,15 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: skipped: needs root (BPF_PROG_RUN, network namespaces)" >&2
 	exit 77
 fi
-for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o"; do
+for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o" "$OUT/broker_load" "$OUT/scale"; do
 	if [ ! -e "$f" ]; then
 		echo "bench: $f is missing: run \`make bench\`" >&2
 		exit 1
 	fi
 done
 mkdir -p "$OUT"
-rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/pkt_cost.png"
+rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/pkt_cost.png" "$OUT"/broker.* "$OUT"/scale.* \
+	"$OUT/broker_runs.jsonl" "$OUT/scale_steps.json"
 
 # The machine, for the reports. Strings lose anything that would need
 # escaping in JSON.
@@ -66,6 +69,44 @@ if [ $rc != 0 ]; then
 fi
 echo "   done in $(($(date +%s) - t0)) s"
 
+# ---- sections 3 and 4: the broker, and a million tunnels ----------------
+# Each in namespaces of its own, cleaned up by its script; a section that
+# fails is reported as such and the others still run.
+sec3=ok
+echo "3. broker: setups/s and latency over UDP and TCP, idle sessions (about a minute; log: $OUT/broker.log)"
+t0=$(date +%s)
+bash bench/broker.sh >"$OUT/broker.log" 2>&1 || sec3=failed
+echo "   $sec3 in $(($(date +%s) - t0)) s"
+sec4=ok
+echo "4. scale: ${SCALE_TUNNELS:-1000000} tunnels, memory, restart (about 30 s; log: $OUT/scale.log)"
+t0=$(date +%s)
+bash bench/scale.sh >"$OUT/scale.log" 2>&1 || sec4=failed
+echo "   $sec4 in $(($(date +%s) - t0)) s"
+python3 bench/report_broker_scale.py "$OUT" || { sec3=failed; sec4=failed; }
+for sec in 3 4; do
+	v=sec$sec
+	log=$([ $sec = 3 ] && echo broker || echo scale)
+	if [ "${!v}" != ok ]; then
+		echo "bench: section $sec failed; the end of $OUT/$log.log:" >&2
+		tail -n 15 "$OUT/$log.log" >&2
+	fi
+done
+# section_json NAME STATUS: the section's JSON, or why there is none.
+section_json() {
+	if [ "$2" = ok ] && [ -s "$OUT/$1.json" ]; then
+		sed -e '2,$s/^/    /' "$OUT/$1.json"
+	else
+		printf '{"status": "failed: see %s.log"}' "$1"
+	fi
+}
+section_md() {
+	if [ "$2" = ok ] && [ -s "$OUT/$1.md" ]; then
+		cat "$OUT/$1.md"
+	else
+		echo "Failed: see \`$OUT/$1.log\`."
+	fi
+}
+
 # ---- plot ---------------------------------------------------------------
 if ! command -v gnuplot >/dev/null 2>&1; then
 	echo "bench: installing gnuplot-nox for the plot"
@@ -95,8 +136,11 @@ not_yet='{"status": "not yet measured"}'
 		"$cpu_model" "$ncpu" "$mem_mb" "$virt" "$kernel"
 	printf '  "sections": {\n    "1_pkt_cost": '
 	sed -e '2,$s/^/    /' "$OUT/pkt_cost.json" | sed -e '$s/$/,/'
-	printf '    "2_forwarding": %s,\n    "3_broker": %s,\n    "4_scale": %s\n  }\n}\n' \
-		"$not_yet" "$not_yet" "$not_yet"
+	printf '    "2_forwarding": %s,\n    "3_broker": ' "$not_yet"
+	section_json broker "$sec3"
+	printf ',\n    "4_scale": '
+	section_json scale "$sec4"
+	printf '\n  }\n}\n'
 } >"$OUT/results.json"
 
 {
@@ -116,17 +160,24 @@ not_yet='{"status": "not yet measured"}'
 	echo
 	echo "## 3. Broker (tunnel setups/s, setup latency, idle sessions)"
 	echo
-	echo "Not yet measured."
+	section_md broker "$sec3"
 	echo
 	echo "## 4. Scale and memory (map bytes per tunnel, broker restart)"
 	echo
-	echo "Not yet measured."
+	section_md scale "$sec4"
 } >"$OUT/results.md"
 
 echo
 cat "$OUT/pkt_cost.md"
 echo
-echo "Sections 2-4 (forwarding, broker, scale): not yet measured."
+echo "Section 2 (forwarding): not yet measured."
+echo
+echo "3. Broker: tunnel setups through \`tspgw run\`"
+section_md broker "$sec3"
+echo
+echo "4. Scale and memory"
+section_md scale "$sec4"
 written="$OUT/results.json $OUT/results.md"
 [ "$plot" != none ] && written="$written $plot"
 echo "Written: $written"
+[ "$sec3" = ok ] && [ "$sec4" = ok ] || exit 1
