@@ -197,10 +197,17 @@ $(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h $(BUILD)/bench/fwd_gen.s
 $(BUILD)/bench/fwd_relay: bench/fwd_relay.c | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< -o $@
 
-# (A rule of its own, so the sections' prerequisites stay on separate lines.)
-bench: all $(FWD_BENCH)
+# Section 3: the TSP load generator (libsasl2's client for DIGEST-MD5).
+$(BUILD)/bench/broker_load: bench/broker_load.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< -o $@ -lsasl2
 
-bench: check-deps $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o
+# Section 4: fills the maps through the broker's own assign and map functions.
+$(BUILD)/bench/scale: bench/scale.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) bench/scale.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+bench: check-deps
+	$(MAKE) --no-print-directory all $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o \
+		$(FWD_BENCH) $(BUILD)/bench/broker_load $(BUILD)/bench/scale
 	$(call run_suite,bench/run.sh)
 
 clean:

@@ -12,6 +12,8 @@
 # Environment: BUILD (default build); PKT_COST_ARGS, extra options for
 # pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look);
 # FWD_ROUNDS, FWD_SECONDS for section 2 (bench/fwd.sh; e.g. 1 and 1).
+# BROKER_SCALE (section 3: factor on the setups per run, e.g. 0.2);
+# SCALE_TUNNELS (section 4: tunnels to load, default 1000000).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -22,7 +24,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: skipped: needs root (BPF_PROG_RUN, network namespaces)" >&2
 	exit 77
 fi
-for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o" "$OUT/fwd_gen" "$OUT/fwd_relay"; do
+for f in "$OUT/pkt_cost" "$OUT/helper_cost.bpf.o" "$OUT/fwd_gen" "$OUT/fwd_relay" "$OUT/broker_load" "$OUT/scale"; do
 	if [ ! -e "$f" ]; then
 		echo "bench: $f is missing: run \`make bench\`" >&2
 		exit 1
@@ -31,6 +33,8 @@ done
 mkdir -p "$OUT"
 rm -f "$OUT/results.json" "$OUT/results.md" "$OUT/pkt_cost.png"
 rm -f "$OUT/fwd.json" "$OUT/fwd.md" "$OUT/fwd.dat" "$OUT/fwd.png"
+rm -f "$OUT"/broker.* "$OUT"/scale.* \
+	"$OUT/broker_runs.jsonl" "$OUT/scale_steps.json"
 
 # The machine, for the reports. Strings lose anything that would need
 # escaping in JSON.
@@ -85,6 +89,44 @@ if [ "$rc" != 0 ]; then
 fi
 echo "   done in $(($(date +%s) - t0)) s"
 
+# ---- sections 3 and 4: the broker, and a million tunnels ----------------
+# Each in namespaces of its own, cleaned up by its script; a section that
+# fails is reported as such and the others still run.
+sec3=ok
+echo "3. broker: setups/s and latency over UDP and TCP, idle sessions (about a minute; log: $OUT/broker.log)"
+t0=$(date +%s)
+bash bench/broker.sh >"$OUT/broker.log" 2>&1 || sec3=failed
+echo "   $sec3 in $(($(date +%s) - t0)) s"
+sec4=ok
+echo "4. scale: ${SCALE_TUNNELS:-1000000} tunnels, memory, restart (about 30 s; log: $OUT/scale.log)"
+t0=$(date +%s)
+bash bench/scale.sh >"$OUT/scale.log" 2>&1 || sec4=failed
+echo "   $sec4 in $(($(date +%s) - t0)) s"
+python3 bench/report_broker_scale.py "$OUT" || { sec3=failed; sec4=failed; }
+for sec in 3 4; do
+	v=sec$sec
+	log=$([ $sec = 3 ] && echo broker || echo scale)
+	if [ "${!v}" != ok ]; then
+		echo "bench: section $sec failed; the end of $OUT/$log.log:" >&2
+		tail -n 15 "$OUT/$log.log" >&2
+	fi
+done
+# section_json NAME STATUS: the section's JSON, or why there is none.
+section_json() {
+	if [ "$2" = ok ] && [ -s "$OUT/$1.json" ]; then
+		sed -e '2,$s/^/    /' "$OUT/$1.json"
+	else
+		printf '{"status": "failed: see %s.log"}' "$1"
+	fi
+}
+section_md() {
+	if [ "$2" = ok ] && [ -s "$OUT/$1.md" ]; then
+		cat "$OUT/$1.md"
+	else
+		echo "Failed: see \`$OUT/$1.log\`."
+	fi
+}
+
 # ---- plot ---------------------------------------------------------------
 if ! command -v gnuplot >/dev/null 2>&1; then
 	echo "bench: installing gnuplot-nox for the plot"
@@ -113,7 +155,6 @@ else
 fi
 
 # ---- reports --------------------------------------------------------------
-not_yet='{"status": "not yet measured"}'
 {
 	printf '{\n  "generated": "%s",\n  "tspgw": "%s",\n' "$when" "$rev"
 	printf '  "machine": {"cpu": "%s", "cpus": %s, "memory_mib": %s, "virtualization": "%s", "kernel": "%s"},\n' \
@@ -122,8 +163,11 @@ not_yet='{"status": "not yet measured"}'
 	sed -e '2,$s/^/    /' "$OUT/pkt_cost.json" | sed -e '$s/$/,/'
 	printf '    "2_forwarding": '
 	sed -e '2,$s/^/    /' "$OUT/fwd.json" | sed -e '$s/$/,/'
-	printf '    "3_broker": %s,\n    "4_scale": %s\n  }\n}\n' \
-		"$not_yet" "$not_yet"
+	printf '    "3_broker": '
+	section_json broker "$sec3"
+	printf ',\n    "4_scale": '
+	section_json scale "$sec4"
+	printf '\n  }\n}\n'
 } >"$OUT/results.json"
 
 {
@@ -144,11 +188,11 @@ not_yet='{"status": "not yet measured"}'
 	[ -e "$OUT/fwd.png" ] && echo "![delivered packets/s per path](fwd.png)" && echo
 	echo "## 3. Broker (tunnel setups/s, setup latency, idle sessions)"
 	echo
-	echo "Not yet measured."
+	section_md broker "$sec3"
 	echo
 	echo "## 4. Scale and memory (map bytes per tunnel, broker restart)"
 	echo
-	echo "Not yet measured."
+	section_md scale "$sec4"
 } >"$OUT/results.md"
 
 echo
@@ -158,7 +202,12 @@ echo "2. End-to-end forwarding (packets/s through the gateway namespace)"
 echo
 cat "$OUT/fwd.md"
 echo
-echo "Sections 3-4 (broker, scale): not yet measured."
+echo "3. Broker: tunnel setups through \`tspgw run\`"
+section_md broker "$sec3"
+echo
+echo "4. Scale and memory"
+section_md scale "$sec4"
 written="$OUT/results.json $OUT/results.md"
 [ -n "$plot" ] && written="$written $plot"
 echo "Written: $written"
+[ "$sec3" = ok ] && [ "$sec4" = ok ] || exit 1

@@ -288,7 +288,7 @@ int broker_restore(struct broker *b)
 {
 	struct restore_ctx c = { .b = b };
 
-	tunnel_table_foreach(&b->maps, restore_one, &c);
+	tunnel_table_foreach_binding(&b->maps, restore_one, &c);
 	if (c.n && b->log) {
 		char line[96];
 

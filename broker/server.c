@@ -21,6 +21,7 @@
 #define TCP_READ_CHUNK 16384
 #define CLOSED_LINGER_S 10 /* keep a finished UDP session for retransmits */
 #define MS 1000000ull
+#define UDP_RCVBUF (8 << 20)
 
 enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN };
 
@@ -32,6 +33,18 @@ struct peer_key {
 	uint8_t addr[16];
 };
 
+/* Sessions live on one of two lists, so the timers look only at the
+ * sessions due (the oldest end of each list), never at every session:
+ * with 10 000 idle TCP sessions, or 200 000 finished UDP ones lingering,
+ * a walk over all of them after every event would be the broker's main
+ * cost. */
+enum conn_list { CL_ACTIVE, CL_FINISHED, CL_N };
+
+struct conn;
+struct clist {
+	struct conn *head, *tail; /* head: newest */
+};
+
 struct conn {
 	enum sock_kind kind;
 	int fd;
@@ -40,13 +53,18 @@ struct conn {
 	struct peer_key key;
 	struct sockaddr_storage sa;
 	socklen_t salen;
+	/* NULL once a UDP session is finished (its tunnel accepted): then
+	 * only fin_seq is kept, to answer a retransmitted accept again. */
 	struct tsp_session *session;
-	struct tsp_udp_cache cache;
+	struct tsp_udp_cache *cache; /* UDP sessions in progress */
+	uint32_t fin_seq;
 	struct bytebuf pending;  /* TCP output not yet written */
 	uint64_t last_input_ns;
 	uint64_t deferred_at_ns; /* TCP: when to send held-back output */
 	uint64_t closed_at_ns;
-	struct conn *prev, *next;
+	enum conn_list list;
+	struct conn *prev, *next;   /* on s->lists[list] */
+	struct conn *dprev, *dnext; /* on s->deferred while deferred_at_ns */
 };
 
 struct listener {
@@ -61,9 +79,67 @@ struct server {
 	struct listener socks[4];
 	int nsocks;
 	struct htab udp_sessions;
-	struct conn *conns; /* every session, for timeouts */
+	/* Active sessions by last input (oldest at the tail: the next to go
+	 * idle); finished ones by when they finished (they linger for
+	 * retransmissions). */
+	struct clist lists[CL_N];
+	struct conn *deferred; /* TCP sessions holding back output */
 	unsigned nconns;
 };
+
+static void clist_push(struct clist *l, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = l->head;
+	if (l->head)
+		l->head->prev = c;
+	else
+		l->tail = c;
+	l->head = c;
+}
+
+static void clist_remove(struct clist *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Input arrived: the session moves to the young end of its list. */
+static void conn_touch(struct server *s, struct conn *c, uint64_t now)
+{
+	c->last_input_ns = now;
+	if (c->list == CL_ACTIVE && s->lists[CL_ACTIVE].head != c) {
+		clist_remove(&s->lists[CL_ACTIVE], c);
+		clist_push(&s->lists[CL_ACTIVE], c);
+	}
+}
+
+static void conn_finish(struct server *s, struct conn *c, uint64_t now)
+{
+	c->closed_at_ns = now;
+	clist_remove(&s->lists[c->list], c);
+	c->list = CL_FINISHED;
+	clist_push(&s->lists[CL_FINISHED], c);
+}
+
+static void deferred_unlink(struct server *s, struct conn *c)
+{
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		s->deferred = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+	c->deferred_at_ns = 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -106,6 +182,17 @@ static int open_socket(struct server *s, int family, int type, const char *bind_
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		/* Every UDP client of the gateway shares this one socket: the
+		 * default buffer (about 200 datagrams) overflows in a burst of
+		 * setups (many clients back after an outage), and each lost
+		 * datagram costs its client a one-second retransmission. The
+		 * daemon has CAP_NET_ADMIN, which lets it pass net.core.rmem_max. */
+		int bytes = UDP_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	}
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) ||
@@ -201,6 +288,10 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	if (kind == SK_UDP && !(c->cache = calloc(1, sizeof(*c->cache)))) {
+		free(c);
+		return NULL;
+	}
 	c->kind = kind;
 	c->fd = fd;
 	c->sa = *sa;
@@ -208,14 +299,13 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	key_of(sa, &c->key);
 	c->session = tsp_session_new(t, &peer, &s->cfg.session, &broker_session_ops, s->broker);
 	if (!c->session) {
+		free(c->cache);
 		free(c);
 		return NULL;
 	}
 	c->last_input_ns = now_ns();
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	c->list = CL_ACTIVE;
+	clist_push(&s->lists[CL_ACTIVE], c);
 	s->nconns++;
 	return c;
 }
@@ -226,15 +316,14 @@ static void conn_free(struct server *s, struct conn *c)
 		htab_remove(&s->udp_sessions, &c->node);
 	else if (c->fd >= 0)
 		close(c->fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	clist_remove(&s->lists[c->list], c);
+	if (c->deferred_at_ns)
+		deferred_unlink(s, c);
 	s->nconns--;
-	tsp_session_free(c->session); /* releases an offer never accepted */
+	if (c->session)
+		tsp_session_free(c->session); /* releases an offer never accepted */
 	bytebuf_free(&c->pending);
+	free(c->cache);
 	free(c);
 }
 
@@ -294,15 +383,25 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 		return false;
 	}
 	fresh = tsp_session_new(TSP_OVER_UDP, &peer, &s->cfg.session, &broker_session_ops, s->broker);
-	if (!fresh) {
+	if (!c->cache)
+		c->cache = calloc(1, sizeof(*c->cache));
+	if (!fresh || !c->cache) {
+		if (fresh)
+			tsp_session_free(fresh);
 		udp_refuse(fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
 	}
-	tsp_session_free(c->session); /* releases an offer never accepted */
+	if (c->session)
+		tsp_session_free(c->session); /* releases an offer never accepted */
 	c->session = fresh;
-	c->cache.valid = false;
+	c->cache->valid = false;
 	c->closed_at_ns = 0;
+	if (c->list != CL_ACTIVE) {
+		clist_remove(&s->lists[c->list], c);
+		c->list = CL_ACTIVE;
+		clist_push(&s->lists[CL_ACTIVE], c);
+	}
 	return true;
 }
 
@@ -314,6 +413,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	size_t plen, clen, olen;
 	struct peer_key k;
 	struct conn *c;
+	uint64_t now;
 
 	if (tsp_udp_parse(d, len, &hdr, &payload, &plen))
 		return; /* not signalling: nothing to answer */
@@ -328,23 +428,43 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		c->udp_fd = fd;
 		htab_insert(&s->udp_sessions, &c->node, htab_hash(&k, sizeof(k)));
 	}
-	c->last_input_ns = now_ns();
-	if (tsp_udp_cache_lookup(&c->cache, &hdr, &cached, &clen)) {
+	now = now_ns();
+	conn_touch(s, c, now);
+	if (c->cache && tsp_udp_cache_lookup(c->cache, &hdr, &cached, &clen)) {
 		udp_send(fd, c, &hdr, cached, clen); /* retransmission: same answer */
 		return;
 	}
 	if (plen >= 8 && !strncasecmp((const char *)payload, "VERSION=", 8) &&
-	    tsp_session_phase(c->session) != TSP_PHASE_VERSION && !udp_restart(s, c, fd, sa, salen, &hdr))
+	    (!c->session || tsp_session_phase(c->session) != TSP_PHASE_VERSION) &&
+	    !udp_restart(s, c, fd, sa, salen, &hdr))
 		return;
+	if (!c->session) {
+		/* Finished: a retransmitted accept, or anything else, gets the
+		 * empty answer the accept got. */
+		udp_send(fd, c, &hdr, NULL, 0);
+		return;
+	}
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)
 		olen = 0; /* cannot happen with our replies; never send a partial one */
 	udp_send(fd, c, &hdr, out, olen);
-	tsp_udp_cache_store(&c->cache, &hdr, out, olen);
+	tsp_udp_cache_store(c->cache, &hdr, out, olen);
 	tsp_session_sent(c->session);
-	if (tsp_session_closed(c->session) && !c->closed_at_ns)
-		c->closed_at_ns = now_ns();
+	if (tsp_session_accepted(c->session) && !olen) {
+		/* The tunnel is in service and gogoc sends nothing more here:
+		 * free the session now, keep only what answers a retransmitted
+		 * accept, and linger like a closed session. At thousands of
+		 * setups per second, kept sessions were gigabytes. */
+		c->fin_seq = hdr.seq_word;
+		tsp_session_free(c->session);
+		c->session = NULL;
+		free(c->cache);
+		c->cache = NULL;
+		conn_finish(s, c, now);
+	} else if (tsp_session_closed(c->session) && c->list == CL_ACTIVE) {
+		conn_finish(s, c, now);
+	}
 }
 
 static void udp_readable(struct server *s, int fd)
@@ -399,8 +519,14 @@ static void tcp_collect_output(struct conn *c, struct server *s)
 	tsp_session_sent(c->session);
 	/* gogoc reads DIGEST-MD5's rspauth and the 200 that follows with two
 	 * recv() calls: send the second a moment later so they do not merge. */
-	if (tsp_session_has_deferred(c->session) && !c->deferred_at_ns)
+	if (tsp_session_has_deferred(c->session) && !c->deferred_at_ns) {
 		c->deferred_at_ns = now_ns() + (uint64_t)s->cfg.tcp_deferred_ms * MS;
+		c->dprev = NULL;
+		c->dnext = s->deferred;
+		if (s->deferred)
+			s->deferred->dprev = c;
+		s->deferred = c;
+	}
 }
 
 static void tcp_accept(struct server *s, int lfd)
@@ -444,7 +570,7 @@ static void tcp_readable(struct server *s, struct conn *c)
 		}
 		if (n < 0)
 			break;
-		c->last_input_ns = now_ns();
+		conn_touch(s, c, now_ns());
 		tsp_session_input(c->session, buf, (size_t)n);
 		tcp_collect_output(c, s);
 		if (tsp_session_closed(c->session))
@@ -459,25 +585,24 @@ static void tcp_readable(struct server *s, struct conn *c)
 static void sweep(struct server *s, uint64_t now)
 {
 	uint64_t idle = (uint64_t)s->cfg.idle_timeout * 1000 * MS;
+	uint64_t linger = (uint64_t)CLOSED_LINGER_S * 1000 * MS;
+	struct conn *c;
 
-	for (struct conn *c = s->conns, *next; c; c = next) {
-		next = c->next;
-		if (c->kind == SK_TCP_CONN && c->deferred_at_ns && now >= c->deferred_at_ns) {
-			c->deferred_at_ns = 0;
-			tsp_session_release_deferred(c->session);
-			tcp_collect_output(c, s);
-			if (tcp_flush(s, c)) {
-				conn_free(s, c);
-				continue;
-			}
-		}
-		if (c->closed_at_ns && now - c->closed_at_ns > (uint64_t)CLOSED_LINGER_S * 1000 * MS) {
-			conn_free(s, c);
+	for (struct conn *next, *d = s->deferred; d; d = next) {
+		next = d->dnext;
+		if (now < d->deferred_at_ns)
 			continue;
-		}
-		if (idle && now - c->last_input_ns > idle)
-			conn_free(s, c);
+		deferred_unlink(s, d);
+		tsp_session_release_deferred(d->session);
+		tcp_collect_output(d, s);
+		if (tcp_flush(s, d))
+			conn_free(s, d);
 	}
+	/* Oldest first; stop at the first that is not due. */
+	while ((c = s->lists[CL_FINISHED].tail) && now - c->closed_at_ns > linger)
+		conn_free(s, c);
+	while (idle && (c = s->lists[CL_ACTIVE].tail) && now - c->last_input_ns > idle)
+		conn_free(s, c);
 }
 
 int server_run(struct server *s, volatile sig_atomic_t *stop)
@@ -526,8 +651,9 @@ void server_close(struct server *s)
 {
 	if (!s)
 		return;
-	while (s->conns)
-		conn_free(s, s->conns);
+	for (int i = 0; i < CL_N; i++)
+		while (s->lists[i].head)
+			conn_free(s, s->lists[i].head);
 	for (int i = 0; i < s->nsocks; i++)
 		close(s->socks[i].fd);
 	if (s->ep >= 0)

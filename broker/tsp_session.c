@@ -28,6 +28,7 @@ struct tsp_session {
 	bool skip_nul; /* gogoc sends a NUL after its AUTHENTICATE line */
 
 	bool has_offer;                /* last create answered with a tunnel */
+	bool accepted;                 /* an offer was accepted: a tunnel is in service */
 	struct tsp_tunnel_reply offer; /* kept for `info` */
 
 	struct bytebuf in;       /* TCP: bytes not yet forming a message */
@@ -434,6 +435,7 @@ static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
 			break;
 		}
 		s->ops->accept(s->ctx, s);
+		s->accepted = true;
 		s->phase = TSP_PHASE_COMMAND; /* no reply: gogoc does not read one */
 		break;
 	case TSP_ACTION_REJECT:
@@ -579,6 +581,11 @@ void tsp_session_release_deferred(struct tsp_session *s)
 enum tsp_phase tsp_session_phase(const struct tsp_session *s)
 {
 	return s->phase;
+}
+
+bool tsp_session_accepted(const struct tsp_session *s)
+{
+	return s->accepted;
 }
 
 bool tsp_session_closed(const struct tsp_session *s)

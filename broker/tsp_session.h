@@ -95,6 +95,9 @@ void tsp_session_release_deferred(struct tsp_session *s);
 
 enum tsp_phase tsp_session_phase(const struct tsp_session *s);
 bool tsp_session_closed(const struct tsp_session *s);
+/* Has a tunnel offer of this session been accepted? gogoc sends nothing
+ * more on a UDP session after that (keepalives go through the tunnel). */
+bool tsp_session_accepted(const struct tsp_session *s);
 const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s);
 enum tsp_transport tsp_session_transport(const struct tsp_session *s);
 /* Authenticated user; NULL before authentication; "anonymous" for ANONYMOUS. */

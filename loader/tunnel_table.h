@@ -31,6 +31,14 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tunnel_entry *out);
 
+/* Call fn for every tunnel's binding, without its stats (e->stats is
+ * zero), reading the bindings in batches of thousands per syscall: what a
+ * restarting broker needs, at a million tunnels in well under a second
+ * where three lookups per tunnel took seconds. Stops early when fn returns
+ * nonzero. Returns the number visited, or -errno. */
+int tunnel_table_foreach_binding(const struct tspgw_maps *m,
+				 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
+
 /* Call fn for every tunnel; stops early when fn returns nonzero. Returns the
  * number visited, or -errno. */
 int tunnel_table_foreach(const struct tspgw_maps *m,

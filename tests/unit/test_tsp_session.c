@@ -1370,8 +1370,11 @@ SS_ALL_MODES(accept_after_create)
 
 	ss_login_anonymous(c);
 	ss_send(c, cmd, n);
+	/* The server frees a UDP session once this turns true. */
+	cr_assert(!tsp_session_accepted(c->s), "offered, not yet accepted");
 	cr_assert_str_eq(ss_send_xml(c, SS_ACCEPT_XML), "", "accept gets no reply");
 	cr_assert_str_eq(c->m.calls, "allowed auth:ok create accept ");
+	cr_assert(tsp_session_accepted(c->s));
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	cr_assert_null(tsp_session_data(c->s));
 	if (mode == SS_UDP)
@@ -1404,6 +1407,7 @@ SS_ALL_MODES(reject_releases)
 	cr_assert_str_eq(ss_send_xml(c, SS_REJECT_XML), "", "reject gets no reply");
 	cr_assert_str_eq(c->m.calls, "allowed auth:ok create release ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
+	cr_assert(!tsp_session_accepted(c->s), "rejected: no tunnel in service");
 	ss_expect_reply(ss_send_xml(c, SS_ACCEPT_XML), 500, NULL);
 	ss_close(c);
 	cr_assert_eq(ss_last.n_release, 1, "released once, not again at free");

@@ -1,0 +1,94 @@
+/* tunnel_table_add's route ownership check against real maps: an exact
+ * route of another tunnel is refused, a route merely covered by another
+ * tunnel's shorter prefix is not. (The check is an LPM lookup plus the
+ * owner's binding; it used to walk every route in the map.) Also the
+ * batched walk a restarting broker uses. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "bpf_fixture.h"
+#include "pinned_maps.h"
+#include "tunnel_table.h"
+
+TestSuite(tunnel_table, .init = fx_setup, .fini = fx_teardown);
+
+static struct tspgw_maps maps_of_fixture(void)
+{
+	struct tspgw_maps m = {
+		.config = bpf_map__fd(fx.skel->maps.dp_config),
+		.counters = bpf_map__fd(fx.skel->maps.counters),
+		.bindings = bpf_map__fd(fx.skel->maps.bindings),
+		.stats = bpf_map__fd(fx.skel->maps.tunnel_stats),
+		.routes = bpf_map__fd(fx.skel->maps.routes),
+	};
+	return m;
+}
+
+static struct tspgw_tunnel tun(const char *host, const char *prefix, uint8_t plen)
+{
+	struct tspgw_tunnel t;
+	struct in6_addr a = t_ip6(host);
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.host, &a, 16);
+	if (prefix) {
+		a = t_ip6(prefix);
+		memcpy(t.prefix, &a, 16);
+		t.prefix_len = plen;
+	}
+	return t;
+}
+
+Test(tunnel_table, exact_routes_of_others_refused_covered_ones_not)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
+	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
+	struct tspgw_tunnel ta = tun("2001:db8:100::2", "2001:db8:200::", 56);
+	struct tspgw_tunnel t;
+	char err[256] = "";
+
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	/* A's host address: taken. */
+	t = tun("2001:db8:100::2", NULL, 0);
+	cr_assert_eq(tunnel_table_add(&m, &b, &t, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "already belongs to the tunnel from v6udpv4 198.51.100.7:40000"), "%s", err);
+	/* A's prefix, exactly: taken. */
+	t = tun("2001:db8:100::3", "2001:db8:200::", 56);
+	cr_assert_eq(tunnel_table_add(&m, &b, &t, err, sizeof(err)), -EEXIST);
+	/* A host inside A's /56, and a longer prefix inside it: only covered,
+	 * so free (the longest match routes them to B). */
+	t = tun("2001:db8:200:0:1::1", "2001:db8:200:0::", 64);
+	cr_assert_eq(tunnel_table_add(&m, &b, &t, err, sizeof(err)), 0, "%s", err);
+	/* A tunnel may re-add its own routes (a replaced tunnel). */
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+}
+
+static int count_one(const struct tunnel_entry *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(tunnel_table, batched_walk_sees_every_binding)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	/* More than one batch when the fixture's maps allow it. */
+	int n = (int)bpf_map__max_entries(fx.skel->maps.bindings);
+	char err[256] = "", host[64];
+	int seen = 0;
+
+	n = n > 5000 ? 5000 : n;
+	for (int i = 0; i < n; i++) {
+		struct tspgw_origin o = fx_origin("203.0.113.9", (uint16_t)(1024 + i), TSPGW_TUN_V6UDPV4);
+		struct tspgw_tunnel t;
+
+		snprintf(host, sizeof(host), "2001:db8:100::%x", i + 16);
+		t = tun(host, NULL, 0);
+		cr_assert_eq(tunnel_table_add(&m, &o, &t, err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(tunnel_table_foreach_binding(&m, count_one, &seen), n);
+	cr_assert_eq(seen, n);
+}
