@@ -23,7 +23,7 @@ static const struct {
 	  "attach XDP and tc, create the tunnel device and its routes" },
 	{ CAP_PERFMON, "CAP_PERFMON", "PERFMON",
 	  "the verifier refuses the XDP program's variable-offset packet "
-	  "access without it (Spectre v1 mitigation)" },
+	  "access without it, a Spectre v1 mitigation" },
 };
 
 #define N_NEEDED (sizeof(needed) / sizeof(needed[0]))
