@@ -116,7 +116,7 @@ build_image() {
 	local t0=$SECONDS
 	# The builder stage tagged too, so its layers (apt-get of the -dev
 	# packages) are reused by the next run rather than pruned.
-	pmt 1200 build --pull=never --network host --target build \
+	pmt 1200 build --pull=never --network host --format docker --target build \
 		-t localhost/tspgw-build:test -f "$ROOT/Containerfile" "$ROOT" >"$T/build0.log" 2>&1 ||
 		{ tail -n 30 "$T/build0.log"; return 1; }
 	pmt 1200 build --pull=never --network host --format docker \
