@@ -347,6 +347,17 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
 	set_pin_paths(skel, cfg->pin_path);
 	rc = tspgw_bpf__load(skel);
+	if (rc == -EPERM) {
+		/* The capabilities were checked above: what refuses is a filter
+		 * in front of bpf(2), podman's stock seccomp profile above all. */
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: bpf(2) was refused although this process "
+			 "holds CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; a seccomp profile or LSM "
+			 "policy blocks it (in podman: --security-opt seccomp=FILE with FILE from "
+			 "dist/seccomp-bpf.py)");
+		rc = -1;
+		goto out;
+	}
 	if (rc) {
 		snprintf(err, errlen,
 			 "cannot load the BPF programs: %s (if the pinned maps under %s come from "

@@ -179,7 +179,7 @@ e2e_on_exit "e2e_ns $TOPO_NS_G $TSPGW -c $HCONF detach"
 # same profile with bpf(2) gated on CAP_BPF instead, as Docker's is.
 SECCOMP=$T/seccomp.json
 python3 "$ROOT/dist/seccomp-bpf.py" >"$SECCOMP" || { echo "Bail out! seccomp profile"; e2e_finish; }
-e2e_on_exit "pm rm -f -t 0 $NAME; pm rm -f -t 0 $NAME-nobpf; pm rm -f -t 0 $NAME-noperf"
+e2e_on_exit "pm rm -f -t 0 $NAME; pm rm -f -t 0 $NAME-nobpf; pm rm -f -t 0 $NAME-noperf; pm rm -f -t 0 $NAME-stock"
 
 # ctr NAME [podman run options...]: the gateway container, detached.
 ctr_run() {
@@ -234,6 +234,36 @@ e2e_check "without CAP_BPF the container refuses, naming CAP_BPF" \
 	refused nobpf "missing capability CAP_BPF (" --cap-add=NET_ADMIN --cap-add=PERFMON
 e2e_check "with only CAP_BPF and CAP_NET_ADMIN it refuses, naming CAP_PERFMON" \
 	refused noperf "missing capability CAP_PERFMON (" --cap-add=BPF --cap-add=NET_ADMIN
+
+# podman's own profile, where it lacks the CAP_BPF rule: the daemon names
+# seccomp rather than blaming capabilities it holds.
+stock_blocks_bpf() {
+	python3 - /usr/share/containers/seccomp.json <<-'EOF'
+		import json, sys
+		rules = json.load(open(sys.argv[1]))["syscalls"]
+		sys.exit(any("bpf" in r.get("names", []) and r.get("action") == "SCMP_ACT_ALLOW"
+		             and "CAP_BPF" in (r.get("includes") or {}).get("caps", []) for r in rules))
+	EOF
+}
+stock_seccomp() {
+	local pin=/sys/fs/bpf/tspgw-stock-$$ rc
+	install -d -m 0700 -o $UID_GW -g $UID_GW "$pin" "$T/state-stock"
+	SECCOMP=/usr/share/containers/seccomp.json ctr_run "$NAME-stock" --cap-add=BPF \
+		--cap-add=NET_ADMIN --cap-add=PERFMON -v "$pin:/sys/fs/bpf" \
+		-v "$T/state-stock:/var/lib/tspgw" >/dev/null || return 1
+	rc=$(ctr_wait "$NAME-stock")
+	pm rm -f -t 0 "$NAME-stock" >/dev/null 2>&1
+	cat "$T/$NAME-stock.log"
+	[ "$rc" = 1 ] || { echo "exit status $rc, want 1"; return 1; }
+	grep -q "bpf(2) was refused although this process holds CAP_BPF" "$T/$NAME-stock.log" &&
+		grep -q "dist/seccomp-bpf.py" "$T/$NAME-stock.log"
+}
+e2e_register_pin /sys/fs/bpf/tspgw-stock-$$
+if [ -f /usr/share/containers/seccomp.json ] && stock_blocks_bpf; then
+	e2e_check "with podman's stock seccomp profile it refuses, naming seccomp" stock_seccomp
+else
+	e2e_log "podman's seccomp profile allows bpf(2) with CAP_BPF already"
+fi
 
 # as_gw CAPS cmd...: cmd as uid 3653 with exactly CAPS (e.g. +bpf,+net_admin)
 # as its ambient, inheritable and bounding sets, and no new privileges.
