@@ -166,9 +166,9 @@ fi
 PIN=/sys/fs/bpf/tspgw-ctr-$$
 STATE=$T/state
 e2e_register_pin "$PIN"
-install -d -m 0700 -o $UID_GW -g $UID_GW "$PIN" "$STATE"
+install -d -m 0700 -o "$UID_GW" -g "$UID_GW" "$PIN" "$STATE"
 printf 'secret\n' | saslpasswd2 -p -f "$STATE/sasldb2" -u tspgw.example -c alice
-chown -R $UID_GW:$UID_GW "$STATE"
+chown -R "$UID_GW":"$UID_GW" "$STATE"
 CCONF=$T/container.yaml # as the container sees it
 HCONF=$T/host.yaml      # the same gateway as root on the host sees it
 topo_config "$CCONF" /sys/fs/bpf tcs$$ /var/lib/tspgw/sasldb2 /var/lib/tspgw/assignments.sqlite
@@ -212,7 +212,7 @@ gw() { e2e_ns "$TOPO_NS_G" timeout 20 "$TSPGW" -c "$HCONF" "$@"; }
 refused() {
 	local tag=$1 want=$2 pin=/sys/fs/bpf/tspgw-$1-$$ rc
 	shift 2
-	install -d -m 0700 -o $UID_GW -g $UID_GW "$pin" "$T/state-$tag"
+	install -d -m 0700 -o "$UID_GW" -g "$UID_GW" "$pin" "$T/state-$tag"
 	ctr_run "$NAME-$tag" "$@" -v "$pin:/sys/fs/bpf" -v "$T/state-$tag:/var/lib/tspgw" \
 		>/dev/null || return 1
 	rc=$(ctr_wait "$NAME-$tag")
@@ -247,7 +247,7 @@ stock_blocks_bpf() {
 }
 stock_seccomp() {
 	local pin=/sys/fs/bpf/tspgw-stock-$$ rc
-	install -d -m 0700 -o $UID_GW -g $UID_GW "$pin" "$T/state-stock"
+	install -d -m 0700 -o "$UID_GW" -g "$UID_GW" "$pin" "$T/state-stock"
 	SECCOMP=/usr/share/containers/seccomp.json ctr_run "$NAME-stock" --cap-add=BPF \
 		--cap-add=NET_ADMIN --cap-add=PERFMON -v "$pin:/sys/fs/bpf" \
 		-v "$T/state-stock:/var/lib/tspgw" >/dev/null || return 1
@@ -270,12 +270,12 @@ fi
 as_gw() {
 	local caps=$1
 	shift
-	setpriv --reuid $UID_GW --regid $UID_GW --clear-groups --no-new-privs \
+	setpriv --reuid "$UID_GW" --regid "$UID_GW" --clear-groups --no-new-privs \
 		--inh-caps="-all,$caps" --ambient-caps="-all,$caps" --bounding-set="-all,$caps" "$@"
 }
 perfmon_measured() {
 	local pin=/sys/fs/bpf/tspgw-perf-$$
-	install -d -m 0700 -o $UID_GW -g $UID_GW "$pin"
+	install -d -m 0700 -o "$UID_GW" -g "$UID_GW" "$pin"
 	install -m 0644 "$BPF_OBJ" "$T/tspgw.bpf.o"
 	if as_gw +bpf,+net_admin bpftool prog loadall "$T/tspgw.bpf.o" "$pin/p" >"$T/perf1.log" 2>&1; then
 		echo "loaded without CAP_PERFMON: the image no longer needs it"
@@ -310,8 +310,8 @@ least_privilege() {
 	local facts
 	facts=$(proc_facts "$1")
 	echo "$facts"
-	[ "$(echo "$facts" | awk '$1 == "Uid:" { print $2 }')" = $UID_GW ] &&
-		[ "$(echo "$facts" | awk '$1 == "Gid:" { print $2 }')" = $UID_GW ] &&
+	[ "$(echo "$facts" | awk '$1 == "Uid:" { print $2 }')" = "$UID_GW" ] &&
+		[ "$(echo "$facts" | awk '$1 == "Gid:" { print $2 }')" = "$UID_GW" ] &&
 		[ "$(echo "$facts" | awk '$1 == "NoNewPrivs:" { print $2 }')" = 1 ] &&
 		[ "$(echo "$facts" | awk '$1 ~ /^Cap/ { print $2 }' | sort -u)" = 000000c000001000 ]
 }
@@ -416,7 +416,7 @@ NPIN=/sys/fs/bpf/tspgw-np-$$
 NSTATE=$T/np-state
 NCONF=$T/nonroot.yaml
 e2e_register_pin "$NPIN"
-install -d -m 0700 -o $UID_GW -g $UID_GW "$NPIN" "$NSTATE"
+install -d -m 0700 -o "$UID_GW" -g "$UID_GW" "$NPIN" "$NSTATE"
 topo_config "$NCONF" "$NPIN" tnp$$ "$NSTATE/sasldb2" "$NSTATE/assignments.sqlite"
 chmod 0644 "$NCONF"
 install -m 0755 "$TSPGW" "$T/tspgw"
@@ -425,7 +425,7 @@ e2e_on_exit "e2e_ns $TOPO_NS_G $TSPGW -c $NCONF detach"
 # Started here, not inside a check (a subshell), so cleanup knows its PID.
 caps=+bpf,+net_admin,+perfmon
 if [ "$TUN_NODE" = /dev/net/tun ]; then
-	e2e_bg "$TOPO_NS_G" "$T/np.log" setpriv --reuid $UID_GW --regid $UID_GW \
+	e2e_bg "$TOPO_NS_G" "$T/np.log" setpriv --reuid "$UID_GW" --regid "$UID_GW" \
 		--clear-groups --no-new-privs --inh-caps="-all,$caps" --ambient-caps="-all,$caps" \
 		--bounding-set="-all,$caps" "$T/tspgw" -c "$NCONF" run
 else
