@@ -210,5 +210,28 @@ bench: check-deps
 		$(FWD_BENCH) $(BUILD)/bench/broker_load $(BUILD)/bench/scale
 	$(call run_suite,bench/run.sh)
 
+# --- container and least privilege (issue 6) ---------------------------------
+# `make test-container` (root): builds the image from the Containerfile with
+# podman and runs the gateway in it, and as a non-root user, with only
+# CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (tests/container/run.sh).
+CONTAINER_DEB_PACKAGES := podman runc debootstrap
+
+.PHONY: test-container container-deps
+
+# As `deps`, without podman's recommends (no extra network tools).
+container-deps:
+	@missing=""; for p in $(CONTAINER_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test-container: check-deps container-deps
+	$(MAKE) --no-print-directory all
+	$(call run_suite,tests/container/run.sh)
+
 clean:
 	rm -rf $(BUILD)

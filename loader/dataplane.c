@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "netlink.h"
 #include "pinned_maps.h"
 #include "tspgw.skel.h"
@@ -300,6 +301,9 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	int if4, if6, tun_ifindex, mtu, rc = -1;
 	__u32 zero = 0;
 
+	/* First, so too few privileges leave nothing half made behind. */
+	if (caps_require(err, errlen))
+		return -1;
 	if (!o->ipv4_iface || !*o->ipv4_iface) {
 		snprintf(err, errlen, "no interface given (tspgw attach IFACE, or interfaces.ipv4)");
 		return -1;
@@ -343,6 +347,17 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
 	set_pin_paths(skel, cfg->pin_path);
 	rc = tspgw_bpf__load(skel);
+	if (rc == -EPERM) {
+		/* The capabilities were checked above: what refuses is a filter
+		 * in front of bpf(2), podman's stock seccomp profile above all. */
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: bpf(2) was refused although this process "
+			 "holds CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; a seccomp profile or LSM "
+			 "policy blocks it (in podman: --security-opt seccomp=FILE with FILE from "
+			 "dist/seccomp-bpf.py)");
+		rc = -1;
+		goto out;
+	}
 	if (rc) {
 		snprintf(err, errlen,
 			 "cannot load the BPF programs: %s (if the pinned maps under %s come from "
@@ -355,8 +370,21 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 
 	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
 	if (tun_ifindex < 0) {
-		snprintf(err, errlen, "cannot create tunnel device %s: %s", cfg->tunnel_device,
-			 bpf_err_hint(tun_ifindex));
+		if (tun_ifindex == -EACCES)
+			/* The node's mode, not a capability: Debian's udev makes
+			 * it 0666; a container needs --device /dev/net/tun. */
+			snprintf(err, errlen,
+				 "cannot create tunnel device %s: no read-write access to "
+				 "/dev/net/tun for uid %u (it should be mode 0666)",
+				 cfg->tunnel_device, (unsigned)getuid());
+		else if (tun_ifindex == -ENOENT)
+			snprintf(err, errlen,
+				 "cannot create tunnel device %s: no /dev/net/tun (in a "
+				 "container: --device /dev/net/tun)",
+				 cfg->tunnel_device);
+		else
+			snprintf(err, errlen, "cannot create tunnel device %s: %s",
+				 cfg->tunnel_device, bpf_err_hint(tun_ifindex));
 		rc = -1;
 		goto out;
 	}

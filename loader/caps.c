@@ -1,0 +1,96 @@
+#include "caps.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* What the data plane needs, each measured: without it `tspgw run` fails.
+ * CAP_PERFMON is the surprising one: without it the verifier applies its
+ * Spectre v1 sanitising, which cannot handle a packet pointer plus a
+ * variable offset (an IPv4 header's length), and refuses the XDP program
+ * ("pointer arithmetic with it prohibited for !root"). */
+static const struct {
+	int cap;
+	const char *name;
+	const char *flag; /* podman/docker --cap-add and setpriv spelling */
+	const char *why;
+} needed[] = {
+	{ CAP_BPF, "CAP_BPF", "BPF", "create the maps and load the programs" },
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "NET_ADMIN",
+	  "attach XDP and tc, create the tunnel device and its routes" },
+	{ CAP_PERFMON, "CAP_PERFMON", "PERFMON",
+	  "the verifier refuses the XDP program's variable-offset packet "
+	  "access without it, a Spectre v1 mitigation" },
+};
+
+#define N_NEEDED (sizeof(needed) / sizeof(needed[0]))
+
+int caps_effective(uint64_t *mask)
+{
+	/* Raw capget(2): two 32-bit words in version 3; no libcap needed. */
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*mask = (uint64_t)data[1].effective << 32 | data[0].effective;
+	return 0;
+}
+
+static size_t append(char *buf, size_t len, size_t at, const char *s)
+{
+	int n;
+
+	if (at >= len)
+		return at;
+	n = snprintf(buf + at, len - at, "%s", s);
+	return n < 0 ? at : at + (size_t)n;
+}
+
+int caps_check(uint64_t effective, char *err, size_t errlen)
+{
+	size_t at = 0, missing = 0;
+
+	for (size_t i = 0; i < N_NEEDED; i++)
+		if (!(effective & (1ULL << needed[i].cap)))
+			missing++;
+	if (!missing)
+		return 0;
+	at = append(err, errlen, at, missing == 1 ? "missing capability " : "missing capabilities ");
+	for (size_t i = 0, k = 0; i < N_NEEDED; i++) {
+		if (effective & (1ULL << needed[i].cap))
+			continue;
+		at = append(err, errlen, at, k++ ? ", " : "");
+		at = append(err, errlen, at, needed[i].name);
+		at = append(err, errlen, at, " (");
+		at = append(err, errlen, at, needed[i].why);
+		at = append(err, errlen, at, ")");
+	}
+	at = append(err, errlen, at, missing == 1 ? "; grant it (podman/docker:" : "; grant them (podman/docker:");
+	for (size_t i = 0; i < N_NEEDED; i++) {
+		if (effective & (1ULL << needed[i].cap))
+			continue;
+		at = append(err, errlen, at, " --cap-add=");
+		at = append(err, errlen, at, needed[i].flag);
+	}
+	append(err, errlen, at,
+	       "; systemd: AmbientCapabilities=; a non-root user: setpriv --ambient-caps) "
+	       "or run as root");
+	return -1;
+}
+
+int caps_require(char *err, size_t errlen)
+{
+	uint64_t eff;
+	int rc = caps_effective(&eff);
+
+	if (rc) {
+		snprintf(err, errlen, "cannot read this process's capabilities: %s", strerror(-rc));
+		return -1;
+	}
+	return caps_check(eff, err, errlen);
+}

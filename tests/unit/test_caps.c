@@ -1,0 +1,70 @@
+/* The capability check: every missing capability named, nothing said when
+ * all are there, and the process's own set read without error. */
+#include <criterion/criterion.h>
+#include <linux/capability.h>
+#include <string.h>
+
+#include "caps.h"
+
+#define BIT(c) (1ULL << (c))
+#define ALL_NEEDED (BIT(CAP_BPF) | BIT(CAP_NET_ADMIN) | BIT(CAP_PERFMON))
+
+Test(caps, all_present_is_quiet)
+{
+	char err[512] = "";
+
+	cr_assert_eq(caps_check(ALL_NEEDED, err, sizeof(err)), 0);
+	cr_assert_str_empty(err);
+	/* Extra capabilities (root's full set) change nothing. */
+	cr_assert_eq(caps_check(~0ULL, err, sizeof(err)), 0);
+}
+
+Test(caps, names_the_one_missing)
+{
+	char err[512];
+
+	cr_assert_eq(caps_check(ALL_NEEDED & ~BIT(CAP_BPF), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "missing capability CAP_BPF ("), "%s", err);
+	cr_assert(strstr(err, "--cap-add=BPF"), "%s", err);
+	cr_assert_null(strstr(err, "CAP_NET_ADMIN"), "%s", err);
+	cr_assert_null(strstr(err, "CAP_PERFMON"), "%s", err);
+	cr_assert_null(strstr(err, "errno"), "%s", err);
+
+	cr_assert_eq(caps_check(ALL_NEEDED & ~BIT(CAP_NET_ADMIN), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "missing capability CAP_NET_ADMIN ("), "%s", err);
+	cr_assert(strstr(err, "--cap-add=NET_ADMIN"), "%s", err);
+
+	cr_assert_eq(caps_check(ALL_NEEDED & ~BIT(CAP_PERFMON), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "missing capability CAP_PERFMON ("), "%s", err);
+	cr_assert(strstr(err, "verifier"), "%s", err);
+}
+
+Test(caps, names_every_missing_one)
+{
+	char err[512];
+
+	cr_assert_eq(caps_check(BIT(CAP_SYS_ADMIN), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "missing capabilities CAP_BPF ("), "%s", err);
+	cr_assert(strstr(err, "), CAP_NET_ADMIN ("), "%s", err);
+	cr_assert(strstr(err, "), CAP_PERFMON ("), "%s", err);
+	cr_assert(strstr(err, "--cap-add=BPF --cap-add=NET_ADMIN --cap-add=PERFMON;"), "%s", err);
+}
+
+Test(caps, small_buffer_is_truncated_not_overrun)
+{
+	char err[16 + 1];
+
+	memset(err, 'x', sizeof(err));
+	cr_assert_eq(caps_check(0, err, 16), -1);
+	cr_assert_eq(strlen(err), 15);
+	cr_assert_eq(err[16], 'x');
+}
+
+Test(caps, reads_own_set)
+{
+	uint64_t mask = 0;
+
+	cr_assert_eq(caps_effective(&mask), 0);
+	/* Bits above the last capability the kernel knows are never set. */
+	cr_assert_eq(mask >> 41, 0);
+}
