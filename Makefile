@@ -213,7 +213,7 @@ bench: check-deps
 # --- container and least privilege (issue 6) ---------------------------------
 # `make test-container` (root): builds the image from the Containerfile with
 # podman and runs the gateway in it, and as a non-root user, with only
-# CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (tests/container/run.sh).
+# CAP_BPF and CAP_NET_ADMIN (tests/container/run.sh).
 CONTAINER_DEB_PACKAGES := podman runc debootstrap
 
 .PHONY: test-container container-deps

@@ -352,7 +352,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		 * in front of bpf(2), podman's stock seccomp profile above all. */
 		snprintf(err, errlen,
 			 "cannot load the BPF programs: bpf(2) was refused although this process "
-			 "holds CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; a seccomp profile or LSM "
+			 "holds CAP_BPF and CAP_NET_ADMIN; a seccomp profile or LSM "
 			 "policy blocks it (in podman: --security-opt seccomp=FILE with FILE from "
 			 "dist/seccomp-bpf.py)");
 		rc = -1;
