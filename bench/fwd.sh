@@ -66,29 +66,7 @@ fail() {
 	exit 1
 }
 
-cat >"$CONF" <<CONF
-interfaces:
-  ipv4: u0
-  ipv6: d0
-  xdp_mode: native
-  tunnel_device: $TUNDEV
-gateway:
-  ipv4: 192.0.2.1
-  ipv6: 2001:db8:2::1
-  keepalive: 2001:db8:2::1
-tsp:
-  port: 3653
-anonymous:
-  prefix: 2001:db8:ffff::/64
-  layout: pubtsp
-  public: false
-pools:
-  hosts: 2001:db8:100::/64
-  prefixes: 2001:db8:200::/40
-data_plane:
-  pin_path: $PIN
-  max_tunnels: 1024
-CONF
+e2e_two_link_config "$CONF" "$PIN" "$TUNDEV"
 
 # --- topology ------------------------------------------------------------------
 e2e_netns_add "$NS_A" "$NS_G" "$NS_B" || fail "cannot create namespaces"

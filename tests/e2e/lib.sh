@@ -284,6 +284,37 @@ e2e_wait_file() {
 	[ -s "$file" ]
 }
 
+# e2e_two_link_config FILE PIN TUNDEV: the gateway config of the two-link
+# topology (u0 192.0.2.1 towards tunnels, d0 2001:db8:2::1 towards IPv6),
+# shared by the data-plane test and the forwarding benchmark.
+e2e_two_link_config() {
+	local pin=$2 tundev=$3
+	cat >"$1" <<EOF
+# tspgw test configuration (tests/e2e/lib.sh, e2e_two_link_config)
+interfaces:
+  ipv4: u0
+  ipv6: d0
+  xdp_mode: native
+  tunnel_device: $tundev
+gateway:
+  ipv4: 192.0.2.1
+  ipv6: 2001:db8:2::1
+  keepalive: 2001:db8:2::1
+tsp:
+  port: 3653
+anonymous:
+  prefix: 2001:db8:ffff::/64
+  layout: pubtsp
+  public: false
+pools:
+  hosts: 2001:db8:100::/64
+  prefixes: 2001:db8:200::/40
+data_plane:
+  pin_path: $pin
+  max_tunnels: 1024
+EOF
+}
+
 # e2e_wait_listen SECONDS NS PORT: wait for a TCP listener on PORT in NS.
 e2e_wait_listen() {
 	local limit=$1 ns=$2 port=$3

@@ -60,30 +60,7 @@ T=$E2E_TMP
 START=$SECONDS
 PINGS=5
 
-cat >"$CONF" <<EOF
-# tspgw end-to-end test configuration (made by tests/e2e/run.sh)
-interfaces:
-  ipv4: u0
-  ipv6: d0
-  xdp_mode: native
-  tunnel_device: $TUNDEV
-gateway:
-  ipv4: 192.0.2.1
-  ipv6: 2001:db8:2::1
-  keepalive: 2001:db8:2::1
-tsp:
-  port: 3653
-anonymous:
-  prefix: 2001:db8:ffff::/64
-  layout: pubtsp
-  public: false
-pools:
-  hosts: 2001:db8:100::/64
-  prefixes: 2001:db8:200::/40
-data_plane:
-  pin_path: $PIN
-  max_tunnels: 1024
-EOF
+e2e_two_link_config "$CONF" "$PIN" "$TUNDEV"
 
 # --- helpers -----------------------------------------------------------------
 
