@@ -205,14 +205,12 @@ static void fill_to(unsigned want)
 	enum { CHUNK = 16384 };
 	struct tspgw_origin *ok = calloc(CHUNK, sizeof(*ok));
 	struct tspgw_tunnel *tv = calloc(CHUNK, sizeof(*tv));
-	struct tspgw_tunnel_stats *sv = calloc((size_t)CHUNK * (size_t)fx.ncpus, sizeof(*sv));
 	struct tspgw_route_key *rk = calloc(2 * CHUNK, sizeof(*rk));
 	struct tspgw_origin *rv = calloc(2 * CHUNK, sizeof(*rv));
 	int bfd = bpf_map__fd(fx.skel->maps.bindings);
-	int sfd = bpf_map__fd(fx.skel->maps.tunnel_stats);
 	int rfd = bpf_map__fd(fx.skel->maps.routes);
 
-	if (!ok || !tv || !sv || !rk || !rv)
+	if (!ok || !tv || !rk || !rv)
 		die("out of memory");
 	while (cur->nfilled < want) {
 		uint32_t n = want - cur->nfilled < CHUNK ? want - cur->nfilled : CHUNK;
@@ -232,14 +230,11 @@ static void fill_to(unsigned want)
 			rv[2 * i] = rv[2 * i + 1] = ok[i];
 		}
 		map_put_batch(bfd, ok, tv, n, sizeof(*ok), sizeof(*tv), "bindings");
-		map_put_batch(sfd, ok, sv, n, sizeof(*ok), sizeof(*sv) * (size_t)fx.ncpus,
-			      "tunnel_stats");
 		map_put_batch(rfd, rk, rv, 2 * n, sizeof(*rk), sizeof(*rv), "routes");
 		cur->nfilled += n;
 	}
 	free(ok);
 	free(tv);
-	free(sv);
 	free(rk);
 	free(rv);
 }
@@ -954,7 +949,6 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 	/* Sized for a million tunnels, as a gateway configured for that would
 	 * be, whatever the count in them: only the count varies. */
 	bpf_map__set_max_entries(skel->maps.bindings, 1u << 20);
-	bpf_map__set_max_entries(skel->maps.tunnel_stats, 1u << 20);
 	bpf_map__set_max_entries(skel->maps.routes, 1u << 21);
 	err = tspgw_bpf__load(skel);
 	if (err)

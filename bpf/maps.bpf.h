@@ -22,22 +22,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* origin -> what it may send. Written by the broker and `tspgw tunnel add`. */
+/* origin -> what it may send, and its stats (struct tspgw_tunnel). Written
+ * whole by the broker and `tspgw tunnel add`; the stats inside it by the
+ * data plane only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct tspgw_origin);
 	__type(value, struct tspgw_tunnel);
 } bindings SEC(".maps");
-
-/* origin -> liveness and traffic; per CPU so the hot path never shares a
- * cache line; readers sum the counters and take the newest last_seen. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct tspgw_origin);
-	__type(value, struct tspgw_tunnel_stats);
-} tunnel_stats SEC(".maps");
 
 /* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
 struct {

@@ -376,10 +376,10 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	if (sv == SRC_UNBOUND)
 		return drop(TSPGW_CNT_DROP_UNBOUND);
 	if (sv == SRC_SPOOF) {
-		stats_drop(&origin);
+		stats_drop(tun);
 		return drop(TSPGW_CNT_DROP_SPOOF);
 	}
-	stats_rx(&origin, inner_len);
+	stats_rx(tun, inner_len);
 
 	if ((cfg->flags & TSPGW_CFG_F_KEEPALIVE) && ip6->nexthdr == IPPROTO_ICMPV6_NR &&
 	    tspgw_prefix_contains((const __u8 *)&ip6->daddr, cfg->keepalive_addr, 128)) {

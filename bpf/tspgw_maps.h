@@ -65,19 +65,12 @@ struct tspgw_origin {
 #define TSPGW_TUNNEL_F_STATIC 0x1 /* added by `tspgw tunnel add`, not by the broker */
 #define TSPGW_TUNNEL_F_ANON 0x2   /* anonymous tunnel (address from the anonymous prefix) */
 
-/* Value of the binding map: what that origin may send as inner source. */
-struct tspgw_tunnel {
-	__u8 host[16];     /* the tunnel's host address (/128) */
-	__u8 prefix[16];   /* delegated prefix, valid when prefix_len > 0 */
-	__u8 prefix_len;   /* 0 = no delegated prefix */
-	__u8 pad[3];
-	__u32 flags;       /* TSPGW_TUNNEL_F_* */
-	__u64 created_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation */
-};
-
-/* Per-tunnel liveness and traffic, keyed by struct tspgw_origin.
- * Kept apart from the binding so userspace can rewrite a binding without
- * racing the data plane's counter updates. */
+/* A tunnel's liveness and traffic. Part of its binding record (below), not
+ * a map of its own: a second hash of the same keys cost a whole element
+ * header again, and per CPU a value per possible CPU (about 3 KB a tunnel
+ * at 64 CPUs). The data plane updates these with atomic adds (last_seen
+ * with a plain store: any recent time will do), so readers take them as
+ * they are, with no summing over CPUs. */
 struct tspgw_tunnel_stats {
 	__u64 last_seen_ns; /* CLOCK_BOOTTIME of the last packet from the tunnel */
 	__u64 rx_packets;   /* from the client, decapsulated */
@@ -85,6 +78,20 @@ struct tspgw_tunnel_stats {
 	__u64 tx_packets;   /* to the client, encapsulated */
 	__u64 tx_bytes;     /* inner IPv6 bytes */
 	__u64 drops;        /* inner-source spoofing from this origin */
+};
+
+/* Value of the binding map: what that origin may send as inner source, and
+ * what it did. Userspace writes it whole with zeroed stats when the tunnel
+ * is set up (or replaced by a new session: a new tunnel, new counters);
+ * after that only the data plane writes the stats. */
+struct tspgw_tunnel {
+	__u8 host[16];     /* the tunnel's host address (/128) */
+	__u8 prefix[16];   /* delegated prefix, valid when prefix_len > 0 */
+	__u8 prefix_len;   /* 0 = no delegated prefix */
+	__u8 pad[3];
+	__u32 flags;       /* TSPGW_TUNNEL_F_* */
+	__u64 created_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation */
+	struct tspgw_tunnel_stats stats;
 };
 
 /* Key of the route map (LPM trie): IPv6 destination -> tunnel origin. */

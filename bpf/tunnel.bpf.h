@@ -130,38 +130,36 @@ static __always_inline __u32 build_outer(struct outer_hdrs *h, const struct tspg
 	return olen;
 }
 
-static __always_inline struct tspgw_tunnel_stats *stats_of(const struct tspgw_origin *origin)
+/* Per-tunnel stats live in the binding, shared by every CPU: atomic adds,
+ * so no count is lost to a concurrent packet of the same tunnel on another
+ * CPU. last_seen is a plain store: two CPUs racing write nearly the same
+ * time and either will do. t may be NULL (public mode without a binding:
+ * such a tunnel has no stats). */
+static __always_inline void stats_rx(struct tspgw_tunnel *t, __u32 bytes)
 {
-	return bpf_map_lookup_elem(&tunnel_stats, origin);
-}
-
-static __always_inline void stats_rx(const struct tspgw_origin *origin, __u32 bytes)
-{
-	struct tspgw_tunnel_stats *s = stats_of(origin);
-
-	if (s) {
-		s->last_seen_ns = bpf_ktime_get_boot_ns();
-		s->rx_packets++;
-		s->rx_bytes += bytes;
+	if (t) {
+		t->stats.last_seen_ns = bpf_ktime_get_boot_ns();
+		__sync_fetch_and_add(&t->stats.rx_packets, 1);
+		__sync_fetch_and_add(&t->stats.rx_bytes, bytes);
 	}
 }
 
+static __always_inline void stats_drop(struct tspgw_tunnel *t)
+{
+	if (t)
+		__sync_fetch_and_add(&t->stats.drops, 1);
+}
+
+/* The encap paths know the tunnel by its origin (from the route), not by
+ * its binding: one lookup to find the record. */
 static __always_inline void stats_tx(const struct tspgw_origin *origin, __u32 bytes)
 {
-	struct tspgw_tunnel_stats *s = stats_of(origin);
+	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
 
-	if (s) {
-		s->tx_packets++;
-		s->tx_bytes += bytes;
+	if (t) {
+		__sync_fetch_and_add(&t->stats.tx_packets, 1);
+		__sync_fetch_and_add(&t->stats.tx_bytes, bytes);
 	}
-}
-
-static __always_inline void stats_drop(const struct tspgw_origin *origin)
-{
-	struct tspgw_tunnel_stats *s = stats_of(origin);
-
-	if (s)
-		s->drops++;
 }
 
 #endif

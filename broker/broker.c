@@ -21,12 +21,36 @@ struct live {
 	struct htab_node by_user; /* authenticated only */
 	struct live *prev, *next; /* round-robin list for expiry checks */
 	struct tspgw_origin origin;
-	struct tspgw_tunnel tun;
+	/* Its addresses, not the whole struct tspgw_tunnel: that carries the
+	 * data plane's stats too (48 B a tunnel the broker never reads from
+	 * here; expiry reads them fresh from the map). */
+	uint8_t host[16];
+	uint8_t prefix[16];
+	uint8_t prefix_len;
 	char user[256];
 	bool anonymous;
 	unsigned keepalive; /* negotiated interval (s), 0 = none */
 	uint64_t created_ns;
 };
+
+static void live_set_addrs(struct live *l, const struct tspgw_tunnel *t)
+{
+	memcpy(l->host, t->host, 16);
+	memcpy(l->prefix, t->prefix, 16);
+	l->prefix_len = t->prefix_len;
+}
+
+/* The addresses as a binding record, for log_event. */
+static struct tspgw_tunnel live_addrs(const struct live *l)
+{
+	struct tspgw_tunnel t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.host, l->host, 16);
+	memcpy(t.prefix, l->prefix, 16);
+	t.prefix_len = l->prefix_len;
+	return t;
+}
 
 /* What a session holds between its create and accept. */
 struct reservation {
@@ -197,8 +221,10 @@ static void live_link(struct broker *b, struct live *l)
 /* Take a tunnel out of service: maps first, then our table. */
 static void live_remove(struct broker *b, struct live *l, const char *event, const char *extra)
 {
+	struct tspgw_tunnel t = live_addrs(l);
+
 	tunnel_table_del(&b->maps, &l->origin, NULL);
-	log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &l->tun, extra);
+	log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &t, extra);
 	live_unlink(b, l);
 	free(l);
 }
@@ -265,14 +291,14 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	if (!l)
 		return 1;
 	l->origin = e->origin;
-	l->tun = e->tun;
+	live_set_addrs(l, &e->tun);
 	l->anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
 	l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
 
-		memcpy(&host, l->tun.host, 16);
+		memcpy(&host, l->host, 16);
 		if (assign_user_of_host(c->b->db, &host, l->user, sizeof(l->user)))
 			l->user[0] = '\0';
 	}
@@ -598,7 +624,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	old = live_by_origin(b, &r->origin);
 	if (old) {
 		live_unlink(b, old);
-		if (memcmp(old->tun.host, r->tun.host, 16) || old->tun.prefix_len != r->tun.prefix_len)
+		if (memcmp(old->host, r->tun.host, 16) || old->prefix_len != r->tun.prefix_len)
 			tunnel_table_del(&b->maps, &old->origin, NULL);
 		free(old);
 		event = "replaced";
@@ -632,7 +658,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		return;
 	}
 	l->origin = r->origin;
-	l->tun = r->tun;
+	live_set_addrs(l, &r->tun);
 	l->anonymous = r->anonymous;
 	snprintf(l->user, sizeof(l->user), "%s", r->user);
 	l->keepalive = r->keepalive;
@@ -644,7 +670,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		char ka[64];
 
 		snprintf(ka, sizeof(ka), "%s%skeepalive=%us", extra, *extra ? " " : "", l->keepalive);
-		log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &l->tun, ka);
+		log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &r->tun, ka);
 	}
 	free(r);
 }
@@ -714,7 +740,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
 	}
-	last = e.stats.last_seen_ns > l->created_ns ? e.stats.last_seen_ns : l->created_ns;
+	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
 	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.keepalive_misses * NS_PER_S) {
 		snprintf(why, len, "reason=silent idle=%llus",
 			 (unsigned long long)((now - last) / NS_PER_S));

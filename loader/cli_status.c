@@ -47,7 +47,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 {
 	struct dp_xdp_attachment xdp[16];
 	struct tspgw_maps m;
-	struct map_fill fills[3];
+	struct map_fill fills[2];
 	uint64_t cnt[TSPGW_CNT_MAX];
 	int json = 0, nxdp, tun_ifindex, tc;
 	char err[512];
@@ -71,8 +71,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	tc = tc_attached(tun_ifindex);
 	fill_of(&fills[0], "bindings", m.bindings, sizeof(struct tspgw_origin));
-	fill_of(&fills[1], "tunnel_stats", m.stats, sizeof(struct tspgw_origin));
-	fill_of(&fills[2], "routes", m.routes, sizeof(struct tspgw_route_key));
+	fill_of(&fills[1], "routes", m.routes, sizeof(struct tspgw_route_key));
 	if (counters_read(m.counters, cnt)) {
 		fprintf(stderr, "tspgw status: cannot read counters: %s\n", bpf_err_hint(-1));
 		pinned_maps_close(&m);
@@ -94,7 +93,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		json_str(stdout, cfg->tunnel_device);
 		printf(",\"present\":%s,\"tc_attached\":%s},\"maps\":{", tun_ifindex > 0 ? "true" : "false",
 		       tc ? "true" : "false");
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 2; i++)
 			printf("%s\"%s\":{\"entries\":%ld,\"max_entries\":%u}", i ? "," : "",
 			       fills[i].name, fills[i].entries, fills[i].max);
 		printf("},\"counters\":{");
@@ -113,7 +112,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		       xdp[i].ifindex, xdp[i].prog_id, xdp[i].mode);
 	printf("tunnel device: %s%s, tc egress %s\n", cfg->tunnel_device,
 	       tun_ifindex > 0 ? "" : " (missing)", tc ? "attached" : "NOT attached");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		printf("map %-13s %ld / %u\n", fills[i].name, fills[i].entries, fills[i].max);
 	printf("counters:\n");
 	for (int i = 0; i < TSPGW_CNT_MAX; i++)

@@ -270,7 +270,7 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
 	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
 	double age = e->tun.created_ns ? (double)(c->now - e->tun.created_ns) / 1e9 : 0;
-	double idle = e->stats.last_seen_ns ? (double)(c->now - e->stats.last_seen_ns) / 1e9 : -1;
+	double idle = e->tun.stats.last_seen_ns ? (double)(c->now - e->tun.stats.last_seen_ns) / 1e9 : -1;
 
 	fmt_remote(remote, sizeof(remote), &e->origin);
 	owner_of(c, e, user, sizeof(user));
@@ -296,9 +296,9 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			printf("%.1f", idle);
 		printf(",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
 		       "\"spoof_drops\":%llu}",
-		       (unsigned long long)e->stats.rx_packets, (unsigned long long)e->stats.rx_bytes,
-		       (unsigned long long)e->stats.tx_packets, (unsigned long long)e->stats.tx_bytes,
-		       (unsigned long long)e->stats.drops);
+		       (unsigned long long)e->tun.stats.rx_packets, (unsigned long long)e->tun.stats.rx_bytes,
+		       (unsigned long long)e->tun.stats.tx_packets, (unsigned long long)e->tun.stats.tx_bytes,
+		       (unsigned long long)e->tun.stats.drops);
 	} else {
 		char seen[32];
 
@@ -308,8 +308,8 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			snprintf(seen, sizeof(seen), "%.1fs ago", idle);
 		printf("%-8s %-21s %-30s %-24s %-6s %-12.12s %8.0fs %-12s %8llu %8llu %6llu\n", type,
 		       remote, host, prefix, source, user, age, seen,
-		       (unsigned long long)e->stats.rx_packets,
-		       (unsigned long long)e->stats.tx_packets, (unsigned long long)e->stats.drops);
+		       (unsigned long long)e->tun.stats.rx_packets,
+		       (unsigned long long)e->tun.stats.tx_packets, (unsigned long long)e->tun.stats.drops);
 	}
 	c->n++;
 	return 0;

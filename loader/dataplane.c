@@ -343,7 +343,6 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
-	bpf_map__set_max_entries(skel->maps.tunnel_stats, cfg->max_tunnels);
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
 	set_pin_paths(skel, cfg->pin_path);
 	rc = tspgw_bpf__load(skel);

@@ -9,14 +9,12 @@
 #define TSPGW_MAP_CONFIG "dp_config"
 #define TSPGW_MAP_COUNTERS "counters"
 #define TSPGW_MAP_BINDINGS "bindings"
-#define TSPGW_MAP_STATS "tunnel_stats"
 #define TSPGW_MAP_ROUTES "routes"
 
 struct tspgw_maps {
 	int config;
 	int counters;
 	int bindings;
-	int stats;
 	int routes;
 };
 

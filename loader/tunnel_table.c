@@ -102,14 +102,10 @@ static void del_routes(int routes_fd, const struct tspgw_tunnel *t)
 int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     const struct tspgw_tunnel *tun, char *err, size_t errlen)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct tspgw_tunnel old;
+	struct tspgw_tunnel old, rec = *tun;
 	struct tspgw_route_key k;
-	struct tspgw_tunnel_stats *zero;
 	int rc, had_old;
 
-	if (ncpu <= 0)
-		ncpu = 1;
 	if ((rc = check_route_free(m, origin, tun->host, 128, err, errlen)))
 		return rc;
 	if (tun->prefix_len &&
@@ -117,22 +113,14 @@ int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *orig
 		return rc;
 
 	had_old = bpf_map_lookup_elem(m->bindings, origin, &old) == 0;
-	zero = calloc((size_t)ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	/* A replaced tunnel keeps its stats; a new one starts from zero. */
-	rc = bpf_map_update_elem(m->stats, origin, zero, had_old ? BPF_NOEXIST : BPF_ANY);
-	free(zero);
-	if (rc && !(had_old && errno == EEXIST)) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot add the tunnel's stats: %s", bpf_err_hint(rc));
-		return rc;
-	}
-	if (bpf_map_update_elem(m->bindings, origin, tun, BPF_ANY)) {
+	/* New or replaced, the tunnel starts with zero counters: a replacement
+	 * is a new session (its callers give it a new created_ns too), and a
+	 * carried-over count could not be exact anyway, since the data plane
+	 * keeps counting into the old record between our read and our write. */
+	memset(&rec.stats, 0, sizeof(rec.stats));
+	if (bpf_map_update_elem(m->bindings, origin, &rec, BPF_ANY)) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot add the binding: %s", bpf_err_hint(rc));
-		if (!had_old)
-			bpf_map_delete_elem(m->stats, origin);
 		return rc;
 	}
 	if (had_old)
@@ -164,36 +152,9 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 	/* Routes first: the reverse path stops before the forward one. */
 	del_routes(m->routes, &t);
 	bpf_map_delete_elem(m->bindings, origin);
-	bpf_map_delete_elem(m->stats, origin);
 	if (old)
 		*old = t;
 	return 0;
-}
-
-static void read_stats(int stats_fd, const struct tspgw_origin *origin,
-		       struct tspgw_tunnel_stats *sum)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct tspgw_tunnel_stats *per;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
-		return;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per)
-		return;
-	if (bpf_map_lookup_elem(stats_fd, origin, per) == 0) {
-		for (int i = 0; i < ncpu; i++) {
-			if (per[i].last_seen_ns > sum->last_seen_ns)
-				sum->last_seen_ns = per[i].last_seen_ns;
-			sum->rx_packets += per[i].rx_packets;
-			sum->rx_bytes += per[i].rx_bytes;
-			sum->tx_packets += per[i].tx_packets;
-			sum->tx_bytes += per[i].tx_bytes;
-			sum->drops += per[i].drops;
-		}
-	}
-	free(per);
 }
 
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
@@ -203,7 +164,6 @@ int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *orig
 	if (bpf_map_lookup_elem(m->bindings, origin, &out->tun))
 		return -ENOENT;
 	out->origin = *origin;
-	read_stats(m->stats, origin, &out->stats);
 	return 0;
 }
 

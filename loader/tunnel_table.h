@@ -1,5 +1,5 @@
 /* Tunnels in the data plane's maps: one binding (origin -> allowed inner
- * sources), its stats record and its routes (host /128 and delegated
+ * sources and the tunnel's stats) and its routes (host /128 and delegated
  * prefix -> origin). Used by `tspgw tunnel` and by the broker. */
 #ifndef TSPGW_TUNNEL_TABLE_H
 #define TSPGW_TUNNEL_TABLE_H
@@ -9,17 +9,17 @@
 #include "pinned_maps.h"
 #include "tspgw_maps.h"
 
-/* One tunnel as read back, with its stats summed over CPUs. */
+/* One tunnel as read back; its stats are tun.stats. */
 struct tunnel_entry {
 	struct tspgw_origin origin;
 	struct tspgw_tunnel tun;
-	struct tspgw_tunnel_stats stats; /* last_seen_ns: newest over CPUs */
 };
 
 /* Add a tunnel, or replace the one with the same origin. Refuses (-EEXIST)
- * when its address or prefix is routed to another origin. Entries are
- * written stats, binding, routes, so the data plane never sees a route
- * without its binding. */
+ * when its address or prefix is routed to another origin. tun->stats is
+ * ignored: the tunnel starts with zero counters, a replaced one too (a new
+ * session is a new tunnel). The binding is written before the routes, so
+ * the data plane never sees a route without its binding. */
 int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     const struct tspgw_tunnel *tun, char *err, size_t errlen);
 
@@ -31,8 +31,8 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tunnel_entry *out);
 
-/* Call fn for every tunnel's binding, without its stats (e->stats is
- * zero), reading the bindings in batches of thousands per syscall: what a
+/* Call fn for every tunnel's binding (stats included: they are part of
+ * it), reading the bindings in batches of thousands per syscall: what a
  * restarting broker needs, at a million tunnels in well under a second
  * where three lookups per tunnel took seconds. Stops early when fn returns
  * nonzero. Returns the number visited, or -errno. */

@@ -102,7 +102,6 @@ void fx_setup(void)
 	/* The loader sizes these from config.yaml; small is enough here and
 	 * makes a load per test cheap. */
 	bpf_map__set_max_entries(skel->maps.bindings, 64);
-	bpf_map__set_max_entries(skel->maps.tunnel_stats, 64);
 	bpf_map__set_max_entries(skel->maps.routes, 64);
 	err = tspgw_bpf__load(skel);
 	cr_assert_eq(err, 0, "loading the tspgw skeleton failed (verifier?): %d %s", err,
@@ -149,16 +148,6 @@ void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *
 		     "bindings update: %s", strerror(errno));
 }
 
-void fx_add_stats(const struct tspgw_origin *o)
-{
-	struct tspgw_tunnel_stats *z = calloc((size_t)fx.ncpus, sizeof(*z));
-
-	cr_assert_not_null(z);
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.tunnel_stats), o, z, BPF_ANY), 0,
-		     "tunnel_stats update: %s", strerror(errno));
-	free(z);
-}
-
 void fx_add_route(const char *addr, uint32_t prefixlen, const struct tspgw_origin *o)
 {
 	struct tspgw_route_key k;
@@ -175,7 +164,6 @@ void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *p
 		   uint8_t prefix_len)
 {
 	fx_add_binding(o, host, prefix, prefix_len);
-	fx_add_stats(o);
 	fx_add_route(host, 128, o);
 	if (prefix)
 		fx_add_route(prefix, prefix_len, o);
@@ -213,26 +201,14 @@ void fx_counters(uint64_t out[TSPGW_CNT_MAX])
 	free(v);
 }
 
-int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *sum)
+int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *out)
 {
-	struct tspgw_tunnel_stats *v = calloc((size_t)fx.ncpus, sizeof(*v));
+	struct tspgw_tunnel t;
 
-	cr_assert_not_null(v);
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tunnel_stats), o, v)) {
-		free(v);
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.bindings), o, &t))
 		return -1;
-	}
-	for (int c = 0; c < fx.ncpus; c++) {
-		if (v[c].last_seen_ns > sum->last_seen_ns)
-			sum->last_seen_ns = v[c].last_seen_ns;
-		sum->rx_packets += v[c].rx_packets;
-		sum->rx_bytes += v[c].rx_bytes;
-		sum->tx_packets += v[c].tx_packets;
-		sum->tx_bytes += v[c].tx_bytes;
-		sum->drops += v[c].drops;
-	}
-	free(v);
+	*out = t.stats;
 	return 0;
 }
 

@@ -52,9 +52,8 @@ void fx_apply_config(void);
 struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type);
 void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
 		    uint8_t prefix_len);
-void fx_add_stats(const struct tspgw_origin *o);
 void fx_add_route(const char *addr, uint32_t prefixlen, const struct tspgw_origin *o);
-/* Binding + zeroed stats + routes for host/128 and prefix. */
+/* Binding (with zeroed stats) + routes for host/128 and prefix. */
 void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *prefix,
 		   uint8_t prefix_len);
 
@@ -64,8 +63,8 @@ struct tspgw_origin fx_tunnel_a(void);
 struct tspgw_origin fx_tunnel_b(void);
 
 void fx_counters(uint64_t out[TSPGW_CNT_MAX]);
-/* Summed over CPUs (last_seen: newest). Returns 0 if the origin has stats. */
-int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *sum);
+/* The stats in the origin's binding. Returns 0 if the origin has a binding. */
+int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *out);
 
 /* Run tspgw_xdp once on p. ingress_ifindex 0 = the kernel's default (lo). */
 void fx_run_xdp(const struct pkt *p, uint32_t ingress_ifindex, struct run_res *r);

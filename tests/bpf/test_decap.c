@@ -138,21 +138,6 @@ Test(decap, stats_count_only_the_sending_tunnel)
 	cr_expect_eq(s.last_seen_ns, 0);
 }
 
-Test(decap, binding_without_stats_entry_still_decapsulates)
-{
-	/* Stats are optional (the loader may not have made the entry yet). */
-	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
-	struct tspgw_tunnel_stats s;
-	struct pkt_opts o;
-	struct pkt p;
-
-	fx_add_binding(&a, T_HOST6, NULL, 0);
-	pkt_opts_default(&o, PKT_OUTER_UDP);
-	pkt_build(&p, &o);
-	expect_decap_to_kernel(&p);
-	cr_expect_neq(fx_stats(&a, &s), 0, "the program must not create stats entries");
-}
-
 Test(decap, outer_udp_checksum_zero_is_accepted)
 {
 	struct pkt_opts o;

@@ -43,7 +43,6 @@ static int load_with(unsigned long long caps)
 		if (!skel)
 			_exit(1);
 		bpf_map__set_max_entries(skel->maps.bindings, 64);
-		bpf_map__set_max_entries(skel->maps.tunnel_stats, 64);
 		bpf_map__set_max_entries(skel->maps.routes, 64);
 		_exit(tspgw_bpf__load(skel) ? 1 : 0);
 	}

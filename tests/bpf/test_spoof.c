@@ -223,6 +223,23 @@ Test(spoof, public_pubtsp_anonymous_sources)
 	}
 }
 
+Test(spoof, public_tunnel_without_binding_has_no_stats)
+{
+	/* Stats live in the binding: a public-mode tunnel that has none is
+	 * served without any, and the data plane never creates a record. */
+	struct tspgw_origin o = fx_origin(ANON_CLIENT4, ANON_PORT, TSPGW_TUN_V6UDPV4);
+	struct tspgw_tunnel_stats s;
+	struct pkt p;
+
+	build(&p, PKT_OUTER_UDP, ANON_CLIENT4, ANON_PORT,
+	      anon(TSPGW_LAYOUT_PUBTSP, ANON_CLIENT4, ANON_PORT, 0));
+	expect_accepted(&p, "own address");
+	build(&p, PKT_OUTER_UDP, ANON_CLIENT4, ANON_PORT,
+	      anon(TSPGW_LAYOUT_PUBTSP, ANON_CLIENT4, ANON_PORT + 1, 0));
+	expect_dropped(&p, TSPGW_CNT_DROP_SPOOF, "right IPv4, wrong port");
+	cr_expect_neq(fx_stats(&o, &s), 0, "the data plane must not create bindings");
+}
+
 Test(spoof, public_6bed4_anonymous_sources)
 {
 	struct pkt p;

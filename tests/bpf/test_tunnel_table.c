@@ -2,7 +2,8 @@
  * route of another tunnel is refused, a route merely covered by another
  * tunnel's shorter prefix is not. (The check is an LPM lookup plus the
  * owner's binding; it used to walk every route in the map.) Also the
- * batched walk a restarting broker uses. */
+ * batched walk a restarting broker uses, and the stats in the binding as
+ * userspace reads and rewrites them. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -19,7 +20,6 @@ static struct tspgw_maps maps_of_fixture(void)
 		.config = bpf_map__fd(fx.skel->maps.dp_config),
 		.counters = bpf_map__fd(fx.skel->maps.counters),
 		.bindings = bpf_map__fd(fx.skel->maps.bindings),
-		.stats = bpf_map__fd(fx.skel->maps.tunnel_stats),
 		.routes = bpf_map__fd(fx.skel->maps.routes),
 	};
 	return m;
@@ -91,4 +91,71 @@ Test(tunnel_table, batched_walk_sees_every_binding)
 	}
 	cr_assert_eq(tunnel_table_foreach_binding(&m, count_one, &seen), n);
 	cr_assert_eq(seen, n);
+}
+
+/* Decapsulate one default packet (from tunnel A's origin and host). */
+static void one_packet_from_a(void)
+{
+	struct pkt_opts o;
+	struct pkt p;
+	struct run_res r;
+
+	pkt_opts_default(&o, PKT_OUTER_UDP);
+	o.payload_len = 100;
+	pkt_build(&p, &o);
+	fx_run_xdp(&p, 0, &r);
+	cr_assert_eq(r.delta[TSPGW_CNT_PASS_KERNEL], 1, "the packet was not decapsulated");
+}
+
+static int stats_of_a(const struct tunnel_entry *e, void *arg)
+{
+	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
+
+	if (!memcmp(&e->origin, &a, sizeof(a)))
+		*(struct tspgw_tunnel_stats *)arg = e->tun.stats;
+	return 0;
+}
+
+/* The stats live in the binding: what the data plane counts is what
+ * tunnel_table_get and the broker's batched walk read, as is, and a tunnel
+ * written again by userspace (a new session from the same origin) starts
+ * from zero, whatever stats the caller's record carries. */
+Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
+	struct tspgw_tunnel ta = tun(T_HOST6, T_PREFIX6, 48);
+	struct tspgw_tunnel_stats walked;
+	struct tunnel_entry e;
+	char err[256] = "";
+
+	ta.stats.rx_packets = 99; /* not the caller's to set */
+	ta.created_ns = 1;
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 0, "a new tunnel starts with zero counters");
+
+	one_packet_from_a();
+	one_packet_from_a();
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 2);
+	cr_expect_eq(e.tun.stats.rx_bytes, 2 * (40 + 8 + 100));
+	cr_expect_gt(e.tun.stats.last_seen_ns, 0);
+	cr_expect_eq(e.tun.created_ns, 1, "the binding's own fields are kept by the data plane");
+	memset(&walked, 0, sizeof(walked));
+	cr_assert_eq(tunnel_table_foreach_binding(&m, stats_of_a, &walked), 1);
+	cr_expect_eq(walked.rx_packets, 2, "the batched walk reads the stats too");
+	cr_expect_eq(walked.last_seen_ns, e.tun.stats.last_seen_ns);
+
+	ta.created_ns = 2;
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.created_ns, 2);
+	cr_expect_eq(e.tun.stats.rx_packets, 0, "a replaced tunnel starts from zero");
+	cr_expect_eq(e.tun.stats.last_seen_ns, 0);
+
+	/* Still the data plane's binding: it keeps counting into it. */
+	one_packet_from_a();
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 1);
 }

@@ -88,6 +88,36 @@ grew() {
 	[ $((b - a)) -ge "$min" ]
 }
 
+# tunnel_stat REMOTE FIELD: one field of a tunnel in `tunnel list --json`
+# (REMOTE as listed, e.g. 192.0.2.2:40000); fails if missing or null.
+tunnel_stat() {
+	if [ "$JSON" = python3 ]; then
+		gw tunnel list --json | python3 -c '
+import json, sys
+t = [t for t in json.load(sys.stdin) if t["remote"] == sys.argv[1]]
+v = t[0][sys.argv[2]] if t else None
+sys.exit(1) if v is None else print(int(v))' "$1" "$2"
+	else
+		gw tunnel list --json | jq -er --arg r "$1" ".[] | select(.remote == \$r) | .$2 | floor"
+	fi
+}
+
+# stat_ge REMOTE FIELD MIN: is that tunnel's FIELD at least MIN?
+stat_ge() {
+	local v
+	v=$(tunnel_stat "$1" "$2") || { echo "no $2 for $1 in: $(gw tunnel list --json)"; return 1; }
+	echo "$1 $2 = $v (want >= $3)"
+	[ "$v" -ge "$3" ]
+}
+
+# stat_le REMOTE FIELD MAX
+stat_le() {
+	local v
+	v=$(tunnel_stat "$1" "$2") || { echo "no $2 for $1 in: $(gw tunnel list --json)"; return 1; }
+	echo "$1 $2 = $v (want <= $3)"
+	[ "$v" -le "$3" ]
+}
+
 # Echo requests the host's kernel has received (its own netns's snmp6).
 host_echos() { e2e_ns "$NS_H" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
 
@@ -376,6 +406,22 @@ e2e_say "d. Anonymous address with the wrong port" \
 	"2001:db8:ffff:0:c000:202:9c41:0 embeds 192.0.2.2 port 40001 (pubtsp), but the" \
 	"packet comes from port 40000: the embedded origin does not match, dropped."
 spoof_case "d. v6udpv4 anon src embedding port 40001" "$TUN_U" 2001:db8:ffff:0:c000:202:9c41:0
+
+e2e_say "d. The tunnel's own stats (tunnel list, from its binding record)" \
+	"Received: the pings both ways, the TCP transfers, the keepalives and the slow" \
+	"path's replies; sent: XDP and tc encapsulation; dropped: the 6 spoofed pings."
+e2e_show gw tunnel list
+if [ "$E2E_DEMO" = 1 ] && command -v bpftool >/dev/null 2>&1; then
+	e2e_say "d. The same, straight from the pinned map: each binding carries its .stats"
+	printf '    $ bpftool map dump pinned %s/bindings\n' "$PIN"
+	bpftool map dump pinned "$PIN/bindings" 2>&1 | sed 's/^/      /'
+fi
+e2e_check "d. rx_packets >= $((4 * PINGS))" stat_ge 192.0.2.2:40000 rx_packets $((4 * PINGS))
+e2e_check "d. rx_bytes >= 1 MiB (TCP up)" stat_ge 192.0.2.2:40000 rx_bytes 1048576
+e2e_check "d. tx_packets >= $((3 * PINGS))" stat_ge 192.0.2.2:40000 tx_packets $((3 * PINGS))
+e2e_check "d. tx_bytes >= 1 MiB (TCP down)" stat_ge 192.0.2.2:40000 tx_bytes 1048576
+e2e_check "d. spoof_drops >= 6" stat_ge 192.0.2.2:40000 spoof_drops 6
+e2e_check "d. last seen within the last 60 s" stat_le 192.0.2.2:40000 last_seen_s 60
 
 # --- e. v6v4 tunnel -------------------------------------------------------------
 
