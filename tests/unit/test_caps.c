@@ -38,11 +38,25 @@ Test(caps, names_every_missing_one)
 {
 	char err[512];
 
-	cr_assert_eq(caps_check(BIT(CAP_SYS_ADMIN), err, sizeof(err)), -1);
+	cr_assert_eq(caps_check(BIT(CAP_NET_RAW), err, sizeof(err)), -1);
 	cr_assert(strstr(err, "missing capabilities CAP_BPF ("), "%s", err);
 	cr_assert(strstr(err, "), CAP_NET_ADMIN ("), "%s", err);
 	cr_assert_null(strstr(err, "CAP_PERFMON"), "%s", err);
 	cr_assert(strstr(err, "--cap-add=BPF --cap-add=NET_ADMIN;"), "%s", err);
+}
+
+Test(caps, cap_sys_admin_stands_for_cap_bpf)
+{
+	char err[512] = "";
+
+	/* The kernel's bpf_capable(): CAP_SYS_ADMIN or CAP_BPF (and
+	 * tests/bpf/test_least_privilege.c loads the programs so). */
+	cr_assert_eq(caps_check(BIT(CAP_SYS_ADMIN) | BIT(CAP_NET_ADMIN), err, sizeof(err)), 0, "%s",
+		     err);
+	/* It does not stand for CAP_NET_ADMIN (XDP attach, TUN). */
+	cr_assert_eq(caps_check(BIT(CAP_SYS_ADMIN), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "missing capability CAP_NET_ADMIN ("), "%s", err);
+	cr_assert_null(strstr(err, "CAP_BPF"), "%s", err);
 }
 
 Test(caps, small_buffer_is_truncated_not_overrun)
