@@ -369,6 +369,30 @@ assert b"522" in codes and codes[0]==b"CAP"
 }
 e2e_check "a flood of sessions from one address gets 522; others are served" session_flood
 
+finished_not_counted() {
+	# max_sessions bounds sessions in progress: a finished UDP session,
+	# kept 10 s only to answer a retransmitted accept, holds no slot.
+	# With max_sessions 3, four setups in a row are all served.
+	local p pid rc=0
+	sed 's/^    session_idle_timeout: 10$/&\n    max_sessions: 3/' "$CONF" >"$T/max3.yaml"
+	grep -q "max_sessions: 3" "$T/max3.yaml" || return 1
+	pid=$(cat "$T/tspgw.pid")
+	kill -TERM "$pid"
+	e2e_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || return 1
+	CONF=$T/max3.yaml start_gateway max3 || return 1
+	for p in 47000 47001 47002 47003; do
+		sim --transport udp --type v6udpv4 --local-ip 192.0.2.3 --local-port "$p" >/dev/null 2>&1
+		expect status 200 || { echo "setup from port $p refused"; rc=1; break; }
+	done
+	# Back to the suite's gateway (run.2.log is what the last check reads).
+	pid=$(cat "$T/tspgw.pid")
+	kill -TERM "$pid"
+	e2e_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || return 1
+	start_gateway 2 || return 1
+	return $rc
+}
+e2e_check "max_sessions counts sessions in progress, not finished ones lingering" finished_not_counted
+
 auth_throttle() {
 	local i
 	for i in 1 2 3; do
