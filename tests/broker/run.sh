@@ -21,7 +21,7 @@ XDP_PASS=$BUILD/xdp_pass.bpf.o
 SIM=$HERE/gogoc_sim.py
 
 e2e_require_root
-e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout
+e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout unshare
 for f in "$TSPGW" "$XDP_PASS"; do
 	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
 done
@@ -106,6 +106,7 @@ short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.arg
 
 e2e_netns_add "$NS_C" "$NS_G" "$NS_H" || exit 1
 e2e_register_pin "$PIN"
+e2e_register_pin "$PIN-userns" # rootless_eperm
 e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
 e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
 e2e_veth "$NS_G" d0 "$NS_H" h0 || exit 1
@@ -127,6 +128,25 @@ printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
 printf 'hunter2\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c bob
 
 e2e_check "tspgw run starts and serves TSP" start_gateway 1 || e2e_finish
+
+rootless_eperm() {
+	# In a user namespace of its own (a rootless container) the process
+	# holds CAP_BPF there, which bpf(2) does not honour: the refusal must
+	# say so, not blame a seccomp profile.
+	local conf=$T/userns.yaml out
+	cat >"$conf" <<EOF
+interfaces: {ipv4: u0, ipv6: d0, xdp_mode: generic, tunnel_device: tsu$$}
+gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1}
+data_plane: {pin_path: $PIN-userns, max_tunnels: 64}
+EOF
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	out=$(timeout 20 unshare --user --map-root-user --net sh -c \
+		'ip link add u0 type veth peer name d0 && ip link set u0 up && ip link set d0 up &&
+		 exec "$1" -c "$2" attach' sh "$TSPGW" "$conf" 2>&1)
+	echo "$out"
+	grep -q "belong to a user namespace" <<<"$out" && ! grep -q seccomp <<<"$out"
+}
+e2e_check "in a user namespace, bpf(2)'s refusal is put down to it, not to seccomp" rootless_eperm
 
 # --- anonymous ----------------------------------------------------------------
 

@@ -2,7 +2,13 @@
  * all are there, and the process's own set read without error. */
 #include <criterion/criterion.h>
 #include <linux/capability.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "caps.h"
 
@@ -76,4 +82,47 @@ Test(caps, reads_own_set)
 	cr_assert_eq(caps_effective(&mask), 0);
 	/* Bits above the last capability the kernel knows are never set. */
 	cr_assert_eq(mask >> 41, 0);
+}
+
+/* caps_in_child_userns() in a child that first unshares its user
+ * namespace (mapped as uid 0 -> the parent's uid when map is set); its
+ * exit status is the answer, 9 when unshare itself failed. */
+static int in_child_userns_after_unshare(bool map)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		unsigned outer = (unsigned)geteuid(); /* unmapped after unshare */
+		char line[64];
+		FILE *f;
+
+		if (unshare(CLONE_NEWUSER))
+			_exit(9);
+		if (map) {
+			snprintf(line, sizeof(line), "0 %u 1\n", outer);
+			f = fopen("/proc/self/uid_map", "w");
+			if (!f || fputs(line, f) < 0 || fclose(f))
+				_exit(8);
+		}
+		_exit(caps_in_child_userns() + 2); /* -1..1 as 1..3 */
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+Test(caps, user_namespace_told_apart)
+{
+	int mapped, unmapped;
+
+	/* The tests run on the host: the initial namespace. */
+	cr_assert_eq(caps_in_child_userns(), 0);
+	mapped = in_child_userns_after_unshare(true);
+	if (mapped == 9)
+		cr_skip_test("unshare(CLONE_NEWUSER) not allowed here");
+	cr_assert_eq(mapped, 3, "a rootless container's namespace (exit %d)", mapped);
+	unmapped = in_child_userns_after_unshare(false);
+	cr_assert_eq(unmapped, 3, "a namespace with no map yet (exit %d)", unmapped);
 }
