@@ -85,6 +85,11 @@ struct server {
 	struct clist lists[CL_N];
 	struct conn *deferred; /* TCP sessions holding back output */
 	unsigned nconns;
+	/* Conns holding a TSP session: what max_sessions bounds. A finished
+	 * UDP conn kept only to answer a retransmitted accept is not one, or
+	 * at max_sessions 10 000 the broker would refuse new clients with 522
+	 * beyond 1 000 setups per second (each lingers 10 s). */
+	unsigned nsessions;
 };
 
 static void clist_push(struct clist *l, struct conn *c)
@@ -280,7 +285,7 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	struct sockaddr_in peer;
 	struct conn *c;
 
-	if (s->cfg.max_sessions && s->nconns >= s->cfg.max_sessions)
+	if (s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions)
 		return NULL;
 	session_peer(sa, &peer);
 	if (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))
@@ -307,6 +312,7 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	c->list = CL_ACTIVE;
 	clist_push(&s->lists[CL_ACTIVE], c);
 	s->nconns++;
+	s->nsessions++;
 	return c;
 }
 
@@ -320,8 +326,10 @@ static void conn_free(struct server *s, struct conn *c)
 	if (c->deferred_at_ns)
 		deferred_unlink(s, c);
 	s->nconns--;
-	if (c->session)
+	if (c->session) {
+		s->nsessions--;
 		tsp_session_free(c->session); /* releases an offer never accepted */
+	}
 	bytebuf_free(&c->pending);
 	free(c->cache);
 	free(c);
@@ -377,7 +385,8 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	struct tsp_session *fresh;
 
 	session_peer(sa, &peer);
-	if (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr)) {
+	if ((!c->session && s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions) ||
+	    (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))) {
 		udp_refuse(fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
@@ -394,6 +403,8 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	}
 	if (c->session)
 		tsp_session_free(c->session); /* releases an offer never accepted */
+	else
+		s->nsessions++;
 	c->session = fresh;
 	c->cache->valid = false;
 	c->closed_at_ns = 0;
@@ -459,6 +470,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		c->fin_seq = hdr.seq_word;
 		tsp_session_free(c->session);
 		c->session = NULL;
+		s->nsessions--;
 		free(c->cache);
 		c->cache = NULL;
 		conn_finish(s, c, now);

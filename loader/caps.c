@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,16 +14,26 @@
  * loads them with these two alone), and not CAP_SYS_ADMIN. */
 static const struct {
 	int cap;
+	int also; /* another capability the kernel accepts in its place, or -1 */
 	const char *name;
 	const char *flag; /* podman/docker --cap-add and setpriv spelling */
 	const char *why;
 } needed[] = {
-	{ CAP_BPF, "CAP_BPF", "BPF", "create the maps and load the programs" },
-	{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "NET_ADMIN",
+	/* bpf(2) takes CAP_SYS_ADMIN for CAP_BPF (bpf_capable(), and the
+	 * verifier's CAP_PERFMON rules too): container engines older than
+	 * CAP_BPF could only grant that one. */
+	{ CAP_BPF, CAP_SYS_ADMIN, "CAP_BPF", "BPF", "create the maps and load the programs" },
+	{ CAP_NET_ADMIN, -1, "CAP_NET_ADMIN", "NET_ADMIN",
 	  "attach XDP and tc, create the tunnel device and its routes" },
 };
 
 #define N_NEEDED (sizeof(needed) / sizeof(needed[0]))
+
+static int has(uint64_t effective, size_t i)
+{
+	return (effective & (1ULL << needed[i].cap)) ||
+	       (needed[i].also >= 0 && (effective & (1ULL << needed[i].also)));
+}
 
 int caps_effective(uint64_t *mask)
 {
@@ -52,13 +63,13 @@ int caps_check(uint64_t effective, char *err, size_t errlen)
 	size_t at = 0, missing = 0;
 
 	for (size_t i = 0; i < N_NEEDED; i++)
-		if (!(effective & (1ULL << needed[i].cap)))
+		if (!has(effective, i))
 			missing++;
 	if (!missing)
 		return 0;
 	at = append(err, errlen, at, missing == 1 ? "missing capability " : "missing capabilities ");
 	for (size_t i = 0, k = 0; i < N_NEEDED; i++) {
-		if (effective & (1ULL << needed[i].cap))
+		if (has(effective, i))
 			continue;
 		at = append(err, errlen, at, k++ ? ", " : "");
 		at = append(err, errlen, at, needed[i].name);
@@ -68,7 +79,7 @@ int caps_check(uint64_t effective, char *err, size_t errlen)
 	}
 	at = append(err, errlen, at, missing == 1 ? "; grant it (podman/docker:" : "; grant them (podman/docker:");
 	for (size_t i = 0; i < N_NEEDED; i++) {
-		if (effective & (1ULL << needed[i].cap))
+		if (has(effective, i))
 			continue;
 		at = append(err, errlen, at, " --cap-add=");
 		at = append(err, errlen, at, needed[i].flag);
@@ -89,4 +100,24 @@ int caps_require(char *err, size_t errlen)
 		return -1;
 	}
 	return caps_check(eff, err, errlen);
+}
+
+int caps_in_child_userns(void)
+{
+	/* The initial namespace maps every uid onto itself in one line. */
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned long inner, outer, count;
+	int n, lines = 0, identity = 0;
+
+	if (!f)
+		return -1;
+	while ((n = fscanf(f, "%lu %lu %lu", &inner, &outer, &count)) == 3) {
+		lines++;
+		identity = inner == 0 && outer == 0 && count == 4294967295UL;
+	}
+	fclose(f);
+	if (n != EOF)
+		return -1;
+	/* No line at all: a namespace whose map is not written yet. */
+	return lines == 1 && identity ? 0 : 1;
 }

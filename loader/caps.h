@@ -19,4 +19,11 @@ int caps_check(uint64_t effective, char *err, size_t errlen);
 /* caps_effective + caps_check. */
 int caps_require(char *err, size_t errlen);
 
+/* 1 if this process lives in a user namespace other than the initial one
+ * (a rootless container), 0 if not, -1 if unknown. Its capabilities there
+ * cover what the namespace owns (its network: XDP, TUN) but not bpf(2),
+ * which wants CAP_BPF in the initial namespace: a refusal then is not a
+ * seccomp filter's. */
+int caps_in_child_userns(void);
+
 #endif

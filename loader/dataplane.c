@@ -346,6 +346,17 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
 	set_pin_paths(skel, cfg->pin_path);
 	rc = tspgw_bpf__load(skel);
+	if (rc == -EPERM && caps_in_child_userns() == 1) {
+		/* capget reported the namespace's capabilities, not the
+		 * initial namespace's that bpf(2) checks. */
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: bpf(2) was refused because this process's "
+			 "capabilities belong to a user namespace (a rootless container?), and bpf(2) "
+			 "honours CAP_BPF only in the initial one; run the container rootful or "
+			 "tspgw on the host");
+		rc = -1;
+		goto out;
+	}
 	if (rc == -EPERM) {
 		/* The capabilities were checked above: what refuses is a filter
 		 * in front of bpf(2), podman's stock seccomp profile above all. */

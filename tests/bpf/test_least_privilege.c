@@ -60,6 +60,13 @@ Test(least_privilege, programs_load_with_cap_bpf_and_cap_net_admin_only)
 		     "(run `tspgw -v attach` under setpriv to see why)");
 }
 
+Test(least_privilege, cap_sys_admin_stands_for_cap_bpf)
+{
+	/* What loader/caps.c accepts in place of CAP_BPF (older container
+	 * engines know no CAP_BPF) must load. */
+	cr_expect_eq(load_with(CAP(CAP_SYS_ADMIN) | CAP(CAP_NET_ADMIN)), 0);
+}
+
 Test(least_privilege, without_cap_bpf_nothing_loads)
 {
 	/* The check above means something: the same load fails without CAP_BPF. */

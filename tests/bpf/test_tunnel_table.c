@@ -65,6 +65,38 @@ Test(tunnel_table, exact_routes_of_others_refused_covered_ones_not)
 	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
 }
 
+/* What the walk over the routes enforced before the O(1) check, kept:
+ * only an identical route (same length, same bits) of another tunnel is
+ * refused, whichever kind (host or delegated prefix) each side is. */
+Test(tunnel_table, ownership_is_by_identical_route_only)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
+	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
+	struct tspgw_origin c = fx_origin("198.51.100.9", 0, TSPGW_TUN_V6V4);
+	struct tspgw_tunnel ta = tun("2001:db8:100::2", "2001:db8:200::", 56);
+	struct tspgw_tunnel t;
+	char err[256] = "";
+
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	/* A shorter prefix around A's /56: not identical, free. */
+	t = tun("2001:db8:100::3", "2001:db8:200::", 48);
+	cr_assert_eq(tunnel_table_add(&m, &b, &t, err, sizeof(err)), 0, "%s", err);
+	/* A delegated /128 identical to A's host route: taken. */
+	t = tun("2001:db8:100::4", "2001:db8:100::2", 128);
+	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), -EEXIST);
+	/* A's /56 again, now inside B's /48 as well: still A's. */
+	t = tun("2001:db8:100::4", "2001:db8:200::", 56);
+	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), -EEXIST);
+	/* B's /48 identical: taken by B, not A. */
+	t = tun("2001:db8:100::4", "2001:db8:200::", 48);
+	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "v6v4 198.51.100.8"), "%s", err);
+	/* A host inside both prefixes: free. */
+	t = tun("2001:db8:200::1", NULL, 0);
+	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), 0, "%s", err);
+}
+
 static int count_one(const struct tunnel_entry *e, void *arg)
 {
 	(void)e;

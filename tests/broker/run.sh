@@ -21,7 +21,7 @@ XDP_PASS=$BUILD/xdp_pass.bpf.o
 SIM=$HERE/gogoc_sim.py
 
 e2e_require_root
-e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout
+e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout unshare
 for f in "$TSPGW" "$XDP_PASS"; do
 	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
 done
@@ -106,6 +106,7 @@ short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.arg
 
 e2e_netns_add "$NS_C" "$NS_G" "$NS_H" || exit 1
 e2e_register_pin "$PIN"
+e2e_register_pin "$PIN-userns" # rootless_eperm
 e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
 e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
 e2e_veth "$NS_G" d0 "$NS_H" h0 || exit 1
@@ -127,6 +128,25 @@ printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
 printf 'hunter2\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c bob
 
 e2e_check "tspgw run starts and serves TSP" start_gateway 1 || e2e_finish
+
+rootless_eperm() {
+	# In a user namespace of its own (a rootless container) the process
+	# holds CAP_BPF there, which bpf(2) does not honour: the refusal must
+	# say so, not blame a seccomp profile.
+	local conf=$T/userns.yaml out
+	cat >"$conf" <<EOF
+interfaces: {ipv4: u0, ipv6: d0, xdp_mode: generic, tunnel_device: tsu$$}
+gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1}
+data_plane: {pin_path: $PIN-userns, max_tunnels: 64}
+EOF
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	out=$(timeout 20 unshare --user --map-root-user --net sh -c \
+		'ip link add u0 type veth peer name d0 && ip link set u0 up && ip link set d0 up &&
+		 exec "$1" -c "$2" attach' sh "$TSPGW" "$conf" 2>&1)
+	echo "$out"
+	grep -q "belong to a user namespace" <<<"$out" && ! grep -q seccomp <<<"$out"
+}
+e2e_check "in a user namespace, bpf(2)'s refusal is put down to it, not to seccomp" rootless_eperm
 
 # --- anonymous ----------------------------------------------------------------
 
@@ -368,6 +388,30 @@ assert b"522" in codes and codes[0]==b"CAP"
 		expect status 200
 }
 e2e_check "a flood of sessions from one address gets 522; others are served" session_flood
+
+finished_not_counted() {
+	# max_sessions bounds sessions in progress: a finished UDP session,
+	# kept 10 s only to answer a retransmitted accept, holds no slot.
+	# With max_sessions 3, four setups in a row are all served.
+	local p pid rc=0
+	sed 's/^    session_idle_timeout: 10$/&\n    max_sessions: 3/' "$CONF" >"$T/max3.yaml"
+	grep -q "max_sessions: 3" "$T/max3.yaml" || return 1
+	pid=$(cat "$T/tspgw.pid")
+	kill -TERM "$pid"
+	e2e_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || return 1
+	CONF=$T/max3.yaml start_gateway max3 || return 1
+	for p in 47000 47001 47002 47003; do
+		sim --transport udp --type v6udpv4 --local-ip 192.0.2.3 --local-port "$p" >/dev/null 2>&1
+		expect status 200 || { echo "setup from port $p refused"; rc=1; break; }
+	done
+	# Back to the suite's gateway (run.2.log is what the last check reads).
+	pid=$(cat "$T/tspgw.pid")
+	kill -TERM "$pid"
+	e2e_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || return 1
+	start_gateway 2 || return 1
+	return $rc
+}
+e2e_check "max_sessions counts sessions in progress, not finished ones lingering" finished_not_counted
 
 auth_throttle() {
 	local i
