@@ -128,8 +128,13 @@ gen() {
 	dencap) args=(--gen "$NS_B:b0" --sink "$NS_G:d0" --smac $MAC_B0 --dmac $MAC_D0
 		--frame ipv6 --src6 2001:db8:2::2 --dst6 2001:db8:100::2 --expect ipv6 --want6 2001:db8:100::2) ;;
 	esac
+	# In the background and waited for: bash runs a trap (SIGTERM, ^C) only
+	# between commands, and `wait` is one it interrupts; the cleanup then
+	# stops the generator through the PID registry.
 	timeout $((${SECONDS_EACH%.*} + 20)) "$GEN" "${args[@]}" --seconds "$SECONDS_EACH" \
-		--cpu "$GEN_CPU" >"$file" 2>>"$LOG" || fail "fwd_gen $dir failed (see $LOG)"
+		--cpu "$GEN_CPU" >"$file" 2>>"$LOG" &
+	e2e_register_pid $!
+	wait $! || fail "fwd_gen $dir failed (see $LOG)"
 	log "$dir: $(cat "$file")"
 }
 
