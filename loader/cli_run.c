@@ -189,12 +189,15 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	 * current. It is turned off again on a clean exit; after a SIGKILL it
 	 * stays on, and dp_config.nh_ttl_jiffies (at most 1 s) bounds how
 	 * long an answer can outlive a routing change until a restart. */
-	if (route_watch_open(&rw, maps.config, err, sizeof(err)) ||
-	    server_watch(srv, rw.nl, route_watch_readable, &rw)) {
+	if (!cfg->nh_cache) {
+		log_line("next-hop cache off (data_plane.nh_cache: false)");
+	} else if (route_watch_open(&rw, maps.config, err, sizeof(err)) ||
+		   server_watch(srv, rw.nl, route_watch_readable, &rw)) {
 		fprintf(stderr, "tspgw run: next-hop cache: %s\n", err);
 		goto out;
+	} else {
+		log_line("next-hop cache on (route changes tracked by rtnetlink)");
 	}
-	log_line("next-hop cache on (route changes tracked by rtnetlink)");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
