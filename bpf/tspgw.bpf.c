@@ -69,6 +69,13 @@ static __always_inline int nh_get(const struct tspgw_dp_config *cfg,
 	return 0;
 }
 
+/* route_gen, read once and now: a volatile load, so it happens where it is
+ * written, before the FIB lookup, and not later when nh_put needs it. */
+static __always_inline __u32 route_gen_now(const struct tspgw_dp_config *cfg)
+{
+	return *(const volatile __u32 *)&cfg->route_gen;
+}
+
 /* Remember a BPF_FIB_LKUP_RET_SUCCESS answer. gen is route_gen as read
  * before the lookup: if the routes changed during it, the entry is born
  * stale rather than carrying the old answer under the new generation. */
@@ -126,7 +133,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	nk.ifindex = cfg->uplink_ifindex;
 	__builtin_memcpy(nk.addr, &origin->addr, 4);
 	if (!nh_get(cfg, &nk, olen + inner_len, &fib)) {
-		__u32 gen = cfg->route_gen;
+		__u32 gen = route_gen_now(cfg);
 
 		fib.family = AF_INET;
 		fib.l4_protocol = hdr.ip.protocol;
@@ -201,7 +208,7 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
 	if (nh_get(cfg, &nk, tot_len, &fib))
 		goto forward;
 
-	gen = cfg->route_gen;
+	gen = route_gen_now(cfg);
 	fib.family = AF_INET6;
 	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
 	fib.l4_protocol = ip6->nexthdr;
