@@ -65,6 +65,7 @@ static struct {
 	int ncounts;
 	const char *json, *md, *dat;
 	const char *helpers;  /* helper_cost.bpf.o; NULL = no helper figures */
+	int no_nh_cache;      /* measure with the next-hop cache off (`tspgw attach` alone) */
 } opt = { .rounds = 9, .runs = 20000, .loop = 500000, .cpu = -1 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -379,9 +380,22 @@ static void check_deltas(const struct path *p, const uint64_t before[TSPGW_CNT_M
 	uint64_t after[TSPGW_CNT_MAX], s;
 
 	fx_counters(after);
+	/* The paths that forward (decap, encap) ask the next-hop cache once a
+	 * run when it is on: a hit or a miss, together n. Which one is not
+	 * fixed: an entry expires after nh_ttl_jiffies. */
+	int nh = !opt.no_nh_cache &&
+		 (p->counter == TSPGW_CNT_DECAP || p->counter == TSPGW_CNT_ENCAP);
+	uint64_t nh_seen = after[TSPGW_CNT_NH_HIT] - before[TSPGW_CNT_NH_HIT] +
+			   after[TSPGW_CNT_NH_MISS] - before[TSPGW_CNT_NH_MISS];
+
+	if (nh_seen != (nh ? n : 0))
+		die("%s at %u tunnels: next-hop cache asked %llu times, expected %llu", p->id,
+		    tunnels, (unsigned long long)nh_seen, (unsigned long long)(nh ? n : 0));
 	for (int i = 0; i < TSPGW_CNT_MAX; i++) {
 		uint64_t d = after[i] - before[i], want = i == p->counter ? n : 0;
 
+		if (i == TSPGW_CNT_NH_HIT || i == TSPGW_CNT_NH_MISS)
+			continue; /* checked above */
 		if (d != want)
 			die("%s at %u tunnels: counter %s moved by %llu, expected %llu: the runs "
 			    "did not all take the path being measured",
@@ -993,6 +1007,11 @@ static void setup(void)
 	netenv_sh("ip route add 100.64.0.0/10 via 198.51.100.7 dev v0");
 	fx_default_config(&fx.cfg);
 	fx.cfg.uplink_ifindex = env.v0;
+	/* As under `tspgw run`, whose listener turns the cache on. */
+	if (!opt.no_nh_cache) {
+		fx.cfg.flags |= TSPGW_CFG_F_NH_CACHE;
+		fx.cfg.nh_ttl_jiffies = TSPGW_NH_TTL_JIFFIES;
+	}
 
 	note("loading one copy of the data plane per tunnel count:\n");
 	for (int c = 0; c < opt.ncounts; c++) {
@@ -1251,7 +1270,7 @@ static void usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: pkt_cost [--rounds R] [--runs M] [--loop N] [--counts 1,10000,1000000]\n"
 		"                [--cpu C] [--json FILE] [--md FILE] [--dat FILE]\n"
-		"                [--helpers build/bench/helper_cost.bpf.o]\n"
+		"                [--helpers build/bench/helper_cost.bpf.o] [--no-nh-cache]\n"
 		"Per-packet cost of each tspgw XDP path (bench/README.md). Needs root.\n"
 		"  --rounds R   median of R rounds (default 9, at most 31)\n"
 		"  --runs M     repeat=1 runs per round, each after an empty run (default 20000)\n"
@@ -1259,7 +1278,9 @@ static void usage(int rc)
 		"  --counts L   tunnel counts, ascending, at most 1000000 (default 1,10000,1000000)\n"
 		"  --cpu C      pin to CPU C (default: the last one)\n"
 		"  --json/--md/--dat FILE   write the results (Markdown goes to stdout without --md)\n"
-		"  --helpers OBJ            also time the kernel helpers (helper_cost.bpf.o)\n");
+		"  --helpers OBJ            also time the kernel helpers (helper_cost.bpf.o)\n"
+		"  --no-nh-cache            next-hop cache off, as under `tspgw attach` alone\n"
+		"                           (default: on, as under `tspgw run`)\n");
 	exit(rc);
 }
 
@@ -1289,7 +1310,7 @@ int main(int argc, char **argv)
 		{ "rounds", 1, 0, 'r' }, { "runs", 1, 0, 'n' }, { "loop", 1, 0, 'l' },
 		{ "counts", 1, 0, 'c' }, { "cpu", 1, 0, 'p' },  { "json", 1, 0, 'j' },
 		{ "md", 1, 0, 'm' },     { "dat", 1, 0, 'd' },  { "helpers", 1, 0, 'h' },
-		{ "help", 0, 0, 'u' },   { 0, 0, 0, 0 },
+		{ "help", 0, 0, 'u' },   { "no-nh-cache", 0, 0, 'N' }, { 0, 0, 0, 0 },
 	};
 	double t_start = now_s();
 	int ch;
@@ -1306,6 +1327,7 @@ int main(int argc, char **argv)
 		case 'm': opt.md = optarg; break;
 		case 'd': opt.dat = optarg; break;
 		case 'h': opt.helpers = optarg; break;
+		case 'N': opt.no_nh_cache = 1; break;
 		case 'u': usage(0);
 		default: usage(2);
 		}

@@ -41,6 +41,16 @@ struct {
 	__type(value, struct tspgw_origin);
 } routes SEC(".maps");
 
+/* Next-hop cache (struct tspgw_nh_entry): successful bpf_fib_lookup
+ * answers, so steady traffic to a destination skips the lookup. LRU keeps
+ * it bounded whatever the number of destinations. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tspgw_nh_key);
+	__type(value, struct tspgw_nh_entry);
+} nh_cache SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

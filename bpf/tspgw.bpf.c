@@ -40,6 +40,62 @@ static __always_inline int redirect_or_tx(struct xdp_md *ctx, __u32 ifindex)
 	return bpf_redirect(ifindex, 0);
 }
 
+/* Next-hop cache (nh_cache in maps.bpf.h). A hit fills fib->ifindex,
+ * smac and dmac as a successful bpf_fib_lookup would, and returns 1. An
+ * entry counts only if it was filled under the current route_gen (the
+ * daemon bumps it on every rtnetlink routing event), within the safety TTL,
+ * and for a packet at least as long as this one. The entry is copied out
+ * field by field before use: the map value may be replaced concurrently by
+ * another CPU's fill. Counted only when the cache is on, so `tspgw attach`
+ * alone shows no hits and no misses. */
+static __always_inline int nh_get(const struct tspgw_dp_config *cfg,
+				  const struct tspgw_nh_key *key, __u32 tot_len,
+				  struct bpf_fib_lookup *fib)
+{
+	const struct tspgw_nh_entry *e;
+
+	if (!(cfg->flags & TSPGW_CFG_F_NH_CACHE))
+		return 0;
+	e = bpf_map_lookup_elem(&nh_cache, key);
+	if (e && e->gen == cfg->route_gen && tot_len <= e->max_len &&
+	    bpf_jiffies64() - e->filled_jiffies < cfg->nh_ttl_jiffies) {
+		fib->ifindex = e->ifindex;
+		__builtin_memcpy(fib->smac, e->smac, ETH_ALEN);
+		__builtin_memcpy(fib->dmac, e->dmac, ETH_ALEN);
+		count(TSPGW_CNT_NH_HIT);
+		return 1;
+	}
+	count(TSPGW_CNT_NH_MISS);
+	return 0;
+}
+
+/* route_gen, read once and now: a volatile load, so it happens where it is
+ * written, before the FIB lookup, and not later when nh_put needs it. */
+static __always_inline __u32 route_gen_now(const struct tspgw_dp_config *cfg)
+{
+	return *(const volatile __u32 *)&cfg->route_gen;
+}
+
+/* Remember a BPF_FIB_LKUP_RET_SUCCESS answer. gen is route_gen as read
+ * before the lookup: if the routes changed during it, the entry is born
+ * stale rather than carrying the old answer under the new generation. */
+static __always_inline void nh_put(const struct tspgw_dp_config *cfg,
+				   const struct tspgw_nh_key *key, __u32 gen, __u32 tot_len,
+				   const struct bpf_fib_lookup *fib)
+{
+	struct tspgw_nh_entry e = {};
+
+	if (!(cfg->flags & TSPGW_CFG_F_NH_CACHE))
+		return;
+	e.filled_jiffies = bpf_jiffies64();
+	e.gen = gen;
+	e.ifindex = fib->ifindex;
+	__builtin_memcpy(e.smac, fib->smac, ETH_ALEN);
+	__builtin_memcpy(e.dmac, fib->dmac, ETH_ALEN);
+	e.max_len = (__u16)tot_len;
+	bpf_map_update_elem(&nh_cache, key, &e, BPF_ANY);
+}
+
 /* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
  * send it towards origin. Returns an XDP verdict. */
 static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
@@ -49,6 +105,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct bpf_fib_lookup fib = {};
+	struct tspgw_nh_key nk = {};
 	struct outer_hdrs hdr;
 	struct ethhdr *eth;
 	__u32 inner_len, olen;
@@ -72,22 +129,35 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	}
 
 	olen = build_outer(&hdr, cfg, origin, (__u16)inner_len);
-	fib.family = AF_INET;
-	fib.l4_protocol = hdr.ip.protocol;
-	fib.tot_len = (__u16)(olen + inner_len);
-	fib.ifindex = cfg->uplink_ifindex;
-	fib.ipv4_src = cfg->gw_ipv4;
-	fib.ipv4_dst = origin->addr;
-	/* OUTPUT: the gateway originates the outer packet, so route it as
-	 * locally sent out of the uplink (no IPv4 forwarding needed). */
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		/* The kernel routes it into the tunnel device, where the tc
-		 * program encapsulates and bpf_redirect_neigh resolves. */
-		count(TSPGW_CNT_PASS_NO_NEIGH);
-		return XDP_PASS;
+	nk.family = AF_INET;
+	nk.ifindex = cfg->uplink_ifindex;
+	__builtin_memcpy(nk.addr, &origin->addr, 4);
+	if (!nh_get(cfg, &nk, olen + inner_len, &fib)) {
+		__u32 gen = route_gen_now(cfg);
+
+		fib.family = AF_INET;
+		fib.l4_protocol = hdr.ip.protocol;
+		fib.tot_len = (__u16)(olen + inner_len);
+		fib.ifindex = cfg->uplink_ifindex;
+		fib.ipv4_src = cfg->gw_ipv4;
+		fib.ipv4_dst = origin->addr;
+		/* OUTPUT: the gateway originates the outer packet, so route
+		 * it as locally sent out of the uplink (no IPv4 forwarding
+		 * needed). */
+		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+		if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+			/* The kernel routes it into the tunnel device, where
+			 * the tc program encapsulates and bpf_redirect_neigh
+			 * resolves. */
+			count(TSPGW_CNT_PASS_NO_NEIGH);
+			return XDP_PASS;
+		}
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+			return drop(TSPGW_CNT_DROP_NO_ROUTE);
+		nh_put(cfg, &nk, gen, olen + inner_len, &fib);
 	}
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex == cfg->tun_ifindex)
+	/* Checked on hits too: tun_ifindex is dp_config's, not the cache's. */
+	if (fib.ifindex == cfg->tun_ifindex)
 		return drop(TSPGW_CNT_DROP_NO_ROUTE);
 
 	ip6->hop_limit--;
@@ -114,13 +184,16 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 }
 
 /* Forward a decapsulated IPv6 packet that is not for a tunnel. */
-static __always_inline int xdp_route_ipv6(struct xdp_md *ctx)
+static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
+					  const struct tspgw_dp_config *cfg)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct bpf_fib_lookup fib = {};
+	struct tspgw_nh_key nk = {};
+	__u32 tot_len, gen;
 	int rc;
 
 	if ((void *)(ip6 + 1) > data_end)
@@ -128,10 +201,18 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx)
 	if (ip6->hop_limit <= 1)
 		goto to_kernel;
 
+	tot_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
+	nk.family = AF_INET6;
+	nk.ifindex = ctx->ingress_ifindex;
+	__builtin_memcpy(nk.addr, &ip6->daddr, 16);
+	if (nh_get(cfg, &nk, tot_len, &fib))
+		goto forward;
+
+	gen = route_gen_now(cfg);
 	fib.family = AF_INET6;
 	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
 	fib.l4_protocol = ip6->nexthdr;
-	fib.tot_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
+	fib.tot_len = (__u16)tot_len;
 	fib.ifindex = ctx->ingress_ifindex;
 	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
@@ -140,6 +221,9 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx)
 	 * the kernel resolves, or answers with the right ICMPv6 error. */
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		goto to_kernel;
+	nh_put(cfg, &nk, gen, tot_len, &fib);
+
+forward:
 
 	ip6->hop_limit--;
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
@@ -175,7 +259,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 	}
 	if (!from_tunnel)
 		return XDP_PASS; /* ordinary IPv6 traffic: not ours */
-	return xdp_route_ipv6(ctx);
+	return xdp_route_ipv6(ctx, cfg);
 }
 
 /* Answer a keepalive (ICMPv6 echo request to the keepalive address) in

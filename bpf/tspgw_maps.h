@@ -51,6 +51,8 @@ enum tspgw_counter {
 	TSPGW_CNT_DROP_SPOOF,       /* inner source does not belong to the origin */
 	TSPGW_CNT_DROP_NO_TUNNEL,   /* IPv6 destination in a tunnel range but no live tunnel */
 	TSPGW_CNT_DROP_NO_ROUTE,    /* no IPv4 route towards the tunnel endpoint */
+	TSPGW_CNT_NH_HIT,           /* next hop served from nh_cache (no FIB lookup) */
+	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
 	TSPGW_CNT_MAX,
 };
 
@@ -104,6 +106,20 @@ struct tspgw_route_key {
 #define TSPGW_CFG_F_ANON 0x2        /* an anonymous prefix is configured */
 #define TSPGW_CFG_F_PUBLIC 0x4      /* accept embedded anonymous origins without a binding */
 #define TSPGW_CFG_F_KEEPALIVE 0x8   /* answer echo requests to keepalive_addr in XDP */
+/* Serve FIB results from nh_cache. Only `tspgw run` sets it, while its
+ * rtnetlink listener bumps route_gen on every routing change; without a
+ * listener nothing would invalidate the cache, so `tspgw attach` clears it. */
+#define TSPGW_CFG_F_NH_CACHE 0x10
+
+/* Lifetime of an nh_cache entry in jiffies, whatever route_gen says: the
+ * bound on staleness if the listener dies without clearing the flag
+ * (SIGKILL). The kernel's HZ is not visible to an unprivileged process
+ * (sysconf(_SC_CLK_TCK) is USER_HZ, always 100; /proc/timer_list is
+ * root-only) and CONFIG_HZ is one of 100, 250, 300 or 1000. 100 jiffies is
+ * therefore at most 1 s on any kernel (0.1 s at HZ=1000, which costs one
+ * more FIB lookup per destination per 100 ms: nothing). bpf_jiffies64 is
+ * used because it costs about 1 ns; bpf_ktime_get_coarse_ns about 22. */
+#define TSPGW_NH_TTL_JIFFIES 100
 
 /* The single record of the config map. Written by the loader from
  * config.yaml; read by every packet, so it can change without a reload. */
@@ -119,6 +135,37 @@ struct tspgw_dp_config {
 	__u8 keepalive_addr[16];
 	__u32 tun_ifindex;    /* slow-path tunnel device: never redirect into it */
 	__u32 uplink_ifindex; /* IPv4-facing interface for the tc slow path */
+	__u32 route_gen;      /* bumped on every routing change: older nh_cache entries miss */
+	__u32 nh_ttl_jiffies; /* nh_cache entries older than this miss (TSPGW_NH_TTL_JIFFIES) */
+};
+
+/* Key of the next-hop cache: what our bpf_fib_lookup's answer depends on.
+ * IPv6 (decapsulated packets forwarded): the destination /128 and the
+ * input interface. IPv4 (encapsulation): the tunnel endpoint and the
+ * uplink (source and protocol are the gateway's own, fixed by dp_config;
+ * a change of dp_config bumps route_gen). The source address, flow label
+ * and protocol of IPv6 packets are not in the key: only policy routing
+ * on them (`ip -6 rule from ...`) could make them matter, and a gateway
+ * that routes IPv6 by source should not turn the cache on. */
+struct tspgw_nh_key {
+	__u8 family;   /* AF_INET or AF_INET6 */
+	__u8 pad[3];   /* must be zero: part of the hash key */
+	__u32 ifindex; /* IPv6: input interface; IPv4: uplink */
+	__u8 addr[16]; /* IPv6 destination, or the IPv4 endpoint in the first 4 */
+};
+
+/* Value of the next-hop cache: a BPF_FIB_LKUP_RET_SUCCESS answer. */
+struct tspgw_nh_entry {
+	__u64 filled_jiffies; /* bpf_jiffies64() when looked up */
+	__u32 gen;            /* route_gen read before the lookup */
+	__u32 ifindex;        /* egress interface */
+	__u8 smac[6];
+	__u8 dmac[6];
+	/* tot_len of the packet that was looked up: it passed the route's
+	 * MTU check. A successful lookup does not return the MTU, so larger
+	 * packets look up again (and the kernel says FRAG_NEEDED if need be). */
+	__u16 max_len;
+	__u16 pad;
 };
 
 #endif /* TSPGW_MAPS_H */

@@ -23,7 +23,7 @@
 #define MS 1000000ull
 #define UDP_RCVBUF (8 << 20)
 
-enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN };
+enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN, SK_WATCH };
 
 /* Where a session's peer is: IPv4 or IPv6 address and port. */
 struct peer_key {
@@ -70,13 +70,15 @@ struct conn {
 struct listener {
 	enum sock_kind kind;
 	int fd;
+	void (*readable)(void *arg); /* SK_WATCH: the owner's handler */
+	void *arg;
 };
 
 struct server {
 	struct server_cfg cfg;
 	struct broker *broker;
 	int ep;
-	struct listener socks[4];
+	struct listener socks[5]; /* 4 TSP sockets + 1 watched (server_watch) */
 	int nsocks;
 	struct htab udp_sessions;
 	/* Active sessions by last input (oldest at the tail: the next to go
@@ -617,6 +619,22 @@ static void sweep(struct server *s, uint64_t now)
 		conn_free(s, c);
 }
 
+int server_watch(struct server *s, int fd, void (*readable)(void *arg), void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct listener *l;
+
+	if (s->nsocks >= (int)(sizeof(s->socks) / sizeof(s->socks[0])))
+		return -ENOSPC;
+	l = &s->socks[s->nsocks];
+	*l = (struct listener){ .kind = SK_WATCH, .fd = -1, .readable = readable, .arg = arg };
+	ev.data.ptr = l;
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	s->nsocks++;
+	return 0;
+}
+
 int server_run(struct server *s, volatile sig_atomic_t *stop)
 {
 	struct epoll_event evs[MAX_EVENTS];
@@ -635,6 +653,10 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 				udp_readable(s, ((struct listener *)evs[i].data.ptr)->fd);
 			} else if (kind == SK_TCP_LISTEN) {
 				tcp_accept(s, ((struct listener *)evs[i].data.ptr)->fd);
+			} else if (kind == SK_WATCH) {
+				struct listener *l = evs[i].data.ptr;
+
+				l->readable(l->arg);
 			} else {
 				struct conn *c = evs[i].data.ptr;
 
@@ -667,7 +689,8 @@ void server_close(struct server *s)
 		while (s->lists[i].head)
 			conn_free(s, s->lists[i].head);
 	for (int i = 0; i < s->nsocks; i++)
-		close(s->socks[i].fd);
+		if (s->socks[i].fd >= 0) /* SK_WATCH fds are the caller's */
+			close(s->socks[i].fd);
 	if (s->ep >= 0)
 		close(s->ep);
 	htab_free(&s->udp_sessions);

@@ -25,6 +25,10 @@ struct server *server_open(const struct server_cfg *cfg, struct broker *broker, 
 			   size_t errlen);
 /* Serve until *stop becomes nonzero (set it from a signal handler). */
 int server_run(struct server *srv, volatile sig_atomic_t *stop);
+/* Have the loop call readable(arg) whenever fd is readable (one watched
+ * fd: the daemon's rtnetlink listener). The fd stays the caller's: it is
+ * not closed by server_close, so close it after. Returns 0 or -errno. */
+int server_watch(struct server *srv, int fd, void (*readable)(void *arg), void *arg);
 /* Close every session (releasing offers) and socket. */
 void server_close(struct server *srv);
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "dataplane.h"
 #include "pinned_maps.h"
+#include "route_watch.h"
 #include "server.h"
 #include "tsp_sasl.h"
 
@@ -110,6 +111,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct assign_pools pools;
 	struct server_cfg scfg;
 	struct tspgw_maps maps = { -1, -1, -1, -1 };
+	struct route_watch rw = { .nl = -1 };
 	struct assign_db *db = NULL;
 	struct broker *broker = NULL;
 	struct server *srv = NULL;
@@ -183,6 +185,19 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		goto out;
 	}
 
+	/* The next-hop cache is on only while this listener keeps route_gen
+	 * current. It is turned off again on a clean exit; after a SIGKILL it
+	 * stays on, and dp_config.nh_ttl_jiffies (at most 1 s) bounds how
+	 * long an answer can outlive a routing change until a restart. */
+	if (!cfg->nh_cache) {
+		log_line("next-hop cache off (data_plane.nh_cache: false)");
+	} else if (route_watch_open(&rw, maps.config, err, sizeof(err)) ||
+		   server_watch(srv, rw.nl, route_watch_readable, &rw)) {
+		fprintf(stderr, "tspgw run: next-hop cache: %s\n", err);
+		goto out;
+	} else {
+		log_line("next-hop cache on (route changes tracked by rtnetlink)");
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -199,6 +214,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	rc = server_run(srv, &stop_requested) ? 1 : 0;
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
 out:
+	route_watch_close(&rw);
 	server_close(srv);
 	broker_free(broker);
 	assign_db_close(db);

@@ -658,6 +658,8 @@ static int data_plane_key(struct ctx *c, const char *k, const char *name, const 
 		return get_abs_path(c, v, name, cfg->pin_path, sizeof(cfg->pin_path));
 	if (!strcmp(k, "max_tunnels"))
 		return get_u32(c, v, name, 1, 16777216, &cfg->max_tunnels);
+	if (!strcmp(k, "nh_cache"))
+		return get_bool(c, v, name, &cfg->nh_cache);
 	return 1;
 }
 
@@ -871,7 +873,7 @@ static const struct section sections[] = {
 	{ "tsp", tsp_key, "port" },
 	{ "anonymous", anonymous_key, "prefix, layout, public" },
 	{ "pools", pools_key, "hosts, prefixes, prefix_length" },
-	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels" },
+	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
 	  "lifetime, limits, dns_servers, dn_template, redirect" },
@@ -1148,6 +1150,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	cfg->prefix_len_default = 56;
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", TSPGW_DEFAULT_PIN_PATH);
 	cfg->max_tunnels = 65536;
+	cfg->nh_cache = true;
 
 	b->ipv6_transport = true;
 	b->allow_v6udpv4 = b->allow_v6v4 = true;

@@ -51,6 +51,7 @@ struct tspgw_cfg {
 	uint32_t outer_mtu;              /* 0 = read from the IPv4 interface; else 1308 .. 65535 */
 	char pin_path[PATH_MAX];         /* default TSPGW_DEFAULT_PIN_PATH */
 	uint32_t max_tunnels;            /* default 65536, 1 .. 16777216 */
+	bool nh_cache;                   /* default true: `tspgw run` turns the next-hop cache on */
 	/* broker: (the TSP server; see broker/broker_settings.h) */
 	struct tspgw_broker_settings broker;
 	char source[PATH_MAX];           /* file it was loaded from, "" for defaults */

@@ -23,6 +23,8 @@ const char *const tspgw_counter_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_SPOOF] = "drop_spoof",
 	[TSPGW_CNT_DROP_NO_TUNNEL] = "drop_no_tunnel",
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
+	[TSPGW_CNT_NH_HIT] = "nh_hit",
+	[TSPGW_CNT_NH_MISS] = "nh_miss",
 };
 
 int counters_read(int fd, uint64_t out[TSPGW_CNT_MAX])

@@ -89,6 +89,9 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 	dc->mtu_v6v4 = (__u16)DP_MTU_V6V4(outer_mtu);
 	dc->tun_ifindex = (__u32)tun_ifindex;
 	dc->uplink_ifindex = (__u32)uplink_ifindex;
+	dc->nh_ttl_jiffies = TSPGW_NH_TTL_JIFFIES;
+	/* TSPGW_CFG_F_NH_CACHE stays clear: only `tspgw run` sets it, while
+	 * its rtnetlink listener keeps route_gen current (route_watch.h). */
 }
 
 /* Kernel routes into the tunnel device for every range tunnels live in, so
@@ -402,6 +405,16 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	      DP_MTU_V6UDPV4(mtu));
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
+	{
+		/* A re-attach reuses the pinned nh_cache: continue after the
+		 * old route_gen instead of restarting at 0, or entries filled
+		 * under some earlier generation could match again once the
+		 * counter climbs back to it. */
+		struct tspgw_dp_config old;
+
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.dp_config), &zero, &old))
+			dc.route_gen = old.route_gen + 1;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
 		snprintf(err, errlen, "cannot write the config map: %s", bpf_err_hint(-errno));
 		rc = -1;

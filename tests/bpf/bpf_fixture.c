@@ -33,6 +33,8 @@ static const char *const cnt_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_SPOOF] = "drop_spoof",
 	[TSPGW_CNT_DROP_NO_TUNNEL] = "drop_no_tunnel",
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
+	[TSPGW_CNT_NH_HIT] = "nh_hit",
+	[TSPGW_CNT_NH_MISS] = "nh_miss",
 };
 
 const char *t_cnt_name(int idx)

@@ -154,6 +154,7 @@ Test(config, root_config_yaml_loads)
 	cr_assert_eq(cfg.outer_mtu, 0);
 	cr_assert_str_eq(cfg.pin_path, "/sys/fs/bpf/tspgw");
 	cr_assert_eq(cfg.max_tunnels, 65536);
+	cr_assert(cfg.nh_cache);
 	cr_assert_eq(cfg.broker.n_mechs, 3);
 	cr_assert_str_eq(cfg.broker.mechs[2], "SCRAM-SHA-256");
 	cr_assert_eq(cfg.broker.n_dns, 1);
@@ -207,7 +208,8 @@ Test(config, every_key)
 		  "data_plane:\n"
 		  "  outer_mtu: 1500\n"
 		  "  pin_path: /sys/fs/bpf/other\n"
-		  "  max_tunnels: 16777216\n");
+		  "  max_tunnels: 16777216\n"
+		  "  nh_cache: no\n");
 	cr_assert_str_eq(cfg.ipv4_iface, "eth0");
 	cr_assert_str_eq(cfg.ipv6_iface, "eth1");
 	cr_assert_eq(cfg.xdp_mode, TSPGW_XDP_NATIVE);
@@ -228,6 +230,7 @@ Test(config, every_key)
 	cr_assert_eq(cfg.outer_mtu, 1500);
 	cr_assert_str_eq(cfg.pin_path, "/sys/fs/bpf/other");
 	cr_assert_eq(cfg.max_tunnels, 16777216);
+	cr_assert(!cfg.nh_cache);
 }
 
 /* No document, or empty sections: everything keeps its default. */
