@@ -16,6 +16,7 @@
 #include "bytebuf.h"
 #include "htab.h"
 #include "tsp_udp.h"
+#include "udp_batch.h"
 
 #define MAX_EVENTS 64
 #define TCP_READ_CHUNK 16384
@@ -81,6 +82,7 @@ struct server {
 	struct listener socks[5]; /* 4 TSP sockets + 1 watched (server_watch) */
 	int nsocks;
 	struct htab udp_sessions;
+	struct udp_batch *udp_io; /* recvmmsg/sendmmsg buffers */
 	/* Active sessions by last input (oldest at the tail: the next to go
 	 * idle); finished ones by when they finished (they linger for
 	 * retransmissions). */
@@ -223,8 +225,10 @@ struct server *server_open(const struct server_cfg *cfg, struct broker *broker, 
 {
 	struct server *s = calloc(1, sizeof(*s));
 
-	if (!s || !htab_init(&s->udp_sessions, 1024)) {
+	if (!s || !htab_init(&s->udp_sessions, 1024) || !(s->udp_io = udp_batch_new())) {
 		snprintf(err, errlen, "out of memory");
+		if (s)
+			htab_free(&s->udp_sessions);
 		free(s);
 		return NULL;
 	}
@@ -352,19 +356,21 @@ static struct conn *udp_lookup(struct server *s, const struct peer_key *k)
 	return NULL;
 }
 
-static void udp_send(int fd, const struct conn *c, const struct tsp_udp_hdr *hdr,
+/* Replies are queued and go out together at the end of udp_readable's
+ * batch (udp_batch.h). */
+static void udp_send(struct server *s, int fd, const struct conn *c, const struct tsp_udp_hdr *hdr,
 		     const void *payload, size_t len)
 {
 	uint8_t buf[TSP_UDP_HDR_LEN + TSP_UDP_MAX_REPLY];
 	int n = tsp_udp_build(hdr, payload, len, buf, sizeof(buf));
 
 	if (n > 0)
-		sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&c->sa, c->salen);
+		udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)&c->sa, c->salen, buf, (size_t)n);
 }
 
 /* A refused newcomer still gets an answer: every datagram is answered. */
-static void udp_refuse(int fd, const struct sockaddr_storage *sa, socklen_t salen,
-		       const struct tsp_udp_hdr *hdr)
+static void udp_refuse(struct server *s, int fd, const struct sockaddr_storage *sa,
+		       socklen_t salen, const struct tsp_udp_hdr *hdr)
 {
 	char line[96];
 	uint8_t buf[TSP_UDP_HDR_LEN + sizeof(line)];
@@ -373,7 +379,7 @@ static void udp_refuse(int fd, const struct sockaddr_storage *sa, socklen_t sale
 	int len = tsp_udp_build(hdr, line, (size_t)n, buf, sizeof(buf));
 
 	if (len > 0)
-		sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)sa, salen);
+		udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)len);
 }
 
 /* A client that starts over from the same address and port (gogoc
@@ -389,7 +395,7 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	session_peer(sa, &peer);
 	if ((!c->session && s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions) ||
 	    (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))) {
-		udp_refuse(fd, sa, salen, hdr);
+		udp_refuse(s, fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
 	}
@@ -399,7 +405,7 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	if (!fresh || !c->cache) {
 		if (fresh)
 			tsp_session_free(fresh);
-		udp_refuse(fd, sa, salen, hdr);
+		udp_refuse(s, fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
 	}
@@ -435,7 +441,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	if (!c) {
 		c = conn_new(s, SK_UDP, -1, sa, salen);
 		if (!c) {
-			udp_refuse(fd, sa, salen, &hdr);
+			udp_refuse(s, fd, sa, salen, &hdr);
 			return;
 		}
 		c->udp_fd = fd;
@@ -444,7 +450,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	now = now_ns();
 	conn_touch(s, c, now);
 	if (c->cache && tsp_udp_cache_lookup(c->cache, &hdr, &cached, &clen)) {
-		udp_send(fd, c, &hdr, cached, clen); /* retransmission: same answer */
+		udp_send(s, fd, c, &hdr, cached, clen); /* retransmission: same answer */
 		return;
 	}
 	if (plen >= 8 && !strncasecmp((const char *)payload, "VERSION=", 8) &&
@@ -454,14 +460,14 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	if (!c->session) {
 		/* Finished: a retransmitted accept, or anything else, gets the
 		 * empty answer the accept got. */
-		udp_send(fd, c, &hdr, NULL, 0);
+		udp_send(s, fd, c, &hdr, NULL, 0);
 		return;
 	}
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)
 		olen = 0; /* cannot happen with our replies; never send a partial one */
-	udp_send(fd, c, &hdr, out, olen);
+	udp_send(s, fd, c, &hdr, out, olen);
 	tsp_udp_cache_store(c->cache, &hdr, out, olen);
 	tsp_session_sent(c->session);
 	if (tsp_session_accepted(c->session) && !olen) {
@@ -483,16 +489,23 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 
 static void udp_readable(struct server *s, int fd)
 {
-	uint8_t buf[65536];
+	/* At most 256 datagrams (8 batches): bounded, to let TCP and timers
+	 * run too. Each batch's replies leave before the next is read. */
+	for (int round = 0; round < 256 / UDP_BATCH; round++) {
+		unsigned n = udp_batch_recv(s->udp_io, fd);
 
-	for (int i = 0; i < 256; i++) { /* bounded: let TCP and timers run too */
-		struct sockaddr_storage sa;
-		socklen_t salen = sizeof(sa);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sa, &salen);
+		for (unsigned i = 0; i < n; i++) {
+			const struct sockaddr_storage *sa;
+			socklen_t salen;
+			size_t len;
+			const uint8_t *d = udp_batch_datagram(s->udp_io, i, &len, &sa, &salen);
 
-		if (n < 0)
+			if (d)
+				udp_datagram(s, fd, d, len, sa, salen);
+		}
+		udp_batch_flush(s->udp_io);
+		if (n < UDP_BATCH)
 			return;
-		udp_datagram(s, fd, buf, (size_t)n, &sa, salen);
 	}
 }
 
@@ -694,5 +707,6 @@ void server_close(struct server *s)
 	if (s->ep >= 0)
 		close(s->ep);
 	htab_free(&s->udp_sessions);
+	udp_batch_free(s->udp_io);
 	free(s);
 }

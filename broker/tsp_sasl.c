@@ -39,17 +39,25 @@ static struct {
 	char mech_list[64];    /* the same, space-separated, for libsasl2 */
 	void (*log)(int level, const char *msg);
 	unsigned sessions;     /* open sessions */
+	/* The installed plugins offer ANONYMOUS (seen once, at init): only
+	 * then is an ANONYMOUS login completed without libsasl2, so a broker
+	 * without the plugin still answers it as unavailable. */
+	bool anonymous_plugin;
 	sasl_callback_t callbacks[4];
 } g;
 
 enum sess_state { S_NEW, S_STEPPING, S_DONE, S_FAILED };
 
 struct tsp_sasl_session {
+	/* Created on first use: ANONYMOUS without a trace never needs one,
+	 * and sasl_server_new costs more than the rest of a TSP setup's
+	 * authentication (bench/README.md §3). */
 	sasl_conn_t *conn;
 	enum sess_state state;
 	int mech;              /* index in known_mechs, -1 before start */
 	char *user;
-	char client[64];       /* for logs */
+	char client[64];       /* for logs, and libsasl2's remote address */
+	char local[64];        /* libsasl2's local address; "" = none */
 };
 
 /* ---- logging ---------------------------------------------------------- */
@@ -128,6 +136,8 @@ static int cb_verifyfile(void *ctx, const char *file, sasl_verify_type_t type)
 
 /* ---- init ------------------------------------------------------------- */
 
+static bool plugin_offers(int m);
+
 static int mech_index(const char *name)
 {
 	for (int i = 0; i < N_KNOWN; i++)
@@ -145,6 +155,7 @@ static void free_cfg(void)
 	g.n_order = 0;
 	g.mech_list[0] = '\0';
 	g.log = NULL;
+	g.anonymous_plugin = false;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -281,6 +292,7 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	g.active = true;
+	g.anonymous_plugin = plugin_offers(MECH_ANONYMOUS);
 	return 0;
 }
 
@@ -391,6 +403,22 @@ static bool mech_available(const char *list, int m)
 	return false;
 }
 
+static bool plugin_offers(int m)
+{
+	sasl_conn_t *conn = new_conn(NULL, NULL);
+	const char *list = NULL;
+	unsigned llen = 0;
+	int count = 0;
+	bool yes;
+
+	if (!conn)
+		return false;
+	yes = sasl_listmech(conn, NULL, "", " ", "", &list, &llen, &count) == SASL_OK &&
+	      mech_available(list, m);
+	sasl_dispose(&conn);
+	return yes;
+}
+
 int tsp_sasl_capability(char *buf, size_t len)
 {
 	sasl_conn_t *conn;
@@ -428,8 +456,6 @@ int tsp_sasl_capability(char *buf, size_t len)
 struct tsp_sasl_session *tsp_sasl_session_new(const char *client_ip_port, const char *local_ip_port)
 {
 	struct tsp_sasl_session *s;
-	char remote[INET6_ADDRSTRLEN + 8], local[INET6_ADDRSTRLEN + 8];
-	bool have_remote, have_local;
 
 	if (!g.active)
 		return NULL;
@@ -438,15 +464,24 @@ struct tsp_sasl_session *tsp_sasl_session_new(const char *client_ip_port, const 
 		return NULL;
 	s->mech = -1;
 	snprintf(s->client, sizeof(s->client), "%s", client_ip_port ? client_ip_port : "?");
-	have_remote = cyrus_addr(client_ip_port, remote, sizeof(remote));
-	have_local = cyrus_addr(local_ip_port, local, sizeof(local));
-	s->conn = new_conn(have_remote ? remote : NULL, have_local ? local : NULL);
-	if (!s->conn) {
-		free(s);
-		return NULL;
-	}
+	snprintf(s->local, sizeof(s->local), "%s", local_ip_port ? local_ip_port : "");
 	g.sessions++;
 	return s;
+}
+
+/* The libsasl2 connection, created when a mechanism first needs it.
+ * Unparsable addresses are left out, as libsasl2 would refuse them. */
+static bool need_conn(struct tsp_sasl_session *s)
+{
+	char remote[INET6_ADDRSTRLEN + 8], local[INET6_ADDRSTRLEN + 8];
+	bool have_remote, have_local;
+
+	if (s->conn)
+		return true;
+	have_remote = cyrus_addr(s->client, remote, sizeof(remote));
+	have_local = cyrus_addr(s->local, local, sizeof(local));
+	s->conn = new_conn(have_remote ? remote : NULL, have_local ? local : NULL);
+	return s->conn != NULL;
 }
 
 void tsp_sasl_session_free(struct tsp_sasl_session *s)
@@ -561,6 +596,24 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 
 	if (inlen == 0)
 		in = NULL; /* TSP carries no initial response */
+	if (!in && m == MECH_ANONYMOUS && g.anonymous_plugin) {
+		/* RFC 4505: the trace is optional and ANONYMOUS has no state;
+		 * without a trace libsasl2's plugin would only log an empty
+		 * one and name the user "anonymous", which is all done here. */
+		s->mech = m;
+		s->user = strdup("anonymous");
+		if (!s->user) {
+			s->state = S_FAILED;
+			return TSP_SASL_ERROR;
+		}
+		s->state = S_DONE;
+		logf_(LOG_INFO, "sasl: %s login of \"%s\" from %s", name, s->user, s->client);
+		return TSP_SASL_DONE;
+	}
+	if (!need_conn(s)) {
+		s->state = S_FAILED;
+		return TSP_SASL_ERROR;
+	}
 	if (!in && m == MECH_ANONYMOUS) {
 		in = ""; /* gogoc sends no trace: complete with an empty one */
 		inlen = 0;
@@ -603,6 +656,11 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 const char *tsp_sasl_user(const struct tsp_sasl_session *s)
 {
 	return s && s->state == S_DONE ? s->user : NULL;
+}
+
+bool tsp_sasl_has_conn(const struct tsp_sasl_session *s)
+{
+	return s && s->conn;
 }
 
 const char *tsp_sasl_mech(const struct tsp_sasl_session *s)

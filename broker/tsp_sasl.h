@@ -78,6 +78,7 @@
 #ifndef TSPGW_TSP_SASL_H
 #define TSPGW_TSP_SASL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tsp_sasl_cfg {
@@ -120,7 +121,10 @@ struct tsp_sasl_session;
 /* One authentication exchange. The addresses are for logs and libsasl2
  * ("192.0.2.2:40000", "[2001:db8::2]:40000" or Cyrus's "addr;port"; NULL
  * or an unparsable string is allowed). NULL when not initialised or out of
- * memory. */
+ * memory. The libsasl2 connection is opened by the first start that needs
+ * one: an ANONYMOUS start without a trace (what TSP clients send) never
+ * does, as RFC 4505 ANONYMOUS has no state; it logs the same "login of"
+ * line. A failure to open it is TSP_SASL_ERROR from tsp_sasl_start. */
 struct tsp_sasl_session *tsp_sasl_session_new(const char *client_ip_port, const char *local_ip_port);
 void tsp_sasl_session_free(struct tsp_sasl_session *s);
 
@@ -129,6 +133,8 @@ enum tsp_sasl_result {
 	TSP_SASL_CONTINUE = 1,  /* send out (may be empty), wait for the client */
 	TSP_SASL_FAIL = -1,     /* authentication failed (or protocol error) */
 	TSP_SASL_BAD_MECH = -2, /* mechanism not allowed, unknown or not installed */
+	TSP_SASL_ERROR = -3,    /* server side: libsasl2 could not open a
+				 * connection, or out of memory (TSP 302) */
 };
 
 /* mech as sent (case-insensitive; the caller strips gogoc's stray NUL and
@@ -150,6 +156,9 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 const char *tsp_sasl_user(const struct tsp_sasl_session *s);
 /* The mechanism in use (upper case), NULL before a successful start. */
 const char *tsp_sasl_mech(const struct tsp_sasl_session *s);
+/* Whether the session opened a libsasl2 connection (not for ANONYMOUS
+ * without a trace); for tests and diagnostics. */
+bool tsp_sasl_has_conn(const struct tsp_sasl_session *s);
 
 /* Base64 through sasl_encode64/sasl_decode64. encode: out gets a
  * NUL-terminated string, outmax must hold 4*ceil(inlen/3)+1. decode:

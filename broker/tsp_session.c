@@ -230,6 +230,11 @@ static void sasl_progress(struct tsp_session *s, enum tsp_sasl_result r, const c
 			reply_line(s, TSP_OK);
 		}
 		break;
+	case TSP_SASL_ERROR:
+		/* Our failure, not the client's: 302, as when no SASL session
+		 * could be made at all. */
+		fail_and_close(s, TSP_SERVER_ERROR);
+		break;
 	default:
 		auth_done(s, false);
 		break;
@@ -372,9 +377,8 @@ static enum body_state content_body(const uint8_t *m, size_t len, size_t max,
 static void on_create(struct tsp_session *s, const struct tsp_request *req)
 {
 	struct tsp_tunnel_reply reply;
-	size_t xlen = 0;
-	char *xml;
-	int code;
+	char xml[TSP_XML_TUNNEL_MAX];
+	int xlen, code;
 
 	drop_offer(s);
 	memset(&reply, 0, sizeof(reply));
@@ -383,8 +387,8 @@ static void on_create(struct tsp_session *s, const struct tsp_request *req)
 		reply_command(s, code, NULL, 0);
 		return;
 	}
-	xml = tsp_xml_write_tunnel(&reply, "info", &xlen);
-	if (!xml) {
+	xlen = tsp_xml_format_tunnel(&reply, "info", xml, sizeof(xml));
+	if (xlen < 0) {
 		s->phase = TSP_PHASE_OFFERED;
 		drop_offer(s);
 		reply_command(s, TSP_SERVER_ERROR, NULL, 0);
@@ -393,8 +397,7 @@ static void on_create(struct tsp_session *s, const struct tsp_request *req)
 	s->offer = reply;
 	s->has_offer = true;
 	s->phase = TSP_PHASE_OFFERED;
-	reply_command(s, TSP_OK, xml, xlen);
-	free(xml);
+	reply_command(s, TSP_OK, xml, (size_t)xlen);
 }
 
 static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
@@ -448,10 +451,11 @@ static void on_command(struct tsp_session *s, const uint8_t *m, size_t len)
 		break;
 	case TSP_ACTION_INFO:
 		if (s->has_offer) {
-			char *xml = tsp_xml_write_tunnel(&s->offer, "info", &body_len);
+			char xml[TSP_XML_TUNNEL_MAX];
+			int xlen = tsp_xml_format_tunnel(&s->offer, "info", xml, sizeof(xml));
 
-			reply_command(s, xml ? TSP_OK : TSP_SERVER_ERROR, xml, xml ? body_len : 0);
-			free(xml);
+			reply_command(s, xlen >= 0 ? TSP_OK : TSP_SERVER_ERROR, xlen >= 0 ? xml : NULL,
+				      xlen >= 0 ? (size_t)xlen : 0);
 		} else {
 			reply_command(s, TSP_BAD_REQUEST, NULL, 0);
 		}

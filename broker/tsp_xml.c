@@ -533,6 +533,28 @@ static int parser_options(void)
 	return opts;
 }
 
+/* A parser context per thread, reused: making one (its dictionary, input
+ * and node stacks) cost about as much as parsing a gogoc command.
+ * xmlCtxtReadMemory resets it before every document, so nothing of one
+ * command's parse state reaches the next. What does carry over is its
+ * dictionary of interned names: a client sending ever new element names
+ * would grow it, so past DICT_MAX entries the context is replaced (gogoc's
+ * commands use about 20 names). The documents are freed before the next
+ * parse, so no tree still refers to the old dictionary. */
+#define DICT_MAX 1024
+static _Thread_local xmlParserCtxtPtr reused_ctxt;
+
+static xmlParserCtxtPtr parser_ctxt(void)
+{
+	if (reused_ctxt != NULL && reused_ctxt->dict != NULL && xmlDictSize(reused_ctxt->dict) > DICT_MAX) {
+		xmlFreeParserCtxt(reused_ctxt);
+		reused_ctxt = NULL;
+	}
+	if (reused_ctxt == NULL)
+		reused_ctxt = xmlNewParserCtxt();
+	return reused_ctxt;
+}
+
 /* Parse with libxml2's global error handlers silenced for the duration and
  * then restored, so other libxml2 users in the process keep theirs. */
 static xmlDocPtr read_doc(const struct pctx *c, const char *p, size_t n)
@@ -541,7 +563,7 @@ static xmlDocPtr read_doc(const struct pctx *c, const char *p, size_t n)
 	void *old_generic_ctx = xmlGenericErrorContext;
 	xmlStructuredErrorFunc old_structured = xmlStructuredError;
 	void *old_structured_ctx = xmlStructuredErrorContext;
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	xmlParserCtxtPtr ctxt = parser_ctxt();
 	xmlDocPtr doc = NULL;
 
 	if (ctxt == NULL) {
@@ -563,7 +585,6 @@ static xmlDocPtr read_doc(const struct pctx *c, const char *p, size_t n)
 		}
 		fail(c, TSP_XML_MALFORMED, "XML: %s", msg);
 	}
-	xmlFreeParserCtxt(ctxt);
 	return doc;
 }
 
@@ -625,10 +646,10 @@ int tsp_xml_parse_request(const char *buf, size_t len, struct tsp_request *out, 
 /* ------------------------------------------------------------------ */
 /* Writer                                                             */
 
-/* Everything written goes through libxml2's tree and serialiser, so text
- * and attribute values are escaped by construction; the inputs are also
- * validated so that nothing needs escaping, because gogoc does not decode
- * entities. */
+/* The broker list goes through libxml2's tree and serialiser, the tunnel
+ * reply through xml_put_esc (below); either way text and attribute values
+ * are escaped. The inputs are also validated so that nothing needs
+ * escaping, because gogoc does not decode entities. */
 
 static xmlNodePtr add_elem(xmlNodePtr parent, const char *name, const char *text)
 {
@@ -638,14 +659,6 @@ static xmlNodePtr add_elem(xmlNodePtr parent, const char *name, const char *text
 static bool add_prop(xmlNodePtr n, const char *name, const char *value)
 {
 	return n != NULL && xmlNewProp(n, BAD_CAST name, BAD_CAST value) != NULL;
-}
-
-static bool add_prop_uint(xmlNodePtr n, const char *name, unsigned v)
-{
-	char num[16];
-
-	snprintf(num, sizeof(num), "%u", v);
-	return add_prop(n, name, num);
 }
 
 static bool add_address(xmlNodePtr parent, const char *type, const char *text)
@@ -751,70 +764,177 @@ static struct in6_addr masked(const struct in6_addr *p, unsigned len)
 	return m;
 }
 
-static bool add_server(xmlNodePtr root, const struct tsp_tunnel_reply *r)
-{
-	xmlNodePtr s = add_elem(root, "server", NULL);
+/* The tunnel reply is written with snprintf into a bounded buffer rather
+ * than built as a libxml2 tree: it is on every setup's path, and the tree
+ * (a node and a malloc per element and attribute, then the serialiser)
+ * was about a tenth of the broker's time (bench/README.md §3). The shape
+ * is the one libxml2's serialiser produced; tests/unit/test_tsp_xml.c
+ * compares the two. Every interpolated string goes through xml_put_esc,
+ * even those validated to need no escaping, so a future input that slips
+ * past validation still cannot change the document's structure. */
+struct xbuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
 
-	return s != NULL && add_ipv4(s, &r->server_ipv4) && add_ipv6(s, &r->server_ipv6);
+static void xml_put(struct xbuf *b, const char *s, size_t n)
+{
+	if (b->overflow || n >= b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
-static bool add_router(xmlNodePtr client, const struct tsp_tunnel_reply *r)
+static void xml_puts(struct xbuf *b, const char *s)
 {
-	struct in6_addr p = masked(&r->prefix, r->prefix_len);
+	xml_put(b, s, strlen(s));
+}
+
+static void xml_put_esc(struct xbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = tsp_xml_escape_char(*s);
+
+		if (e)
+			xml_puts(b, e);
+		else
+			xml_put(b, s, 1);
+	}
+}
+
+const char *tsp_xml_escape_char(char c)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&apos;";
+	/* Attribute value normalisation would turn these into spaces. */
+	case '\t': return "&#9;";
+	case '\n': return "&#10;";
+	case '\r': return "&#13;";
+	default: return NULL;
+	}
+}
+
+size_t tsp_xml_escape(const char *s, char *out, size_t cap)
+{
+	struct xbuf b = { .p = out, .cap = cap };
+
+	if (cap == 0)
+		return (size_t)-1;
+	out[0] = '\0';
+	xml_put_esc(&b, s);
+	return b.overflow ? (size_t)-1 : b.len;
+}
+
+static void xml_put_uint(struct xbuf *b, unsigned v)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", v);
+	xml_puts(b, num);
+}
+
+static void xml_put_address(struct xbuf *b, const char *type, const char *text)
+{
+	xml_puts(b, "<address type=\"");
+	xml_put_esc(b, type);
+	xml_puts(b, "\">");
+	xml_put_esc(b, text);
+	xml_puts(b, "</address>");
+}
+
+static void xml_put_ipv4(struct xbuf *b, const struct in_addr *a)
+{
+	char t[INET_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET, a, t, sizeof(t)) == NULL)
+		b->overflow = true;
+	else
+		xml_put_address(b, "ipv4", t);
+}
+
+static void xml_put_ipv6(struct xbuf *b, const struct in6_addr *a)
+{
 	char t[40];
-	xmlNodePtr router = add_elem(client, "router", NULL);
 
-	tsp_ipv6_expanded(&p, t);
-	return router != NULL && add_prop_uint(add_elem(router, "prefix", t), "length", r->prefix_len);
+	tsp_ipv6_expanded(a, t);
+	xml_put_address(b, "ipv6", t);
 }
 
-/* gogoc keeps a single client/dns_server address (the last one seen) and
- * crashes without one; write exactly one. */
-static bool add_dns(xmlNodePtr client, const struct tsp_tunnel_reply *r)
+int tsp_xml_format_tunnel(const struct tsp_tunnel_reply *r, const char *action, char *buf,
+			  size_t cap)
 {
 	static const struct in6_addr unspecified;
-	xmlNodePtr d = add_elem(client, "dns_server", NULL);
+	struct xbuf b = { .p = buf, .cap = cap };
 
-	return d != NULL && add_ipv6(d, r->n_dns > 0 ? &r->dns[0] : &unspecified);
-}
+	if (r == NULL || buf == NULL || cap == 0 || !reply_valid(r, action))
+		return -1;
+	buf[0] = '\0';
+	xml_puts(&b, "<tunnel action=\"");
+	xml_put_esc(&b, action);
+	xml_puts(&b, "\" type=\"");
+	xml_put_esc(&b, kind_name(r->kind));
+	xml_puts(&b, "\" lifetime=\"");
+	xml_put_uint(&b, r->lifetime);
+	xml_puts(&b, "\"><server>");
+	xml_put_ipv4(&b, &r->server_ipv4);
+	xml_put_ipv6(&b, &r->server_ipv6);
+	xml_puts(&b, "</server><client>");
+	xml_put_ipv4(&b, &r->client_ipv4);
+	xml_put_ipv6(&b, &r->client_ipv6);
+	if (r->client_dn != NULL)
+		xml_put_address(&b, "dn", r->client_dn);
+	if (r->has_prefix) {
+		/* Host bits cleared: gogoc uses the leading characters of
+		 * the prefix text as is. */
+		struct in6_addr p = masked(&r->prefix, r->prefix_len);
+		char t[40];
 
-static bool add_keepalive(xmlNodePtr client, const struct tsp_tunnel_reply *r)
-{
-	xmlNodePtr k = add_elem(client, "keepalive", NULL);
-
-	return add_prop_uint(k, "interval", r->keepalive_interval) && add_ipv6(k, &r->keepalive_addr);
-}
-
-static bool add_client(xmlNodePtr root, const struct tsp_tunnel_reply *r)
-{
-	xmlNodePtr c = add_elem(root, "client", NULL);
-
-	if (c == NULL || !add_ipv4(c, &r->client_ipv4) || !add_ipv6(c, &r->client_ipv6))
-		return false;
-	if (r->client_dn != NULL && !add_address(c, "dn", r->client_dn))
-		return false;
-	if (r->has_prefix && !add_router(c, r))
-		return false;
-	if (!add_dns(c, r))
-		return false;
-	return !r->keepalive || add_keepalive(c, r);
+		tsp_ipv6_expanded(&p, t);
+		xml_puts(&b, "<router><prefix length=\"");
+		xml_put_uint(&b, r->prefix_len);
+		xml_puts(&b, "\">");
+		xml_put_esc(&b, t);
+		xml_puts(&b, "</prefix></router>");
+	}
+	/* gogoc keeps a single client/dns_server address (the last one seen)
+	 * and crashes without one; write exactly one. */
+	xml_puts(&b, "<dns_server>");
+	xml_put_ipv6(&b, r->n_dns > 0 ? &r->dns[0] : &unspecified);
+	xml_puts(&b, "</dns_server>");
+	if (r->keepalive) {
+		xml_puts(&b, "<keepalive interval=\"");
+		xml_put_uint(&b, r->keepalive_interval);
+		xml_puts(&b, "\">");
+		xml_put_ipv6(&b, &r->keepalive_addr);
+		xml_puts(&b, "</keepalive>");
+	}
+	xml_puts(&b, "</client></tunnel>");
+	return b.overflow ? -1 : (int)b.len;
 }
 
 char *tsp_xml_write_tunnel(const struct tsp_tunnel_reply *r, const char *action, size_t *len)
 {
-	if (r == NULL || !reply_valid(r, action))
+	char buf[TSP_XML_TUNNEL_MAX];
+	int n = tsp_xml_format_tunnel(r, action, buf, sizeof(buf));
+	char *s;
+
+	if (n < 0)
 		return NULL;
-	xml_init();
-	xmlDocPtr doc = new_tunnel_doc(action, kind_name(r->kind));
-	if (doc == NULL)
+	s = malloc((size_t)n + 1);
+	if (s == NULL)
 		return NULL;
-	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!add_prop_uint(root, "lifetime", r->lifetime) || !add_server(root, r) ||
-	    !add_client(root, r)) {
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return dump_and_free(doc, len);
+	memcpy(s, buf, (size_t)n + 1);
+	if (len != NULL)
+		*len = (size_t)n;
+	return s;
 }
 
 /* One <broker><address type=..>..</address></broker>. */

@@ -118,6 +118,25 @@ struct tsp_tunnel_reply {
  * Host bits beyond prefix_len are cleared. */
 char *tsp_xml_write_tunnel(const struct tsp_tunnel_reply *r, const char *action /* "info" */, size_t *len);
 
+/* Room for any tunnel reply tsp_xml_format_tunnel can write: the longest
+ * is about 900 bytes (a 253-character dn, every optional element). */
+#define TSP_XML_TUNNEL_MAX 2048
+
+/* The same reply written into buf (NUL-terminated), no allocation.
+ * Returns its length, or -1 where tsp_xml_write_tunnel returns NULL or
+ * when it does not fit in cap bytes (NUL included). */
+int tsp_xml_format_tunnel(const struct tsp_tunnel_reply *r, const char *action, char *buf,
+			  size_t cap);
+
+/* XML escaping of one character for text and double- or single-quoted
+ * attribute values: & < > " ' and TAB, LF, CR (as character references,
+ * which attribute normalisation would otherwise turn into spaces). NULL
+ * when c stands for itself. */
+const char *tsp_xml_escape_char(char c);
+/* s escaped into out (NUL-terminated); its length, or (size_t)-1 when it
+ * does not fit in cap bytes. */
+size_t tsp_xml_escape(const char *s, char *out, size_t cap);
+
 /* Broker list for 1xxx redirects:
  *   <tunnel action="list" type="broker"><broker><address type="ipv4">..</address></broker>...</tunnel>
  * Each entry is an IPv4 literal, an IPv6 literal (written expanded) or a

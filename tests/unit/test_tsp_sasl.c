@@ -320,6 +320,61 @@ Test(tsp_sasl, anonymous_case_insensitive_with_trace_logged)
 	tsp_sasl_session_free(s);
 }
 
+/* RFC 4505 ANONYMOUS has no state: without a trace (what TSP clients
+ * send) no libsasl2 connection is opened, yet the result and the login
+ * line are those of libsasl2's plugin path; with a trace, and for every
+ * other mechanism, libsasl2 does the work. */
+Test(tsp_sasl, anonymous_without_trace_needs_no_libsasl2_connection)
+{
+	struct tsp_sasl_session *s, *t;
+	const char *out;
+	unsigned outlen = 99;
+
+	init_with((const char *const[]){ "ANONYMOUS", "DIGEST-MD5" }, 2);
+	s = tsp_sasl_session_new("192.0.2.2:40000", NULL);
+	cr_assert_not_null(s);
+	cr_assert_not(tsp_sasl_has_conn(s), "no connection before start");
+	cr_assert_eq(tsp_sasl_start(s, "Anonymous", NULL, 0, &out, &outlen), TSP_SASL_DONE);
+	cr_assert_eq(outlen, 0);
+	cr_assert_str_eq(out, "");
+	cr_assert_not(tsp_sasl_has_conn(s), "ANONYMOUS without a trace opened a libsasl2 connection");
+	cr_assert_str_eq(tsp_sasl_user(s), "anonymous");
+	cr_assert_str_eq(tsp_sasl_mech(s), "ANONYMOUS");
+	cr_assert_not_null(strstr(logbuf, "sasl: ANONYMOUS login of \"anonymous\" from 192.0.2.2:40000"),
+			   "log:\n%s", logbuf);
+	cr_assert_eq(tsp_sasl_step(s, "x", 1, &out, &outlen), TSP_SASL_FAIL, "done: no more steps");
+	cr_assert_eq(tsp_sasl_start(s, "ANONYMOUS", NULL, 0, &out, &outlen), TSP_SASL_FAIL,
+		     "done: no second start");
+
+	t = tsp_sasl_session_new("192.0.2.3:40000", NULL);
+	cr_assert_eq(tsp_sasl_start(t, "ANONYMOUS", "trace", 5, &out, &outlen), TSP_SASL_DONE);
+	cr_assert(tsp_sasl_has_conn(t), "a trace goes through libsasl2's plugin");
+	cr_assert_str_eq(tsp_sasl_user(t), "anonymous");
+	tsp_sasl_session_free(t);
+
+	t = tsp_sasl_session_new("192.0.2.4:40000", NULL);
+	cr_assert_eq(tsp_sasl_start(t, "DIGEST-MD5", NULL, 0, &out, &outlen), TSP_SASL_CONTINUE);
+	cr_assert(tsp_sasl_has_conn(t));
+	cr_assert_not_null(strstr(out, "nonce="), "challenge: %.*s", (int)outlen, out);
+	tsp_sasl_session_free(t);
+	tsp_sasl_session_free(s);
+}
+
+/* The fast path must not offer what is not allowed. */
+Test(tsp_sasl, anonymous_not_allowed_stays_refused)
+{
+	struct tsp_sasl_session *s;
+	const char *out;
+	unsigned outlen;
+
+	init_with((const char *const[]){ "DIGEST-MD5" }, 1);
+	s = tsp_sasl_session_new("192.0.2.2:40000", NULL);
+	cr_assert_eq(tsp_sasl_start(s, "ANONYMOUS", NULL, 0, &out, &outlen), TSP_SASL_BAD_MECH);
+	cr_assert_null(tsp_sasl_user(s));
+	cr_assert_not(tsp_sasl_has_conn(s));
+	tsp_sasl_session_free(s);
+}
+
 Test(tsp_sasl, anonymous_through_client_api)
 {
 	struct exchange x;

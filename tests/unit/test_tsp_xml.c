@@ -839,3 +839,245 @@ Test(tsp_xml_reply, broker_list_refusals)
 	cr_assert_not_null(s);
 	free(s);
 }
+
+/* ------------------------------------------------------------------ */
+/* The snprintf writer against the libxml2 tree it replaced            */
+
+/* The previous tsp_xml_write_tunnel, kept here as the reference: the same
+ * elements and attributes built as a libxml2 tree and serialised by
+ * xmlNodeDump (no declaration, no formatting). */
+static xmlNodePtr ref_address(xmlNodePtr parent, const char *type, const char *text)
+{
+	xmlNodePtr n = xmlNewTextChild(parent, NULL, BAD_CAST "address", BAD_CAST text);
+
+	xmlNewProp(n, BAD_CAST "type", BAD_CAST type);
+	return n;
+}
+
+static void ref_ipv6(xmlNodePtr parent, const struct in6_addr *a)
+{
+	char t[40];
+
+	tsp_ipv6_expanded(a, t);
+	ref_address(parent, "ipv6", t);
+}
+
+static void ref_ipv4(xmlNodePtr parent, const struct in_addr *a)
+{
+	char t[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, a, t, sizeof(t));
+	ref_address(parent, "ipv4", t);
+}
+
+static char *ref_write_tunnel(const struct tsp_tunnel_reply *r, const char *action)
+{
+	static const struct in6_addr unspecified;
+	char num[16], t[40];
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = xmlNewDocNode(doc, NULL, BAD_CAST "tunnel", NULL);
+	xmlNodePtr srv, cli, n;
+	xmlBufferPtr b = xmlBufferCreate();
+	char *s;
+
+	xmlDocSetRootElement(doc, root);
+	xmlNewProp(root, BAD_CAST "action", BAD_CAST action);
+	xmlNewProp(root, BAD_CAST "type", BAD_CAST(r->kind == TSP_TUN_V6V4 ? "v6v4" : "v6udpv4"));
+	snprintf(num, sizeof(num), "%u", r->lifetime);
+	xmlNewProp(root, BAD_CAST "lifetime", BAD_CAST num);
+	srv = xmlNewTextChild(root, NULL, BAD_CAST "server", NULL);
+	ref_ipv4(srv, &r->server_ipv4);
+	ref_ipv6(srv, &r->server_ipv6);
+	cli = xmlNewTextChild(root, NULL, BAD_CAST "client", NULL);
+	ref_ipv4(cli, &r->client_ipv4);
+	ref_ipv6(cli, &r->client_ipv6);
+	if (r->client_dn)
+		ref_address(cli, "dn", r->client_dn);
+	if (r->has_prefix) {
+		struct in6_addr p = r->prefix;
+
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = r->prefix_len > i * 8 ? r->prefix_len - i * 8 : 0;
+			if (keep < 8)
+				p.s6_addr[i] &= (uint8_t)(0xffu << (8 - keep));
+		}
+		tsp_ipv6_expanded(&p, t);
+		n = xmlNewTextChild(xmlNewTextChild(cli, NULL, BAD_CAST "router", NULL), NULL,
+				    BAD_CAST "prefix", BAD_CAST t);
+		snprintf(num, sizeof(num), "%u", r->prefix_len);
+		xmlNewProp(n, BAD_CAST "length", BAD_CAST num);
+	}
+	ref_ipv6(xmlNewTextChild(cli, NULL, BAD_CAST "dns_server", NULL),
+		 r->n_dns > 0 ? &r->dns[0] : &unspecified);
+	if (r->keepalive) {
+		n = xmlNewTextChild(cli, NULL, BAD_CAST "keepalive", NULL);
+		snprintf(num, sizeof(num), "%u", r->keepalive_interval);
+		xmlNewProp(n, BAD_CAST "interval", BAD_CAST num);
+		ref_ipv6(n, &r->keepalive_addr);
+	}
+	xmlNodeDump(b, doc, root, 0, 0);
+	s = strdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	xmlFreeDoc(doc);
+	return s;
+}
+
+Test(tsp_xml_reply, same_bytes_as_the_libxml2_tree)
+{
+	static const char *const dns_names[] = { NULL, "c.example", "client-7.tsp.example.net",
+						 "_x.example", "a" };
+	static const char *const actions[] = { "info", "create", "x" };
+	static const unsigned prefix_lens[] = { 0, 1, 7, 48, 56, 63, 64, 65, 127, 128 };
+	unsigned seed = 12345;
+	int compared = 0;
+
+	for (int i = 0; i < 400; i++) {
+		struct tsp_tunnel_reply r;
+		char buf[TSP_XML_TUNNEL_MAX];
+		const char *action = actions[i % 3];
+		char *want;
+		int n;
+
+		memset(&r, 0, sizeof(r));
+		/* Every byte of the addresses random: all hex digits and
+		 * dotted-quad lengths turn up. */
+		for (size_t k = 0; k < sizeof(r.server_ipv6); k++) {
+			seed = seed * 1103515245u + 12345u;
+			r.server_ipv6.s6_addr[k] = (uint8_t)(seed >> 16);
+			r.client_ipv6.s6_addr[k] = (uint8_t)(seed >> 8);
+			r.prefix.s6_addr[k] = (uint8_t)(seed >> 24);
+			r.keepalive_addr.s6_addr[k] = (uint8_t)(seed >> 4);
+			r.dns[0].s6_addr[k] = (uint8_t)(seed >> 12);
+		}
+		r.server_ipv4.s_addr = seed;
+		r.client_ipv4.s_addr = seed * 7u;
+		r.kind = i & 1 ? TSP_TUN_V6V4 : TSP_TUN_V6UDPV4;
+		r.lifetime = i % 5 == 0 ? 0 : i % 5 == 1 ? 4294967295u : seed % 100000u;
+		r.client_dn = dns_names[i % 5];
+		r.has_prefix = prefix_lens[i % 10] != 0;
+		r.prefix_len = prefix_lens[i % 10];
+		r.keepalive = i % 3 != 0;
+		r.keepalive_interval = i % 7 == 0 ? 4294967295u : 1u + (unsigned)i;
+		r.n_dns = i % 4 == 0 ? 0 : 1 + i % TSP_MAX_DNS;
+
+		want = ref_write_tunnel(&r, action);
+		n = tsp_xml_format_tunnel(&r, action, buf, sizeof(buf));
+		cr_assert_geq(n, 0, "input %d refused", i);
+		cr_assert_str_eq(buf, want, "input %d", i);
+		cr_assert_eq((size_t)n, strlen(want));
+		free(want);
+		compared++;
+	}
+	cr_assert_eq(compared, 400);
+}
+
+Test(tsp_xml_reply, format_is_bounded)
+{
+	struct tsp_tunnel_reply r = host_reply();
+	char buf[TSP_XML_TUNNEL_MAX];
+	int n = tsp_xml_format_tunnel(&r, "info", buf, sizeof(buf));
+	char *heap;
+
+	cr_assert_gt(n, 0);
+	/* Exactly enough room (the NUL included) works; one byte less fails
+	 * without writing past the end (ASan watches the heap copy). */
+	heap = malloc((size_t)n + 1);
+	cr_assert_eq(tsp_xml_format_tunnel(&r, "info", heap, (size_t)n + 1), n);
+	cr_assert_str_eq(heap, buf);
+	free(heap);
+	heap = malloc((size_t)n);
+	cr_assert_eq(tsp_xml_format_tunnel(&r, "info", heap, (size_t)n), -1);
+	free(heap);
+	cr_assert_eq(tsp_xml_format_tunnel(&r, "info", buf, 0), -1);
+	cr_assert_eq(tsp_xml_format_tunnel(NULL, "info", buf, sizeof(buf)), -1);
+	r.client_dn = "bad<name>.example"; /* not a host name: refused, not escaped */
+	cr_assert_eq(tsp_xml_format_tunnel(&r, "info", buf, sizeof(buf)), -1);
+
+	/* The longest reply: a 253-character dn and every optional element. */
+	char dn[254];
+	for (int i = 0; i < 253; i++)
+		dn[i] = i % 64 == 63 ? '.' : 'a';
+	dn[253] = '\0';
+	r = host_reply();
+	r.client_dn = dn;
+	r.has_prefix = true;
+	r.prefix_len = 128;
+	r.lifetime = 4294967295u;
+	r.keepalive_interval = 4294967295u;
+	n = tsp_xml_format_tunnel(&r, "abcdefghijklmno", buf, sizeof(buf));
+	cr_assert_gt(n, 900);
+	cr_assert_lt(n, TSP_XML_TUNNEL_MAX);
+}
+
+Test(tsp_xml_escape, every_special_and_nothing_else)
+{
+	char out[128];
+
+	cr_assert_eq(tsp_xml_escape("a<b>&\"c'\t\n\r", out, sizeof(out)),
+		     strlen("a&lt;b&gt;&amp;&quot;c&apos;&#9;&#10;&#13;"));
+	cr_assert_str_eq(out, "a&lt;b&gt;&amp;&quot;c&apos;&#9;&#10;&#13;");
+	cr_assert_eq(tsp_xml_escape("2001:0db8::1 host-1.example_x", out, sizeof(out)), 29);
+	cr_assert_str_eq(out, "2001:0db8::1 host-1.example_x");
+	cr_assert_eq(tsp_xml_escape("", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "");
+	/* Non-ASCII bytes are left to the UTF-8 they belong to. */
+	cr_assert_eq(tsp_xml_escape("\xc3\xa9", out, sizeof(out)), 2);
+	/* Too small: "&amp;" needs 6 bytes with its NUL. */
+	cr_assert_eq(tsp_xml_escape("&", out, 5), (size_t)-1);
+	cr_assert_eq(tsp_xml_escape("&", out, 6), 5);
+	cr_assert_eq(tsp_xml_escape("x", out, 0), (size_t)-1);
+	for (int c = 1; c < 256; c++) {
+		const char *e = tsp_xml_escape_char((char)c);
+		bool special = strchr("&<>\"'\t\n\r", c) != NULL;
+
+		cr_assert_eq(e != NULL, special, "byte %d", c);
+	}
+}
+
+/* Escaped text parses back to the original through libxml2: the escaping
+ * is what an XML reader undoes. */
+Test(tsp_xml_escape, round_trips_through_libxml2)
+{
+	const char *in = "x<y>&z\"q'\tline\nend\r!";
+	char esc[256], doc[400];
+	xmlDocPtr d;
+	xmlChar *attr, *text;
+
+	cr_assert_neq(tsp_xml_escape(in, esc, sizeof(esc)), (size_t)-1);
+	snprintf(doc, sizeof(doc), "<r a=\"%s\">%s</r>", esc, esc);
+	d = xmlReadMemory(doc, (int)strlen(doc), NULL, "UTF-8", XML_PARSE_NONET);
+	cr_assert_not_null(d);
+	attr = xmlGetProp(xmlDocGetRootElement(d), BAD_CAST "a");
+	text = xmlNodeGetContent(xmlDocGetRootElement(d));
+	cr_assert_str_eq((const char *)attr, in);
+	cr_assert_str_eq((const char *)text, in);
+	xmlFree(attr);
+	xmlFree(text);
+	xmlFreeDoc(d);
+}
+
+/* The reader reuses one parser context: a broken command must leave
+ * nothing behind for the next, and ever new element names (which the
+ * context's dictionary keeps) must not stop it from parsing. */
+Test(tsp_xml_request, parser_reuse_after_errors_and_many_names)
+{
+	const char *good = "<tunnel action=\"create\" type=\"v6udpv4\"><client>"
+			   "<address type=\"ipv4\">192.0.2.2</address></client></tunnel>";
+	struct tsp_request r;
+	char doc[256];
+
+	cr_assert_eq(parse("<tunnel action=\"create\" type=\"v6udpv4\"><client>", &r), TSP_XML_MALFORMED);
+	cr_assert_eq(parse(good, &r), TSP_XML_OK);
+	cr_assert_eq(r.client_ipv4.s_addr, v4("192.0.2.2").s_addr);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(doc, sizeof(doc),
+			 "<tunnel action=\"create\" type=\"v6udpv4\"><n%d a%d=\"v%d\"/><client>"
+			 "<address type=\"ipv4\">192.0.2.%d</address></client></tunnel>",
+			 i, i, i, i % 250 + 1);
+		cr_assert_eq(parse(doc, &r), TSP_XML_OK, "document %d", i);
+		cr_assert_eq(r.client_ipv4.s_addr, v4("192.0.2.1").s_addr + htonl((uint32_t)(i % 250)));
+		if (i % 500 == 0)
+			cr_assert_eq(parse("<tunnel action=\"create\"", &r), TSP_XML_MALFORMED);
+	}
+	cr_assert_eq(parse(good, &r), TSP_XML_OK);
+}
