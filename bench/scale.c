@@ -33,10 +33,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The map's memory as the kernel accounts it (fdinfo "memlock"). */
-static long long memlock(int fd)
+/* A numeric field of the map's fdinfo: "memlock" is its memory as the
+ * kernel accounts it, "max_entries" its capacity. -1 when absent. */
+static long long fdinfo_field(int fd, const char *key)
 {
 	char path[64], line[256];
+	size_t klen = strlen(key);
 	long long v = -1;
 	FILE *f;
 
@@ -45,27 +47,20 @@ static long long memlock(int fd)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "memlock:", 8))
-			v = strtoll(line + 8, NULL, 10);
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			v = strtoll(line + klen + 1, NULL, 10);
 	fclose(f);
 	return v;
 }
 
+static long long memlock(int fd)
+{
+	return fdinfo_field(fd, "memlock");
+}
+
 static long max_entries(int fd)
 {
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "max_entries:", 12))
-			v = strtol(line + 12, NULL, 10);
-	fclose(f);
-	return v;
+	return (long)fdinfo_field(fd, "max_entries");
 }
 
 int main(int argc, char **argv)

@@ -316,21 +316,6 @@ e2e_check "in the container: uid 3653, only those 2 capabilities, no new privile
 	least_privilege "$(ctr_pid)"
 e2e_check "the health check passes" pmt 30 healthcheck run "$NAME"
 
-sim() {
-	local ns=$1 out=$2
-	shift 2
-	e2e_ns "$ns" timeout 60 python3 "$SIM" --server 192.0.2.1 "$@" >"$out" 2>"$out.err"
-	local rc=$?
-	cat "$out" "$out.err"
-	return $rc
-}
-field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
-expect() {
-	local got
-	got=$(field "$1" "$2")
-	[ "$got" = "$3" ] || { echo "$2 = '$got', want '$3'"; return 1; }
-}
-short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
 
 anon_nat() {
 	sim "$TOPO_NS_C" "$T/anon.json" --local-port 40000 --ping 5 --ping-dst 2001:db8:2::2 &&

@@ -61,22 +61,6 @@ start_gateway() {
 	e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || { cat "$T/run.$1.log"; return 1; }
 }
 
-# sim NS OUT ARGS...: a gogoc-shaped session from NS, JSON into OUT.
-sim() {
-	local ns=$1 out=$2
-	shift 2
-	e2e_ns "$ns" timeout 60 python3 "$SIM" --server 192.0.2.1 "$@" >"$out" 2>"$out.err"
-	local rc=$?
-	cat "$out" "$out.err"
-	return $rc
-}
-field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
-expect() {
-	local got
-	got=$(field "$1" "$2")
-	[ "$got" = "$3" ] || { echo "$2 = '$got', want '$3'"; return 1; }
-}
-short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
 counter() { gw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
 host_echos() { e2e_ns "$TOPO_NS_H" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
 in_maps() { gw tunnel list --json | grep -q "\"address\":\"$1\""; }

@@ -84,3 +84,22 @@ topo_config() {
 		  dns_servers: [2001:db8::53]
 	EOF
 }
+
+# Helpers for gogoc-shaped sessions ($SIM: tests/broker/gogoc_sim.py) and
+# their JSON results, shared by the scenarios and the container test.
+# sim NS OUT ARGS...: a session from NS to the gateway, JSON into OUT.
+sim() {
+	local ns=$1 out=$2
+	shift 2
+	e2e_ns "$ns" timeout 60 python3 "$SIM" --server 192.0.2.1 "$@" >"$out" 2>"$out.err"
+	local rc=$?
+	cat "$out" "$out.err"
+	return $rc
+}
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
+expect() {
+	local got
+	got=$(field "$1" "$2")
+	[ "$got" = "$3" ] || { echo "$2 = '$got', want '$3'"; return 1; }
+}
+short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
