@@ -34,9 +34,7 @@ PASSWORD=bench-secret
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter taskset saslpasswd2 python3 timeout
-for f in "$TSPGW" "$LOAD" "$XDP_PASS"; do
-	[ -e "$f" ] || { echo "broker.sh: $f is missing: run make bench" >&2; exit 1; }
-done
+e2e_require_built bench "$TSPGW" "$LOAD" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
 [ "$(nproc)" -ge 2 ] || echo "broker.sh: only one CPU: broker and generator share it" >&2
@@ -79,13 +77,7 @@ broker:
     session_idle_timeout: 600
 EOF
 
-e2e_netns_add "$NS_C" "$NS_G" || exit 1
-e2e_register_pin "$PIN"
-e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
-e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
-ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
-ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
-ip -n "$NS_G" addr add 2001:db8:2::1/64 dev u0 nodad
+e2e_one_link_gateway "$NS_C" "$NS_G" "$PIN" "$CONF" || exit 1
 # Client sources beyond 192.0.2.2 are host addresses on c0, reached through
 # 192.0.2.2: one neighbour entry instead of 508 (the ARP table is shared
 # by every namespace on the machine).

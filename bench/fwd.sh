@@ -41,9 +41,7 @@ RELAY=$BUILD/bench/fwd_relay
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter python3 timeout
-for f in "$TSPGW" "$GEN" "$RELAY" "$BUILD/xdp_pass.bpf.o"; do
-	[ -e "$f" ] || { echo "fwd.sh: $f is missing: run make bench" >&2; exit 1; }
-done
+e2e_require_built bench "$TSPGW" "$GEN" "$RELAY" "$BUILD/xdp_pass.bpf.o"
 e2e_init
 e2e_require_bpf "$BUILD/xdp_pass.bpf.o"
 

@@ -31,9 +31,7 @@ N=${SCALE_TUNNELS:-1000000}
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter taskset python3 timeout
-for f in "$TSPGW" "$FILL" "$PROBE" "$XDP_PASS"; do
-	[ -e "$f" ] || { echo "scale.sh: $f is missing: run make bench" >&2; exit 1; }
-done
+e2e_require_built bench "$TSPGW" "$FILL" "$PROBE" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
 
@@ -58,13 +56,7 @@ broker:
   limits: {max_tunnels: 1048576}
 EOF
 
-e2e_netns_add "$NS_C" "$NS_G" || exit 1
-e2e_register_pin "$PIN"
-e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
-e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
-ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
-ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
-ip -n "$NS_G" addr add 2001:db8:2::1/64 dev u0 nodad
+e2e_one_link_gateway "$NS_C" "$NS_G" "$PIN" "$CONF" || exit 1
 e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
 
 now() { date +%s.%N; }

@@ -22,9 +22,7 @@ SIM=$HERE/gogoc_sim.py
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout unshare
-for f in "$TSPGW" "$XDP_PASS"; do
-	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
-done
+e2e_require_built all "$TSPGW" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
 

@@ -33,9 +33,7 @@ XDP_PASS=$BUILD/xdp_pass.bpf.o
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter ping python3 saslpasswd2 timeout
-for f in "$TSPGW" "$TSPC" "$XDP_PASS"; do
-	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
-done
+e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
 

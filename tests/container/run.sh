@@ -50,9 +50,7 @@ CACHE=${TSPGW_TEST_CACHE:-/var/cache/tspgw-test}
 e2e_require_root
 e2e_require_tools podman runc debootstrap ip ethtool nsenter nft python3 saslpasswd2 \
 	timeout setpriv unshare mknod bpftool gzip
-for f in "$TSPGW" "$XDP_PASS" "$BPF_OBJ"; do
-	[ -e "$f" ] || { echo "ERROR: $f is missing: run make first" >&2; exit 1; }
-done
+e2e_require_built all "$TSPGW" "$XDP_PASS" "$BPF_OBJ"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
 T=$E2E_TMP

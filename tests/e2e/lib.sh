@@ -129,6 +129,17 @@ e2e_require_tools() {
 	[ ${#missing[@]} -eq 0 ] || e2e_skip "missing tools: ${missing[*]} (make deps installs them)"
 }
 
+# e2e_require_built TARGET FILE...: every FILE exists, else say which is
+# missing and that `make TARGET` builds it (exit 1: a build problem, not a
+# skip).
+e2e_require_built() {
+	local target=$1 f
+	shift
+	for f in "$@"; do
+		[ -e "$f" ] || { echo "ERROR: $f is missing: run make $target" >&2; exit 1; }
+	done
+}
+
 # bpffs at /sys/fs/bpf (mounted if missing), TUN, and a kernel that lets us
 # attach an XDP program to a veth in a scratch namespace.
 e2e_require_bpf() {
@@ -282,6 +293,21 @@ e2e_wait_file() {
 		sleep 0.1
 	done
 	[ -s "$file" ]
+}
+
+# e2e_one_link_gateway NS_C NS_G PIN CONF: a client namespace (c0
+# 192.0.2.2) and a gateway namespace (u0 192.0.2.1 and 2001:db8:2::1) on
+# one veth; the gateway's pins and data plane (config CONF, pins PIN) are
+# removed on exit. For the broker benchmarks, where no IPv6 side is needed.
+e2e_one_link_gateway() {
+	local nc=$1 ng=$2 pin=$3 conf=$4
+	e2e_netns_add "$nc" "$ng" || return 1
+	e2e_register_pin "$pin"
+	e2e_on_exit "e2e_ns $ng $TSPGW -c $conf detach >/dev/null 2>&1"
+	e2e_veth "$nc" c0 "$ng" u0 || return 1
+	ip -n "$nc" addr add 192.0.2.2/24 dev c0 &&
+		ip -n "$ng" addr add 192.0.2.1/24 dev u0 &&
+		ip -n "$ng" addr add 2001:db8:2::1/64 dev u0 nodad
 }
 
 # e2e_two_link_config FILE PIN TUNDEV: the gateway config of the two-link

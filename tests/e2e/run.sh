@@ -38,12 +38,7 @@ else
 	e2e_skip "needs python3 or jq to read tspgw status --json"
 fi
 nc -h 2>&1 | grep -q -- '-N' || e2e_skip "nc is not netcat-openbsd (no -N); make deps installs it"
-for f in "$TSPGW" "$TUNCLIENT" "$XDP_PASS"; do
-	if [ ! -e "$f" ]; then
-		echo "ERROR: $f is missing: run make first" >&2
-		exit 1
-	fi
-done
+e2e_require_built all "$TSPGW" "$TUNCLIENT" "$XDP_PASS"
 
 e2e_init
 e2e_require_bpf "$XDP_PASS"
