@@ -15,7 +15,7 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
 	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
-	nftables conntrack netcat-openbsd procps python3 util-linux
+	nftables conntrack netcat-openbsd procps python3 python3-scapy util-linux
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
@@ -46,7 +46,7 @@ LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios test-client demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios test-client test-adversarial demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
@@ -123,7 +123,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-client test-scenarios
+	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-client test-scenarios test-adversarial
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -153,6 +153,11 @@ test-client: all
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all
 	$(call run_suite,tests/e2e/scenarios.sh)
+
+# Attacks on the gateway, tried for real (README "Security"): crafted
+# packets (scapy, raw sockets) from tunnels, spoofers and hostile clients.
+test-adversarial: all
+	$(call run_suite,tests/adversarial/run.sh)
 
 # The live demo: TSP tunnels through a NAT and a public address, in
 # network namespaces. (DEMO=1 bash tests/e2e/run.sh narrates the data-plane
