@@ -60,7 +60,7 @@ anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
 pools:
   hosts: 2001:db8:100::/64
   prefixes: 2001:db8:200::/40
-data_plane: {pin_path: $PIN, max_tunnels: 1048576}
+data_plane: {pin_path: $PIN, max_tunnels: 1048576, allowed_special_ranges: [documentation]}
 broker:
   auth:
     mechanisms: [ANONYMOUS, DIGEST-MD5]

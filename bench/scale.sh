@@ -48,7 +48,7 @@ cat >"$CONF" <<EOF
 interfaces: {ipv4: u0, xdp_mode: native, tunnel_device: tbs$$}
 gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1, keepalive: 2001:db8:2::1}
 anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
-data_plane: {pin_path: $PIN, max_tunnels: 1048576}
+data_plane: {pin_path: $PIN, max_tunnels: 1048576, allowed_special_ranges: [documentation]}
 broker:
   auth: {mechanisms: [ANONYMOUS]}
   database: $T/assignments.sqlite

@@ -137,6 +137,9 @@ struct tspgw_dp_config {
 	__u32 uplink_ifindex; /* IPv4-facing interface for the tc slow path */
 	__u32 route_gen;      /* bumped on every routing change: older nh_cache entries miss */
 	__u32 nh_ttl_jiffies; /* nh_cache entries older than this miss (TSPGW_NH_TTL_JIFFIES) */
+	/* Special-purpose IPv4 classes the operator allows as tunnel
+	 * endpoints (TSPGW_V4_* in special_addr.h; never TSPGW_V4_ALWAYS). */
+	__u32 special_allow;
 };
 
 /* Key of the next-hop cache: what our bpf_fib_lookup's answer depends on.

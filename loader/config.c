@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "special_addr.h"
 #include "tspgw_maps.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
@@ -640,6 +641,33 @@ static int pools_key(struct ctx *c, const char *k, const char *name, const yaml_
 	return 1;
 }
 
+/* One name of data_plane.allowed_special_ranges: a class of special-purpose
+ * IPv4 ranges (special_addr.h) the operator allows as tunnel endpoints. */
+static int special_range_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} classes[] = {
+		{ "private", TSPGW_V4_PRIVATE },	     { "shared", TSPGW_V4_SHARED },
+		{ "documentation", TSPGW_V4_DOCUMENTATION }, { "benchmarking", TSPGW_V4_BENCHMARKING },
+		{ "ietf", TSPGW_V4_IETF },		     { "reserved", TSPGW_V4_RESERVED },
+	};
+
+	(void)i;
+	if (want_value(c, e, name))
+		return -1;
+	for (size_t j = 0; j < ARRAY_SIZE(classes); j++) {
+		if (strcmp(text(e), classes[j].name))
+			continue;
+		c->cfg->special_allow |= classes[j].bit;
+		return 0;
+	}
+	return fail(c, e, "'%s': unknown range '%s' (private, shared, documentation, "
+			  "benchmarking, ietf or reserved; loopback, 0/8, link-local, multicast "
+			  "and broadcast can never be allowed)", name, show(c, e));
+}
+
 static int data_plane_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
 {
 	struct tspgw_cfg *cfg = c->cfg;
@@ -660,6 +688,10 @@ static int data_plane_key(struct ctx *c, const char *k, const char *name, const 
 		return get_u32(c, v, name, 1, 16777216, &cfg->max_tunnels);
 	if (!strcmp(k, "nh_cache"))
 		return get_bool(c, v, name, &cfg->nh_cache);
+	if (!strcmp(k, "allowed_special_ranges")) {
+		cfg->special_allow = 0;
+		return walk_list(c, v, name, 6, special_range_item);
+	}
 	return 1;
 }
 
@@ -873,7 +905,7 @@ static const struct section sections[] = {
 	{ "tsp", tsp_key, "port" },
 	{ "anonymous", anonymous_key, "prefix, layout, public" },
 	{ "pools", pools_key, "hosts, prefixes, prefix_length" },
-	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache" },
+	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
 	  "lifetime, limits, dns_servers, dn_template, redirect" },

@@ -90,6 +90,7 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 	dc->tun_ifindex = (__u32)tun_ifindex;
 	dc->uplink_ifindex = (__u32)uplink_ifindex;
 	dc->nh_ttl_jiffies = TSPGW_NH_TTL_JIFFIES;
+	dc->special_allow = cfg->special_allow;
 	/* TSPGW_CFG_F_NH_CACHE stays clear: only `tspgw run` sets it, while
 	 * its rtnetlink listener keeps route_gen current (route_watch.h). */
 }

@@ -42,7 +42,7 @@ pools:
   hosts: 2001:db8:100::/64
   prefixes: 2001:db8:200::/40
   prefix_length: {min: 48, max: 60, default: 56}
-data_plane: {pin_path: $PIN, max_tunnels: 1024}
+data_plane: {pin_path: $PIN, max_tunnels: 1024, allowed_special_ranges: [documentation]}
 broker:
   auth:
     mechanisms: [ANONYMOUS, PLAIN, DIGEST-MD5]
@@ -135,7 +135,7 @@ rootless_eperm() {
 	cat >"$conf" <<EOF
 interfaces: {ipv4: u0, ipv6: d0, xdp_mode: generic, tunnel_device: tsu$$}
 gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1}
-data_plane: {pin_path: $PIN-userns, max_tunnels: 64}
+data_plane: {pin_path: $PIN-userns, max_tunnels: 64, allowed_special_ranges: [documentation]}
 EOF
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	out=$(timeout 20 unshare --user --map-root-user --net sh -c \

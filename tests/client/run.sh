@@ -57,7 +57,7 @@ pools:
   hosts: 2001:db8:100::/64
   prefixes: 2001:db8:200::/40
   prefix_length: {min: 48, max: 60, default: 56}
-data_plane: {pin_path: $PIN, max_tunnels: 1024}
+data_plane: {pin_path: $PIN, max_tunnels: 1024, allowed_special_ranges: [documentation]}
 broker:
   auth:
     mechanisms: [ANONYMOUS, PLAIN, DIGEST-MD5, SCRAM-SHA-256]

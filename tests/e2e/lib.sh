@@ -338,6 +338,7 @@ pools:
 data_plane:
   pin_path: $pin
   max_tunnels: 1024
+  allowed_special_ranges: [documentation]   # the tests use documentation addresses
 EOF
 }
 

@@ -76,7 +76,7 @@ topo_config() {
 		gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1, keepalive: 2001:db8:2::1}
 		anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
 		pools: {hosts: 2001:db8:100::/64, prefixes: 2001:db8:200::/40}
-		data_plane: {pin_path: $2, max_tunnels: 4096}
+		data_plane: {pin_path: $2, max_tunnels: 4096, allowed_special_ranges: [documentation]}
 		broker:
 		  auth: {mechanisms: [ANONYMOUS, DIGEST-MD5], sasldb: $4, realm: tspgw.example, server_name: 192.0.2.1}
 		  database: $5

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "special_addr.h"
 #include "tspgw_maps.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -209,7 +210,8 @@ Test(config, every_key)
 		  "  outer_mtu: 1500\n"
 		  "  pin_path: /sys/fs/bpf/other\n"
 		  "  max_tunnels: 16777216\n"
-		  "  nh_cache: no\n");
+		  "  nh_cache: no\n"
+		  "  allowed_special_ranges: [documentation, private]\n");
 	cr_assert_str_eq(cfg.ipv4_iface, "eth0");
 	cr_assert_str_eq(cfg.ipv6_iface, "eth1");
 	cr_assert_eq(cfg.xdp_mode, TSPGW_XDP_NATIVE);
@@ -231,6 +233,24 @@ Test(config, every_key)
 	cr_assert_str_eq(cfg.pin_path, "/sys/fs/bpf/other");
 	cr_assert_eq(cfg.max_tunnels, 16777216);
 	cr_assert(!cfg.nh_cache);
+	cr_assert_eq(cfg.special_allow, TSPGW_V4_DOCUMENTATION | TSPGW_V4_PRIVATE);
+}
+
+/* Special-purpose IPv4 ranges are refused unless allowed by name; the
+ * ranges that reach the gateway itself or a whole link cannot be. */
+Test(config, allowed_special_ranges)
+{
+	expect_ok("");
+	cr_assert_eq(cfg.special_allow, 0);
+	expect_ok("data_plane:\n  allowed_special_ranges: []\n");
+	cr_assert_eq(cfg.special_allow, 0);
+	expect_ok("data_plane:\n  allowed_special_ranges: [private, shared, documentation, "
+		  "benchmarking, ietf, reserved]\n");
+	cr_assert_eq(cfg.special_allow, TSPGW_V4_ALLOWABLE);
+	expect_error("data_plane:\n  allowed_special_ranges: [documentation, loopback]\n", "2:43",
+		     "'data_plane.allowed_special_ranges': unknown range 'loopback'");
+	expect_error("data_plane:\n  allowed_special_ranges: documentation\n", "2:27",
+		     "must be a list");
 }
 
 /* No document, or empty sections: everything keeps its default. */
