@@ -7,12 +7,20 @@
  * (handed to the broker), tunnel packets (checked, decapsulated and
  * forwarded) or junk (dropped and counted). IPv6 packets whose destination
  * is a tunnel are encapsulated and sent to the tunnel's IPv4 endpoint.
- * Anything XDP should not decide goes to the kernel with XDP_PASS.
+ * Anything XDP should not decide goes to the kernel with XDP_PASS; a
+ * decapsulated packet only with a mark in the XDP metadata, which
+ * tspgw_tc_ingress turns into a delivery on the tunnel device.
  *
  * tspgw_tc_encap runs on egress of the gateway's tunnel device: the kernel
  * routes there what it sends to tunnels itself (ICMPv6 errors, its own
  * replies, packets XDP passed up), and this program encapsulates them with
  * the same code as XDP and redirects them to the IPv4 uplink.
+ *
+ * tspgw_tc_ingress runs on ingress of the interfaces XDP is on. Packets XDP
+ * decapsulated but could not forward (hop limit 1, no neighbour, too big,
+ * for the gateway itself) carry its mark; they are handed to the kernel on
+ * the tunnel device, so they arrive from the tunnel as on a sit or ip6tnl
+ * device and never as native traffic of the uplink or the IPv6 side.
  */
 /* Packet headers are UAPI: their layout never moves, so no CO-RE. With
  * CO-RE every field access becomes "pointer + register holding the
@@ -24,6 +32,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "bpf_consts.h"
+#include "link_scope.bpf.h"
 #include "tunnel.bpf.h"
 
 /* Drop and count. */
@@ -31,6 +40,26 @@ static __always_inline int drop(__u32 reason)
 {
 	count(reason);
 	return XDP_DROP;
+}
+
+/* Hand a decapsulated packet to the kernel, marked for tspgw_tc_ingress
+ * (tspgw_xdp_meta) so that it arrives on the tunnel device. A driver that
+ * has no room for metadata gets the packet dropped and counted: passed
+ * unmarked, it would look like native traffic of this interface. reason
+ * says why the kernel gets it. */
+static __always_inline int pass_from_tunnel(struct xdp_md *ctx, __u32 reason)
+{
+	struct tspgw_xdp_meta *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return drop(TSPGW_CNT_DROP_NO_META);
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		return drop(TSPGW_CNT_DROP_NO_META);
+	m->magic = TSPGW_META_MAGIC;
+	m->flags = 0;
+	count(reason);
+	return XDP_PASS;
 }
 
 static __always_inline int redirect_or_tx(struct xdp_md *ctx, __u32 ifindex)
@@ -120,10 +149,14 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
 	/* The kernel owns the errors: Time Exceeded and Packet Too Big. */
 	if (ip6->hop_limit <= 1) {
+		if (from_tunnel)
+			return pass_from_tunnel(ctx, TSPGW_CNT_PASS_KERNEL);
 		count(TSPGW_CNT_PASS_KERNEL);
 		return XDP_PASS;
 	}
 	if (inner_len > tunnel_mtu(cfg, origin->type)) {
+		if (from_tunnel)
+			return pass_from_tunnel(ctx, TSPGW_CNT_PASS_TOO_BIG);
 		count(TSPGW_CNT_PASS_TOO_BIG);
 		return XDP_PASS;
 	}
@@ -149,6 +182,8 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 			/* The kernel routes it into the tunnel device, where
 			 * the tc program encapsulates and bpf_redirect_neigh
 			 * resolves. */
+			if (from_tunnel)
+				return pass_from_tunnel(ctx, TSPGW_CNT_PASS_NO_NEIGH);
 			count(TSPGW_CNT_PASS_NO_NEIGH);
 			return XDP_PASS;
 		}
@@ -232,8 +267,7 @@ forward:
 	return redirect_or_tx(ctx, fib.ifindex);
 
 to_kernel:
-	count(TSPGW_CNT_PASS_KERNEL);
-	return XDP_PASS;
+	return pass_from_tunnel(ctx, TSPGW_CNT_PASS_KERNEL);
 }
 
 /* An IPv6 packet at data+ETH_HLEN: from a tunnel (just decapsulated) or
@@ -459,6 +493,17 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	sv = check_inner_source(cfg, &origin, (const __u8 *)&ip6->saddr, &tun);
 	if (sv == SRC_UNBOUND)
 		return drop(TSPGW_CNT_DROP_UNBOUND);
+	/* Before the source check: a client kernel's MLD reports (from
+	 * fe80:: or ::) are link traffic, not spoofing. */
+	{
+		const __u8 *icmp_type = (const __u8 *)(ip6 + 1);
+		__u8 type = 0;
+
+		if (ip6->nexthdr == IPPROTO_ICMPV6_NR && (void *)(icmp_type + 1) <= data_end)
+			type = *icmp_type;
+		if (link_scope_refused(ctx, 0, ip6, ETH_HLEN + off, type))
+			return drop(TSPGW_CNT_DROP_LINK_SCOPE);
+	}
 	if (sv == SRC_SPOOF) {
 		stats_drop(tun);
 		return drop(TSPGW_CNT_DROP_SPOOF);
@@ -570,6 +615,42 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 drop:
 	count(TSPGW_CNT_DROP_MALFORMED);
 	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int tspgw_tc_ingress(struct __sk_buff *skb)
+{
+	struct tspgw_xdp_meta *m = (void *)(long)skb->data_meta;
+	struct tspgw_dp_config *cfg;
+	struct ipv6hdr ip6;
+	__u32 zero = 0;
+	__u8 type = 0;
+
+	if ((void *)(m + 1) > (void *)(long)skb->data || m->magic != TSPGW_META_MAGIC)
+		return TC_ACT_OK; /* not decapsulated by XDP: native traffic */
+	cfg = bpf_map_lookup_elem(&dp_config, &zero);
+	if (!cfg || !(cfg->flags & TSPGW_CFG_F_ENABLED) || !cfg->tun_ifindex) {
+		/* Nowhere to deliver it as tunnel traffic; never as native. */
+		count(TSPGW_CNT_DROP_NO_META);
+		return TC_ACT_SHOT;
+	}
+	/* At ingress, offset 0 is the network header. */
+	if (skb->protocol != bpf_htons(ETH_P_IPV6) || bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6))) {
+		count(TSPGW_CNT_DROP_INNER_BAD);
+		return TC_ACT_SHOT;
+	}
+	/* XDP checked already; checked again here because this is the last
+	 * stop before the kernel, whatever path marked the packet. */
+	if (ip6.nexthdr == IPPROTO_ICMPV6_NR && bpf_skb_load_bytes(skb, IPV6_HLEN, &type, 1))
+		type = 0;
+	if (link_scope_refused(skb, 1, &ip6, 0, type)) {
+		count(TSPGW_CNT_DROP_LINK_SCOPE);
+		return TC_ACT_SHOT;
+	}
+	count(TSPGW_CNT_PASS_TUN_DEV);
+	/* The tunnel device has no link layer: the redirect delivers the
+	 * packet from its network header on, received on that device. */
+	return bpf_redirect(cfg->tun_ifindex, BPF_F_INGRESS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

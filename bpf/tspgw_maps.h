@@ -53,7 +53,23 @@ enum tspgw_counter {
 	TSPGW_CNT_DROP_NO_ROUTE,    /* no IPv4 route towards the tunnel endpoint */
 	TSPGW_CNT_NH_HIT,           /* next hop served from nh_cache (no FIB lookup) */
 	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
+	/* Link scope stays in the tunnel (README "Security"). */
+	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect */
+	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet the driver would not let XDP mark */
+	TSPGW_CNT_PASS_TUN_DEV,     /* marked packet handed to the kernel on the tunnel device */
 	TSPGW_CNT_MAX,
+};
+
+/* Mark that XDP leaves in the metadata area (bpf_xdp_adjust_meta) in
+ * front of a packet it decapsulated but hands to the kernel. The tc ingress
+ * program on the same interface sees it as skb->data_meta and delivers the
+ * packet on the tunnel device, as a sit or ip6tnl device would: never as
+ * native IPv6 of the interface it came in on. Only XDP programs write the
+ * metadata area, so a sender cannot forge the mark. */
+#define TSPGW_META_MAGIC 0x74737067U /* "tspg" */
+struct tspgw_xdp_meta {
+	__u32 magic; /* TSPGW_META_MAGIC */
+	__u32 flags; /* none yet: zero */
 };
 
 /* Key of the binding map: where a tunnel's packets come from. */

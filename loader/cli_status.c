@@ -86,8 +86,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		for (int i = 0; i < nxdp; i++) {
 			printf("%s{\"iface\":", i ? "," : "");
 			json_str(stdout, xdp[i].ifname);
-			printf(",\"ifindex\":%u,\"prog_id\":%u,\"mode\":\"%s\"}", xdp[i].ifindex,
-			       xdp[i].prog_id, xdp[i].mode);
+			printf(",\"ifindex\":%u,\"prog_id\":%u,\"mode\":\"%s\",\"tc_ingress_prog_id\":%u}",
+			       xdp[i].ifindex, xdp[i].prog_id, xdp[i].mode, xdp[i].tc_ingress_prog_id);
 		}
 		printf("],\"tunnel_device\":{\"name\":");
 		json_str(stdout, cfg->tunnel_device);
@@ -107,9 +107,16 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	printf("pin path:      %s\n", cfg->pin_path);
 	if (!nxdp)
 		printf("xdp:           not attached\n");
-	for (int i = 0; i < nxdp; i++)
+	for (int i = 0; i < nxdp; i++) {
 		printf("xdp:           %s (ifindex %u) prog %u, %s mode\n", xdp[i].ifname,
 		       xdp[i].ifindex, xdp[i].prog_id, xdp[i].mode);
+		if (xdp[i].tc_ingress_prog_id)
+			printf("tc ingress:    %s prog %u (decapsulated packets for the kernel "
+			       "arrive on %s)\n",
+			       xdp[i].ifname, xdp[i].tc_ingress_prog_id, cfg->tunnel_device);
+		else
+			printf("tc ingress:    %s NOT attached\n", xdp[i].ifname);
+	}
 	printf("tunnel device: %s%s, tc egress %s\n", cfg->tunnel_device,
 	       tun_ifindex > 0 ? "" : " (missing)", tc ? "attached" : "NOT attached");
 	for (int i = 0; i < 2; i++)

@@ -25,6 +25,9 @@ const char *const tspgw_counter_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
 	[TSPGW_CNT_NH_HIT] = "nh_hit",
 	[TSPGW_CNT_NH_MISS] = "nh_miss",
+	[TSPGW_CNT_DROP_LINK_SCOPE] = "drop_link_scope",
+	[TSPGW_CNT_DROP_NO_META] = "drop_no_meta",
+	[TSPGW_CNT_PASS_TUN_DEV] = "pass_tun_dev",
 };
 
 int counters_read(int fd, uint64_t out[TSPGW_CNT_MAX])

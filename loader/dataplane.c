@@ -145,6 +145,58 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* tspgw_tc_ingress on an interface XDP is on: it delivers what XDP
+ * decapsulated and marked for the kernel on the tunnel device. Attached
+ * before XDP, so no marked packet ever meets an interface without it.
+ * Only our filter (DP_TC_INGRESS_HANDLE/PRIORITY) is added and removed:
+ * the clsact qdisc of an uplink may hold the operator's own filters. */
+static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, FILE *log, char *err,
+			     size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_INGRESS_HANDLE,
+		    .priority = DP_TC_INGRESS_PRIORITY, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST) {
+		snprintf(err, errlen, "cannot create the tc ingress hook on %s: %s", ifname,
+			 bpf_err_hint(rc));
+		return -1;
+	}
+	rc = bpf_tc_attach(&hook, &opts);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach the tc ingress program to %s: %s", ifname,
+			 bpf_err_hint(rc));
+		return -1;
+	}
+	logf_(log, "tc ingress on %s: attached\n", ifname);
+	return 0;
+}
+
+static void detach_tc_ingress(const char *ifname, FILE *log)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_INGRESS_HANDLE,
+		    .priority = DP_TC_INGRESS_PRIORITY);
+
+	if (ifindex > 0 && bpf_tc_detach(&hook, &opts) == 0)
+		logf_(log, "tc ingress on %s: detached\n", ifname);
+}
+
+unsigned int dp_tc_ingress_prog_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_INGRESS_HANDLE,
+		    .priority = DP_TC_INGRESS_PRIORITY);
+
+	if (ifindex <= 0 || bpf_tc_query(&hook, &opts))
+		return 0;
+	return opts.prog_id;
+}
+
 static int link_pin_path(char *buf, size_t len, const char *pin_path, const char *ifname)
 {
 	return snprintf(buf, len, "%s/%s%s", pin_path, XDP_LINK_PREFIX, ifname) >= (int)len ? -1 : 0;
@@ -236,6 +288,7 @@ static void drop_stale_links(const char *pin_path, const char *keep1, const char
 		}
 		unlink(path);
 		logf_(log, "xdp on %s: detached (no longer configured)\n", ifname);
+		detach_tc_ingress(ifname, log);
 	}
 	closedir(d);
 }
@@ -253,14 +306,29 @@ static bool sysctl_is_one(const char *path)
 	return buf[0] == '1';
 }
 
-/* Set a sysctl to "1" unless it already is: in a container /proc/sys is
- * read-only, and the host may have set it for us. */
+static bool sysctl_is_zero(const char *path)
+{
+	char buf[8] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] == '0' && (buf[1] == '\n' || buf[1] == '\0');
+}
+
+/* Set a sysctl to "1" or "0" unless it already is: in a container
+ * /proc/sys is read-only, and the host may have set it for us. */
 static int write_sysctl(const char *path, const char *value)
 {
 	FILE *f;
 	int rc;
 
 	if (!strcmp(value, "1") && sysctl_is_one(path))
+		return 0;
+	if (!strcmp(value, "0") && sysctl_is_zero(path))
 		return 0;
 	f = fopen(path, "w");
 	if (!f)
@@ -294,6 +362,27 @@ static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t er
 	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding\n",
 	      uplink);
 	return 0;
+}
+
+/* The tunnel device is a link of its own, and nothing arriving on it may
+ * configure the gateway: no router advertisements (a default route into a
+ * tunnel), no redirects. The data plane already drops ND from tunnels; this
+ * is the kernel's side of the same rule. In a container whose /proc/sys is
+ * read-only this may fail: a warning, since XDP and tc enforce it anyway. */
+static void harden_tundev(const char *tundev, FILE *log)
+{
+	static const char *const keys[] = { "accept_ra", "accept_redirects" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char path[128];
+		int rc;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", tundev, keys[i]);
+		rc = write_sysctl(path, "0");
+		if (rc)
+			logf_(log, "warning: cannot set net.ipv6.conf.%s.%s=0: %s\n", tundev, keys[i],
+			      strerror(-rc));
+	}
 }
 
 int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE *log, char *err,
@@ -404,6 +493,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	}
 	logf_(log, "tunnel device %s (ifindex %d, mtu %d)\n", cfg->tunnel_device, tun_ifindex,
 	      DP_MTU_V6UDPV4(mtu));
+	harden_tundev(cfg->tunnel_device, log);
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
 	{
@@ -427,6 +517,12 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	if (attach_tc(tun_ifindex, bpf_program__fd(skel->progs.tspgw_tc_encap), err, errlen))
 		goto out;
 	logf_(log, "tc egress on %s: attached\n", cfg->tunnel_device);
+	if (attach_tc_ingress(o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_tc_ingress), log,
+			      err, errlen))
+		goto out;
+	if (if6 != if4 && attach_tc_ingress(v6if, if6, bpf_program__fd(skel->progs.tspgw_tc_ingress),
+					    log, err, errlen))
+		goto out;
 	if (attach_xdp(cfg->pin_path, o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_xdp),
 		       o->mode, log, err, errlen))
 		goto out;
@@ -476,6 +572,7 @@ int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max)
 		if (out[n].ifindex) {
 			LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
+			out[n].tc_ingress_prog_id = dp_tc_ingress_prog_id((int)out[n].ifindex);
 			if (bpf_xdp_query((int)out[n].ifindex, 0, &q) == 0)
 				snprintf(out[n].mode, sizeof(out[n].mode), "%s",
 					 q.drv_prog_id == out[n].prog_id   ? "native"
@@ -529,6 +626,8 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 		}
 		unlink(path);
 		logf_(log, "xdp on %s: detached\n", xdp[i].ifname);
+		/* After XDP: no more marked packets come. */
+		detach_tc_ingress(xdp[i].ifname, log);
 	}
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	if (tun_ifindex > 0) {

@@ -20,7 +20,7 @@ struct dp_attach_opts {
 int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, FILE *log,
 	      char *err, size_t errlen);
 
-/* Remove XDP links, the tc hook, the tunnel device and every pin. Safe to
+/* Remove XDP links, tc ingress filters, the tc hook, the tunnel device and every pin. Safe to
  * run when nothing (or only part) is attached. */
 int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen);
 
@@ -29,7 +29,15 @@ struct dp_xdp_attachment {
 	unsigned int ifindex;
 	unsigned int prog_id;
 	char mode[8]; /* "native", "generic" or "?" */
+	unsigned int tc_ingress_prog_id; /* tspgw_tc_ingress on the same interface; 0 = none */
 };
+
+/* Our filter in an interface's clsact ingress (tspgw_tc_ingress). */
+#define DP_TC_INGRESS_HANDLE 0x7473
+#define DP_TC_INGRESS_PRIORITY 1
+
+/* The program id of tspgw_tc_ingress on ifindex, 0 if not attached. */
+unsigned int dp_tc_ingress_prog_id(int ifindex);
 
 /* The XDP attachments recorded under the pin path. Returns how many. */
 int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max);

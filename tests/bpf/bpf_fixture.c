@@ -35,6 +35,9 @@ static const char *const cnt_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
 	[TSPGW_CNT_NH_HIT] = "nh_hit",
 	[TSPGW_CNT_NH_MISS] = "nh_miss",
+	[TSPGW_CNT_DROP_LINK_SCOPE] = "drop_link_scope",
+	[TSPGW_CNT_DROP_NO_META] = "drop_no_meta",
+	[TSPGW_CNT_PASS_TUN_DEV] = "pass_tun_dev",
 };
 
 const char *t_cnt_name(int idx)
@@ -222,7 +225,8 @@ static void run_prog(int prog_fd, const uint8_t *data, size_t len, void *ctx, si
 
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = ctx,
-		    .ctx_size_in = (__u32)ctx_len, .repeat = 1);
+		    .ctx_size_in = (__u32)ctx_len, .ctx_out = ctx, .ctx_size_out = (__u32)ctx_len,
+		    .repeat = 1);
 
 	fx_counters(before);
 	err = bpf_prog_test_run_opts(prog_fd, &opts);
@@ -242,8 +246,25 @@ void fx_run_xdp(const struct pkt *p, uint32_t ingress_ifindex, struct run_res *r
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.data_end = (__u32)p->len;
 	ctx.ingress_ifindex = ingress_ifindex;
-	run_prog(bpf_program__fd(fx.skel->progs.tspgw_xdp), p->data, p->len,
-		 ingress_ifindex ? &ctx : NULL, ingress_ifindex ? sizeof(ctx) : 0, r);
+	/* The context comes back too: the kernel returns the metadata in
+	 * front of the packet, and ctx.data says how long it is. */
+	run_prog(bpf_program__fd(fx.skel->progs.tspgw_xdp), p->data, p->len, &ctx, sizeof(ctx), r);
+	cr_assert_leq(ctx.data, sizeof(r->meta), "metadata of %u bytes", ctx.data);
+	cr_assert_leq(ctx.data, r->out_len);
+	r->meta_len = ctx.data;
+	memcpy(r->meta, r->out, r->meta_len);
+	memmove(r->out, r->out + r->meta_len, r->out_len - r->meta_len);
+	r->out_len -= r->meta_len;
+}
+
+int fx_marked_for_tunnel(const struct run_res *r)
+{
+	struct tspgw_xdp_meta m;
+
+	if (r->meta_len != sizeof(m))
+		return 0;
+	memcpy(&m, r->meta, sizeof(m));
+	return m.magic == TSPGW_META_MAGIC && m.flags == 0;
 }
 
 void fx_run_tc(const uint8_t *data, size_t len, struct run_res *r)

@@ -37,6 +37,11 @@ struct run_res {
 	uint32_t verdict;
 	uint8_t out[PKT_MAX + 256];
 	size_t out_len;
+	/* XDP metadata the program left in front of the packet (out holds
+	 * the packet only): a tspgw_xdp_meta on decapsulated packets handed
+	 * to the kernel. */
+	uint8_t meta[32];
+	size_t meta_len;
 	int64_t delta[TSPGW_CNT_MAX]; /* counter changes caused by the run */
 };
 
@@ -68,6 +73,24 @@ int fx_stats(const struct tspgw_origin *o, struct tspgw_tunnel_stats *out);
 
 /* Run tspgw_xdp once on p. ingress_ifindex 0 = the kernel's default (lo). */
 void fx_run_xdp(const struct pkt *p, uint32_t ingress_ifindex, struct run_res *r);
+/* Did the run leave tspgw_xdp_meta with TSPGW_META_MAGIC (delivery on the
+ * tunnel device)? */
+int fx_marked_for_tunnel(const struct run_res *r);
+/* XDP_PASS with the mark, or without it. Macros: failures name the caller. */
+#define expect_pass_from_tunnel(r)                                                          \
+	do {                                                                                \
+		expect_verdict((r), V_XDP_PASS);                                             \
+		cr_expect(fx_marked_for_tunnel(r),                                           \
+			  "decapsulated packet passed without the tunnel mark (meta %zu bytes)", \
+			  (r)->meta_len);                                                    \
+	} while (0)
+#define expect_pass_native(r)                                                          \
+	do {                                                                           \
+		expect_verdict((r), V_XDP_PASS);                                        \
+		cr_expect_eq((r)->meta_len, 0, "native packet got %zu bytes of metadata", \
+			     (r)->meta_len);                                            \
+	} while (0)
+
 /* Run tspgw_tc_encap once on raw bytes (the kernel treats the first 14 as
  * an Ethernet header to set skb->protocol, then shows the program all). */
 void fx_run_tc(const uint8_t *data, size_t len, struct run_res *r);

@@ -26,7 +26,7 @@ static void expect_decap_to_kernel(const struct pkt *p)
 	struct run_res r;
 
 	fx_run_xdp(p, 0, &r);
-	expect_verdict(&r, V_XDP_PASS);
+	expect_pass_from_tunnel(&r);
 	expect_counts(&r, TSPGW_CNT_PASS_KERNEL, 1, -1);
 	expect_bytes(&r, want, n);
 }

@@ -34,10 +34,13 @@ static void run_expect(const struct pkt *p, uint32_t verdict, int counter, const
 		cr_expect(counts_match(&r, m, sizeof(m), counter, 1, -1), "%s: counters: %s", what, m);
 	else
 		cr_expect(counts_match(&r, m, sizeof(m), -1), "%s: counters: %s", what, m);
-	if (verdict == V_XDP_PASS)
+	if (verdict == V_XDP_PASS) {
 		cr_expect(r.out_len == p->len && memcmp(r.out, p->data, p->len) == 0,
 			  "%s: passed packet changed: %s", what,
 			  pkt_diff(r.out, r.out_len, p->data, p->len));
+		/* Native IPv6 from the IPv6 side stays native. */
+		cr_expect_eq(r.meta_len, 0, "%s: native packet marked", what);
+	}
 }
 
 static struct in6_addr anon_addr(int layout, const char *ipv4, uint16_t port)

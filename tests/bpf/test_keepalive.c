@@ -97,6 +97,7 @@ static void expect_not_answered(const struct pkt_opts *req_o, const char *what)
 		  (long long)r.delta[TSPGW_CNT_KEEPALIVE], (long long)r.delta[TSPGW_CNT_PASS_KERNEL]);
 	cr_expect(r.out_len == n && memcmp(r.out, want, n) == 0, "%s: output differs: %s", what,
 		  pkt_diff(r.out, r.out_len, want, n));
+	cr_expect(fx_marked_for_tunnel(&r), "%s: not marked for the tunnel device", what);
 }
 
 Test(keepalive, v6udpv4_echo_request_is_answered)
@@ -230,7 +231,16 @@ Test(keepalive, only_echo_requests_with_code_zero)
 	expect_not_answered(&o, "echo reply");
 	request_opts(&o, PKT_OUTER_UDP);
 	o.icmp_type = 135;
-	expect_not_answered(&o, "neighbour solicitation");
+	{
+		/* Not answered either: ND never leaves its tunnel. */
+		struct run_res r;
+		struct pkt req;
+
+		pkt_build(&req, &o);
+		fx_run_xdp(&req, 0, &r);
+		expect_verdict(&r, V_XDP_DROP);
+		expect_counts(&r, TSPGW_CNT_DROP_LINK_SCOPE, 1, -1);
+	}
 	request_opts(&o, PKT_OUTER_UDP);
 	o.inner = PKT_INNER_UDP;
 	expect_not_answered(&o, "UDP to the keepalive address");

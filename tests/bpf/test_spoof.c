@@ -62,6 +62,7 @@ static void expect_accepted(const struct pkt *p, const char *what)
 		  (long long)r.delta[TSPGW_CNT_DROP_SPOOF],
 		  (long long)r.delta[TSPGW_CNT_DROP_UNBOUND]);
 	expect_bytes(&r, want, n);
+	cr_expect(fx_marked_for_tunnel(&r), "%s: not marked for the tunnel device", what);
 }
 
 static void expect_dropped(const struct pkt *p, int counter, const char *what)
@@ -107,6 +108,10 @@ Test(spoof, source_outside_host_and_prefix)
 		"2001:db8:100::3",        /* next to the host address */
 		"2001:db8:1ff:ffff::1",   /* just below the /48 */
 		"2001:db8:201::",         /* just above it */
+	};
+	/* Not addresses of the origin either, but link scope: counted as
+	 * such before the source check (test_link_scope.c). */
+	static const char *const link_srcs[] = {
 		"::",                     /* unspecified */
 		"fe80::1",                /* link-local */
 		"::ffff:198.51.100.7",    /* v4-mapped of the origin itself */
@@ -118,6 +123,12 @@ Test(spoof, source_outside_host_and_prefix)
 
 		build(&p, PKT_OUTER_UDP, T_CLIENT4, T_CLIENT_PORT, t_ip6(srcs[i]));
 		expect_dropped(&p, TSPGW_CNT_DROP_SPOOF, srcs[i]);
+	}
+	for (size_t i = 0; i < sizeof(link_srcs) / sizeof(link_srcs[0]); i++) {
+		struct pkt p;
+
+		build(&p, PKT_OUTER_UDP, T_CLIENT4, T_CLIENT_PORT, t_ip6(link_srcs[i]));
+		expect_dropped(&p, TSPGW_CNT_DROP_LINK_SCOPE, link_srcs[i]);
 	}
 }
 
