@@ -261,6 +261,7 @@ enum {
 	P_DECAP_ANON,
 	P_DECAP_SPREAD,
 	P_SPOOF,
+	P_LINK_SCOPE,
 	P_SIGNAL,
 	P_ENCAP,
 	P_ENCAP_ANON,
@@ -280,6 +281,9 @@ static const struct path paths[NPATHS] = {
 			     V_XDP_REDIRECT, 40, 0, 1, ST_NONE },
 	[P_SPOOF] = { "spoof_drop", "drop spoofed source", 0, TSPGW_CNT_DROP_SPOOF, V_XDP_DROP, 25,
 		      0, 0, ST_DROPS },
+	/* A client kernel's MLD report: refused before the source check. */
+	[P_LINK_SCOPE] = { "link_scope_drop", "drop link scope (client MLD report)", 0,
+			   TSPGW_CNT_DROP_LINK_SCOPE, V_XDP_DROP, 25, 0, 0, ST_NONE },
 	[P_SIGNAL] = { "signal_pass", "pass signalling", 0, TSPGW_CNT_PASS_SIGNAL, V_XDP_PASS, 0,
 		       0, 0, ST_NONE },
 	[P_ENCAP] = { "encap_v6udpv4", "encap to v6udpv4 (bound)", 1, TSPGW_CNT_ENCAP,
@@ -696,6 +700,15 @@ static void build_packets(int pi)
 		pkt_build(&in, &o);
 		memcpy(want, in.data, in.len);
 		add_pkt(&in, want, in.len);
+		break;
+	}
+	case P_LINK_SCOPE: {
+		pkt_opts_default(&o, PKT_OUTER_UDP);
+		o.ip6_src = t_ip6("fe80::1234");
+		o.ip6_dst = t_ip6("ff02::16");
+		o.icmp_type = 143;
+		pkt_build(&in, &o);
+		add_pkt(&in, in.data, in.len);
 		break;
 	}
 	case P_SIGNAL: {

@@ -137,8 +137,10 @@ e2e_check "tunnel add v6udpv4 192.0.2.2:40000 2001:db8:100::2" \
 	gw tunnel add --type v6udpv4 --remote 192.0.2.2:40000 --address 2001:db8:100::2
 
 # A REACHABLE (not permanent) neighbour entry for the host, as traffic makes it.
+# Its link-local address too, so a packet to it could be forwarded at once.
 reachable() {
 	e2e_ns "$NS_G" ping -n -c 1 -W 2 2001:db8:2::2 >/dev/null || return 1
+	e2e_ns "$NS_G" ping -n -c 1 -W 2 "$HOST_LL%u0" >/dev/null || return 1
 	ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0
 	ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0 | grep -q "lladdr $MAC_H0 .*REACHABLE"
 }
