@@ -629,6 +629,12 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 		/* After XDP: no more marked packets come. */
 		detach_tc_ingress(xdp[i].ifname, log);
 	}
+	/* An attach that failed between tc ingress and XDP left no XDP pin:
+	 * the configured interfaces are checked too (only our filter goes). */
+	if (cfg->ipv4_iface[0])
+		detach_tc_ingress(cfg->ipv4_iface, log);
+	if (cfg->ipv6_iface[0])
+		detach_tc_ingress(cfg->ipv6_iface, log);
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	if (tun_ifindex > 0) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tun_ifindex,

@@ -151,10 +151,12 @@ tcp_transfer() {
 }
 
 # start_client NAME TUN TYPE LOCAL SERVER: a tunclient in the client ns.
+# The clients outlive any run of this script (bounded: 300 s), also on a
+# loaded machine where it takes over two minutes.
 start_client() {
 	local name=$1 tun=$2 type=$3 local=$4 server=$5
 	e2e_bg "$NS_C" "$T/$name.log" "$TUNCLIENT" --tun "$tun" --type "$type" \
-		--local "$local" --server "$server" --pidfile "$T/$name.pid" --duration 120
+		--local "$local" --server "$server" --pidfile "$T/$name.pid" --duration 300
 	eval "PID_$name=\$E2E_BG_PID"
 	e2e_wait_file 5 "$T/$name.pid" "$E2E_BG_PID" || {
 		echo "tunclient $name did not start: $(cat "$T/$name.log")"
@@ -165,7 +167,8 @@ start_client() {
 # tun_up TUN ADDR MTU: the client side of a tunnel interface.
 tun_up() {
 	# No link-local address: the TUN would send router solicitations and
-	# MLD reports from it, and the gateway would count them as spoofing.
+	# MLD reports from it, which the gateway drops (drop_link_scope), and
+	# the counters checked here would move for them.
 	ip -n "$NS_C" link set dev "$1" addrgenmode none mtu "$3" &&
 		ip -n "$NS_C" addr add "$2/128" dev "$1" nodad &&
 		ip -n "$NS_C" link set dev "$1" up
