@@ -282,7 +282,7 @@ static const struct path paths[NPATHS] = {
 	[P_SPOOF] = { "spoof_drop", "drop spoofed source", 0, TSPGW_CNT_DROP_SPOOF, V_XDP_DROP, 25,
 		      0, 0, ST_DROPS },
 	/* A client kernel's MLD report: refused before the source check. */
-	[P_LINK_SCOPE] = { "link_scope_drop", "drop link scope (client MLD report)", 0,
+	[P_LINK_SCOPE] = { "link_scope_drop", "drop link scope (MLD)", 0,
 			   TSPGW_CNT_DROP_LINK_SCOPE, V_XDP_DROP, 25, 0, 0, ST_NONE },
 	[P_SIGNAL] = { "signal_pass", "pass signalling", 0, TSPGW_CNT_PASS_SIGNAL, V_XDP_PASS, 0,
 		       0, 0, ST_NONE },
@@ -1190,11 +1190,11 @@ static void write_md(FILE *f)
 	fprintf(f, "| %-41s |", "path: ns/packet, net of harness");
 	for (int c = 0; c < opt.ncounts; c++)
 		fprintf(f, " %7s |", count_name(opt.counts[c], b, sizeof(b)));
-	fprintf(f, " %7s | %-6s | %-8s | %-14s |\n", ratio, "target", "verdict", "counter");
+	fprintf(f, " %7s | %-6s | %-8s | %-15s |\n", ratio, "target", "verdict", "counter");
 	fprintf(f, "|-------------------------------------------|");
 	for (int c = 0; c < opt.ncounts; c++)
 		fprintf(f, "--------:|");
-	fprintf(f, "--------:|--------|----------|----------------|\n");
+	fprintf(f, "--------:|--------|----------|-----------------|\n");
 	for (int pi = 0; pi < NPATHS; pi++)
 		for (int m = 0; m < 2; m++) {
 			const struct path *p = &paths[pi];
@@ -1218,7 +1218,7 @@ static void write_md(FILE *f)
 				snprintf(tgt, sizeof(tgt), "<= %.0f", p->target_ns);
 			else
 				snprintf(tgt, sizeof(tgt), "-");
-			fprintf(f, " %6.2f%s | %-6s | %-8s | %-14s |\n", q,
+			fprintf(f, " %6.2f%s | %-6s | %-8s | %-15s |\n", q,
 				q <= 1.10 ? " " : ratio_significant(pi, m) ? "!" : "?", tgt,
 				verdict_short(p->verdict), t_cnt_name(p->counter));
 		}
@@ -1226,7 +1226,7 @@ static void write_md(FILE *f)
 		fprintf(f, "| %-41s |", hname[k]);
 		for (int c = 0; c < opt.ncounts; c++)
 			fprintf(f, " %6.1f  |", harness_at(c, k == 2, k == 1));
-		fprintf(f, " %7s  | %-6s | %-8s | %-14s |\n", "", "", "PASS", "-");
+		fprintf(f, " %7s  | %-6s | %-8s | %-15s |\n", "", "", "PASS", "-");
 	}
 	if (hres[0].have) {
 		fprintf(f, "\n| %-41s | %7s | %-40s |\n", "kernel helper: ns/call, kernel loop, net",

@@ -31,6 +31,7 @@ BUILD=${BUILD:-$ROOT/build}
 . "$ROOT/tests/e2e/lib.sh"
 
 TSPGW=$BUILD/tspgw
+TUNCLIENT=$BUILD/tunclient
 XDP_PASS=$BUILD/xdp_pass.bpf.o
 ATTACK=$HERE/tunnel_attack.py
 PY=/usr/bin/python3
@@ -40,7 +41,7 @@ e2e_require_root
 e2e_require_tools ip ethtool nsenter ping timeout awk
 [ -x "$PY" ] && "$PY" -c 'import scapy.all' 2>/dev/null ||
 	e2e_skip "needs Debian's python3 with scapy (make deps: python3-scapy)"
-e2e_require_built all "$TSPGW" "$XDP_PASS"
+e2e_require_built all "$TSPGW" "$TUNCLIENT" "$XDP_PASS"
 
 e2e_init
 e2e_require_bpf "$XDP_PASS"
@@ -51,6 +52,7 @@ NS_H=tlsh$$
 NS_S=tlss$$
 PIN=/sys/fs/bpf/tspgw-adv-$$
 TUNDEV=tls$$
+TUN_K=tlk$$
 CONF=$E2E_TMP/config.yaml
 T=$E2E_TMP
 MARKER=tspgw-adv-ls-$$
@@ -208,6 +210,39 @@ host_saw_nothing() {
 	grep -qx "count 0" "$T/sniff.txt"
 }
 e2e_check "capture on the host: no attack packet arrived" host_saw_nothing
+
+# --- a stock client kernel ------------------------------------------------------
+
+# A client whose tunnel interface has a link-local address, as every stock
+# client's does: when it comes up its kernel sends MLD reports (from :: and
+# from fe80::) and router solicitations into the tunnel on its own. Its own
+# origin (port 40002) and address, so nothing else moves its counters.
+stock_client() {
+	local sp0 ls0 sp1 ls1 i
+	gw tunnel add --type v6udpv4 --remote 192.0.2.2:40002 --address 2001:db8:100::5 || return 1
+	e2e_bg "$NS_C" "$T/K.log" "$TUNCLIENT" --tun "$TUN_K" --type v6udpv4 \
+		--local 192.0.2.2:40002 --server 192.0.2.1:3653 --pidfile "$T/K.pid" --duration 60
+	e2e_wait_file 10 "$T/K.pid" "$E2E_BG_PID" || { cat "$T/K.log"; return 1; }
+	sp0=$(counter drop_spoof) || return 1
+	ls0=$(counter drop_link_scope) || ls0=-1000000
+	e2e_ns "$NS_C" sysctl -qw "net.ipv6.conf.$TUN_K.accept_ra=1" "net.ipv6.conf.$TUN_K.router_solicitations=3" \
+		"net.ipv6.conf.$TUN_K.router_solicitation_interval=1" >/dev/null
+	ip -n "$NS_C" link set dev "$TUN_K" addrgenmode random mtu 1472 &&
+		ip -n "$NS_C" addr add 2001:db8:100::5/128 dev "$TUN_K" nodad &&
+		ip -n "$NS_C" link set dev "$TUN_K" up || return 1
+	# Reports and solicitations go out within a few seconds of "up".
+	for ((i = 0; i < 60; i++)); do
+		ls1=$(counter drop_link_scope) || ls1=-2000000
+		[ $((ls1 - ls0)) -ge 3 ] && break
+		sleep 0.2
+	done
+	sleep 1
+	sp1=$(counter drop_spoof)
+	ls1=$(counter drop_link_scope) || ls1=-2000000
+	echo "client kernel's own packets: drop_link_scope $ls0 -> $ls1, drop_spoof $sp0 -> $sp1"
+	[ $((ls1 - ls0)) -ge 3 ] && [ "$sp1" = "$sp0" ]
+}
+e2e_check "a stock client kernel's MLD reports and RS: drop_link_scope, not drop_spoof" stock_client
 
 # --- what still works, and where the kernel sees it ----------------------------
 
