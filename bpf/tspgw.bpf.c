@@ -96,6 +96,39 @@ static __always_inline void nh_put(const struct tspgw_dp_config *cfg,
 	bpf_map_update_elem(&nh_cache, key, &e, BPF_ANY);
 }
 
+/* Is the frame addressed to the MAC of the interface it arrived on? The
+ * kernel drops frames for other hosts (promiscuous mode, a switch
+ * flooding, a hostile neighbour) and the gateway must not forward them;
+ * link broadcasts and multicasts carrying our unicast address are
+ * dropped too (RFC 1122 section 3.3.6). The loader lists every interface
+ * it attaches to; one not listed (BPF_PROG_RUN without a context) is not
+ * checked. Each slot compared in its own branch: selecting a map value
+ * field by a variable needs CAP_PERFMON. */
+static __always_inline int frame_for_us(const struct xdp_md *ctx,
+					const struct tspgw_dp_config *cfg,
+					const struct ethhdr *eth)
+{
+	/* Volatile loads of both slots first, then a choice between values:
+	 * clang would otherwise pick the slot's address by a variable, which
+	 * the verifier refuses on a map value without CAP_PERFMON. */
+	__u32 if0 = *(volatile const __u32 *)&cfg->xdp_if[0].ifindex;
+	__u32 if1 = *(volatile const __u32 *)&cfg->xdp_if[1].ifindex;
+	__u32 hi0 = *(volatile const __u32 *)&cfg->xdp_if[0].mac[0];
+	__u32 hi1 = *(volatile const __u32 *)&cfg->xdp_if[1].mac[0];
+	__u16 lo0 = *(volatile const __u16 *)&cfg->xdp_if[0].mac[4];
+	__u16 lo1 = *(volatile const __u16 *)&cfg->xdp_if[1].mac[4];
+	__u32 ifindex = ctx->ingress_ifindex, hi;
+	__u16 lo;
+
+	__builtin_memcpy(&hi, eth->h_dest, 4);
+	__builtin_memcpy(&lo, eth->h_dest + 4, 2);
+	if (if0 == ifindex)
+		return hi == hi0 && lo == lo0;
+	if (if1 == ifindex)
+		return hi == hi1 && lo == lo1;
+	return 1;
+}
+
 /* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
  * send it towards origin. Returns an XDP verdict. */
 static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
@@ -113,6 +146,10 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	/* A native IPv6 frame must be for us too (a decapsulated one was
+	 * checked as the tunnel packet it came in). */
+	if (!from_tunnel && !frame_for_us(ctx, cfg, data))
+		return drop(TSPGW_CNT_DROP_NOT_FOR_US);
 	inner_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
 	/* Lengths are compared as numbers, not as packet pointers plus a
 	 * variable: see xdp_ipv4. */
@@ -375,39 +412,6 @@ static __always_inline int strip_ipv4_options(struct xdp_md *ctx,
 	    bpf_xdp_adjust_head(ctx, (int)opt_len))
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	return STRIPPED;
-}
-
-/* Is the frame addressed to the MAC of the interface it arrived on? The
- * kernel drops frames for other hosts (promiscuous mode, a switch
- * flooding, a hostile neighbour) and the gateway must not forward them;
- * link broadcasts and multicasts carrying our unicast address are
- * dropped too (RFC 1122 section 3.3.6). The loader lists every interface
- * it attaches to; one not listed (BPF_PROG_RUN without a context) is not
- * checked. Each slot compared in its own branch: selecting a map value
- * field by a variable needs CAP_PERFMON. */
-static __always_inline int frame_for_us(const struct xdp_md *ctx,
-					const struct tspgw_dp_config *cfg,
-					const struct ethhdr *eth)
-{
-	/* Volatile loads of both slots first, then a choice between values:
-	 * clang would otherwise pick the slot's address by a variable, which
-	 * the verifier refuses on a map value without CAP_PERFMON. */
-	__u32 if0 = *(volatile const __u32 *)&cfg->xdp_if[0].ifindex;
-	__u32 if1 = *(volatile const __u32 *)&cfg->xdp_if[1].ifindex;
-	__u32 hi0 = *(volatile const __u32 *)&cfg->xdp_if[0].mac[0];
-	__u32 hi1 = *(volatile const __u32 *)&cfg->xdp_if[1].mac[0];
-	__u16 lo0 = *(volatile const __u16 *)&cfg->xdp_if[0].mac[4];
-	__u16 lo1 = *(volatile const __u16 *)&cfg->xdp_if[1].mac[4];
-	__u32 ifindex = ctx->ingress_ifindex, hi;
-	__u16 lo;
-
-	__builtin_memcpy(&hi, eth->h_dest, 4);
-	__builtin_memcpy(&lo, eth->h_dest + 4, 2);
-	if (if0 == ifindex)
-		return hi == hi0 && lo == lo0;
-	if (if1 == ifindex)
-		return hi == hi1 && lo == lo1;
-	return 1;
 }
 
 /* Is the UDP checksum (non-zero) of the packet right? udp_len bytes from
