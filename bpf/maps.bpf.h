@@ -51,6 +51,21 @@ struct {
 	__type(value, struct tspgw_nh_entry);
 } nh_cache SEC(".maps");
 
+/* Scratch space for verifying UDP checksums: the payload is copied here
+ * 512 bytes at a time (bpf_csum_diff's limit), because a packet pointer
+ * plus a variable offset is refused without CAP_PERFMON. */
+#define TSPGW_CSUM_CHUNK 512
+struct tspgw_csum_buf {
+	__u8 b[TSPGW_CSUM_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tspgw_csum_buf);
+} csum_buf SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

@@ -125,6 +125,39 @@ static __always_inline void nh_put(const struct tspgw_dp_config *cfg,
 	bpf_map_update_elem(&nh_cache, key, &e, BPF_ANY);
 }
 
+/* Is the frame addressed to the MAC of the interface it arrived on? The
+ * kernel drops frames for other hosts (promiscuous mode, a switch
+ * flooding, a hostile neighbour) and the gateway must not forward them;
+ * link broadcasts and multicasts carrying our unicast address are
+ * dropped too (RFC 1122 section 3.3.6). The loader lists every interface
+ * it attaches to; one not listed (BPF_PROG_RUN without a context) is not
+ * checked. Each slot compared in its own branch: selecting a map value
+ * field by a variable needs CAP_PERFMON. */
+static __always_inline int frame_for_us(const struct xdp_md *ctx,
+					const struct tspgw_dp_config *cfg,
+					const struct ethhdr *eth)
+{
+	/* Volatile loads of both slots first, then a choice between values:
+	 * clang would otherwise pick the slot's address by a variable, which
+	 * the verifier refuses on a map value without CAP_PERFMON. */
+	__u32 if0 = *(volatile const __u32 *)&cfg->xdp_if[0].ifindex;
+	__u32 if1 = *(volatile const __u32 *)&cfg->xdp_if[1].ifindex;
+	__u32 hi0 = *(volatile const __u32 *)&cfg->xdp_if[0].mac[0];
+	__u32 hi1 = *(volatile const __u32 *)&cfg->xdp_if[1].mac[0];
+	__u16 lo0 = *(volatile const __u16 *)&cfg->xdp_if[0].mac[4];
+	__u16 lo1 = *(volatile const __u16 *)&cfg->xdp_if[1].mac[4];
+	__u32 ifindex = ctx->ingress_ifindex, hi;
+	__u16 lo;
+
+	__builtin_memcpy(&hi, eth->h_dest, 4);
+	__builtin_memcpy(&lo, eth->h_dest + 4, 2);
+	if (if0 == ifindex)
+		return hi == hi0 && lo == lo0;
+	if (if1 == ifindex)
+		return hi == hi1 && lo == lo1;
+	return 1;
+}
+
 /* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
  * send it towards origin. Returns an XDP verdict. */
 static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
@@ -142,6 +175,10 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	/* A native IPv6 frame must be for us too (a decapsulated one was
+	 * checked as the tunnel packet it came in). */
+	if (!from_tunnel && !frame_for_us(ctx, cfg, data))
+		return drop(TSPGW_CNT_DROP_NOT_FOR_US);
 	inner_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
 	/* Lengths are compared as numbers, not as packet pointers plus a
 	 * variable: see xdp_ipv4. */
@@ -288,6 +325,8 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 		return xdp_encap(ctx, cfg, &origin, from_tunnel);
 	case DST_DEAD:
 		return drop(TSPGW_CNT_DROP_NO_TUNNEL);
+	case DST_REFUSED:
+		return drop(TSPGW_CNT_DROP_SPECIAL_DST);
 	default:
 		break;
 	}
@@ -365,6 +404,8 @@ static __always_inline int strip_ipv4_options(struct xdp_md *ctx,
 	__u32 opt_len = ihl - IPV4_HLEN, pkt_len = bpf_xdp_get_buff_len(ctx);
 	struct ethhdr eth;
 	struct iphdr ip;
+	__u32 hdr[60 / 4] = {}; /* initialised: a variable-size load needs it without CAP_PERFMON */
+	__s64 sum;
 	struct {
 		struct udphdr udp;
 		__u8 first;
@@ -373,8 +414,13 @@ static __always_inline int strip_ipv4_options(struct xdp_md *ctx,
 	if (opt_len == 0 || opt_len > 40 || pkt_len < ETH_HLEN + ihl)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	if (bpf_xdp_load_bytes(ctx, 0, &eth, sizeof(eth)) ||
-	    bpf_xdp_load_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)))
+	    bpf_xdp_load_bytes(ctx, ETH_HLEN, hdr, ihl))
 		return drop(TSPGW_CNT_DROP_MALFORMED);
+	/* The checksum covers the options too: verified before they go. */
+	sum = bpf_csum_diff(NULL, 0, hdr, ihl, 0);
+	if (sum < 0 || csum_fold32((__u32)sum))
+		return drop(TSPGW_CNT_DROP_BAD_CSUM);
+	__builtin_memcpy(&ip, hdr, sizeof(ip));
 	if (bpf_ntohs(ip.tot_len) < ihl || bpf_ntohs(ip.tot_len) > pkt_len - ETH_HLEN)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	if (ip.frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
@@ -402,6 +448,71 @@ static __always_inline int strip_ipv4_options(struct xdp_md *ctx,
 	return STRIPPED;
 }
 
+/* Is the UDP checksum (non-zero) of the packet right? udp_len bytes from
+ * the UDP header at the constant offset after an option-less IPv4 header,
+ * plus the pseudo-header, must sum to 0xffff. The payload is copied in
+ * chunks into per-CPU scratch and summed there (see csum_buf). Bounded:
+ * 18 chunks cover 9216 bytes, a jumbo frame; anything longer is refused. */
+#define CSUM_MAX_CHUNKS 18
+static __always_inline int udp_csum_ok(struct xdp_md *ctx, const struct iphdr *iph,
+				       __u32 udp_len)
+{
+	__u32 zero = 0, done = 0;
+	struct tspgw_csum_buf *buf = bpf_map_lookup_elem(&csum_buf, &zero);
+	__u64 sum;
+
+	if (!buf)
+		return 0;
+	/* The pseudo-header, summed as it lies in memory like the rest. */
+	sum = (__u64)iph->saddr + iph->daddr + bpf_htons(IPPROTO_UDP_NR) +
+	      bpf_htons((__u16)udp_len);
+	for (int i = 0; i < CSUM_MAX_CHUNKS; i++) {
+		__u32 left, n4, tail;
+		__s64 s;
+
+		if (done >= udp_len)
+			break;
+		left = udp_len - done;
+		/* Sizes the verifier can bound: a whole chunk is a constant,
+		 * a last one is masked below it. */
+		if (left >= TSPGW_CSUM_CHUNK) {
+			if (bpf_xdp_load_bytes(ctx, ETH_HLEN + IPV4_HLEN + done, buf->b,
+					       TSPGW_CSUM_CHUNK))
+				return 0;
+			s = bpf_csum_diff(NULL, 0, (__be32 *)buf->b, TSPGW_CSUM_CHUNK, 0);
+			if (s < 0)
+				return 0;
+			sum += (__u64)s;
+			done += TSPGW_CSUM_CHUNK;
+			continue;
+		}
+		n4 = left & (TSPGW_CSUM_CHUNK - 4);
+		if (n4) {
+			if (bpf_xdp_load_bytes(ctx, ETH_HLEN + IPV4_HLEN + done, buf->b, n4))
+				return 0;
+			s = bpf_csum_diff(NULL, 0, (__be32 *)buf->b, n4, 0);
+			if (s < 0)
+				return 0;
+			sum += (__u64)s;
+		}
+		tail = left & 3;
+		if (tail) {
+			/* Zero-padded to a word, as RFC 768 pads an odd length. */
+			__u32 w = 0;
+
+			if (bpf_xdp_load_bytes(ctx, ETH_HLEN + IPV4_HLEN + done + n4, &w, tail))
+				return 0;
+			sum += w;
+		}
+		done = udp_len;
+	}
+	if (done < udp_len)
+		return 0;
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold32((__u32)sum) == 0;
+}
+
 /* IPv4 packet: ours if addressed to the gateway as UDP to the TSP port or
  * protocol 41. */
 static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_config *cfg)
@@ -423,8 +534,14 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	if (iph->daddr != cfg->gw_ipv4 ||
 	    (iph->protocol != IPPROTO_UDP_NR && iph->protocol != IPPROTO_IPV6_NR))
 		return XDP_PASS;
+	if (!frame_for_us(ctx, cfg, eth))
+		return drop(TSPGW_CNT_DROP_NOT_FOR_US);
 	if (iph->version != 4 || iph->ihl < 5)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
+	/* What the kernel would drop, we drop: a wrong header checksum (the
+	 * options path checks its own, with the options). */
+	if (iph->ihl == 5 && csum_ipv4_hdr(iph))
+		return drop(TSPGW_CNT_DROP_BAD_CSUM);
 	/* Every header must sit at a constant offset (see
 	 * strip_ipv4_options), so lengths are checked as numbers against the
 	 * packet's length, and IPv4 options are removed first. */
@@ -489,8 +606,23 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
 	if (ip6->version != 6 || IPV6_HLEN + bpf_ntohs(ip6->payload_len) != inner_len)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
+	/* After the lengths (a packet whose lengths lie is malformed, not
+	 * corrupt), before anything reads the addresses. Zero means "not
+	 * computed", legal over IPv4 (RFC 768). */
+	if (origin.type == TSPGW_TUN_V6UDPV4 && (cfg->flags & TSPGW_CFG_F_VERIFY_UDP_CSUM)) {
+		/* udp itself cannot be tested for NULL without CAP_PERFMON
+		 * (see keepalive_reply): found again after the IPv4 header. */
+		struct udphdr *uh = (void *)(iph + 1);
+
+		if ((void *)(uh + 1) > data_end)
+			return drop(TSPGW_CNT_DROP_MALFORMED);
+		if (uh->check && !udp_csum_ok(ctx, iph, inner_len + UDP_HLEN))
+			return drop(TSPGW_CNT_DROP_BAD_CSUM);
+	}
 
 	sv = check_inner_source(cfg, &origin, (const __u8 *)&ip6->saddr, &tun);
+	if (sv == SRC_REFUSED)
+		return drop(TSPGW_CNT_DROP_SPECIAL_SRC);
 	if (sv == SRC_UNBOUND)
 		return drop(TSPGW_CNT_DROP_UNBOUND);
 	/* Before the source check: a client kernel's MLD reports (from
@@ -583,7 +715,13 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	 * solicitations) has nowhere to go: drop it without counting. */
 	if (ip6.daddr.in6_u.u6_addr8[0] == 0xff)
 		return TC_ACT_SHOT;
-	if (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin) != DST_TUNNEL) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin)) {
+	case DST_TUNNEL:
+		break;
+	case DST_REFUSED:
+		count(TSPGW_CNT_DROP_SPECIAL_DST);
+		return TC_ACT_SHOT;
+	default:
 		count(TSPGW_CNT_DROP_NO_TUNNEL);
 		return TC_ACT_SHOT;
 	}

@@ -57,6 +57,12 @@ enum tspgw_counter {
 	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect */
 	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet the driver would not let XDP mark */
 	TSPGW_CNT_PASS_TUN_DEV,     /* marked packet handed to the kernel on the tunnel device */
+	/* Special-purpose IPv4 endpoints (special_addr.h), the gateway's own
+	 * addresses and broadcasts, and UDP port 0: never relayed. */
+	TSPGW_CNT_DROP_SPECIAL_SRC, /* tunnel packet from such an outer source */
+	TSPGW_CNT_DROP_SPECIAL_DST, /* encapsulation towards such an endpoint (XDP or tc) */
+	TSPGW_CNT_DROP_NOT_FOR_US,  /* Ethernet destination not the interface's own MAC */
+	TSPGW_CNT_DROP_BAD_CSUM,    /* outer IPv4 header or non-zero UDP checksum wrong */
 	TSPGW_CNT_MAX,
 };
 
@@ -126,6 +132,8 @@ struct tspgw_route_key {
  * rtnetlink listener bumps route_gen on every routing change; without a
  * listener nothing would invalidate the cache, so `tspgw attach` clears it. */
 #define TSPGW_CFG_F_NH_CACHE 0x10
+/* Verify non-zero outer UDP checksums (data_plane.verify_udp_checksum). */
+#define TSPGW_CFG_F_VERIFY_UDP_CSUM 0x20
 
 /* Lifetime of an nh_cache entry in jiffies, whatever route_gen says: the
  * bound on staleness if the listener dies without clearing the flag
@@ -136,6 +144,9 @@ struct tspgw_route_key {
  * more FIB lookup per destination per 100 ms: nothing). bpf_jiffies64 is
  * used because it costs about 1 ns; bpf_ktime_get_coarse_ns about 22. */
 #define TSPGW_NH_TTL_JIFFIES 100
+
+#define TSPGW_MAX_OWN_IPV4 8
+#define TSPGW_MAX_XDP_IFACES 2
 
 /* The single record of the config map. Written by the loader from
  * config.yaml; read by every packet, so it can change without a reload. */
@@ -156,6 +167,19 @@ struct tspgw_dp_config {
 	/* Special-purpose IPv4 classes the operator allows as tunnel
 	 * endpoints (TSPGW_V4_* in special_addr.h; never TSPGW_V4_ALWAYS). */
 	__u32 special_allow;
+	/* The gateway's own IPv4 addresses and the directed broadcasts of
+	 * their subnets, never a tunnel endpoint (the loader fills them from
+	 * the uplink, `tspgw run` refreshes them on address events). 0 = free
+	 * slot: 0.0.0.0 is refused anyway. gw_ipv4 is always one of them. */
+	__u32 own_ipv4[TSPGW_MAX_OWN_IPV4];
+	/* Interfaces the XDP program is attached to, with their MAC: frames
+	 * to any other Ethernet destination are not for us. ifindex 0 =
+	 * unused; an ingress interface not listed is not checked. */
+	struct tspgw_dp_iface {
+		__u32 ifindex;
+		__u8 mac[6];
+		__u8 pad[2];
+	} xdp_if[TSPGW_MAX_XDP_IFACES];
 };
 
 /* Key of the next-hop cache: what our bpf_fib_lookup's answer depends on.

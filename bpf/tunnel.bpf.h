@@ -9,11 +9,37 @@
 #include "anon_addr.h"
 #include "csum.h"
 #include "maps.bpf.h"
+#include "special_addr.h"
+
+/* May tunnel packets be exchanged with this IPv4 endpoint at all? Not if
+ * it is a special-purpose address the operator did not allow (loopback,
+ * multicast, broadcast, 0/8 and link-local never), one of the gateway's
+ * own addresses or subnet broadcasts, or a v6udpv4 endpoint on UDP port 0
+ * (nothing can answer from or to it). Checked for every tunnel packet in
+ * both directions, bound or not: a binding or route made before the
+ * operator narrowed allowed_special_ranges is refused too. */
+static __always_inline int endpoint_refused(const struct tspgw_dp_config *cfg,
+					    const struct tspgw_origin *o)
+{
+	__u32 own = 0;
+
+	if (tspgw_ipv4_refused(o->addr, cfg->special_allow))
+		return 1;
+	if (o->type == TSPGW_TUN_V6UDPV4 && o->port == 0)
+		return 1;
+	/* No early exit: unrolled to constant offsets. Free slots hold 0,
+	 * which the class check above has already refused. */
+#pragma unroll
+	for (int i = 0; i < TSPGW_MAX_OWN_IPV4; i++)
+		own |= cfg->own_ipv4[i] == o->addr;
+	return own != 0;
+}
 
 enum src_verdict {
 	SRC_OK = 0,
 	SRC_UNBOUND,
 	SRC_SPOOF,
+	SRC_REFUSED, /* the outer source is no endpoint we talk to (endpoint_refused) */
 };
 
 /* Does the inner source belong to the origin it arrived from? src points
@@ -22,9 +48,13 @@ static __always_inline enum src_verdict
 check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
 		   const __u8 *src, struct tspgw_tunnel **tun)
 {
-	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
+	struct tspgw_tunnel *t;
 	int anon_ok = 0;
 
+	*tun = NULL;
+	if (endpoint_refused(cfg, origin))
+		return SRC_REFUSED;
+	t = bpf_map_lookup_elem(&bindings, origin);
 	*tun = t;
 	if (cfg->flags & TSPGW_CFG_F_ANON)
 		anon_ok = tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout,
@@ -47,6 +77,7 @@ enum dst_verdict {
 	DST_NOT_TUNNEL = 0, /* not ours: route it like any IPv6 packet */
 	DST_TUNNEL,         /* *origin says where to send it */
 	DST_DEAD,           /* inside the anonymous prefix, but no live tunnel */
+	DST_REFUSED,        /* the tunnel would end at a refused endpoint (endpoint_refused) */
 };
 
 /* Where does the tunnel for this IPv6 destination end? dst: 16 bytes. */
@@ -60,7 +91,9 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	o = bpf_map_lookup_elem(&routes, &key);
 	if (o) {
 		*origin = *o;
-		return DST_TUNNEL;
+		/* Defensive: the broker and the CLI refuse such endpoints, but
+		 * the allowed ranges may have been narrowed since. */
+		return endpoint_refused(cfg, origin) ? DST_REFUSED : DST_TUNNEL;
 	}
 	if (!(cfg->flags & TSPGW_CFG_F_ANON) || !tspgw_anon_in_prefix(dst, cfg->anon_prefix))
 		return DST_NOT_TUNNEL;
@@ -73,8 +106,11 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	origin->type = origin->port ? TSPGW_TUN_V6UDPV4 : TSPGW_TUN_V6V4;
 	if (cfg->anon_layout == TSPGW_LAYOUT_6BED4 && (dst[8] & 0x03))
 		return DST_DEAD;
-	if (!origin->addr)
-		return DST_DEAD;
+	/* Anyone can write any address into the anonymous prefix: this is
+	 * what keeps the gateway from relaying to 127.0.0.1, broadcasts,
+	 * private networks behind it or itself. */
+	if (endpoint_refused(cfg, origin))
+		return DST_REFUSED;
 	if (!(cfg->flags & TSPGW_CFG_F_PUBLIC) && !bpf_map_lookup_elem(&bindings, origin))
 		return DST_DEAD;
 	return DST_TUNNEL;

@@ -1,4 +1,5 @@
 #include "broker.h"
+#include "endpoint.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -557,6 +558,12 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 		goto refused;
 	if (r->origin.type == TSPGW_TUN_V6UDPV4)
 		r->origin.port = peer->sin_port;
+	/* An endpoint the data plane would refuse (loopback, broadcast, a
+	 * special range not allowed, ourselves, port 0) gets no tunnel. */
+	if (endpoint_refusal(b->maps.config, r->origin.addr, r->origin.port, r->origin.type)) {
+		code = TSP_BAD_IPV4;
+		goto refused;
+	}
 
 	/* Limits. A session over the origin of a live tunnel will replace
 	 * it, so that tunnel does not count against the caps. */

@@ -197,6 +197,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		goto out;
 	} else {
 		log_line("next-hop cache on (route changes tracked by rtnetlink)");
+		route_watch_track_addresses(&rw, cfg->gateway_ipv4.s_addr, o.ipv4_iface,
+					    o.ipv6_iface);
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -688,6 +688,8 @@ static int data_plane_key(struct ctx *c, const char *k, const char *name, const 
 		return get_u32(c, v, name, 1, 16777216, &cfg->max_tunnels);
 	if (!strcmp(k, "nh_cache"))
 		return get_bool(c, v, name, &cfg->nh_cache);
+	if (!strcmp(k, "verify_udp_checksum"))
+		return get_bool(c, v, name, &cfg->verify_udp_checksum);
 	if (!strcmp(k, "allowed_special_ranges")) {
 		cfg->special_allow = 0;
 		return walk_list(c, v, name, 6, special_range_item);
@@ -905,7 +907,8 @@ static const struct section sections[] = {
 	{ "tsp", tsp_key, "port" },
 	{ "anonymous", anonymous_key, "prefix, layout, public" },
 	{ "pools", pools_key, "hosts, prefixes, prefix_length" },
-	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges" },
+	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges, "
+							 "verify_udp_checksum" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
 	  "lifetime, limits, dns_servers, dn_template, redirect" },
@@ -1183,6 +1186,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", TSPGW_DEFAULT_PIN_PATH);
 	cfg->max_tunnels = 65536;
 	cfg->nh_cache = true;
+	cfg->verify_udp_checksum = true;
 
 	b->ipv6_transport = true;
 	b->allow_v6udpv4 = b->allow_v6v4 = true;

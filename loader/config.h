@@ -53,6 +53,7 @@ struct tspgw_cfg {
 	uint32_t max_tunnels;            /* default 65536, 1 .. 16777216 */
 	bool nh_cache;                   /* default true: `tspgw run` turns the next-hop cache on */
 	uint32_t special_allow;          /* allowed_special_ranges: TSPGW_V4_* bits, default 0 */
+	bool verify_udp_checksum;        /* default true: XDP checks non-zero outer UDP checksums */
 	/* broker: (the TSP server; see broker/broker_settings.h) */
 	struct tspgw_broker_settings broker;
 	char source[PATH_MAX];           /* file it was loaded from, "" for defaults */

@@ -28,6 +28,10 @@ const char *const tspgw_counter_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_LINK_SCOPE] = "drop_link_scope",
 	[TSPGW_CNT_DROP_NO_META] = "drop_no_meta",
 	[TSPGW_CNT_PASS_TUN_DEV] = "pass_tun_dev",
+	[TSPGW_CNT_DROP_SPECIAL_SRC] = "drop_special_src",
+	[TSPGW_CNT_DROP_SPECIAL_DST] = "drop_special_dst",
+	[TSPGW_CNT_DROP_NOT_FOR_US] = "drop_not_for_us",
+	[TSPGW_CNT_DROP_BAD_CSUM] = "drop_bad_checksum",
 };
 
 int counters_read(int fd, uint64_t out[TSPGW_CNT_MAX])

@@ -18,6 +18,7 @@
 
 #include "caps.h"
 #include "netlink.h"
+#include "own_addr.h"
 #include "pinned_maps.h"
 #include "tspgw.skel.h"
 #include "tspgw_maps.h"
@@ -67,6 +68,42 @@ static void set_pin_paths(struct tspgw_bpf *skel, const char *pin_path)
 	}
 }
 
+/* The interfaces' own addresses and MACs (own_addr.h). */
+static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
+		     const char *if6name, int if6, struct tspgw_dp_config *dc, FILE *log)
+{
+	const char *names[TSPGW_MAX_XDP_IFACES] = { if4name, if6name };
+	const int idx[TSPGW_MAX_XDP_IFACES] = { if4, if6 };
+	int lost = own_addr_collect(cfg->gateway_ipv4.s_addr, if4name, if6 != if4 ? if6name : NULL,
+				    dc->own_ipv4);
+
+	if (lost < 0)
+		logf_(log, "warning: cannot list the interfaces' IPv4 addresses (%s); only "
+			   "gateway.ipv4 is refused as a tunnel endpoint\n",
+		      strerror(-lost));
+	else if (lost > 0)
+		logf_(log, "warning: %d own IPv4 addresses/broadcasts beyond the first %d are not "
+			   "refused as tunnel endpoints by the data plane\n",
+		      lost, TSPGW_MAX_OWN_IPV4);
+	if (lost < 0)
+		dc->own_ipv4[0] = cfg->gateway_ipv4.s_addr;
+	for (int i = 0; i < TSPGW_MAX_XDP_IFACES; i++) {
+		int rc;
+
+		if (i > 0 && idx[i] == idx[0])
+			break;
+		rc = own_mac(names[i], dc->xdp_if[i].mac);
+		if (rc) {
+			/* No Ethernet header (rc -ENOTSUP): nothing to check. */
+			logf_(log, "%s: no MAC address (%s): frames on it are not checked for "
+				   "their destination MAC\n",
+			      names[i], strerror(-rc));
+			continue;
+		}
+		dc->xdp_if[i].ifindex = (__u32)idx[i];
+	}
+}
+
 static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, int tun_ifindex,
 			   int uplink_ifindex, struct tspgw_dp_config *dc)
 {
@@ -91,6 +128,8 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 	dc->uplink_ifindex = (__u32)uplink_ifindex;
 	dc->nh_ttl_jiffies = TSPGW_NH_TTL_JIFFIES;
 	dc->special_allow = cfg->special_allow;
+	if (cfg->verify_udp_checksum)
+		dc->flags |= TSPGW_CFG_F_VERIFY_UDP_CSUM;
 	/* TSPGW_CFG_F_NH_CACHE stays clear: only `tspgw run` sets it, while
 	 * its rtnetlink listener keeps route_gen current (route_watch.h). */
 }
@@ -496,6 +535,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	harden_tundev(cfg->tunnel_device, log);
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
+	fill_own(cfg, o->ipv4_iface, if4, v6if, if6, &dc, log);
 	{
 		/* A re-attach reuses the pinned nh_cache: continue after the
 		 * old route_gen instead of restarting at 0, or entries filled

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "own_addr.h"
 #include "tspgw_maps.h"
 
 #ifndef SOL_NETLINK
@@ -27,6 +28,11 @@ static const unsigned int groups[] = {
 
 int route_gen_bump(int config_fd, int on)
 {
+	return route_gen_bump_own(config_fd, on, NULL);
+}
+
+int route_gen_bump_own(int config_fd, int on, const uint32_t *own)
+{
 	struct tspgw_dp_config dc;
 	__u32 zero = 0;
 
@@ -39,6 +45,8 @@ int route_gen_bump(int config_fd, int on)
 		dc.flags |= TSPGW_CFG_F_NH_CACHE;
 	else
 		dc.flags &= ~(__u32)TSPGW_CFG_F_NH_CACHE;
+	if (own)
+		memcpy(dc.own_ipv4, own, sizeof(dc.own_ipv4));
 	dc.route_gen++;
 	if (bpf_map_update_elem(config_fd, &zero, &dc, BPF_EXIST))
 		return -errno;
@@ -52,6 +60,8 @@ int route_watch_open(struct route_watch *w, int config_fd, char *err, size_t err
 
 	w->config = config_fd;
 	w->bumps = 0;
+	w->gw_ipv4 = 0;
+	w->if4[0] = w->if6[0] = '\0';
 	w->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (w->nl < 0) {
 		rc = -errno;
@@ -115,8 +125,28 @@ void route_watch_readable(void *arg)
 			continue; /* messages were lost: keep draining */
 		break; /* unexpected: bump, and let epoll call again */
 	}
-	if (got && !route_gen_bump(w->config, 1))
+	if (!got)
+		return;
+	if (w->if4[0]) {
+		uint32_t own[TSPGW_MAX_OWN_IPV4];
+
+		/* On failure (-errno) keep the last list rather than lose it. */
+		if (own_addr_collect(w->gw_ipv4, w->if4, w->if6, own) >= 0) {
+			if (!route_gen_bump_own(w->config, 1, own))
+				w->bumps++;
+			return;
+		}
+	}
+	if (!route_gen_bump(w->config, 1))
 		w->bumps++;
+}
+
+void route_watch_track_addresses(struct route_watch *w, uint32_t gw, const char *if4,
+				 const char *if6)
+{
+	w->gw_ipv4 = gw;
+	snprintf(w->if4, sizeof(w->if4), "%s", if4 ? if4 : "");
+	snprintf(w->if6, sizeof(w->if6), "%s", if6 ? if6 : "");
 }
 
 void route_watch_close(struct route_watch *w)

@@ -1,5 +1,7 @@
 #include "bpf_fixture.h"
 
+#include "special_addr.h"
+
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -38,6 +40,10 @@ static const char *const cnt_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_LINK_SCOPE] = "drop_link_scope",
 	[TSPGW_CNT_DROP_NO_META] = "drop_no_meta",
 	[TSPGW_CNT_PASS_TUN_DEV] = "pass_tun_dev",
+	[TSPGW_CNT_DROP_SPECIAL_SRC] = "drop_special_src",
+	[TSPGW_CNT_DROP_SPECIAL_DST] = "drop_special_dst",
+	[TSPGW_CNT_DROP_NOT_FOR_US] = "drop_not_for_us",
+	[TSPGW_CNT_DROP_BAD_CSUM] = "drop_bad_checksum",
 };
 
 const char *t_cnt_name(int idx)
@@ -68,7 +74,11 @@ void fx_default_config(struct tspgw_dp_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->flags = TSPGW_CFG_F_ENABLED | TSPGW_CFG_F_ANON | TSPGW_CFG_F_PUBLIC |
-		   TSPGW_CFG_F_KEEPALIVE;
+		   TSPGW_CFG_F_KEEPALIVE | TSPGW_CFG_F_VERIFY_UDP_CSUM;
+	/* The tests' endpoints are documentation addresses, as in every
+	 * test config (data_plane.allowed_special_ranges: [documentation]). */
+	c->special_allow = TSPGW_V4_DOCUMENTATION;
+	c->own_ipv4[0] = t_ip4(T_GW4);
 	c->gw_ipv4 = t_ip4(T_GW4);
 	c->tsp_port = htons(T_TSP_PORT);
 	c->anon_layout = TSPGW_LAYOUT_PUBTSP;

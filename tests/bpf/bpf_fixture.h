@@ -49,8 +49,10 @@ struct run_res {
 void fx_setup(void);
 void fx_teardown(void);
 
-/* Defaults: enabled, anonymous (pubtsp), public,
- * keepalive; 192.0.2.1:3653; 2001:db8:ffff::/64; MTUs 1472/1480. */
+/* Defaults: enabled, anonymous (pubtsp), public, keepalive, UDP checksums
+ * verified; 192.0.2.1:3653 (also the one own address); 2001:db8:ffff::/64;
+ * MTUs 1472/1480; documentation addresses allowed as endpoints; no XDP
+ * interface listed (so no MAC check). */
 void fx_default_config(struct tspgw_dp_config *c);
 void fx_apply_config(void);
 

@@ -280,6 +280,17 @@ void pkt_udp_set_len_raw(struct pkt *p, uint16_t v)
 	put16(p->data + p->l4 + 4, v);
 }
 
+void pkt_udp_fix_csum(struct pkt *p)
+{
+	uint8_t *udp = p->data + p->l4;
+	size_t len;
+
+	cr_assert(p->l4 >= 0);
+	len = get16(udp + 4);
+	cr_assert(len >= 8 && (size_t)p->l4 + len <= p->len, "UDP length %zu beyond the packet", len);
+	put16(udp + 6, ip4_udp_csum(p->data + p->l3, udp, len));
+}
+
 void pkt_ip6_set_plen_raw(struct pkt *p, uint16_t v)
 {
 	cr_assert(p->ip6 >= 0);

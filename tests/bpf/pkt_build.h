@@ -91,6 +91,8 @@ void pkt_ip4_set_tot_len(struct pkt *p, uint16_t v); /* fixes the header checksu
 void pkt_ip4_fix_csum(struct pkt *p);
 void pkt_udp_set_len_raw(struct pkt *p, uint16_t v);
 void pkt_ip6_set_plen_raw(struct pkt *p, uint16_t v);
+/* Recompute the outer UDP checksum over the length its header says. */
+void pkt_udp_fix_csum(struct pkt *p);
 void pkt_truncate(struct pkt *p, size_t len);
 void pkt_append(struct pkt *p, size_t n, uint8_t fill); /* bytes after the packet */
 

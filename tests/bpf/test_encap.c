@@ -124,8 +124,9 @@ Test(encap, anonymous_destination_without_live_tunnel_is_dropped)
 	fx_apply_config();
 	native_to(&p, anon_addr(TSPGW_LAYOUT_PUBTSP, "203.0.113.9", 50000));
 	run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_NO_TUNNEL, "not public, no binding");
+	/* 0.0.0.0 is refused before the binding is looked for. */
 	native_to(&p, anon_addr(TSPGW_LAYOUT_PUBTSP, "0.0.0.0", 50000));
-	run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_NO_TUNNEL, "IPv4 0, not public");
+	run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_SPECIAL_DST, "IPv4 0, not public");
 }
 
 Test(encap, anonymous_destination_with_binding_not_public)
@@ -152,7 +153,7 @@ Test(encap, anonymous_destination_that_cannot_be_a_tunnel_is_dropped)
 
 	/* Public, but the address names no IPv4 endpoint. */
 	native_to(&p, anon_addr(TSPGW_LAYOUT_PUBTSP, "0.0.0.0", 50000));
-	run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_NO_TUNNEL, "IPv4 0");
+	run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_SPECIAL_DST, "IPv4 0");
 	fx.cfg.anon_layout = TSPGW_LAYOUT_6BED4;
 	fx_apply_config();
 	a = anon_addr(TSPGW_LAYOUT_6BED4, "203.0.113.9", 50000);

@@ -179,8 +179,9 @@ Test(spoof, unbound_origins)
 	expect_dropped(&p, TSPGW_CNT_DROP_UNBOUND, "bound address, other port");
 	build(&p, PKT_OUTER_41, T_CLIENT4, 0, t_ip6(T_HOST6));
 	expect_dropped(&p, TSPGW_CNT_DROP_UNBOUND, "v6udpv4 origin sending protocol 41");
+	/* UDP port 0 is no endpoint at all (it used to count as unbound). */
 	build(&p, PKT_OUTER_UDP, T_CLIENT4B, 0, t_ip6(T_HOST6B));
-	expect_dropped(&p, TSPGW_CNT_DROP_UNBOUND, "v6v4 origin sending UDP from port 0");
+	expect_dropped(&p, TSPGW_CNT_DROP_SPECIAL_SRC, "v6v4 origin sending UDP from port 0");
 	build(&p, PKT_OUTER_UDP, T_CLIENT4B, T_CLIENT_PORT, t_ip6(T_HOST6B));
 	expect_dropped(&p, TSPGW_CNT_DROP_UNBOUND, "v6v4 origin sending UDP");
 	build(&p, PKT_OUTER_UDP, ANON_CLIENT4, ANON_PORT,

@@ -211,7 +211,8 @@ Test(config, every_key)
 		  "  pin_path: /sys/fs/bpf/other\n"
 		  "  max_tunnels: 16777216\n"
 		  "  nh_cache: no\n"
-		  "  allowed_special_ranges: [documentation, private]\n");
+		  "  allowed_special_ranges: [documentation, private]\n"
+		  "  verify_udp_checksum: false\n");
 	cr_assert_str_eq(cfg.ipv4_iface, "eth0");
 	cr_assert_str_eq(cfg.ipv6_iface, "eth1");
 	cr_assert_eq(cfg.xdp_mode, TSPGW_XDP_NATIVE);
@@ -234,6 +235,17 @@ Test(config, every_key)
 	cr_assert_eq(cfg.max_tunnels, 16777216);
 	cr_assert(!cfg.nh_cache);
 	cr_assert_eq(cfg.special_allow, TSPGW_V4_DOCUMENTATION | TSPGW_V4_PRIVATE);
+	cr_assert(!cfg.verify_udp_checksum);
+}
+
+/* UDP checksums are verified unless turned off; the value is a boolean. */
+Test(config, verify_udp_checksum)
+{
+	expect_ok("");
+	cr_assert(cfg.verify_udp_checksum);
+	expect_ok("data_plane:\n  verify_udp_checksum: no\n");
+	cr_assert(!cfg.verify_udp_checksum);
+	expect_error("data_plane:\n  verify_udp_checksum: sometimes\n", "2:24", "verify_udp_checksum");
 }
 
 /* Special-purpose IPv4 ranges are refused unless allowed by name; the

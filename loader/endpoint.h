@@ -1,0 +1,16 @@
+/* The userspace side of endpoint_refused (bpf/tunnel.bpf.h): may a tunnel
+ * end at this IPv4 endpoint? The broker asks before offering a tunnel
+ * (TSP 501) and `tspgw tunnel add` before adding one, with the very list
+ * the data plane uses: special_allow and own_ipv4 read from the pinned
+ * dp_config. */
+#ifndef TSPGW_ENDPOINT_H
+#define TSPGW_ENDPOINT_H
+
+#include <stdint.h>
+
+/* NULL if allowed, else why not (a phrase for a log line or an error).
+ * addr and port in network order; type is enum tspgw_tunnel_type. When
+ * dp_config cannot be read (config_fd < 0), no special range is allowed. */
+const char *endpoint_refusal(int config_fd, uint32_t addr, uint16_t port, uint8_t type);
+
+#endif
