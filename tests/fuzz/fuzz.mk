@@ -66,7 +66,8 @@ fuzz-build: $(FUZZ_BINS)
 
 # Each harness FUZZ_SECONDS (default 60) into a scratch corpus under
 # $(BUILD)/fuzz; FUZZ_MERGE=1 merges what it found into tests/fuzz/corpus.
-# FUZZ_ONLY="sasl config" runs a subset.
+# FUZZ_ONLY="sasl config" runs a subset; FUZZ_JOBS harnesses at a time
+# (default: the number of CPUs).
 fuzz: check-deps fuzz-deps
 	$(MAKE) --no-print-directory fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_MERGE=$(FUZZ_MERGE) BUILD=$(BUILD) \
