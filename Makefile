@@ -15,7 +15,8 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
 	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
-	nftables conntrack netcat-openbsd procps python3 python3-scapy util-linux
+	nftables conntrack netcat-openbsd procps python3 python3-scapy util-linux \
+	libclang-rt-14-dev
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
@@ -121,9 +122,12 @@ $(BUILD)/bpf_tests: $(BPFT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(SKELS)
 check-deps:
 	@$(MAKE) --no-print-directory deps
 
+# libFuzzer harnesses: `make fuzz`, `make test-fuzz-corpus` (tests/fuzz/).
+include tests/fuzz/fuzz.mk
+
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-unit test-bpf test-e2e test-broker test-client test-scenarios test-adversarial
+	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-client test-scenarios test-adversarial
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1

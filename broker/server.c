@@ -220,13 +220,12 @@ static int open_socket(struct server *s, int family, int type, const char *bind_
 	return 0;
 }
 
-struct server *server_open(const struct server_cfg *cfg, struct broker *broker, char *err,
-			   size_t errlen)
+/* The server's state without sockets (ep -1). */
+static struct server *server_alloc(const struct server_cfg *cfg, struct broker *broker)
 {
 	struct server *s = calloc(1, sizeof(*s));
 
 	if (!s || !htab_init(&s->udp_sessions, 1024) || !(s->udp_io = udp_batch_new())) {
-		snprintf(err, errlen, "out of memory");
 		if (s)
 			htab_free(&s->udp_sessions);
 		free(s);
@@ -234,6 +233,19 @@ struct server *server_open(const struct server_cfg *cfg, struct broker *broker, 
 	}
 	s->cfg = *cfg;
 	s->broker = broker;
+	s->ep = -1;
+	return s;
+}
+
+struct server *server_open(const struct server_cfg *cfg, struct broker *broker, char *err,
+			   size_t errlen)
+{
+	struct server *s = server_alloc(cfg, broker);
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->ep < 0 || open_socket(s, AF_INET, SOCK_DGRAM, cfg->bind_ipv4, err, errlen) ||
 	    open_socket(s, AF_INET, SOCK_STREAM, cfg->bind_ipv4, err, errlen)) {
@@ -692,6 +704,18 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 		}
 	}
 	return 0;
+}
+
+struct server *server_new_socketless(const struct server_cfg *cfg, struct broker *broker)
+{
+	return server_alloc(cfg, broker);
+}
+
+void server_udp_input(struct server *s, const uint8_t *d, size_t len,
+		      const struct sockaddr_storage *sa, socklen_t salen)
+{
+	udp_datagram(s, -1, d, len, sa, salen);
+	udp_batch_flush(s->udp_io);
 }
 
 void server_close(struct server *s)

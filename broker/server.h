@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "broker.h"
 #include "tsp_session.h"
@@ -31,6 +32,14 @@ int server_run(struct server *srv, volatile sig_atomic_t *stop);
 int server_watch(struct server *srv, int fd, void (*readable)(void *arg), void *arg);
 /* Close every session (releasing offers) and socket. */
 void server_close(struct server *srv);
+
+/* The UDP path without sockets, for the fuzz harness (tests/fuzz): a
+ * server that opens none (server_run must not be called on it; close it
+ * with server_close), and one datagram handled exactly as if it had
+ * arrived from sa. Its replies go to fd -1, i.e. nowhere. */
+struct server *server_new_socketless(const struct server_cfg *cfg, struct broker *broker);
+void server_udp_input(struct server *srv, const uint8_t *d, size_t len,
+		      const struct sockaddr_storage *sa, socklen_t salen);
 
 /* Live session count (for status and tests). */
 unsigned server_session_count(const struct server *srv);

@@ -26,14 +26,14 @@
 
 struct udp_batch;
 
-/* NULL when out of memory. The receive buffers are allocated but only
- * touched as large datagrams arrive. */
+/* NULL when out of memory. The receive buffers are allocated at the first
+ * udp_batch_recv and only touched as large datagrams arrive. */
 struct udp_batch *udp_batch_new(void);
 /* Sends what is queued, then frees. */
 void udp_batch_free(struct udp_batch *b);
 
 /* Up to UDP_BATCH datagrams from fd (non-blocking): how many, 0 when none
- * is waiting or on error. They stay valid until the next receive. A
+ * is waiting or on error (out of memory for the buffers included). They stay valid until the next receive. A
  * datagram longer than UDP_BATCH_RX_MAX is dropped, as recvfrom into a
  * buffer that size would have cut it. */
 unsigned udp_batch_recv(struct udp_batch *b, int fd);

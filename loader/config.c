@@ -1230,8 +1230,19 @@ int tspgw_config_load(const char *path, struct tspgw_cfg *cfg, char *err, size_t
 	tspgw_config_defaults(cfg);
 	if (read_file(&c, &buf, &len))
 		return -1;
-	snprintf(cfg->source, sizeof(cfg->source), "%s", path);
-	rc = parse(&c, buf, len);
+	rc = tspgw_config_parse(path, buf, len, cfg, err, errlen);
 	free(buf);
 	return rc;
+}
+
+int tspgw_config_parse(const char *name, const char *buf, size_t len, struct tspgw_cfg *cfg,
+		       char *err, size_t errlen)
+{
+	struct ctx c = { .path = name, .cfg = cfg, .err = err, .errlen = errlen };
+
+	tspgw_config_defaults(cfg);
+	if (len > MAX_FILE_BYTES)
+		return fail(&c, NULL, "larger than %d bytes: not a configuration file", MAX_FILE_BYTES);
+	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
+	return parse(&c, buf, len);
 }

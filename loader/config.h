@@ -70,6 +70,13 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg);
  * Returns 0 on success. */
 int tspgw_config_load(const char *path, struct tspgw_cfg *cfg, char *err, size_t errlen);
 
+/* The same for a file's contents already in memory (buf, len bytes, no
+ * NUL needed); name stands for the file in errors and cfg->source. What
+ * tspgw_config_load runs after reading the file; the fuzz harness feeds
+ * it directly. */
+int tspgw_config_parse(const char *name, const char *buf, size_t len, struct tspgw_cfg *cfg,
+		       char *err, size_t errlen);
+
 /* Final cross-field checks that need all sections, and the defaults that
  * depend on other keys: keepalive address = gateway.ipv6, broker server name
  * = gateway.ipv4, prefix_length ordering and fit in the prefix pool, pools
