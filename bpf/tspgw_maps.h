@@ -55,7 +55,8 @@ enum tspgw_counter {
 	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
 	/* Link scope stays in the tunnel (README "Security"). */
 	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect */
-	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet the driver would not let XDP mark */
+	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet XDP could not mark (driver), or
+				     * marked but no tunnel device to deliver it on */
 	TSPGW_CNT_PASS_TUN_DEV,     /* marked packet handed to the kernel on the tunnel device */
 	/* Special-purpose IPv4 endpoints (special_addr.h), the gateway's own
 	 * addresses and broadcasts, and UDP port 0: never relayed. */

@@ -39,8 +39,9 @@ MODE=${XDP_MODE:-native}
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter ping timeout awk
-[ -x "$PY" ] && "$PY" -c 'import scapy.all' 2>/dev/null ||
+if ! [ -x "$PY" ] || ! "$PY" -c 'import scapy.all' 2>/dev/null; then
 	e2e_skip "needs Debian's python3 with scapy (make deps: python3-scapy)"
+fi
 e2e_require_built all "$TSPGW" "$TUNCLIENT" "$XDP_PASS"
 
 e2e_init
@@ -85,6 +86,7 @@ counter() {
 }
 
 # snmp6 NS DEV FIELD: a per-interface IPv6 statistic.
+# shellcheck disable=SC2016 # an awk program
 snmp6() { e2e_ns "$1" awk -v f="$3" '$1 == f { print $2 }' "/proc/net/dev_snmp6/$2"; }
 
 host_lladdr() { ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0 | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'; }
@@ -105,7 +107,8 @@ attack() {
 e2e_netns_add "$NS_C" "$NS_G" "$NS_H" "$NS_S" || bail "cannot create namespaces"
 e2e_register_pin "$PIN"
 e2e_on_exit "e2e_ns $NS_G timeout 10 $TSPGW -c $CONF detach >/dev/null 2>&1"
-ip -n "$NS_S" link add br0 type bridge && ip -n "$NS_S" link set br0 up || bail "no bridge"
+ip -n "$NS_S" link add br0 type bridge || bail "no bridge"
+ip -n "$NS_S" link set br0 up || bail "bridge down"
 e2e_veth "$NS_G" u0 "$NS_S" s0 || bail "veth u0"
 e2e_veth "$NS_C" c0 "$NS_S" s1 || bail "veth c0"
 e2e_veth "$NS_H" h0 "$NS_S" s2 || bail "veth h0"
