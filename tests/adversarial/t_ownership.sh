@@ -20,9 +20,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 e2e_init
 # shellcheck source=tests/adversarial/broker_gw.sh
 . "$HERE/broker_gw.sh"
-bgw_require
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import scapy.all' 2>/dev/null ||
+bgw_require python3
+if ! /usr/bin/python3 -c 'import scapy.all' 2>/dev/null; then
 	e2e_skip "needs scapy for /usr/bin/python3 (python3-scapy)"
+fi
 
 BGW_BROKER=$(bgw_auth_yaml)
 if bgw_setup >"$BGW_T/setup.log" 2>&1; then

@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 e2e_init
 # shellcheck source=tests/adversarial/broker_gw.sh
 . "$HERE/broker_gw.sh"
-bgw_require
+bgw_require python3
 
 CLIENTS=50
 PER_CONN=$((2 * (65536 + 4096) + 4 * 65536 + 8192))
