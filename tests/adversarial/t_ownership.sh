@@ -100,11 +100,11 @@ alice_traffic() {
 	bgw_py "$BGW_NS_C" "
 src=open('$T/alice.addr').read().strip()
 s=socket.socket(socket.AF_INET,socket.SOCK_RAW,41)
-s.bind(('192.0.2.2',0)); s.settimeout(1.0)
+s.bind(('192.0.2.2',0)); s.settimeout(3.0)
 got=0
 for seq in range(3):
     s.sendto(g.icmp6_echo(src,'2001:db8:2::1',seq),('192.0.2.1',0))
-    end=time.monotonic()+1.0
+    end=time.monotonic()+3.0
     while time.monotonic()<end:
         try: d=s.recv(2048)
         except socket.timeout: break
