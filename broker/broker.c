@@ -415,8 +415,11 @@ static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 	const char *mech = tsp_session_mech(s);
 	char line[256], who[160];
 
-	if (ok)
+	if (ok) {
+		if (user)
+			login_throttle_succeeded(b->logins, tsp_session_peer(s), user);
 		return;
+	}
 	/* Only a failed password counts: ANONYMOUS has none to guess. */
 	if (mech && sasl_mech_has_password(mech))
 		login_throttle_failed(b->logins, tsp_session_peer(s), user ? user : "",

@@ -170,6 +170,15 @@ void login_throttle_failed(struct login_throttle *t, const struct sockaddr_in *p
 		count(t, src, true, "", now);
 }
 
+void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr_in *peer,
+			      const char *user)
+{
+	struct rec *r = rec_find(t, source_key(peer), false, user);
+
+	if (r)
+		rec_free(t, r);
+}
+
 void login_throttle_sweep(struct login_throttle *t, uint64_t now)
 {
 	for (int i = 0; i < 1024 && t->oldest && !window_open(t, t->oldest, now); i++)

@@ -47,6 +47,10 @@ enum login_verdict login_throttle_check(struct login_throttle *t, const struct s
 /* A password check failed for user from peer. */
 void login_throttle_failed(struct login_throttle *t, const struct sockaddr_in *peer,
 			   const char *user, uint64_t now);
+/* user logged in from peer: her own failures from there are forgotten (a
+ * few typos do not add up to a lockout); the source's total is kept. */
+void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr_in *peer,
+			      const char *user);
 /* Forget records whose window has passed (a bounded slice per call). */
 void login_throttle_sweep(struct login_throttle *t, uint64_t now);
 /* Records held (for tests). */

@@ -29,9 +29,15 @@ Test(login_throttle, locks_the_pair_not_the_address)
 	cr_assert_eq(login_throttle_check(t, &nat, "alice", 11 * S), LOGIN_USER_LOCKED);
 	cr_assert_eq(login_throttle_check(t, &nat, "bob", 11 * S), LOGIN_ALLOWED);
 	cr_assert_eq(login_throttle_check(t, &other, "alice", 11 * S), LOGIN_ALLOWED);
+	/* bob's typos are forgotten when he logs in */
+	for (int i = 0; i < 4; i++)
+		login_throttle_failed(t, &nat, "bob", 11 * S);
+	login_throttle_succeeded(t, &nat, "bob");
+	login_throttle_failed(t, &nat, "bob", 12 * S);
+	cr_assert_eq(login_throttle_check(t, &nat, "bob", 12 * S), LOGIN_ALLOWED);
 	/* the window passes: alice may try again, and the records go */
 	cr_assert_eq(login_throttle_check(t, &nat, "alice", 71 * S), LOGIN_ALLOWED);
-	login_throttle_sweep(t, 71 * S);
+	login_throttle_sweep(t, 80 * S); /* bob's last failure was at 12 s */
 	cr_assert_eq(login_throttle_records(t), 0);
 	login_throttle_free(t);
 }
