@@ -11,6 +11,8 @@
 
 #include "anon_addr.h"
 #include "htab.h"
+#include "login_throttle.h"
+#include "sasl_claim.h"
 #include "tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
@@ -64,15 +66,14 @@ struct reservation {
 	char dn[256]; /* client DNS name from broker.dn_template, or "" */
 };
 
-/* Per IPv4 address: tunnel count and the RFC 5572 §9 throttles. */
+/* Per IPv4 address: tunnel count and the RFC 5572 §9 session throttle
+ * (failed logins are counted per address and user: login_throttle.h). */
 struct ipv4_rec {
 	struct htab_node node;
 	uint32_t addr;
 	uint32_t tunnels;       /* live + reserved */
 	uint32_t sessions;      /* started in the current minute */
 	uint64_t sessions_since;
-	uint32_t auth_failures; /* in the current window */
-	uint64_t failures_since;
 };
 
 struct broker {
@@ -81,6 +82,7 @@ struct broker {
 	struct tspgw_maps maps;
 	broker_log_fn log;
 	struct htab by_origin, by_user, by_ipv4;
+	struct login_throttle *logins;
 	struct live *head, *cursor;
 	unsigned reserved;       /* reservations outstanding */
 	size_t ipv4_sweep_next;  /* next bucket of by_ipv4 to sweep */
@@ -230,6 +232,31 @@ static void live_remove(struct broker *b, struct live *l, const char *event, con
 	free(l);
 }
 
+/* ---- ownership -------------------------------------------------------- */
+
+/* May a session of this user replace or delete tunnel l? Only its owner
+ * may: an authenticated user her own tunnels, an anonymous session only
+ * anonymous ones (found at the session's own origin: the callers look
+ * them up there). An anonymous session never touches a user's tunnel, and
+ * no user touches another's, whatever origin they share (a NAT, or a
+ * spoofer forging the origin over UDP). */
+static bool may_take_over(const struct live *l, bool anonymous, const char *user)
+{
+	if (anonymous)
+		return l->anonymous;
+	return !l->anonymous && user && !strcmp(l->user, user);
+}
+
+static void refuse_not_owner(struct broker *b, const char *what, bool anonymous, const char *user,
+			     const struct live *l, int code)
+{
+	char extra[320];
+
+	snprintf(extra, sizeof(extra), "code=%d reason=not-owner action=%s owner=%s", code, what,
+		 l->anonymous ? "anonymous" : l->user);
+	log_event(b, "refused", anonymous ? NULL : user, &l->origin, NULL, extra);
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
@@ -243,7 +270,12 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 	b->db = db;
 	b->maps = *maps;
 	b->log = log;
-	if (!htab_init(&b->by_origin, 1024) || !htab_init(&b->by_user, 1024) ||
+	b->logins = login_throttle_new(&(struct login_throttle_cfg){
+		.max_per_user = cfg->auth_fail_max,
+		.max_per_source = cfg->auth_fail_max_per_source,
+		.window_s = cfg->auth_fail_window,
+	});
+	if (!b->logins || !htab_init(&b->by_origin, 1024) || !htab_init(&b->by_user, 1024) ||
 	    !htab_init(&b->by_ipv4, 1024)) {
 		broker_free(b);
 		return NULL;
@@ -268,6 +300,7 @@ void broker_free(struct broker *b)
 	htab_free(&b->by_origin);
 	htab_free(&b->by_user);
 	htab_free(&b->by_ipv4);
+	login_throttle_free(b->logins);
 	free(b);
 }
 
@@ -341,39 +374,59 @@ bool broker_session_allowed(struct broker *b, uint32_t ipv4_be)
 	return ++r->sessions <= b->cfg.max_sessions_per_ipv4_per_min;
 }
 
+/* The peer and claimed user of a login, for the log. */
+static void fmt_login(char *buf, size_t len, struct tsp_session *s)
+{
+	const struct sockaddr_in *peer = tsp_session_peer(s);
+	const char *user = tsp_session_claimed_user(s);
+	char ip[INET_ADDRSTRLEN], name[80];
+	size_t n = 0;
+
+	/* The name is the client's: only printable ASCII reaches the log. */
+	for (const char *p = user ? user : ""; *p && n + 1 < sizeof(name); p++)
+		name[n++] = (*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '?';
+	name[n] = '\0';
+	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
+	snprintf(buf, len, "from %s:%u user=\"%s\" mech=%s", ip, ntohs(peer->sin_port), name,
+		 tsp_session_mech(s) ? tsp_session_mech(s) : "-");
+}
+
 static bool auth_allowed(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
-	struct ipv4_rec *r = ipv4_get(b, tsp_session_peer(s)->sin_addr.s_addr, false);
-	uint64_t now = broker_now_ns();
+	const char *user = tsp_session_claimed_user(s);
+	enum login_verdict v = login_throttle_check(b->logins, tsp_session_peer(s),
+						    user ? user : "", broker_now_ns());
+	char line[256], who[160];
 
-	if (!r || !b->cfg.auth_fail_max)
+	if (v == LOGIN_ALLOWED)
 		return true;
-	if (now - r->failures_since > (uint64_t)b->cfg.auth_fail_window * NS_PER_S)
-		return true;
-	return r->auth_failures < b->cfg.auth_fail_max;
+	fmt_login(who, sizeof(who), s);
+	snprintf(line, sizeof(line), "login refused %s reason=%s", who,
+		 v == LOGIN_USER_LOCKED ? "user-failures" : "source-failures");
+	if (b->log)
+		b->log(line);
+	return false;
 }
 
 static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 {
 	struct broker *b = ctx;
-	const struct sockaddr_in *peer = tsp_session_peer(s);
-	struct ipv4_rec *r;
-	uint64_t now = broker_now_ns();
-	char line[128], ip[INET_ADDRSTRLEN];
+	const char *user = tsp_session_claimed_user(s);
+	const char *mech = tsp_session_mech(s);
+	char line[256], who[160];
 
-	if (ok)
+	if (ok) {
+		if (user)
+			login_throttle_succeeded(b->logins, tsp_session_peer(s), user);
 		return;
-	r = ipv4_get(b, peer->sin_addr.s_addr, true);
-	if (r) {
-		if (now - r->failures_since > (uint64_t)b->cfg.auth_fail_window * NS_PER_S) {
-			r->failures_since = now;
-			r->auth_failures = 0;
-		}
-		r->auth_failures++;
 	}
-	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
-	snprintf(line, sizeof(line), "authentication failed from %s:%u", ip, ntohs(peer->sin_port));
+	/* Only a failed password counts: ANONYMOUS has none to guess. */
+	if (mech && sasl_mech_has_password(mech))
+		login_throttle_failed(b->logins, tsp_session_peer(s), user ? user : "",
+				      broker_now_ns());
+	fmt_login(who, sizeof(who), s);
+	snprintf(line, sizeof(line), "authentication failed %s", who);
 	if (b->log)
 		b->log(line);
 }
@@ -534,6 +587,7 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	const struct sockaddr_in *peer = tsp_session_peer(s);
 	struct reservation *r;
 	struct ipv4_rec *ip;
+	struct live *old;
 	bool replaces;
 	int code;
 
@@ -566,8 +620,16 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	}
 
 	/* Limits. A session over the origin of a live tunnel will replace
-	 * it, so that tunnel does not count against the caps. */
-	replaces = live_by_origin(b, &r->origin) != NULL;
+	 * it, so that tunnel does not count against the caps; but only the
+	 * tunnel's owner may replace it (506 to anyone else: the origin is
+	 * in use). */
+	old = live_by_origin(b, &r->origin);
+	if (old && !may_take_over(old, r->anonymous, r->user)) {
+		refuse_not_owner(b, "replace", r->anonymous, r->user, old, TSP_IPV4_IN_USE);
+		free(r);
+		return TSP_IPV4_IN_USE;
+	}
+	replaces = old != NULL;
 	ip = ipv4_get(b, r->origin.addr, true);
 	if (!replaces && broker_tunnel_count(b) + b->reserved >= b->cfg.max_tunnels) {
 		code = TSP_NO_MORE_TUNNELS;
@@ -629,6 +691,14 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	/* The same origin: the new tunnel replaces the old in place (one map
 	 * update). The same user from elsewhere: the binding moves. */
 	old = live_by_origin(b, &r->origin);
+	if (old && !may_take_over(old, r->anonymous, r->user)) {
+		/* Another user's tunnel took this origin since the offer. */
+		refuse_not_owner(b, "replace", r->anonymous, r->user, old, TSP_IPV4_IN_USE);
+		if (r->counted)
+			ipv4_tunnels_add(b, r->origin.addr, -1);
+		free(r);
+		return;
+	}
 	if (old) {
 		live_unlink(b, old);
 		if (memcmp(old->host, r->tun.host, 16) || old->prefix_len != r->tun.prefix_len)
@@ -696,24 +766,36 @@ static void release(void *ctx, struct tsp_session *s)
 	free(r);
 }
 
+/* Delete the session's own tunnel: an authenticated user's wherever it
+ * is; an anonymous session's at its own origin (v6udpv4: its address and
+ * port; v6v4: its address), and only when that tunnel is anonymous too.
+ * Someone else's tunnel at that origin is answered like no tunnel at all
+ * (500), so a delete cannot probe for other users' tunnels. */
 static int delete_tunnel(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
 	const struct sockaddr_in *peer = tsp_session_peer(s);
+	bool anonymous = tsp_session_is_anonymous(s);
+	const char *user = tsp_session_user(s);
 	struct live *l = NULL;
 
-	if (!tsp_session_is_anonymous(s) && tsp_session_user(s))
-		l = live_by_user(b, tsp_session_user(s));
-	if (!l) {
+	if (!anonymous) {
+		l = user ? live_by_user(b, user) : NULL;
+	} else {
 		struct tspgw_origin o = { .addr = peer->sin_addr.s_addr, .port = peer->sin_port,
 					  .type = TSPGW_TUN_V6UDPV4 };
 
-		l = live_by_origin(b, &o);
+		if (tsp_session_transport(s) == TSP_OVER_UDP)
+			l = live_by_origin(b, &o);
 		if (!l) {
 			o.port = 0;
 			o.type = TSPGW_TUN_V6V4;
 			l = live_by_origin(b, &o);
 		}
+	}
+	if (l && !may_take_over(l, anonymous, user)) {
+		refuse_not_owner(b, "delete", anonymous, user, l, TSP_BAD_REQUEST);
+		return TSP_BAD_REQUEST;
 	}
 	if (!l)
 		return TSP_BAD_REQUEST;
@@ -760,8 +842,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
  * table per tick, so a scan of many addresses cannot grow memory forever. */
 static void sweep_ipv4(struct broker *b, uint64_t now)
 {
-	uint64_t window = (uint64_t)(b->cfg.auth_fail_window > 60 ? b->cfg.auth_fail_window : 60) *
-			  NS_PER_S;
+	uint64_t window = 60 * NS_PER_S;
 
 	for (int i = 0; i < 256; i++) {
 		struct htab_node **pp;
@@ -771,8 +852,7 @@ static void sweep_ipv4(struct broker *b, uint64_t now)
 		while (*pp) {
 			struct ipv4_rec *r = (struct ipv4_rec *)*pp;
 
-			if (!r->tunnels && now - r->sessions_since > window &&
-			    now - r->failures_since > window) {
+			if (!r->tunnels && now - r->sessions_since > window) {
 				*pp = r->node.next;
 				b->by_ipv4.count--;
 				free(r);
@@ -788,6 +868,7 @@ void broker_tick(struct broker *b, uint64_t now)
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
 	sweep_ipv4(b, now);
+	login_throttle_sweep(b->logins, now);
 
 	if (!b->cursor)
 		b->cursor = b->head;

@@ -33,7 +33,9 @@ struct broker_cfg {
 	uint32_t max_tunnels_per_ipv4;   /* 506 */
 	uint32_t max_sessions_per_ipv4_per_min; /* 522 */
 	unsigned auth_fail_window;       /* failures counted over this many s */
-	unsigned auth_fail_max;          /* then refused until the window passes */
+	unsigned auth_fail_max;          /* per (IPv4, user); then that user is
+					  * refused from there until the window passes */
+	unsigned auth_fail_max_per_source; /* per IPv4 across users; 0 = no cap */
 	int n_dns;
 	struct in6_addr dns[TSP_MAX_DNS];
 	char dn_template[256];           /* client DNS name; %u = user; "" = none */

@@ -34,9 +34,12 @@ struct tspgw_broker_settings {
 	uint32_t sessions_per_ipv4_per_minute;
 	uint32_t max_sessions;
 	unsigned session_idle_timeout;
-	unsigned auth_failures;             /* failures per window before refusing */
+	unsigned auth_failures;             /* per (IPv4, user) per window before refusing */
+	unsigned auth_failures_per_source;  /* per IPv4, all users; 0 = no cap */
 	unsigned auth_failure_window;       /* seconds */
 	uint32_t max_content_length;
+	uint32_t max_output_bytes;          /* TCP output queued per connection */
+	unsigned output_stall_timeout;      /* s backed up before closing */
 };
 
 #endif

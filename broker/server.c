@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "bytebuf.h"
 #include "htab.h"
+#include "outq.h"
 #include "tsp_udp.h"
 #include "udp_batch.h"
 
@@ -59,13 +61,15 @@ struct conn {
 	struct tsp_session *session;
 	struct tsp_udp_cache *cache; /* UDP sessions in progress */
 	uint32_t fin_seq;
-	struct bytebuf pending;  /* TCP output not yet written */
+	struct outq out;         /* TCP output not yet written */
+	bool on_full;            /* TCP: on s->full (not read: output backed up) */
 	uint64_t last_input_ns;
 	uint64_t deferred_at_ns; /* TCP: when to send held-back output */
 	uint64_t closed_at_ns;
 	enum conn_list list;
 	struct conn *prev, *next;   /* on s->lists[list] */
 	struct conn *dprev, *dnext; /* on s->deferred while deferred_at_ns */
+	struct conn *fprev, *fnext; /* on s->full while on_full */
 };
 
 struct listener {
@@ -88,6 +92,10 @@ struct server {
 	 * retransmissions). */
 	struct clist lists[CL_N];
 	struct conn *deferred; /* TCP sessions holding back output */
+	/* TCP sessions not read because their output backed up, the longest
+	 * backed up at the tail (closed first when they stall). */
+	struct clist full;
+	struct outq_limits olim;
 	unsigned nconns;
 	/* Conns holding a TSP session: what max_sessions bounds. A finished
 	 * UDP conn kept only to answer a retransmitted accept is not one, or
@@ -148,6 +156,65 @@ static void deferred_unlink(struct server *s, struct conn *c)
 		c->dnext->dprev = c->dprev;
 	c->dprev = c->dnext = NULL;
 	c->deferred_at_ns = 0;
+}
+
+static void full_link(struct server *s, struct conn *c)
+{
+	c->fprev = NULL;
+	c->fnext = s->full.head;
+	if (s->full.head)
+		s->full.head->fprev = c;
+	else
+		s->full.tail = c;
+	s->full.head = c;
+	c->on_full = true;
+}
+
+static void full_unlink(struct server *s, struct conn *c)
+{
+	if (c->fprev)
+		c->fprev->fnext = c->fnext;
+	else
+		s->full.head = c->fnext;
+	if (c->fnext)
+		c->fnext->fprev = c->fprev;
+	else
+		s->full.tail = c->fprev;
+	c->fprev = c->fnext = NULL;
+	c->on_full = false;
+}
+
+static void server_log(const struct server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void server_log(const struct server *s, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!s->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->cfg.log(line);
+}
+
+/* "192.0.2.2:40000" or "[2001:db8::2]:40000", for the log. */
+static void fmt_peer(const struct conn *c, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (c->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&c->sa;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&c->sa;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->sin6_port));
+	}
 }
 
 static uint64_t now_ns(void)
@@ -233,6 +300,8 @@ static struct server *server_alloc(const struct server_cfg *cfg, struct broker *
 	}
 	s->cfg = *cfg;
 	s->broker = broker;
+	s->olim.max_bytes = cfg->max_output;
+	s->olim.stall_ns = (uint64_t)cfg->output_stall_timeout * 1000 * MS;
 	s->ep = -1;
 	return s;
 }
@@ -343,12 +412,14 @@ static void conn_free(struct server *s, struct conn *c)
 	clist_remove(&s->lists[c->list], c);
 	if (c->deferred_at_ns)
 		deferred_unlink(s, c);
+	if (c->on_full)
+		full_unlink(s, c);
 	s->nconns--;
 	if (c->session) {
 		s->nsessions--;
 		tsp_session_free(c->session); /* releases an offer never accepted */
 	}
-	bytebuf_free(&c->pending);
+	outq_free(&c->out);
 	free(c->cache);
 	free(c);
 }
@@ -523,38 +594,32 @@ static void udp_readable(struct server *s, int fd)
 
 /* ---- TCP -------------------------------------------------------------- */
 
+/* Watch for what the connection needs now: input unless its output backed
+ * up (then it is on s->full), and room to write while output waits. */
 static void tcp_update_events(struct server *s, struct conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	struct epoll_event ev = { .events = 0, .data.ptr = c };
+	bool reading = outq_reading(&c->out);
 
-	if (c->pending.len)
+	if (reading)
+		ev.events |= EPOLLIN | EPOLLRDHUP;
+	if (outq_len(&c->out))
 		ev.events |= EPOLLOUT;
+	if (reading && c->on_full)
+		full_unlink(s, c);
+	else if (!reading && !c->on_full)
+		full_link(s, c);
 	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* Write what is pending; returns -1 when the connection is dead. */
-static int tcp_flush(struct server *s, struct conn *c)
-{
-	while (c->pending.len) {
-		ssize_t n = send(c->fd, c->pending.data, c->pending.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return -1;
-		}
-		bytebuf_consume(&c->pending, (size_t)n);
-	}
-	tcp_update_events(s, c);
-	return 0;
-}
-
-static void tcp_collect_output(struct conn *c, struct server *s)
+/* Move the session's output to the connection's queue. false when memory
+ * ran out (the connection is then closed: a reply must not be lost). */
+static bool tcp_collect_output(struct conn *c, struct server *s)
 {
 	size_t olen;
 	const uint8_t *out = tsp_session_output(c->session, &olen);
+	bool ok = outq_push(&c->out, out, olen);
 
-	bytebuf_append(&c->pending, out, olen);
 	tsp_session_sent(c->session);
 	/* gogoc reads DIGEST-MD5's rspauth and the 200 that follows with two
 	 * recv() calls: send the second a moment later so they do not merge. */
@@ -566,6 +631,37 @@ static void tcp_collect_output(struct conn *c, struct server *s)
 			s->deferred->dprev = c;
 		s->deferred = c;
 	}
+	return ok;
+}
+
+/* Write what is pending and apply the backpressure (outq.h): input that
+ * waited for room is handled once the queue drains. Returns -1 when the
+ * connection is to be closed (dead, or output over twice the cap). */
+static int tcp_flush(struct server *s, struct conn *c)
+{
+	uint64_t now = now_ns();
+	bool was_reading = outq_reading(&c->out);
+	char peer[64];
+
+	if (outq_send(&c->out, c->fd))
+		return -1;
+	outq_update(&c->out, &s->olim, now);
+	if (!was_reading && outq_reading(&c->out) && !tsp_session_closed(c->session)) {
+		tsp_session_set_unsent(c->session, outq_len(&c->out));
+		tsp_session_resume(c->session);
+		if (!tcp_collect_output(c, s) || outq_send(&c->out, c->fd))
+			return -1;
+		outq_update(&c->out, &s->olim, now);
+	}
+	if (outq_overflow(&c->out, &s->olim)) {
+		fmt_peer(c, peer, sizeof(peer));
+		server_log(s, "closing TCP connection from %s: %zu bytes of output queued, over "
+			      "twice broker.limits.max_output_bytes",
+			   peer, outq_len(&c->out));
+		return -1;
+	}
+	tcp_update_events(s, c);
+	return 0;
 }
 
 static void tcp_accept(struct server *s, int lfd)
@@ -601,7 +697,9 @@ static void tcp_readable(struct server *s, struct conn *c)
 	uint8_t buf[TCP_READ_CHUNK];
 	ssize_t n;
 
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < 16 && outq_reading(&c->out); i++) {
+		uint64_t now;
+
 		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
 			conn_free(s, c);
@@ -609,13 +707,19 @@ static void tcp_readable(struct server *s, struct conn *c)
 		}
 		if (n < 0)
 			break;
-		conn_touch(s, c, now_ns());
+		now = now_ns();
+		conn_touch(s, c, now);
+		tsp_session_set_unsent(c->session, outq_len(&c->out));
 		tsp_session_input(c->session, buf, (size_t)n);
-		tcp_collect_output(c, s);
+		if (!tcp_collect_output(c, s)) {
+			conn_free(s, c);
+			return;
+		}
+		outq_update(&c->out, &s->olim, now); /* full: read no more */
 		if (tsp_session_closed(c->session))
 			break;
 	}
-	if (tcp_flush(s, c) || (tsp_session_closed(c->session) && !c->pending.len))
+	if (tcp_flush(s, c) || (tsp_session_closed(c->session) && !outq_len(&c->out)))
 		conn_free(s, c);
 }
 
@@ -633,9 +737,19 @@ static void sweep(struct server *s, uint64_t now)
 			continue;
 		deferred_unlink(s, d);
 		tsp_session_release_deferred(d->session);
-		tcp_collect_output(d, s);
-		if (tcp_flush(s, d))
+		if (!tcp_collect_output(d, s) || tcp_flush(s, d))
 			conn_free(s, d);
+	}
+	/* Readers too slow to serve: output backed up for the whole
+	 * broker.limits.output_stall_timeout. */
+	while ((c = s->full.tail) && outq_stalled(&c->out, &s->olim, now)) {
+		char peer[64];
+
+		fmt_peer(c, peer, sizeof(peer));
+		server_log(s, "closing TCP connection from %s: slow reader, %zu bytes of output "
+			      "unread for %u s",
+			   peer, outq_len(&c->out), s->cfg.output_stall_timeout);
+		conn_free(s, c);
 	}
 	/* Oldest first; stop at the first that is not due. */
 	while ((c = s->lists[CL_FINISHED].tail) && now - c->closed_at_ns > linger)
@@ -687,10 +801,17 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 
 				if (evs[i].events & EPOLLOUT) {
 					if (tcp_flush(s, c) ||
-					    (tsp_session_closed(c->session) && !c->pending.len)) {
+					    (tsp_session_closed(c->session) && !outq_len(&c->out))) {
 						conn_free(s, c);
 						continue;
 					}
+				}
+				if (!outq_reading(&c->out)) {
+					/* Not read while its output backs up; a peer
+					 * that is gone entirely is let go now. */
+					if (evs[i].events & (EPOLLHUP | EPOLLERR))
+						conn_free(s, c);
+					continue;
 				}
 				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 					tcp_readable(s, c);

@@ -18,6 +18,11 @@ struct server_cfg {
 	unsigned idle_timeout;          /* s without input before a session ends */
 	unsigned max_sessions;          /* concurrent; new ones refused beyond */
 	unsigned tcp_deferred_ms;       /* pause before a held-back reply on TCP */
+	size_t max_output;              /* TCP: stop reading at this much queued
+					 * output (outq.h); 0 = no cap */
+	unsigned output_stall_timeout;  /* s: close a connection whose output
+					 * stays backed up this long; 0 = never */
+	void (*log)(const char *line);  /* connections closed for their output */
 	struct tsp_session_cfg session; /* capability line, limits */
 };
 

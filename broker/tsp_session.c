@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "bytebuf.h"
+#include "sasl_claim.h"
 #include "tsp_sasl.h"
 
 #define TSP_MAX_LINE 4096
@@ -24,6 +25,8 @@ struct tsp_session {
 
 	struct tsp_sasl_session *sasl;
 	char user[256];
+	char claimed[256]; /* the name a password login claims, before its check */
+	bool claim_checked; /* auth_allowed asked for the claimed name */
 	bool anonymous;
 	bool skip_nul; /* gogoc sends a NUL after its AUTHENTICATE line */
 
@@ -34,6 +37,7 @@ struct tsp_session {
 	struct bytebuf in;       /* TCP: bytes not yet forming a message */
 	struct bytebuf out;      /* to send now */
 	struct bytebuf deferred; /* to send when the client asks */
+	size_t unsent;           /* TCP: earlier output the caller still holds */
 };
 
 const char *tsp_status_text(int code)
@@ -280,8 +284,11 @@ static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
 	if (s->transport == TSP_OVER_TCP)
 		s->skip_nul = true;
 
-	if (!mech_offered(s, mech) || (s->ops->auth_allowed && !s->ops->auth_allowed(s->ctx, s))) {
-		auth_done(s, false);
+	if (!mech_offered(s, mech)) {
+		/* 300 as for any failed login, but no password was tried: it
+		 * counts against nobody (a client probing for a mechanism must
+		 * not lock out the others behind its address). */
+		fail_and_close(s, TSP_AUTH_FAILED);
 		return;
 	}
 	{
@@ -296,6 +303,10 @@ static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
 		return;
 	}
 	r = tsp_sasl_start(s->sasl, mech, NULL, 0, &out, &outlen);
+	if (r == TSP_SASL_BAD_MECH) {
+		fail_and_close(s, TSP_AUTH_FAILED); /* offered but not installed: not counted */
+		return;
+	}
 	if (!strcmp(mech, "PLAIN") && r == TSP_SASL_CONTINUE) {
 		/* The credentials come next, unprompted and not base64 (UDP:
 		 * acknowledged with an empty reply; TCP: no reply at all). */
@@ -306,6 +317,24 @@ static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
 	sasl_progress(s, r, out, outlen);
 }
 
+/* The first client message of a password mechanism names the user: ask
+ * the broker whether that user may try a password from this origin now
+ * (failed logins are throttled per origin and user). false = refused:
+ * 300 and close, without checking the password and without counting. */
+static bool claim_allowed(struct tsp_session *s, const void *msg, size_t len)
+{
+	const char *mech = tsp_sasl_mech(s->sasl);
+
+	if (s->claim_checked || !mech || !sasl_mech_has_password(mech))
+		return true;
+	s->claim_checked = true;
+	sasl_claimed_user(mech, msg, len, s->claimed, sizeof(s->claimed));
+	if (!s->ops->auth_allowed || s->ops->auth_allowed(s->ctx, s))
+		return true;
+	fail_and_close(s, TSP_AUTH_FAILED);
+	return false;
+}
+
 static void on_plain(struct tsp_session *s, const uint8_t *m, size_t len)
 {
 	const char *out = NULL;
@@ -314,6 +343,8 @@ static void on_plain(struct tsp_session *s, const uint8_t *m, size_t len)
 
 	while (len && (m[len - 1] == '\r' || m[len - 1] == '\n'))
 		len--;
+	if (!claim_allowed(s, m, len))
+		return;
 	r = tsp_sasl_step(s->sasl, (const char *)m, (unsigned)len, &out, &outlen);
 	sasl_progress(s, r, out, outlen);
 }
@@ -331,6 +362,8 @@ static void on_sasl_response(struct tsp_session *s, const uint8_t *m, size_t len
 		auth_done(s, false);
 		return;
 	}
+	if (!claim_allowed(s, raw, rawlen))
+		return;
 	r = tsp_sasl_step(s->sasl, raw, rawlen, &out, &outlen); /* before reading out */
 	sasl_progress(s, r, out, outlen);
 }
@@ -493,10 +526,8 @@ static void dispatch(struct tsp_session *s, const uint8_t *m, size_t len)
 /* TCP: cut the next complete message off the input, or return 0. A
  * command is its Content-length line plus that many bytes; anything else
  * is one line. */
-static size_t next_tcp_message(struct tsp_session *s)
+static size_t next_tcp_message(const struct tsp_session *s, const uint8_t *d, size_t len)
 {
-	const uint8_t *d = s->in.data;
-	size_t len = s->in.len;
 	const uint8_t *eol;
 
 	if (!len)
@@ -523,6 +554,8 @@ static size_t next_tcp_message(struct tsp_session *s)
 	return (size_t)(eol - d) + 1;
 }
 
+static void handle_buffered(struct tsp_session *s);
+
 void tsp_session_input(struct tsp_session *s, const uint8_t *data, size_t len)
 {
 	if (s->phase == TSP_PHASE_CLOSED)
@@ -540,24 +573,59 @@ void tsp_session_input(struct tsp_session *s, const uint8_t *data, size_t len)
 		fail_and_close(s, TSP_BAD_REQUEST);
 		return;
 	}
-	while (s->phase != TSP_PHASE_CLOSED) {
-		size_t n;
+	handle_buffered(s);
+}
 
-		if (s->skip_nul && s->in.len && s->in.data[0] == '\0') {
-			bytebuf_consume(&s->in, 1);
+/* Is there room for the output of one more message? A client that sends
+ * commands faster than it reads the answers is not served further until
+ * the caller has sent what it holds (tsp_session_resume). */
+static bool output_room(const struct tsp_session *s)
+{
+	return !s->cfg->max_output || s->unsent + s->out.len < s->cfg->max_output;
+}
+
+void tsp_session_set_unsent(struct tsp_session *s, size_t unsent)
+{
+	s->unsent = unsent;
+}
+
+void tsp_session_resume(struct tsp_session *s)
+{
+	if (s->transport == TSP_OVER_TCP)
+		handle_buffered(s);
+}
+
+/* TCP: handle the complete messages buffered, while their output fits. */
+static void handle_buffered(struct tsp_session *s)
+{
+	size_t off = 0; /* consumed once at the end: many small messages in
+			 * one read must not each move the rest of the buffer */
+
+	while (s->phase != TSP_PHASE_CLOSED && output_room(s)) {
+		const uint8_t *d;
+		size_t len, n;
+
+		if (off >= s->in.len)
+			break;
+		d = s->in.data + off;
+		len = s->in.len - off;
+
+		if (s->skip_nul && len && d[0] == '\0') {
+			off++;
 			s->skip_nul = false;
+			continue;
 		}
-		n = next_tcp_message(s);
+		n = next_tcp_message(s, d, len);
 		if (!n) {
-			if (s->in.len > TSP_MAX_LINE &&
-			    !starts_with_ci(s->in.data, s->in.len, "Content-length:"))
+			if (len > TSP_MAX_LINE && !starts_with_ci(d, len, "Content-length:"))
 				fail_and_close(s, TSP_BAD_REQUEST);
 			break;
 		}
 		s->skip_nul = false;
-		dispatch(s, s->in.data, n);
-		bytebuf_consume(&s->in, n);
+		dispatch(s, d, n);
+		off += n;
 	}
+	bytebuf_consume(&s->in, off);
 }
 
 const uint8_t *tsp_session_output(const struct tsp_session *s, size_t *len)
@@ -610,6 +678,16 @@ enum tsp_transport tsp_session_transport(const struct tsp_session *s)
 const char *tsp_session_user(const struct tsp_session *s)
 {
 	return s->user[0] ? s->user : NULL;
+}
+
+const char *tsp_session_claimed_user(const struct tsp_session *s)
+{
+	return s->claim_checked ? s->claimed : NULL;
+}
+
+const char *tsp_session_mech(const struct tsp_session *s)
+{
+	return s->sasl ? tsp_sasl_mech(s->sasl) : NULL;
 }
 
 bool tsp_session_is_anonymous(const struct tsp_session *s)

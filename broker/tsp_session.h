@@ -48,9 +48,14 @@ struct tsp_session;
 /* The broker's side of a session. Every callback gets the session; the
  * session's origin, user and transport are readable through accessors. */
 struct tsp_session_ops {
-	/* May this origin try to log in now? false = slowed down after
-	 * failures: the session answers 300 and closes. */
+	/* May this origin try a password for the claimed user now
+	 * (tsp_session_claimed_user)? Asked once per password login, when
+	 * the client's first SASL message names the user; never for
+	 * ANONYMOUS. false = refused after failures: the session answers 300
+	 * and closes without checking the password. */
 	bool (*auth_allowed)(void *ctx, struct tsp_session *s);
+	/* A login finished (ok) or failed. Requests for a mechanism that is
+	 * not offered never get here: they are no failed login. */
 	void (*auth_result)(void *ctx, struct tsp_session *s, bool ok);
 	/* A create request: reserve a tunnel and describe it in *reply.
 	 * Returns a TSP code; 200 = offered. */
@@ -70,6 +75,11 @@ struct tsp_session_cfg {
 	int n_brokers;
 	size_t max_content_length;   /* cap on Content-length (64 KiB) */
 	size_t max_buffer;           /* cap on buffered TCP input */
+	/* TCP: buffered messages are handled only while the output waiting
+	 * (tsp_session_set_unsent plus what tsp_session_output holds) is
+	 * below this; 0 = no cap. A message's reply may take it past by one
+	 * reply (at most TSP_XML_TUNNEL_MAX and a status line). */
+	size_t max_output;
 };
 
 struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct sockaddr_in *peer,
@@ -82,6 +92,12 @@ void tsp_session_free(struct tsp_session *s);
  * pending). TCP: any bytes from the stream; complete messages are handled.
  * Afterwards tsp_session_output() holds what to send now. */
 void tsp_session_input(struct tsp_session *s, const uint8_t *data, size_t len);
+
+/* TCP: how much of this session's earlier output the caller still holds
+ * unsent (counted against cfg->max_output). */
+void tsp_session_set_unsent(struct tsp_session *s, size_t unsent);
+/* TCP: handle buffered messages that waited for output room. */
+void tsp_session_resume(struct tsp_session *s);
 
 /* What to send now (consumed by the caller: it calls tsp_session_sent). */
 const uint8_t *tsp_session_output(const struct tsp_session *s, size_t *len);
@@ -103,6 +119,12 @@ enum tsp_transport tsp_session_transport(const struct tsp_session *s);
 /* Authenticated user; NULL before authentication; "anonymous" for ANONYMOUS. */
 const char *tsp_session_user(const struct tsp_session *s);
 bool tsp_session_is_anonymous(const struct tsp_session *s);
+/* The user a password login claims, read from its first SASL message
+ * before the check ("" when none could be read); NULL before that message
+ * or for ANONYMOUS. Unproven: only for throttling failures. */
+const char *tsp_session_claimed_user(const struct tsp_session *s);
+/* The SASL mechanism started (upper case), or NULL. */
+const char *tsp_session_mech(const struct tsp_session *s);
 /* The broker's per-session data (its reservation). */
 void *tsp_session_data(const struct tsp_session *s);
 void tsp_session_set_data(struct tsp_session *s, void *data);

@@ -86,6 +86,7 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
 	b->auth_fail_max = s->auth_failures;
 	b->auth_fail_window = s->auth_failure_window;
+	b->auth_fail_max_per_source = s->auth_failures_per_source;
 	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
 	memcpy(b->dns, s->dns, sizeof(b->dns[0]) * (size_t)b->n_dns);
 	snprintf(b->dn_template, sizeof(b->dn_template), "%s", s->dn_template);
@@ -179,6 +180,10 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.session.n_brokers = bs->n_redirects;
 	scfg.session.max_content_length = bs->max_content_length;
 	scfg.session.max_buffer = (size_t)bs->max_content_length + 4096;
+	scfg.session.max_output = bs->max_output_bytes;
+	scfg.max_output = bs->max_output_bytes;
+	scfg.output_stall_timeout = bs->output_stall_timeout;
+	scfg.log = log_line;
 	srv = server_open(&scfg, broker, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "tspgw run: %s\n", err);

@@ -778,6 +778,8 @@ static int auth_key(struct ctx *c, const char *k, const char *name, const yaml_n
 		return get_text(c, v, name, b->server_name, sizeof(b->server_name));
 	if (!strcmp(k, "failures"))
 		return get_u32(c, v, name, 0, 1000000, &b->auth_failures);
+	if (!strcmp(k, "failures_per_source"))
+		return get_u32(c, v, name, 0, 1000000, &b->auth_failures_per_source);
 	if (!strcmp(k, "failure_window"))
 		return get_u32(c, v, name, 1, 86400, &b->auth_failure_window);
 	return 1;
@@ -821,18 +823,22 @@ static int limits_key(struct ctx *c, const char *k, const char *name, const yaml
 		return get_u32(c, v, name, 1, 86400, &b->session_idle_timeout);
 	if (!strcmp(k, "max_content_length"))
 		return get_u32(c, v, name, 256, 1048576, &b->max_content_length);
+	if (!strcmp(k, "max_output_bytes"))
+		return get_u32(c, v, name, 4096, 16777216, &b->max_output_bytes);
+	if (!strcmp(k, "output_stall_timeout"))
+		return get_u32(c, v, name, 1, 3600, &b->output_stall_timeout);
 	return 1;
 }
 
 static const struct section auth_section = {
-	"broker.auth", auth_key, "mechanisms, sasldb, realm, server_name, failures, failure_window"
+	"broker.auth", auth_key, "mechanisms, sasldb, realm, server_name, failures, failures_per_source, failure_window"
 };
 static const struct section broker_keepalive_section = { "broker.keepalive", broker_keepalive_key,
 							 "default, min, max, misses" };
 static const struct section limits_section = {
 	"broker.limits", limits_key,
 	"max_tunnels, tunnels_per_ipv4, sessions_per_ipv4_per_minute, max_sessions, "
-	"session_idle_timeout, max_content_length"
+	"session_idle_timeout, max_content_length, max_output_bytes, output_stall_timeout"
 };
 
 static int broker_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
@@ -1206,8 +1212,11 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->max_sessions = 10000;
 	b->session_idle_timeout = 60;
 	b->auth_failures = 5;
+	b->auth_failures_per_source = 20;
 	b->auth_failure_window = 300;
 	b->max_content_length = 65536;
+	b->max_output_bytes = 65536;
+	b->output_stall_timeout = 10;
 }
 
 int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen)

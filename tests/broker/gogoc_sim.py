@@ -159,7 +159,8 @@ def authenticate(conn, auth, user, password, server):
         if status_of(reply) != 200:
             raise TspError("anonymous: %r" % reply)
     elif auth == "plain":
-        conn.send(b"AUTHENTICATE PLAIN\r\n\0")
+        if status_of(conn.send(b"AUTHENTICATE PLAIN\r\n\0")) == 300:
+            raise TspError("300 Authentication failed")  # refused before the password
         reply = conn.sendrecv(b"\0%s\0%s\r\n" % (user.encode(), password.encode()))
         if status_of(reply) != 200:
             raise TspError("plain: %r" % reply)

@@ -682,6 +682,32 @@ Test(config, broker_section)
 	cr_assert(cfg.broker.allow_v6v4 && !cfg.broker.allow_v6udpv4);
 }
 
+Test(config, broker_login_and_output_limits)
+{
+	expect_ok("broker:\n  tunnel_types: [v6v4]\n");
+	cr_assert_eq(cfg.broker.auth_failures, 5, "default");
+	cr_assert_eq(cfg.broker.auth_failures_per_source, 20, "default");
+	cr_assert_eq(cfg.broker.max_output_bytes, 65536, "default");
+	cr_assert_eq(cfg.broker.output_stall_timeout, 10, "default");
+	expect_ok("broker:\n"
+		  "  auth: {failures: 3, failures_per_source: 0, failure_window: 30}\n"
+		  "  limits: {max_output_bytes: 4096, output_stall_timeout: 2}\n");
+	cr_assert_eq(cfg.broker.auth_failures, 3);
+	cr_assert_eq(cfg.broker.auth_failures_per_source, 0);
+	cr_assert_eq(cfg.broker.auth_failure_window, 30);
+	cr_assert_eq(cfg.broker.max_output_bytes, 4096);
+	cr_assert_eq(cfg.broker.output_stall_timeout, 2);
+}
+
+Test(config_errors, broker_login_and_output_limits)
+{
+	expect_error("broker:\n  limits:\n    max_output_bytes: 100\n", "3:23",
+		     "out of range 4096..16777216");
+	expect_error("broker:\n  limits:\n    output_stall_timeout: 0\n", "3:27",
+		     "out of range 1..3600");
+	expect_error("broker:\n  auth:\n    failures_per_source: -1\n", "3:26", "failures_per_source");
+}
+
 Test(config_errors, broker_section)
 {
 	expect_error("broker:\n  tunnel_types: []\n", "2:17",

@@ -157,7 +157,12 @@ static bool ss_auth_allowed(void *ctx, struct tsp_session *s)
 {
 	struct ss_mock *m = ctx;
 
-	ss_record(m, s, "allowed");
+	char what[300];
+
+	/* the claimed user is what the broker throttles on */
+	snprintf(what, sizeof(what), "allowed:%s",
+		 tsp_session_claimed_user(s) ? tsp_session_claimed_user(s) : "(null)");
+	ss_record(m, s, what);
 	m->n_allowed++;
 	return m->allow;
 }
@@ -779,7 +784,7 @@ SS_ALL_MODES(anonymous)
 	cr_assert_str_eq(tsp_session_user(c->s), "anonymous");
 	cr_assert(tsp_session_is_anonymous(c->s));
 	cr_assert_not(tsp_session_has_deferred(c->s));
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok ");
+	cr_assert_str_eq(c->m.calls, "auth:ok ");
 	/* gogoc's "read" datagram with nothing pending: nothing to add */
 	if (mode == SS_UDP)
 		cr_assert_str_eq(ss_recv(c), "");
@@ -841,7 +846,7 @@ SS_ALL_MODES(plain_good_password)
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	cr_assert_str_eq(tsp_session_user(c->s), SS_USER);
 	cr_assert_not(tsp_session_is_anonymous(c->s));
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:ok ");
 	ss_close(c);
 }
 
@@ -855,32 +860,46 @@ SS_ALL_MODES(plain_wrong_password)
 	cr_assert_str_eq(c->out, "300 Authentication failed\r\n");
 	cr_assert(tsp_session_closed(c->s));
 	cr_assert_null(tsp_session_user(c->s));
-	cr_assert_str_eq(c->m.calls, "allowed auth:fail ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:fail ");
 	/* nothing more is processed */
 	cr_assert_str_eq(ss_send_xml(c, SS_ACCEPT_XML), "");
 	ss_close(c);
 }
 
+/* The broker refuses a password login for the claimed user (throttled
+ * after failures): 300 and close, the password is never checked, and
+ * ANONYMOUS is never asked about. */
 SS_ALL_MODES(auth_not_allowed)
 {
-	static const char *const lines[] = { "AUTHENTICATE PLAIN\r\n", "AUTHENTICATE ANONYMOUS\r\n",
-					     "AUTHENTICATE DIGEST-MD5\r\n" };
+	struct ss_conn *c;
+	char creds[64];
+	int n;
 
-	for (size_t i = 0; i < 3; i++) {
-		struct ss_conn *c = ss_open(mode);
-		char msg[64];
-		int n = snprintf(msg, sizeof(msg), "%s%c", lines[i], '\0');
+	SS_NEED_DB();
+	c = ss_open(mode);
+	c->m.allow = false;
+	ss_version(c);
+	ss_send(c, SS_MSG("AUTHENTICATE PLAIN\r\n\0"));
+	n = snprintf(creds, sizeof(creds), "%c%s%c%s\r\n", '\0', "bob", '\0', "hunter2");
+	cr_assert_str_eq(ss_send(c, creds, (size_t)n), "300 Authentication failed\r\n");
+	cr_assert(tsp_session_closed(c->s));
+	cr_assert_null(tsp_session_user(c->s));
+	cr_assert_str_eq(c->m.calls, "allowed:bob ", "refused: no password check, no failure");
+	ss_close(c);
 
-		c->m.allow = false;
-		ss_version(c);
-		cr_assert_str_eq(ss_send(c, msg, (size_t)n), "300 Authentication failed\r\n", "%s",
-				 lines[i]);
-		cr_assert(tsp_session_closed(c->s));
-		cr_assert_null(tsp_session_user(c->s));
-		cr_assert_eq(c->m.n_allowed, 1);
-		cr_assert_eq(c->m.n_auth_ok, 0);
-		ss_close(c);
-	}
+	c = ss_open(mode);
+	c->m.allow = false;
+	ss_login_digest(c, SS_SERVER, SS_PASS, false);
+	cr_assert_str_eq(c->m.calls, "allowed:alice ");
+	cr_assert(tsp_session_closed(c->s));
+	ss_close(c);
+
+	c = ss_open(mode);
+	c->m.allow = false;
+	ss_login_anonymous(c);
+	cr_assert_str_eq(c->m.calls, "auth:ok ");
+	cr_assert_eq(c->m.n_allowed, 0);
+	ss_close(c);
 }
 
 SS_ALL_MODES(digest_md5_like_gogoc)
@@ -890,7 +909,7 @@ SS_ALL_MODES(digest_md5_like_gogoc)
 	SS_NEED_DB();
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, SS_PASS, true);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:ok ");
 	ss_close(c);
 
 	/* gogoc configured with server=<name>:port puts the port in digest-uri */
@@ -906,7 +925,7 @@ SS_ALL_MODES(digest_md5_wrong_password)
 	SS_NEED_DB();
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, "wrong", false);
-	cr_assert_str_eq(c->m.calls, "allowed auth:fail ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:fail ");
 	cr_assert_not(tsp_session_has_deferred(c->s));
 	ss_close(c);
 }
@@ -963,6 +982,8 @@ SS_ALL_MODES(mechanism_not_in_capability)
 				 lines[i]);
 		cr_assert(tsp_session_closed(c->s));
 		cr_assert_eq(c->m.n_auth_ok, 0);
+		/* no password was tried: not a failed login for the broker */
+		cr_assert_str_eq(c->m.calls, "", "%s", lines[i]);
 		ss_close(c);
 	}
 	/* the same DIGEST-MD5 line is fine when the capability offers it */
@@ -1019,7 +1040,7 @@ SS_ALL_MODES(create_like_gogoc)
 	ss_expect_reply(out, 200, xml);
 
 	/* what the broker got */
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create ");
 	cr_assert_eq(c->m.last_req.action, TSP_ACTION_CREATE);
 	cr_assert_eq(c->m.last_req.kind, TSP_TUN_V6UDPV4);
 	cr_assert_str_eq(c->m.last_req.type_text, "v6udpv4");
@@ -1108,7 +1129,7 @@ Test(tsp_session, tcp_whole_anonymous_session_at_once)
 	snprintf(want, sizeof(want), "%s200 Success\r\nContent-length: %zu\r\n%s%s\r\n", SS_CAP,
 		 strlen(status) + strlen(xml) + 2, status, xml);
 	cr_assert_str_eq(c->out, want);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create accept ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create accept ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	free(xml);
 	ss_close(c);
@@ -1130,7 +1151,7 @@ Test(tsp_session, tcp_whole_plain_session_at_once)
 	ss_send(c, all, n);
 	cr_assert(!strncmp(c->out, SS_CAP "200 Success\r\nContent-length: ",
 			   strlen(SS_CAP "200 Success\r\nContent-length: ")), "%s", c->out);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create accept ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:ok create accept ");
 	cr_assert_str_eq(tsp_session_user(c->s), SS_USER);
 	ss_close(c);
 
@@ -1141,7 +1162,7 @@ Test(tsp_session, tcp_whole_plain_session_at_once)
 	n += ss_gogoc_create(all + n, sizeof(all) - n);
 	ss_send(c, all, n);
 	cr_assert_str_eq(c->out, SS_CAP "300 Authentication failed\r\n");
-	cr_assert_str_eq(c->m.calls, "allowed auth:fail ");
+	cr_assert_str_eq(c->m.calls, "allowed:alice auth:fail ");
 	cr_assert(tsp_session_closed(c->s));
 	ss_close(c);
 }
@@ -1273,7 +1294,7 @@ SS_ALL_MODES(unknown_action)
 	ss_expect_reply(ss_send_xml(c, "<tunnel action=\"create\" type=\"v6udpv4\"><client>\r\n"), 500,
 			NULL);
 	ss_expect_reply(ss_send_xml(c, "not xml at all\r\n"), 500, NULL);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok ");
+	cr_assert_str_eq(c->m.calls, "auth:ok ");
 	ss_close(c);
 }
 
@@ -1354,7 +1375,7 @@ SS_ALL_MODES(create_reply_unwritable)
 	c->m.unwritable_reply = true;
 	ss_login_anonymous(c);
 	ss_expect_reply(ss_send(c, cmd, n), 310, NULL);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create release ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create release ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	ss_close(c);
 	cr_assert_eq(ss_last.n_release, 1);
@@ -1373,7 +1394,7 @@ SS_ALL_MODES(accept_after_create)
 	/* The server frees a UDP session once this turns true. */
 	cr_assert(!tsp_session_accepted(c->s), "offered, not yet accepted");
 	cr_assert_str_eq(ss_send_xml(c, SS_ACCEPT_XML), "", "accept gets no reply");
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create accept ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create accept ");
 	cr_assert(tsp_session_accepted(c->s));
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	cr_assert_null(tsp_session_data(c->s));
@@ -1405,7 +1426,7 @@ SS_ALL_MODES(reject_releases)
 	ss_login_anonymous(c);
 	ss_send(c, cmd, n);
 	cr_assert_str_eq(ss_send_xml(c, SS_REJECT_XML), "", "reject gets no reply");
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create release ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create release ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	cr_assert(!tsp_session_accepted(c->s), "rejected: no tunnel in service");
 	ss_expect_reply(ss_send_xml(c, SS_ACCEPT_XML), 500, NULL);
@@ -1425,13 +1446,13 @@ SS_ALL_MODES(second_create_releases_first_offer)
 	ss_send(c, cmd, n);
 	ss_create_xml(xml, sizeof(xml), "v6v4", "192.0.2.9", false, 0);
 	ss_expect_reply(ss_send_xml(c, xml), 200, offer2);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create release create ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create release create ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_OFFERED);
 
 	/* a third create that fails: the second offer is released too */
 	c->m.create_code = TSP_NO_MORE_TUNNELS;
 	ss_expect_reply(ss_send(c, cmd, n), 301, NULL);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create release create release create ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create release create release create ");
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_COMMAND);
 	ss_expect_reply(ss_send_xml(c, SS_ACCEPT_XML), 500, NULL);
 	free(offer2);
@@ -1450,7 +1471,7 @@ SS_ALL_MODES(free_while_offered_releases_once)
 	cr_assert_eq(c->m.n_release, 0);
 	ss_close(c);
 	cr_assert_eq(ss_last.n_release, 1);
-	cr_assert_str_eq(ss_last.calls, "allowed auth:ok create release ");
+	cr_assert_str_eq(ss_last.calls, "auth:ok create release ");
 	tsp_session_free(NULL);
 }
 
@@ -1474,7 +1495,7 @@ SS_ALL_MODES(delete_tunnel)
 	c->m.delete_code = TSP_OK;
 	ss_expect_reply(ss_send_xml(c, "<tunnel action=\"delete\"></tunnel>\r\n"), 200, NULL);
 	cr_assert_str_eq(c->m.calls,
-			 "allowed auth:ok delete delete delete create release delete ");
+			 "auth:ok delete delete delete create release delete ");
 	ss_close(c);
 	cr_assert_eq(ss_last.n_release, 1);
 }
@@ -1493,7 +1514,7 @@ SS_ALL_MODES(info_returns_the_offer)
 	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_OFFERED, "info changes nothing");
 	ss_send_xml(c, SS_ACCEPT_XML);
 	ss_expect_reply(ss_send_xml(c, "<tunnel action=\"info\"></tunnel>\r\n"), 200, xml);
-	cr_assert_str_eq(c->m.calls, "allowed auth:ok create accept ");
+	cr_assert_str_eq(c->m.calls, "auth:ok create accept ");
 	free(xml);
 	ss_close(c);
 }
@@ -1690,4 +1711,51 @@ Test(tsp_session, regress_tcp_content_length_read_past_input)
 		      "\"Content-length: \" read as the stale \"99\" past the input: no reply");
 	ss_expect_reply(c->out, 500, NULL);
 	ss_close(c);
+}
+
+/* ---- output room (backpressure on TCP) -------------------------------- */
+
+/* A client that pipelines commands and never reads: with max_output set,
+ * the session handles buffered messages only while their output fits, and
+ * goes on when the caller says the earlier output left (resume). */
+Test(tsp_session, tcp_output_room_stops_and_resumes)
+{
+	static const struct tsp_session_ops ops = { 0 };
+	struct tsp_session_cfg cfg = { .capability = SS_CAP, .max_content_length = SS_MAX_CONTENT,
+				       .max_buffer = SS_MAX_BUFFER, .max_output = 512 };
+	struct sockaddr_in peer = ss_peer();
+	struct tsp_session *s = tsp_session_new(TSP_OVER_TCP, &peer, &cfg, &ops, NULL);
+	char lines[2 * 200];
+	size_t olen, total = 0;
+	int rounds = 0;
+
+	cr_assert_not_null(s);
+	tsp_session_input(s, (const uint8_t *)SS_MSG("VERSION=2.0.2\r\nAUTHENTICATE ANONYMOUS\r\n"));
+	tsp_session_output(s, &olen);
+	tsp_session_sent(s);
+	/* 200 bad commands: each answered with a 500 of about 70 bytes */
+	for (size_t i = 0; i < sizeof(lines); i += 2)
+		memcpy(lines + i, "X\n", 2);
+	tsp_session_set_unsent(s, 0);
+	tsp_session_input(s, (const uint8_t *)lines, sizeof(lines));
+	tsp_session_output(s, &olen);
+	cr_assert_geq(olen, 512);
+	cr_assert_lt(olen, 512 + 128, "output went on past the room: %zu bytes", olen);
+	/* still unsent by the caller: nothing more is handled */
+	tsp_session_set_unsent(s, olen);
+	tsp_session_sent(s);
+	tsp_session_resume(s);
+	tsp_session_output(s, &olen);
+	cr_assert_eq(olen, 0);
+	/* the caller sent it all: the rest is answered, room by room */
+	do {
+		tsp_session_set_unsent(s, 0);
+		tsp_session_resume(s);
+		tsp_session_output(s, &olen);
+		total += olen;
+		tsp_session_sent(s);
+	} while (olen && ++rounds < 100);
+	cr_assert_gt(total, 100 * 60, "every command is answered in the end (%zu bytes)", total);
+	cr_assert_not(tsp_session_closed(s));
+	tsp_session_free(s);
 }
