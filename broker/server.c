@@ -26,8 +26,8 @@
 
 enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN, SK_WATCH };
 
-/* Where a session's peer is: IPv4 or IPv6 address and port. */
-struct peer_key {
+/* Where a UDP session's peer is: IPv4 or IPv6 address and port. */
+struct udp_addr {
 	uint8_t family;
 	uint8_t pad;
 	uint16_t port;
@@ -51,7 +51,7 @@ struct conn {
 	int fd;
 	int udp_fd;              /* UDP sessions: the socket they arrived on */
 	struct htab_node node;   /* UDP sessions by peer */
-	struct peer_key key;
+	struct udp_addr key;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	/* NULL once a UDP session is finished (its tunnel accepted): then
@@ -257,7 +257,7 @@ unsigned server_session_count(const struct server *s)
 
 /* ---- sessions --------------------------------------------------------- */
 
-static void key_of(const struct sockaddr_storage *sa, struct peer_key *k)
+static void key_of(const struct sockaddr_storage *sa, struct udp_addr *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = (uint8_t)sa->ss_family;
@@ -294,12 +294,15 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	if (s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions)
 		return NULL;
 	session_peer(sa, &peer);
-	if (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))
+	if (broker_session_admit(s->broker, (const struct sockaddr *)sa) != BROKER_ADMIT_OK)
 		return NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		return NULL;
+	}
 	if (kind == SK_UDP && !(c->cache = calloc(1, sizeof(*c->cache)))) {
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		free(c);
 		return NULL;
 	}
@@ -310,10 +313,12 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	key_of(sa, &c->key);
 	c->session = tsp_session_new(t, &peer, &s->cfg.session, &broker_session_ops, s->broker);
 	if (!c->session) {
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		free(c->cache);
 		free(c);
 		return NULL;
 	}
+	tsp_session_set_source(c->session, (const struct sockaddr *)sa, salen);
 	c->last_input_ns = now_ns();
 	c->list = CL_ACTIVE;
 	clist_push(&s->lists[CL_ACTIVE], c);
@@ -334,6 +339,7 @@ static void conn_free(struct server *s, struct conn *c)
 	s->nconns--;
 	if (c->session) {
 		s->nsessions--;
+		broker_session_end(s->broker, (const struct sockaddr *)&c->sa);
 		tsp_session_free(c->session); /* releases an offer never accepted */
 	}
 	bytebuf_free(&c->pending);
@@ -343,7 +349,7 @@ static void conn_free(struct server *s, struct conn *c)
 
 /* ---- UDP -------------------------------------------------------------- */
 
-static struct conn *udp_lookup(struct server *s, const struct peer_key *k)
+static struct conn *udp_lookup(struct server *s, const struct udp_addr *k)
 {
 	uint64_t h = htab_hash(k, sizeof(*k));
 
@@ -393,8 +399,15 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	struct tsp_session *fresh;
 
 	session_peer(sa, &peer);
-	if ((!c->session && s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions) ||
-	    (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))) {
+	if (c->session) {
+		/* The old session gives its slot to the new one. */
+		tsp_session_free(c->session); /* releases an offer never accepted */
+		c->session = NULL;
+		s->nsessions--;
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
+	}
+	if ((s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions) ||
+	    broker_session_admit(s->broker, (const struct sockaddr *)sa) != BROKER_ADMIT_OK) {
 		udp_refuse(s, fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
@@ -405,14 +418,13 @@ static bool udp_restart(struct server *s, struct conn *c, int fd, const struct s
 	if (!fresh || !c->cache) {
 		if (fresh)
 			tsp_session_free(fresh);
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		udp_refuse(s, fd, sa, salen, hdr);
 		conn_free(s, c);
 		return false;
 	}
-	if (c->session)
-		tsp_session_free(c->session); /* releases an offer never accepted */
-	else
-		s->nsessions++;
+	tsp_session_set_source(fresh, (const struct sockaddr *)sa, salen);
+	s->nsessions++;
 	c->session = fresh;
 	c->cache->valid = false;
 	c->closed_at_ns = 0;
@@ -430,7 +442,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	struct tsp_udp_hdr hdr;
 	const uint8_t *payload, *cached, *out;
 	size_t plen, clen, olen;
-	struct peer_key k;
+	struct udp_addr k;
 	struct conn *c;
 	uint64_t now;
 
@@ -479,6 +491,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		tsp_session_free(c->session);
 		c->session = NULL;
 		s->nsessions--;
+		broker_session_end(s->broker, (const struct sockaddr *)&c->sa);
 		free(c->cache);
 		c->cache = NULL;
 		conn_finish(s, c, now);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "bytebuf.h"
+#include "peer_key.h"
 #include "tsp_sasl.h"
 
 #define TSP_MAX_LINE 4096
@@ -17,6 +18,7 @@ struct tsp_session {
 	enum tsp_transport transport;
 	enum tsp_phase phase;
 	struct sockaddr_in peer;
+	struct sockaddr_storage source;
 	const struct tsp_session_cfg *cfg;
 	const struct tsp_session_ops *ops;
 	void *ctx;
@@ -67,6 +69,7 @@ struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct s
 	s->transport = transport;
 	s->phase = TSP_PHASE_VERSION;
 	s->peer = *peer;
+	memcpy(&s->source, peer, sizeof(*peer));
 	s->cfg = cfg;
 	s->ops = ops;
 	s->ctx = ctx;
@@ -285,11 +288,10 @@ static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
 		return;
 	}
 	{
-		char peer[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
+		char peer[PEER_ADDR_STRLEN];
 
-		inet_ntop(AF_INET, &s->peer.sin_addr, ip, sizeof(ip));
-		snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(s->peer.sin_port));
-		s->sasl = tsp_sasl_session_new(s->peer.sin_addr.s_addr ? peer : NULL, NULL);
+		peer_addr_format((const struct sockaddr *)&s->source, peer, sizeof(peer));
+		s->sasl = tsp_sasl_session_new(peer, NULL);
 	}
 	if (!s->sasl) {
 		fail_and_close(s, TSP_SERVER_ERROR);
@@ -600,6 +602,25 @@ bool tsp_session_closed(const struct tsp_session *s)
 const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s)
 {
 	return &s->peer;
+}
+
+void tsp_session_set_source(struct tsp_session *s, const struct sockaddr *sa, socklen_t len)
+{
+	if (len > sizeof(s->source))
+		len = sizeof(s->source);
+	memset(&s->source, 0, sizeof(s->source));
+	memcpy(&s->source, sa, len);
+}
+
+const struct sockaddr *tsp_session_source(const struct tsp_session *s)
+{
+	return (const struct sockaddr *)&s->source;
+}
+
+void tsp_session_skip_version(struct tsp_session *s)
+{
+	if (s->phase == TSP_PHASE_VERSION)
+		s->phase = TSP_PHASE_AUTH;
 }
 
 enum tsp_transport tsp_session_transport(const struct tsp_session *s)

@@ -84,6 +84,8 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->max_tunnels = s->max_tunnels < cfg->max_tunnels ? s->max_tunnels : cfg->max_tunnels;
 	b->max_tunnels_per_ipv4 = s->tunnels_per_ipv4;
 	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
+	b->max_sessions_per_source = s->sessions_per_source;
+	b->ipv6_prefix_len = s->ipv6_prefix_len;
 	b->auth_fail_max = s->auth_failures;
 	b->auth_fail_window = s->auth_failure_window;
 	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
