@@ -18,6 +18,9 @@ struct server_cfg {
 	unsigned max_sessions;          /* concurrent; new ones refused beyond */
 	unsigned tcp_deferred_ms;       /* pause before a held-back reply on TCP */
 	struct tsp_session_cfg session; /* capability line, limits */
+	/* Where the signalling guards' counters go (udp_guard.h), every
+	 * STATS_LOG_S while they change; NULL = nowhere. */
+	void (*log)(const char *line);
 };
 
 /* Open the sockets. Returns an opaque server, or NULL with err set. */
@@ -34,5 +37,9 @@ void server_close(struct server *srv);
 
 /* Live session count (for status and tests). */
 unsigned server_session_count(const struct server *srv);
+
+/* What the UDP guards did so far (udp_guard.h). */
+struct udp_guard_stats;
+void server_guard_stats(const struct server *srv, struct udp_guard_stats *out);
 
 #endif

@@ -28,6 +28,8 @@ struct tsp_session {
 	char user[256];
 	bool anonymous;
 	bool skip_nul; /* gogoc sends a NUL after its AUTHENTICATE line */
+	bool challenged; /* the mechanism sent the client data to answer */
+	bool proven;     /* authenticated by answering our challenge */
 
 	bool has_offer;                /* last create answered with a tunnel */
 	bool accepted;                 /* an offer was accepted: a tunnel is in service */
@@ -202,6 +204,8 @@ static void auth_done(struct tsp_session *s, bool ok)
 {
 	if (s->ops->auth_result)
 		s->ops->auth_result(s->ctx, s, ok);
+	if (ok && s->challenged)
+		s->proven = true;
 	if (!ok) {
 		fail_and_close(s, TSP_AUTH_FAILED);
 		return;
@@ -218,8 +222,10 @@ static void sasl_progress(struct tsp_session *s, enum tsp_sasl_result r, const c
 	case TSP_SASL_CONTINUE:
 		/* A client-first mechanism (SCRAM) gets no empty challenge:
 		 * nothing over TCP, an empty acknowledgement over UDP. */
-		if (outlen)
+		if (outlen) {
 			reply_sasl_data(&s->out, out, outlen);
+			s->challenged = true;
+		}
 		s->phase = TSP_PHASE_SASL;
 		break;
 	case TSP_SASL_DONE:
@@ -592,6 +598,11 @@ enum tsp_phase tsp_session_phase(const struct tsp_session *s)
 bool tsp_session_accepted(const struct tsp_session *s)
 {
 	return s->accepted;
+}
+
+bool tsp_session_peer_proven(const struct tsp_session *s)
+{
+	return s->proven;
 }
 
 bool tsp_session_closed(const struct tsp_session *s)

@@ -96,6 +96,11 @@ void tsp_session_release_deferred(struct tsp_session *s);
 
 enum tsp_phase tsp_session_phase(const struct tsp_session *s);
 bool tsp_session_closed(const struct tsp_session *s);
+/* Did the client authenticate by answering a challenge of ours (the nonce
+ * of DIGEST-MD5 or SCRAM)? Then it reads what we send to its address: over
+ * UDP, proof that its source address is not forged. ANONYMOUS and PLAIN
+ * prove nothing (an off-path host can send them blindly). */
+bool tsp_session_peer_proven(const struct tsp_session *s);
 /* Has a tunnel offer of this session been accepted? gogoc sends nothing
  * more on a UDP session after that (keepalives go through the tunnel). */
 bool tsp_session_accepted(const struct tsp_session *s);

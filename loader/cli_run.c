@@ -176,6 +176,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.idle_timeout = bs->session_idle_timeout;
 	scfg.max_sessions = bs->max_sessions;
 	scfg.tcp_deferred_ms = 200;
+	scfg.log = log_line;
 	scfg.session.capability = capability;
 	scfg.session.brokers = brokers;
 	scfg.session.n_brokers = bs->n_redirects;
