@@ -891,6 +891,7 @@ SS_ALL_MODES(digest_md5_like_gogoc)
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, SS_PASS, true);
 	cr_assert_str_eq(c->m.calls, "allowed auth:ok ");
+	cr_assert(tsp_session_peer_proven(c->s), "it answered our nonce: it reads our replies");
 	ss_close(c);
 
 	/* gogoc configured with server=<name>:port puts the port in digest-uri */
@@ -907,6 +908,7 @@ SS_ALL_MODES(digest_md5_wrong_password)
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, "wrong", false);
 	cr_assert_str_eq(c->m.calls, "allowed auth:fail ");
+	cr_assert_not(tsp_session_peer_proven(c->s));
 	cr_assert_not(tsp_session_has_deferred(c->s));
 	ss_close(c);
 }
@@ -1689,5 +1691,35 @@ Test(tsp_session, regress_tcp_content_length_read_past_input)
 	cr_assert_neq(c->outlen, 0,
 		      "\"Content-length: \" read as the stale \"99\" past the input: no reply");
 	ss_expect_reply(c->out, 500, NULL);
+	ss_close(c);
+}
+
+/* Over UDP the server answers VERSION without a session (server.c): the
+ * session it opens on AUTHENTICATE starts in the AUTH phase. ANONYMOUS and
+ * PLAIN prove nothing about the peer's address. */
+Test(tsp_session, skip_version_then_anonymous_proves_nothing)
+{
+	struct ss_conn *c = ss_open(SS_UDP);
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6, .sin6_port = htons(40001) };
+
+	inet_pton(AF_INET6, "2001:db8:2::a", &src.sin6_addr);
+	tsp_session_set_source(c->s, (struct sockaddr *)&src, sizeof(src));
+	cr_assert_eq(tsp_session_source(c->s)->sa_family, AF_INET6);
+	tsp_session_skip_version(c->s);
+	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_AUTH);
+	cr_assert_str_eq(ss_send(c, SS_MSG("AUTHENTICATE ANONYMOUS\r\n\0")), "200 Success\r\n");
+	cr_assert_not(tsp_session_peer_proven(c->s));
+	ss_close(c);
+}
+
+Test(tsp_session, plain_proves_nothing)
+{
+	struct ss_conn *c;
+
+	SS_NEED_DB();
+	c = ss_open(SS_UDP);
+	ss_login_plain(c, SS_PASS);
+	cr_assert_str_eq(c->out, "200 Success\r\n");
+	cr_assert_not(tsp_session_peer_proven(c->s));
 	ss_close(c);
 }
