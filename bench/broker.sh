@@ -73,6 +73,7 @@ broker:
     max_tunnels: 1048576
     tunnels_per_ipv4: 0
     sessions_per_ipv4_per_minute: 0
+    sessions_per_source: 0      # a few hundred addresses hold every session
     max_sessions: 10000000
     session_idle_timeout: 600
 EOF

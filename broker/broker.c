@@ -66,12 +66,15 @@ struct reservation {
 	char dn[256]; /* client DNS name from broker.dn_template, or "" */
 };
 
-/* Per IPv4 address: tunnel count and the RFC 5572 §9 session throttle
- * (failed logins are counted per address and user: login_throttle.h). */
-struct ipv4_rec {
+/* Per source (peer_key.h: an IPv4 address, or an IPv6 /64): its tunnel
+ * count (tunnels are counted by their origin's IPv4 address), its sessions
+ * open now, and the RFC 5572 §9 session throttle (failed logins are
+ * counted per source and user: login_throttle.h). */
+struct src_rec {
 	struct htab_node node;
-	uint32_t addr;
+	struct peer_key key;
 	uint32_t tunnels;       /* live + reserved */
+	uint32_t open;          /* signalling sessions open now */
 	uint32_t sessions;      /* started in the current minute */
 	uint64_t sessions_since;
 };
@@ -81,11 +84,11 @@ struct broker {
 	struct assign_db *db;
 	struct tspgw_maps maps;
 	broker_log_fn log;
-	struct htab by_origin, by_user, by_ipv4;
+	struct htab by_origin, by_user, by_src;
 	struct login_throttle *logins;
 	struct live *head, *cursor;
 	unsigned reserved;       /* reservations outstanding */
-	size_t ipv4_sweep_next;  /* next bucket of by_ipv4 to sweep */
+	size_t src_sweep_next;   /* next bucket of by_src to sweep */
 };
 
 uint64_t broker_now_ns(void)
@@ -159,32 +162,50 @@ static struct live *live_by_user(const struct broker *b, const char *user)
 	return NULL;
 }
 
-static struct ipv4_rec *ipv4_get(struct broker *b, uint32_t addr, bool create)
+static struct src_rec *src_get(struct broker *b, const struct peer_key *k, bool create)
 {
-	uint64_t h = htab_hash(&addr, sizeof(addr));
+	uint64_t h = peer_key_hash(k);
 
-	for (struct htab_node *n = htab_first(&b->by_ipv4, h); n; n = htab_next_same(n)) {
-		struct ipv4_rec *r = (struct ipv4_rec *)n;
+	for (struct htab_node *n = htab_first(&b->by_src, h); n; n = htab_next_same(n)) {
+		struct src_rec *r = (struct src_rec *)n;
 
-		if (r->addr == addr)
+		if (peer_key_eq(&r->key, k))
 			return r;
 	}
 	if (!create)
 		return NULL;
 	{
-		struct ipv4_rec *r = calloc(1, sizeof(*r));
+		struct src_rec *r = calloc(1, sizeof(*r));
 
 		if (!r)
 			return NULL;
-		r->addr = addr;
-		htab_insert(&b->by_ipv4, &r->node, h);
+		r->key = *k;
+		htab_insert(&b->by_src, &r->node, h);
 		return r;
 	}
 }
 
+static struct src_rec *ipv4_get(struct broker *b, uint32_t addr, bool create)
+{
+	struct peer_key k;
+
+	peer_key_ipv4(addr, &k);
+	return src_get(b, &k, create);
+}
+
+/* The record of a session's source (IPv4 address or IPv6 prefix). */
+static struct src_rec *source_get(struct broker *b, const struct sockaddr *sa, bool create)
+{
+	struct peer_key k;
+
+	if (peer_key_of(sa, b->cfg.ipv6_prefix_len, &k))
+		return NULL;
+	return src_get(b, &k, create);
+}
+
 static void ipv4_tunnels_add(struct broker *b, uint32_t addr, int delta)
 {
-	struct ipv4_rec *r = ipv4_get(b, addr, delta > 0);
+	struct src_rec *r = ipv4_get(b, addr, delta > 0);
 
 	if (!r)
 		return;
@@ -267,6 +288,8 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 	if (!b)
 		return NULL;
 	b->cfg = *cfg;
+	if (!b->cfg.ipv6_prefix_len || b->cfg.ipv6_prefix_len > 128)
+		b->cfg.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
 	b->db = db;
 	b->maps = *maps;
 	b->log = log;
@@ -274,9 +297,10 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		.max_per_user = cfg->auth_fail_max,
 		.max_per_source = cfg->auth_fail_max_per_source,
 		.window_s = cfg->auth_fail_window,
+		.ipv6_prefix_len = b->cfg.ipv6_prefix_len,
 	});
 	if (!b->logins || !htab_init(&b->by_origin, 1024) || !htab_init(&b->by_user, 1024) ||
-	    !htab_init(&b->by_ipv4, 1024)) {
+	    !htab_init(&b->by_src, 1024)) {
 		broker_free(b);
 		return NULL;
 	}
@@ -291,15 +315,15 @@ void broker_free(struct broker *b)
 		next = l->next;
 		free(l);
 	}
-	for (size_t i = 0; b->by_ipv4.buckets && i < b->by_ipv4.nbuckets; i++) {
-		for (struct htab_node *n = b->by_ipv4.buckets[i], *next; n; n = next) {
+	for (size_t i = 0; b->by_src.buckets && i < b->by_src.nbuckets; i++) {
+		for (struct htab_node *n = b->by_src.buckets[i], *next; n; n = next) {
 			next = n->next;
 			free(n);
 		}
 	}
 	htab_free(&b->by_origin);
 	htab_free(&b->by_user);
-	htab_free(&b->by_ipv4);
+	htab_free(&b->by_src);
 	login_throttle_free(b->logins);
 	free(b);
 }
@@ -360,34 +384,48 @@ int broker_restore(struct broker *b)
 
 /* ---- throttles -------------------------------------------------------- */
 
-bool broker_session_allowed(struct broker *b, uint32_t ipv4_be)
+enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *sa)
 {
 	uint64_t now = broker_now_ns();
-	struct ipv4_rec *r = ipv4_get(b, ipv4_be, true);
+	struct src_rec *r = source_get(b, sa, true);
 
-	if (!r || !b->cfg.max_sessions_per_ipv4_per_min)
-		return true;
-	if (now - r->sessions_since > 60 * NS_PER_S) {
-		r->sessions_since = now;
-		r->sessions = 0;
+	if (!r)
+		return BROKER_ADMIT_OK; /* out of memory: not the client's fault */
+	if (b->cfg.max_sessions_per_source && r->open >= b->cfg.max_sessions_per_source)
+		return BROKER_ADMIT_CONCURRENT;
+	if (b->cfg.max_sessions_per_ipv4_per_min) {
+		if (now - r->sessions_since > 60 * NS_PER_S) {
+			r->sessions_since = now;
+			r->sessions = 0;
+		}
+		if (++r->sessions > b->cfg.max_sessions_per_ipv4_per_min)
+			return BROKER_ADMIT_RATE;
 	}
-	return ++r->sessions <= b->cfg.max_sessions_per_ipv4_per_min;
+	r->open++;
+	return BROKER_ADMIT_OK;
+}
+
+void broker_session_end(struct broker *b, const struct sockaddr *sa)
+{
+	struct src_rec *r = source_get(b, sa, false);
+
+	if (r && r->open)
+		r->open--;
 }
 
 /* The peer and claimed user of a login, for the log. */
 static void fmt_login(char *buf, size_t len, struct tsp_session *s)
 {
-	const struct sockaddr_in *peer = tsp_session_peer(s);
 	const char *user = tsp_session_claimed_user(s);
-	char ip[INET_ADDRSTRLEN], name[80];
+	char peer[PEER_ADDR_STRLEN], name[80];
 	size_t n = 0;
 
 	/* The name is the client's: only printable ASCII reaches the log. */
 	for (const char *p = user ? user : ""; *p && n + 1 < sizeof(name); p++)
 		name[n++] = (*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '?';
 	name[n] = '\0';
-	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
-	snprintf(buf, len, "from %s:%u user=\"%s\" mech=%s", ip, ntohs(peer->sin_port), name,
+	snprintf(buf, len, "from %s user=\"%s\" mech=%s",
+		 peer_addr_format(tsp_session_source(s), peer, sizeof(peer)), name,
 		 tsp_session_mech(s) ? tsp_session_mech(s) : "-");
 }
 
@@ -395,7 +433,7 @@ static bool auth_allowed(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
 	const char *user = tsp_session_claimed_user(s);
-	enum login_verdict v = login_throttle_check(b->logins, tsp_session_peer(s),
+	enum login_verdict v = login_throttle_check(b->logins, tsp_session_source(s),
 						    user ? user : "", broker_now_ns());
 	char line[256], who[160];
 
@@ -418,12 +456,12 @@ static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 
 	if (ok) {
 		if (user)
-			login_throttle_succeeded(b->logins, tsp_session_peer(s), user);
+			login_throttle_succeeded(b->logins, tsp_session_source(s), user);
 		return;
 	}
 	/* Only a failed password counts: ANONYMOUS has none to guess. */
 	if (mech && sasl_mech_has_password(mech))
-		login_throttle_failed(b->logins, tsp_session_peer(s), user ? user : "",
+		login_throttle_failed(b->logins, tsp_session_source(s), user ? user : "",
 				      broker_now_ns());
 	fmt_login(who, sizeof(who), s);
 	snprintf(line, sizeof(line), "authentication failed %s", who);
@@ -586,7 +624,7 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	struct broker *b = ctx;
 	const struct sockaddr_in *peer = tsp_session_peer(s);
 	struct reservation *r;
-	struct ipv4_rec *ip;
+	struct src_rec *ip;
 	struct live *old;
 	bool replaces;
 	int code;
@@ -838,23 +876,23 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 	return false;
 }
 
-/* Forget per-address records that hold nothing any more, a slice of the
+/* Forget per-source records that hold nothing any more, a slice of the
  * table per tick, so a scan of many addresses cannot grow memory forever. */
-static void sweep_ipv4(struct broker *b, uint64_t now)
+static void sweep_sources(struct broker *b, uint64_t now)
 {
 	uint64_t window = 60 * NS_PER_S;
 
 	for (int i = 0; i < 256; i++) {
 		struct htab_node **pp;
 
-		b->ipv4_sweep_next = (b->ipv4_sweep_next + 1) & (b->by_ipv4.nbuckets - 1);
-		pp = &b->by_ipv4.buckets[b->ipv4_sweep_next];
+		b->src_sweep_next = (b->src_sweep_next + 1) & (b->by_src.nbuckets - 1);
+		pp = &b->by_src.buckets[b->src_sweep_next];
 		while (*pp) {
-			struct ipv4_rec *r = (struct ipv4_rec *)*pp;
+			struct src_rec *r = (struct src_rec *)*pp;
 
-			if (!r->tunnels && now - r->sessions_since > window) {
+			if (!r->tunnels && !r->open && now - r->sessions_since > window) {
 				*pp = r->node.next;
-				b->by_ipv4.count--;
+				b->by_src.count--;
 				free(r);
 			} else {
 				pp = &(*pp)->next;
@@ -867,7 +905,7 @@ void broker_tick(struct broker *b, uint64_t now)
 {
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
-	sweep_ipv4(b, now);
+	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 
 	if (!b->cursor)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "assign.h"
+#include "peer_key.h"
 #include "pinned_maps.h"
 #include "tsp_session.h"
 
@@ -31,7 +32,9 @@ struct broker_cfg {
 	struct assign_pools pools;
 	uint32_t max_tunnels;            /* total (301) */
 	uint32_t max_tunnels_per_ipv4;   /* 506 */
-	uint32_t max_sessions_per_ipv4_per_min; /* 522 */
+	uint32_t max_sessions_per_ipv4_per_min; /* 522; per source (peer_key.h) */
+	uint32_t max_sessions_per_source; /* concurrent, per source; 522 beyond; 0 = none */
+	unsigned ipv6_prefix_len;        /* an IPv6 source is its /N (0 = 64) */
 	unsigned auth_fail_window;       /* failures counted over this many s */
 	unsigned auth_fail_max;          /* per (IPv4, user); then that user is
 					  * refused from there until the window passes */
@@ -58,8 +61,17 @@ int broker_restore(struct broker *b);
 /* The session callbacks (ctx = the broker). */
 extern const struct tsp_session_ops broker_session_ops;
 
-/* May a new session from this IPv4 address start now? Counts it. */
-bool broker_session_allowed(struct broker *b, uint32_t ipv4_be);
+/* May a new session from this source (an IPv4 address, or the IPv6
+ * prefix of broker_cfg.ipv6_prefix_len) start now? Checks the concurrent
+ * cap, then the per-minute rate; a session admitted holds one of its
+ * source's concurrent slots until broker_session_end. */
+enum broker_admit {
+	BROKER_ADMIT_OK,
+	BROKER_ADMIT_CONCURRENT, /* max_sessions_per_source open already */
+	BROKER_ADMIT_RATE,       /* max_sessions_per_ipv4_per_min started */
+};
+enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *sa);
+void broker_session_end(struct broker *b, const struct sockaddr *sa);
 
 /* Remove tunnels that went silent or outlived their lifetime; forget old
  * rate-limit records. Call about once a second. now: CLOCK_BOOTTIME ns. */

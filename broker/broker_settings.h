@@ -31,7 +31,9 @@ struct tspgw_broker_settings {
 	char redirects[TSPGW_MAX_REDIRECTS][256];
 	uint32_t max_tunnels;
 	uint32_t tunnels_per_ipv4;
-	uint32_t sessions_per_ipv4_per_minute;
+	uint32_t sessions_per_ipv4_per_minute; /* per source: IPv4 address or IPv6 prefix */
+	uint32_t sessions_per_source;       /* concurrent sessions per source; 0 = no limit */
+	uint32_t ipv6_prefix_len;           /* an IPv6 source is its /N for every limit */
 	uint32_t max_sessions;
 	unsigned session_idle_timeout;
 	unsigned auth_failures;             /* per (IPv4, user) per window before refusing */

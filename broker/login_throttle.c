@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "htab.h"
+#include "peer_key.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -11,7 +12,7 @@
 struct rec {
 	struct htab_node node;
 	struct rec *newer, *older; /* by window start: oldest at t->oldest */
-	uint32_t source;
+	struct peer_key source;
 	bool total;
 	unsigned failures;
 	uint64_t since; /* start of the current window */
@@ -25,18 +26,22 @@ struct login_throttle {
 };
 
 /* What a failure is counted under. The one place where a peer becomes a
- * key: the source's IPv4 address (over IPv6 signalling sessions carry
- * 0.0.0.0, one key for all of them). */
-static uint32_t source_key(const struct sockaddr_in *peer)
+ * key: the broker's per-source key (peer_key.h: the IPv4 address, or the
+ * IPv6 prefix of cfg.ipv6_prefix_len bits). */
+static struct peer_key source_key(const struct login_throttle *t, const struct sockaddr *peer)
 {
-	return peer->sin_addr.s_addr;
+	struct peer_key k;
+
+	peer_key_of(peer, t->cfg.ipv6_prefix_len ? t->cfg.ipv6_prefix_len : PEER_KEY_IPV6_PREFIX_DEFAULT,
+		    &k);
+	return k;
 }
 
-static uint64_t rec_hash(uint32_t source, bool total, const char *user)
+static uint64_t rec_hash(const struct peer_key *source, bool total, const char *user)
 {
 	uint64_t h = htab_hash(user, strlen(user));
 
-	return h ^ htab_hash(&source, sizeof(source)) ^ (total ? 0x9e3779b97f4a7c15ull : 0);
+	return h ^ peer_key_hash(source) ^ (total ? 0x9e3779b97f4a7c15ull : 0);
 }
 
 static void list_unlink(struct login_throttle *t, struct rec *r)
@@ -94,15 +99,15 @@ void login_throttle_free(struct login_throttle *t)
 	free(t);
 }
 
-static struct rec *rec_find(const struct login_throttle *t, uint32_t source, bool total,
-			    const char *user)
+static struct rec *rec_find(const struct login_throttle *t, const struct peer_key *source,
+			    bool total, const char *user)
 {
 	uint64_t h = rec_hash(source, total, user);
 
 	for (struct htab_node *n = htab_first(&t->recs, h); n; n = htab_next_same(n)) {
 		struct rec *r = (struct rec *)n;
 
-		if (r->source == source && r->total == total && !strcmp(r->user, user))
+		if (peer_key_eq(&r->source, source) && r->total == total && !strcmp(r->user, user))
 			return r;
 	}
 	return NULL;
@@ -118,21 +123,21 @@ static bool locked(const struct login_throttle *t, const struct rec *r, unsigned
 	return r && max && window_open(t, r, now) && r->failures >= max;
 }
 
-enum login_verdict login_throttle_check(struct login_throttle *t, const struct sockaddr_in *peer,
+enum login_verdict login_throttle_check(struct login_throttle *t, const struct sockaddr *peer,
 					const char *user, uint64_t now)
 {
-	uint32_t src = source_key(peer);
+	struct peer_key src = source_key(t, peer);
 
-	if (locked(t, rec_find(t, src, true, ""), t->cfg.max_per_source, now))
+	if (locked(t, rec_find(t, &src, true, ""), t->cfg.max_per_source, now))
 		return LOGIN_SOURCE_LOCKED;
-	if (locked(t, rec_find(t, src, false, user), t->cfg.max_per_user, now))
+	if (locked(t, rec_find(t, &src, false, user), t->cfg.max_per_user, now))
 		return LOGIN_USER_LOCKED;
 	return LOGIN_ALLOWED;
 }
 
 /* Count one failure on a record, made or restarted as needed. */
-static void count(struct login_throttle *t, uint32_t source, bool total, const char *user,
-		  uint64_t now)
+static void count(struct login_throttle *t, const struct peer_key *source, bool total,
+		  const char *user, uint64_t now)
 {
 	struct rec *r = rec_find(t, source, total, user);
 
@@ -148,7 +153,7 @@ static void count(struct login_throttle *t, uint32_t source, bool total, const c
 		r = calloc(1, sizeof(*r) + ulen + 1);
 		if (!r)
 			return;
-		r->source = source;
+		r->source = *source;
 		r->total = total;
 		r->since = now;
 		memcpy(r->user, user, ulen + 1);
@@ -159,21 +164,22 @@ static void count(struct login_throttle *t, uint32_t source, bool total, const c
 		r->failures++;
 }
 
-void login_throttle_failed(struct login_throttle *t, const struct sockaddr_in *peer,
+void login_throttle_failed(struct login_throttle *t, const struct sockaddr *peer,
 			   const char *user, uint64_t now)
 {
-	uint32_t src = source_key(peer);
+	struct peer_key src = source_key(t, peer);
 
 	if (t->cfg.max_per_user)
-		count(t, src, false, user, now);
+		count(t, &src, false, user, now);
 	if (t->cfg.max_per_source)
-		count(t, src, true, "", now);
+		count(t, &src, true, "", now);
 }
 
-void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr_in *peer,
+void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr *peer,
 			      const char *user)
 {
-	struct rec *r = rec_find(t, source_key(peer), false, user);
+	struct peer_key src = source_key(t, peer);
+	struct rec *r = rec_find(t, &src, false, user);
 
 	if (r)
 		rec_free(t, r);

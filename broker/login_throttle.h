@@ -27,6 +27,7 @@ struct login_throttle_cfg {
 	unsigned max_per_user;   /* failures per (source, user); 0 = never refuse */
 	unsigned max_per_source; /* failures per source, all users; 0 = no cap */
 	unsigned window_s;       /* failures are counted over this many seconds */
+	unsigned ipv6_prefix_len; /* an IPv6 source is its /N (peer_key.h; 0 = 64) */
 };
 
 struct login_throttle;
@@ -42,14 +43,14 @@ enum login_verdict {
 
 /* May user (the claimed name; "" when none could be read) try a password
  * from peer now? now: any monotonic clock in ns. */
-enum login_verdict login_throttle_check(struct login_throttle *t, const struct sockaddr_in *peer,
+enum login_verdict login_throttle_check(struct login_throttle *t, const struct sockaddr *peer,
 					const char *user, uint64_t now);
 /* A password check failed for user from peer. */
-void login_throttle_failed(struct login_throttle *t, const struct sockaddr_in *peer,
+void login_throttle_failed(struct login_throttle *t, const struct sockaddr *peer,
 			   const char *user, uint64_t now);
 /* user logged in from peer: her own failures from there are forgotten (a
  * few typos do not add up to a lockout); the source's total is kept. */
-void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr_in *peer,
+void login_throttle_succeeded(struct login_throttle *t, const struct sockaddr *peer,
 			      const char *user);
 /* Forget records whose window has passed (a bounded slice per call). */
 void login_throttle_sweep(struct login_throttle *t, uint64_t now);

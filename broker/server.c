@@ -17,31 +17,39 @@
 #include "bytebuf.h"
 #include "htab.h"
 #include "outq.h"
+#include "peer_key.h"
 #include "tsp_udp.h"
 #include "udp_batch.h"
+#include "udp_guard.h"
 
 #define MAX_EVENTS 64
 #define TCP_READ_CHUNK 16384
 #define CLOSED_LINGER_S 10 /* keep a finished UDP session for retransmits */
 #define MS 1000000ull
 #define UDP_RCVBUF (8 << 20)
+#define STATS_LOG_S 10
+/* Finished UDP conns kept for retransmissions, at most (when max_sessions
+ * is 0): a flood of spoofed setups cannot grow them without bound. */
+#define FINISHED_MAX_DEFAULT 100000
 
 enum sock_kind { SK_UDP, SK_TCP_LISTEN, SK_TCP_CONN, SK_WATCH };
 
-/* Where a session's peer is: IPv4 or IPv6 address and port. */
-struct peer_key {
+/* Where a UDP session's peer is: IPv4 or IPv6 address and port. */
+struct udp_addr {
 	uint8_t family;
 	uint8_t pad;
 	uint16_t port;
 	uint8_t addr[16];
 };
 
-/* Sessions live on one of two lists, so the timers look only at the
+/* Sessions live on one of three lists, so the timers look only at the
  * sessions due (the oldest end of each list), never at every session:
  * with 10 000 idle TCP sessions, or 200 000 finished UDP ones lingering,
  * a walk over all of them after every event would be the broker's main
- * cost. */
-enum conn_list { CL_ACTIVE, CL_FINISHED, CL_N };
+ * cost. Half-open sessions are UDP peers that have not shown they read
+ * our replies (udp_guard.h): possibly forged, so the first to be evicted
+ * when max_sessions is reached, least recently active first. */
+enum conn_list { CL_ACTIVE, CL_HALF, CL_FINISHED, CL_N };
 
 struct conn;
 struct clist {
@@ -53,14 +61,15 @@ struct conn {
 	int fd;
 	int udp_fd;              /* UDP sessions: the socket they arrived on */
 	struct htab_node node;   /* UDP sessions by peer */
-	struct peer_key key;
+	struct udp_addr key;
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	/* NULL once a UDP session is finished (its tunnel accepted): then
-	 * only fin_seq is kept, to answer a retransmitted accept again. */
+	/* NULL once a UDP session is finished (its tunnel accepted, or it
+	 * failed): then only the cache is kept, to answer a retransmission
+	 * of the last request again. */
 	struct tsp_session *session;
-	struct tsp_udp_cache *cache; /* UDP sessions in progress */
-	uint32_t fin_seq;
+	struct tsp_udp_cache cache;  /* UDP: the last request and its reply */
+	struct udp_budget budget;    /* UDP: bytes to and from the peer */
 	struct outq out;         /* TCP output not yet written */
 	bool on_full;            /* TCP: on s->full (not read: output backed up) */
 	uint64_t last_input_ns;
@@ -102,6 +111,10 @@ struct server {
 	 * at max_sessions 10 000 the broker would refuse new clients with 522
 	 * beyond 1 000 setups per second (each lingers 10 s). */
 	unsigned nsessions;
+	unsigned nfinished;
+	struct udp_refuse_limiter *refuse; /* 522s per source prefix */
+	struct udp_guard_stats stats, stats_logged;
+	uint64_t stats_logged_ns;
 };
 
 static void clist_push(struct clist *l, struct conn *c)
@@ -132,18 +145,30 @@ static void clist_remove(struct clist *l, struct conn *c)
 static void conn_touch(struct server *s, struct conn *c, uint64_t now)
 {
 	c->last_input_ns = now;
-	if (c->list == CL_ACTIVE && s->lists[CL_ACTIVE].head != c) {
-		clist_remove(&s->lists[CL_ACTIVE], c);
-		clist_push(&s->lists[CL_ACTIVE], c);
+	if (c->list != CL_FINISHED && s->lists[c->list].head != c) {
+		clist_remove(&s->lists[c->list], c);
+		clist_push(&s->lists[c->list], c);
 	}
 }
 
+static void conn_move(struct server *s, struct conn *c, enum conn_list to)
+{
+	clist_remove(&s->lists[c->list], c);
+	c->list = to;
+	clist_push(&s->lists[to], c);
+}
+
+static void conn_free(struct server *s, struct conn *c);
+
 static void conn_finish(struct server *s, struct conn *c, uint64_t now)
 {
+	unsigned max = s->cfg.max_sessions ? s->cfg.max_sessions : FINISHED_MAX_DEFAULT;
+
 	c->closed_at_ns = now;
-	clist_remove(&s->lists[c->list], c);
-	c->list = CL_FINISHED;
-	clist_push(&s->lists[CL_FINISHED], c);
+	conn_move(s, c, CL_FINISHED);
+	s->nfinished++;
+	while (s->nfinished > max && s->lists[CL_FINISHED].tail != c)
+		conn_free(s, s->lists[CL_FINISHED].tail); /* the oldest goes first */
 }
 
 static void deferred_unlink(struct server *s, struct conn *c)
@@ -292,13 +317,29 @@ static struct server *server_alloc(const struct server_cfg *cfg, struct broker *
 {
 	struct server *s = calloc(1, sizeof(*s));
 
-	if (!s || !htab_init(&s->udp_sessions, 1024) || !(s->udp_io = udp_batch_new())) {
-		if (s)
+	if (!s || !htab_init(&s->udp_sessions, 1024) || !(s->udp_io = udp_batch_new()) ||
+	    !(s->refuse = malloc(sizeof(*s->refuse)))) {
+		if (s) {
 			htab_free(&s->udp_sessions);
+			udp_batch_free(s->udp_io);
+		}
 		free(s);
 		return NULL;
 	}
+	udp_refuse_limiter_init(s->refuse, (uint64_t)UDP_GUARD_REFUSE_INTERVAL_MS * MS);
 	s->cfg = *cfg;
+	if (cfg->log && cfg->session.capability &&
+	    !udp_guard_single(TSP_UDP_HDR_LEN + strlen("VERSION=2.0.2\r\n"),
+			      TSP_UDP_HDR_LEN + strlen(cfg->session.capability), AF_INET)) {
+		char line[256];
+
+		/* gogoc's VERSION datagram would not earn its answer over UDP. */
+		snprintf(line, sizeof(line),
+			 "warning: the capability line (%zu bytes) is over %dx a VERSION "
+			 "datagram: UDP clients will not get it; offer fewer mechanisms",
+			 strlen(cfg->session.capability), UDP_GUARD_FACTOR);
+		cfg->log(line);
+	}
 	s->broker = broker;
 	s->olim.max_bytes = cfg->max_output;
 	s->olim.stall_ns = (uint64_t)cfg->output_stall_timeout * 1000 * MS;
@@ -336,9 +377,14 @@ unsigned server_session_count(const struct server *s)
 	return s->nconns;
 }
 
+void server_guard_stats(const struct server *s, struct udp_guard_stats *out)
+{
+	*out = s->stats;
+}
+
 /* ---- sessions --------------------------------------------------------- */
 
-static void key_of(const struct sockaddr_storage *sa, struct peer_key *k)
+static void key_of(const struct sockaddr_storage *sa, struct udp_addr *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = (uint8_t)sa->ss_family;
@@ -365,6 +411,24 @@ static void session_peer(const struct sockaddr_storage *sa, struct sockaddr_in *
 		*out = *(const struct sockaddr_in *)sa;
 }
 
+/* Room for one more session: when max_sessions are open, the least
+ * recently active half-open one is evicted; without one, no room. */
+static bool room_for_session(struct server *s, bool evict)
+{
+	struct conn *victim;
+
+	if (!s->cfg.max_sessions || s->nsessions < s->cfg.max_sessions)
+		return true;
+	victim = s->lists[CL_HALF].tail;
+	if (!victim)
+		return false;
+	if (evict) {
+		conn_free(s, victim);
+		s->stats.evicted++;
+	}
+	return true;
+}
+
 static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 			     const struct sockaddr_storage *sa, socklen_t salen)
 {
@@ -372,16 +436,17 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	struct sockaddr_in peer;
 	struct conn *c;
 
-	if (s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions)
+	if (!room_for_session(s, false))
 		return NULL;
+	if (broker_session_admit(s->broker, (const struct sockaddr *)sa) != BROKER_ADMIT_OK) {
+		s->stats.source_capped++;
+		return NULL;
+	}
+	room_for_session(s, true);
 	session_peer(sa, &peer);
-	if (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))
-		return NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	if (kind == SK_UDP && !(c->cache = calloc(1, sizeof(*c->cache)))) {
-		free(c);
+	if (!c) {
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		return NULL;
 	}
 	c->kind = kind;
@@ -391,16 +456,31 @@ static struct conn *conn_new(struct server *s, enum sock_kind kind, int fd,
 	key_of(sa, &c->key);
 	c->session = tsp_session_new(t, &peer, &s->cfg.session, &broker_session_ops, s->broker);
 	if (!c->session) {
-		free(c->cache);
+		broker_session_end(s->broker, (const struct sockaddr *)sa);
 		free(c);
 		return NULL;
 	}
+	tsp_session_set_source(c->session, (const struct sockaddr *)sa, salen);
+	/* A TCP peer completed the handshake: it reads what we send. */
+	c->budget.validated = kind != SK_UDP;
 	c->last_input_ns = now_ns();
-	c->list = CL_ACTIVE;
-	clist_push(&s->lists[CL_ACTIVE], c);
+	c->list = kind == SK_UDP ? CL_HALF : CL_ACTIVE;
+	clist_push(&s->lists[c->list], c);
 	s->nconns++;
 	s->nsessions++;
 	return c;
+}
+
+/* The conn's TSP session is over (the conn may linger for
+ * retransmissions): its slots are given back. */
+static void conn_end_session(struct server *s, struct conn *c)
+{
+	if (!c->session)
+		return;
+	tsp_session_free(c->session); /* releases an offer never accepted */
+	c->session = NULL;
+	s->nsessions--;
+	broker_session_end(s->broker, (const struct sockaddr *)&c->sa);
 }
 
 static void conn_free(struct server *s, struct conn *c)
@@ -409,24 +489,23 @@ static void conn_free(struct server *s, struct conn *c)
 		htab_remove(&s->udp_sessions, &c->node);
 	else if (c->fd >= 0)
 		close(c->fd);
+	if (c->list == CL_FINISHED)
+		s->nfinished--;
 	clist_remove(&s->lists[c->list], c);
 	if (c->deferred_at_ns)
 		deferred_unlink(s, c);
 	if (c->on_full)
 		full_unlink(s, c);
 	s->nconns--;
-	if (c->session) {
-		s->nsessions--;
-		tsp_session_free(c->session); /* releases an offer never accepted */
-	}
+	conn_end_session(s, c);
 	outq_free(&c->out);
-	free(c->cache);
+	tsp_udp_cache_clear(&c->cache);
 	free(c);
 }
 
 /* ---- UDP -------------------------------------------------------------- */
 
-static struct conn *udp_lookup(struct server *s, const struct peer_key *k)
+static struct conn *udp_lookup(struct server *s, const struct udp_addr *k)
 {
 	uint64_t h = htab_hash(k, sizeof(*k));
 
@@ -440,71 +519,108 @@ static struct conn *udp_lookup(struct server *s, const struct peer_key *k)
 }
 
 /* Replies are queued and go out together at the end of udp_readable's
- * batch (udp_batch.h). */
-static void udp_send(struct server *s, int fd, const struct conn *c, const struct tsp_udp_hdr *hdr,
+ * batch (udp_batch.h). To a peer not validated, only within its budget;
+ * returns whether the reply went. */
+static bool udp_send(struct server *s, int fd, struct conn *c, const struct tsp_udp_hdr *hdr,
 		     const void *payload, size_t len)
 {
 	uint8_t buf[TSP_UDP_HDR_LEN + TSP_UDP_MAX_REPLY];
 	int n = tsp_udp_build(hdr, payload, len, buf, sizeof(buf));
 
-	if (n > 0)
-		udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)&c->sa, c->salen, buf, (size_t)n);
+	if (n <= 0)
+		return false;
+	if (!udp_budget_allows(&c->budget, (size_t)n, c->sa.ss_family)) {
+		s->stats.over_budget++;
+		return false;
+	}
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)&c->sa, c->salen, buf, (size_t)n);
+	udp_budget_sent(&c->budget, (size_t)n, c->sa.ss_family);
+	return true;
 }
 
-/* A refused newcomer still gets an answer: every datagram is answered. */
+/* A refused newcomer (522): at most one answer per source prefix a
+ * second (udp_guard.h); the source may be forged, and it costs us no
+ * state to refuse it again silently. */
 static void udp_refuse(struct server *s, int fd, const struct sockaddr_storage *sa,
-		       socklen_t salen, const struct tsp_udp_hdr *hdr)
+		       socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len)
 {
 	char line[96];
 	uint8_t buf[TSP_UDP_HDR_LEN + sizeof(line)];
 	int n = snprintf(line, sizeof(line), "%d %s\r\n", TSP_NO_RESOURCES,
 			 tsp_status_text(TSP_NO_RESOURCES));
 	int len = tsp_udp_build(hdr, line, (size_t)n, buf, sizeof(buf));
+	struct peer_key prefix;
 
-	if (len > 0)
-		udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)len);
+	if (len <= 0 || !udp_guard_single(in_len, (size_t)len, sa->ss_family) ||
+	    peer_key_make((const struct sockaddr *)sa, UDP_GUARD_REFUSE_V4_PREFIX,
+			  UDP_GUARD_REFUSE_V6_PREFIX, &prefix) ||
+	    !udp_refuse_allowed(s->refuse, &prefix, now_ns())) {
+		s->stats.refused_dropped++;
+		return;
+	}
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)len);
+	s->stats.refused_sent++;
 }
 
-/* A client that starts over from the same address and port (gogoc
- * reconnecting through the same NAT mapping) gets a fresh session; the
- * broker then replaces the tunnel of that origin. Returns false when the
- * new session is refused (answered with 522 and the peer forgotten). */
-static bool udp_restart(struct server *s, struct conn *c, int fd, const struct sockaddr_storage *sa,
-			socklen_t salen, const struct tsp_udp_hdr *hdr)
+/* A datagram from a peer without a session, other than AUTHENTICATE:
+ * VERSION (the capability line, or 302/1302), an empty datagram (an empty
+ * answer) or anything else (500), answered by a session made and freed
+ * for it, so a flood of them from forged sources holds no state. The
+ * answer goes only if it is within UDP_GUARD_FACTOR of the datagram. */
+static void udp_stateless(struct server *s, int fd, const struct sockaddr_storage *sa,
+			  socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len,
+			  const uint8_t *payload, size_t plen, bool version)
 {
-	struct sockaddr_in peer;
-	struct tsp_session *fresh;
+	static const struct sockaddr_in none = { .sin_family = AF_INET };
+	static const struct tsp_session_ops no_ops; /* VERSION and AUTH need no broker */
+	uint8_t buf[TSP_UDP_HDR_LEN + TSP_UDP_MAX_REPLY];
+	struct tsp_session *t =
+		tsp_session_new(TSP_OVER_UDP, &none, &s->cfg.session, &no_ops, NULL);
+	const uint8_t *out;
+	size_t olen;
+	int n;
 
-	session_peer(sa, &peer);
-	if ((!c->session && s->cfg.max_sessions && s->nsessions >= s->cfg.max_sessions) ||
-	    (peer.sin_addr.s_addr && !broker_session_allowed(s->broker, peer.sin_addr.s_addr))) {
-		udp_refuse(s, fd, sa, salen, hdr);
-		conn_free(s, c);
-		return false;
+	if (!t)
+		return;
+	if (!version)
+		tsp_session_skip_version(t); /* what follows VERSION: not AUTHENTICATE */
+	tsp_session_input(t, payload, plen);
+	out = tsp_session_output(t, &olen);
+	n = tsp_udp_build(hdr, out, olen, buf, sizeof(buf));
+	tsp_session_free(t);
+	if (n <= 0)
+		return;
+	if (!udp_guard_single(in_len, (size_t)n, sa->ss_family)) {
+		s->stats.over_budget++;
+		return;
 	}
-	fresh = tsp_session_new(TSP_OVER_UDP, &peer, &s->cfg.session, &broker_session_ops, s->broker);
-	if (!c->cache)
-		c->cache = calloc(1, sizeof(*c->cache));
-	if (!fresh || !c->cache) {
-		if (fresh)
-			tsp_session_free(fresh);
-		udp_refuse(s, fd, sa, salen, hdr);
-		conn_free(s, c);
-		return false;
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)n);
+	s->stats.stateless++;
+}
+
+static bool starts_ci(const uint8_t *p, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !strncasecmp((const char *)p, prefix, n);
+}
+
+/* The datagram after VERSION (AUTHENTICATE) opens the session: in the
+ * AUTH phase, as half-open. Refused (522, rate-limited) when the source is
+ * over its caps or max_sessions holds no half-open session to evict. */
+static struct conn *udp_session_new(struct server *s, int fd, const struct sockaddr_storage *sa,
+				    socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len)
+{
+	struct conn *c = conn_new(s, SK_UDP, -1, sa, salen);
+
+	if (!c) {
+		udp_refuse(s, fd, sa, salen, hdr, in_len);
+		return NULL;
 	}
-	if (c->session)
-		tsp_session_free(c->session); /* releases an offer never accepted */
-	else
-		s->nsessions++;
-	c->session = fresh;
-	c->cache->valid = false;
-	c->closed_at_ns = 0;
-	if (c->list != CL_ACTIVE) {
-		clist_remove(&s->lists[c->list], c);
-		c->list = CL_ACTIVE;
-		clist_push(&s->lists[CL_ACTIVE], c);
-	}
-	return true;
+	c->udp_fd = fd;
+	tsp_session_skip_version(c->session);
+	htab_insert(&s->udp_sessions, &c->node, htab_hash(&c->key, sizeof(c->key)));
+	return c;
 }
 
 static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
@@ -513,7 +629,7 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	struct tsp_udp_hdr hdr;
 	const uint8_t *payload, *cached, *out;
 	size_t plen, clen, olen;
-	struct peer_key k;
+	struct udp_addr k;
 	struct conn *c;
 	uint64_t now;
 
@@ -521,51 +637,67 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		return; /* not signalling: nothing to answer */
 	key_of(sa, &k);
 	c = udp_lookup(s, &k);
+	if (starts_ci(payload, plen, "VERSION=")) {
+		/* A client starting (over): a session from that address and
+		 * port is over (the broker replaces the tunnel of that origin
+		 * when the new one is accepted). */
+		if (c)
+			conn_free(s, c);
+		udp_stateless(s, fd, sa, salen, &hdr, len, payload, plen, true);
+		return;
+	}
 	if (!c) {
-		c = conn_new(s, SK_UDP, -1, sa, salen);
-		if (!c) {
-			udp_refuse(s, fd, sa, salen, &hdr);
+		if (!starts_ci(payload, plen, "AUTHENTICATE ")) {
+			udp_stateless(s, fd, sa, salen, &hdr, len, payload, plen, false);
 			return;
 		}
-		c->udp_fd = fd;
-		htab_insert(&s->udp_sessions, &c->node, htab_hash(&k, sizeof(k)));
+		c = udp_session_new(s, fd, sa, salen, &hdr, len);
+		if (!c)
+			return;
+	}
+	udp_budget_received(&c->budget, len, sa->ss_family);
+	switch (tsp_udp_cache_lookup(&c->cache, &hdr, payload, plen, &cached, &clen)) {
+	case TSP_UDP_REPLAY:
+		/* The same answer again; a replay keeps nothing alive. */
+		s->stats.replayed++;
+		udp_send(s, fd, c, &hdr, cached, clen);
+		return;
+	case TSP_UDP_DROP:
+		s->stats.replay_dropped++;
+		return;
+	case TSP_UDP_NEW:
+		break;
+	}
+	if (!c->session) {
+		/* Finished: only a retransmission of its last request (above)
+		 * is answered. */
+		s->stats.replay_dropped++;
+		return;
 	}
 	now = now_ns();
 	conn_touch(s, c, now);
-	if (c->cache && tsp_udp_cache_lookup(c->cache, &hdr, &cached, &clen)) {
-		udp_send(s, fd, c, &hdr, cached, clen); /* retransmission: same answer */
-		return;
-	}
-	if (plen >= 8 && !strncasecmp((const char *)payload, "VERSION=", 8) &&
-	    (!c->session || tsp_session_phase(c->session) != TSP_PHASE_VERSION) &&
-	    !udp_restart(s, c, fd, sa, salen, &hdr))
-		return;
-	if (!c->session) {
-		/* Finished: a retransmitted accept, or anything else, gets the
-		 * empty answer the accept got. */
-		udp_send(s, fd, c, &hdr, NULL, 0);
-		return;
-	}
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)
 		olen = 0; /* cannot happen with our replies; never send a partial one */
+	/* Cached before it is sent: a reply held back by the budget goes
+	 * out when the client's retransmission has added to it. */
+	tsp_udp_cache_store(&c->cache, &hdr, payload, plen, out, olen);
 	udp_send(s, fd, c, &hdr, out, olen);
-	tsp_udp_cache_store(c->cache, &hdr, out, olen);
 	tsp_session_sent(c->session);
-	if (tsp_session_accepted(c->session) && !olen) {
-		/* The tunnel is in service and gogoc sends nothing more here:
-		 * free the session now, keep only what answers a retransmitted
-		 * accept, and linger like a closed session. At thousands of
-		 * setups per second, kept sessions were gigabytes. */
-		c->fin_seq = hdr.seq_word;
-		tsp_session_free(c->session);
-		c->session = NULL;
-		s->nsessions--;
-		free(c->cache);
-		c->cache = NULL;
-		conn_finish(s, c, now);
-	} else if (tsp_session_closed(c->session) && c->list == CL_ACTIVE) {
+	if (!c->budget.validated && tsp_session_peer_proven(c->session)) {
+		c->budget.validated = true;
+		s->stats.validated++;
+		if (c->list == CL_HALF)
+			conn_move(s, c, CL_ACTIVE);
+	}
+	if ((tsp_session_accepted(c->session) && !olen) || tsp_session_closed(c->session)) {
+		/* The tunnel is in service and gogoc sends nothing more here,
+		 * or the session failed: free the session now, keep only what
+		 * answers a retransmission, and linger. At thousands of setups
+		 * per second, kept sessions were gigabytes; failed ones kept
+		 * would hold max_sessions for a flood of bad logins. */
+		conn_end_session(s, c);
 		conn_finish(s, c, now);
 	}
 }
@@ -756,6 +888,31 @@ static void sweep(struct server *s, uint64_t now)
 		conn_free(s, c);
 	while (idle && (c = s->lists[CL_ACTIVE].tail) && now - c->last_input_ns > idle)
 		conn_free(s, c);
+	while (idle && (c = s->lists[CL_HALF].tail) && now - c->last_input_ns > idle)
+		conn_free(s, c);
+}
+
+/* The guards' counters, when they changed, at most every STATS_LOG_S. */
+static void log_stats(struct server *s, uint64_t now)
+{
+	const struct udp_guard_stats *g = &s->stats;
+	char line[512];
+
+	if (!s->cfg.log || now - s->stats_logged_ns < (uint64_t)STATS_LOG_S * 1000 * MS ||
+	    !memcmp(&s->stats, &s->stats_logged, sizeof(s->stats)))
+		return;
+	s->stats_logged = s->stats;
+	s->stats_logged_ns = now;
+	snprintf(line, sizeof(line),
+		 "signalling guards: stateless=%llu over_budget=%llu replayed=%llu "
+		 "replay_dropped=%llu refused_sent=%llu refused_dropped=%llu source_capped=%llu "
+		 "evicted=%llu validated=%llu sessions=%u",
+		 (unsigned long long)g->stateless, (unsigned long long)g->over_budget,
+		 (unsigned long long)g->replayed, (unsigned long long)g->replay_dropped,
+		 (unsigned long long)g->refused_sent, (unsigned long long)g->refused_dropped,
+		 (unsigned long long)g->source_capped, (unsigned long long)g->evicted,
+		 (unsigned long long)g->validated, s->nsessions);
+	s->cfg.log(line);
 }
 
 int server_watch(struct server *s, int fd, void (*readable)(void *arg), void *arg)
@@ -819,6 +976,7 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 		}
 		now = now_ns();
 		sweep(s, now);
+		log_stats(s, now);
 		if (now - last_tick >= 1000 * MS) {
 			broker_tick(s->broker, now);
 			last_tick = now;
@@ -853,5 +1011,6 @@ void server_close(struct server *s)
 		close(s->ep);
 	htab_free(&s->udp_sessions);
 	udp_batch_free(s->udp_io);
+	free(s->refuse);
 	free(s);
 }

@@ -22,8 +22,11 @@ struct server_cfg {
 					 * output (outq.h); 0 = no cap */
 	unsigned output_stall_timeout;  /* s: close a connection whose output
 					 * stays backed up this long; 0 = never */
-	void (*log)(const char *line);  /* connections closed for their output */
 	struct tsp_session_cfg session; /* capability line, limits */
+	/* Log lines of the server: connections closed for their output, and
+	 * the signalling guards' counters (udp_guard.h) every STATS_LOG_S
+	 * while they change; NULL = nowhere. */
+	void (*log)(const char *line);
 };
 
 /* Open the sockets. Returns an opaque server, or NULL with err set. */
@@ -48,5 +51,9 @@ void server_udp_input(struct server *srv, const uint8_t *d, size_t len,
 
 /* Live session count (for status and tests). */
 unsigned server_session_count(const struct server *srv);
+
+/* What the UDP guards did so far (udp_guard.h). */
+struct udp_guard_stats;
+void server_guard_stats(const struct server *srv, struct udp_guard_stats *out);
 
 #endif

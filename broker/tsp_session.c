@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "bytebuf.h"
+#include "peer_key.h"
 #include "sasl_claim.h"
 #include "tsp_sasl.h"
 
@@ -18,6 +19,7 @@ struct tsp_session {
 	enum tsp_transport transport;
 	enum tsp_phase phase;
 	struct sockaddr_in peer;
+	struct sockaddr_storage source;
 	const struct tsp_session_cfg *cfg;
 	const struct tsp_session_ops *ops;
 	void *ctx;
@@ -29,6 +31,8 @@ struct tsp_session {
 	bool claim_checked; /* auth_allowed asked for the claimed name */
 	bool anonymous;
 	bool skip_nul; /* gogoc sends a NUL after its AUTHENTICATE line */
+	bool challenged; /* the mechanism sent the client data to answer */
+	bool proven;     /* authenticated by answering our challenge */
 
 	bool has_offer;                /* last create answered with a tunnel */
 	bool accepted;                 /* an offer was accepted: a tunnel is in service */
@@ -71,6 +75,7 @@ struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct s
 	s->transport = transport;
 	s->phase = TSP_PHASE_VERSION;
 	s->peer = *peer;
+	memcpy(&s->source, peer, sizeof(*peer));
 	s->cfg = cfg;
 	s->ops = ops;
 	s->ctx = ctx;
@@ -203,6 +208,8 @@ static void auth_done(struct tsp_session *s, bool ok)
 {
 	if (s->ops->auth_result)
 		s->ops->auth_result(s->ctx, s, ok);
+	if (ok && s->challenged)
+		s->proven = true;
 	if (!ok) {
 		fail_and_close(s, TSP_AUTH_FAILED);
 		return;
@@ -219,8 +226,10 @@ static void sasl_progress(struct tsp_session *s, enum tsp_sasl_result r, const c
 	case TSP_SASL_CONTINUE:
 		/* A client-first mechanism (SCRAM) gets no empty challenge:
 		 * nothing over TCP, an empty acknowledgement over UDP. */
-		if (outlen)
+		if (outlen) {
 			reply_sasl_data(&s->out, out, outlen);
+			s->challenged = true;
+		}
 		s->phase = TSP_PHASE_SASL;
 		break;
 	case TSP_SASL_DONE:
@@ -292,11 +301,10 @@ static void on_authenticate(struct tsp_session *s, const uint8_t *m, size_t len)
 		return;
 	}
 	{
-		char peer[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
+		char peer[PEER_ADDR_STRLEN];
 
-		inet_ntop(AF_INET, &s->peer.sin_addr, ip, sizeof(ip));
-		snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(s->peer.sin_port));
-		s->sasl = tsp_sasl_session_new(s->peer.sin_addr.s_addr ? peer : NULL, NULL);
+		peer_addr_format((const struct sockaddr *)&s->source, peer, sizeof(peer));
+		s->sasl = tsp_sasl_session_new(peer, NULL);
 	}
 	if (!s->sasl) {
 		fail_and_close(s, TSP_SERVER_ERROR);
@@ -660,6 +668,11 @@ bool tsp_session_accepted(const struct tsp_session *s)
 	return s->accepted;
 }
 
+bool tsp_session_peer_proven(const struct tsp_session *s)
+{
+	return s->proven;
+}
+
 bool tsp_session_closed(const struct tsp_session *s)
 {
 	return s->phase == TSP_PHASE_CLOSED;
@@ -668,6 +681,25 @@ bool tsp_session_closed(const struct tsp_session *s)
 const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s)
 {
 	return &s->peer;
+}
+
+void tsp_session_set_source(struct tsp_session *s, const struct sockaddr *sa, socklen_t len)
+{
+	if (len > sizeof(s->source))
+		len = sizeof(s->source);
+	memset(&s->source, 0, sizeof(s->source));
+	memcpy(&s->source, sa, len);
+}
+
+const struct sockaddr *tsp_session_source(const struct tsp_session *s)
+{
+	return (const struct sockaddr *)&s->source;
+}
+
+void tsp_session_skip_version(struct tsp_session *s)
+{
+	if (s->phase == TSP_PHASE_VERSION)
+		s->phase = TSP_PHASE_AUTH;
 }
 
 enum tsp_transport tsp_session_transport(const struct tsp_session *s)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "tsp_xml.h"
 
@@ -111,10 +112,23 @@ void tsp_session_release_deferred(struct tsp_session *s);
 
 enum tsp_phase tsp_session_phase(const struct tsp_session *s);
 bool tsp_session_closed(const struct tsp_session *s);
+/* Did the client authenticate by answering a challenge of ours (the nonce
+ * of DIGEST-MD5 or SCRAM)? Then it reads what we send to its address: over
+ * UDP, proof that its source address is not forged. ANONYMOUS and PLAIN
+ * prove nothing (an off-path host can send them blindly). */
+bool tsp_session_peer_proven(const struct tsp_session *s);
 /* Has a tunnel offer of this session been accepted? gogoc sends nothing
  * more on a UDP session after that (keepalives go through the tunnel). */
 bool tsp_session_accepted(const struct tsp_session *s);
 const struct sockaddr_in *tsp_session_peer(const struct tsp_session *s);
+/* Where the session's datagrams or connection really come from, IPv4 or
+ * IPv6, with the port: what per-source limits key on and logs show. Set by
+ * the server after tsp_session_new; until then the IPv4 peer. */
+void tsp_session_set_source(struct tsp_session *s, const struct sockaddr *sa, socklen_t len);
+const struct sockaddr *tsp_session_source(const struct tsp_session *s);
+/* UDP, VERSION answered statelessly by the server (server.c): the session
+ * starts in the AUTH phase. Call right after tsp_session_new. */
+void tsp_session_skip_version(struct tsp_session *s);
 enum tsp_transport tsp_session_transport(const struct tsp_session *s);
 /* Authenticated user; NULL before authentication; "anonymous" for ANONYMOUS. */
 const char *tsp_session_user(const struct tsp_session *s);

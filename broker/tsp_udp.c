@@ -1,5 +1,6 @@
 #include "tsp_udp.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int tsp_udp_parse(const uint8_t *d, size_t len, struct tsp_udp_hdr *hdr, const uint8_t **payload,
@@ -26,26 +27,61 @@ int tsp_udp_build(const struct tsp_udp_hdr *hdr, const void *payload, size_t pay
 	return (int)(TSP_UDP_HDR_LEN + payload_len);
 }
 
-bool tsp_udp_cache_lookup(const struct tsp_udp_cache *c, const struct tsp_udp_hdr *hdr,
-			  const uint8_t **reply, size_t *len)
+enum tsp_udp_lookup tsp_udp_cache_lookup(struct tsp_udp_cache *c, const struct tsp_udp_hdr *hdr,
+					 const uint8_t *payload, size_t payload_len,
+					 const uint8_t **reply, size_t *len)
 {
 	if (!c->valid || c->seq_word != hdr->seq_word)
-		return false;
+		return TSP_UDP_NEW;
+	if (payload_len != c->request_len ||
+	    (payload_len && memcmp(payload, c->request, payload_len)) ||
+	    c->replays >= TSP_UDP_MAX_REPLAYS)
+		return TSP_UDP_DROP;
+	c->replays++;
 	*reply = c->reply;
 	*len = c->len;
-	return true;
+	return TSP_UDP_REPLAY;
 }
 
-void tsp_udp_cache_store(struct tsp_udp_cache *c, const struct tsp_udp_hdr *hdr,
-			 const uint8_t *reply, size_t len)
+static uint8_t *dup_bytes(const uint8_t *p, size_t len, bool *ok)
 {
-	if (len > sizeof(c->reply)) {
-		c->valid = false;
-		return;
+	uint8_t *d;
+
+	if (!len)
+		return NULL;
+	d = malloc(len);
+	if (!d)
+		*ok = false;
+	else
+		memcpy(d, p, len);
+	return d;
+}
+
+void tsp_udp_cache_clear(struct tsp_udp_cache *c)
+{
+	free(c->request);
+	free(c->reply);
+	memset(c, 0, sizeof(*c));
+}
+
+int tsp_udp_cache_store(struct tsp_udp_cache *c, const struct tsp_udp_hdr *hdr,
+			const uint8_t *request, size_t request_len, const uint8_t *reply,
+			size_t len)
+{
+	bool ok = true;
+
+	tsp_udp_cache_clear(c);
+	if (len > TSP_UDP_MAX_REPLY)
+		return -1;
+	c->request = dup_bytes(request, request_len, &ok);
+	c->reply = dup_bytes(reply, len, &ok);
+	if (!ok) {
+		tsp_udp_cache_clear(c);
+		return -1;
 	}
-	if (len)
-		memcpy(c->reply, reply, len);
+	c->request_len = request_len;
 	c->len = len;
 	c->seq_word = hdr->seq_word;
 	c->valid = true;
+	return 0;
 }

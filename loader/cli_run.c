@@ -84,6 +84,8 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->max_tunnels = s->max_tunnels < cfg->max_tunnels ? s->max_tunnels : cfg->max_tunnels;
 	b->max_tunnels_per_ipv4 = s->tunnels_per_ipv4;
 	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
+	b->max_sessions_per_source = s->sessions_per_source;
+	b->ipv6_prefix_len = s->ipv6_prefix_len;
 	b->auth_fail_max = s->auth_failures;
 	b->auth_fail_window = s->auth_failure_window;
 	b->auth_fail_max_per_source = s->auth_failures_per_source;
@@ -175,6 +177,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.idle_timeout = bs->session_idle_timeout;
 	scfg.max_sessions = bs->max_sessions;
 	scfg.tcp_deferred_ms = 200;
+	scfg.log = log_line;
 	scfg.session.capability = capability;
 	scfg.session.brokers = brokers;
 	scfg.session.n_brokers = bs->n_redirects;

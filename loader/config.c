@@ -817,6 +817,10 @@ static int limits_key(struct ctx *c, const char *k, const char *name, const yaml
 		return get_u32(c, v, name, 0, 16777216, &b->tunnels_per_ipv4);
 	if (!strcmp(k, "sessions_per_ipv4_per_minute"))
 		return get_u32(c, v, name, 0, 1000000, &b->sessions_per_ipv4_per_minute);
+	if (!strcmp(k, "sessions_per_source"))
+		return get_u32(c, v, name, 0, 1000000, &b->sessions_per_source);
+	if (!strcmp(k, "ipv6_prefix_len"))
+		return get_u32(c, v, name, 16, 128, &b->ipv6_prefix_len);
 	if (!strcmp(k, "max_sessions"))
 		return get_u32(c, v, name, 1, 10000000, &b->max_sessions);
 	if (!strcmp(k, "session_idle_timeout"))
@@ -837,8 +841,9 @@ static const struct section broker_keepalive_section = { "broker.keepalive", bro
 							 "default, min, max, misses" };
 static const struct section limits_section = {
 	"broker.limits", limits_key,
-	"max_tunnels, tunnels_per_ipv4, sessions_per_ipv4_per_minute, max_sessions, "
-	"session_idle_timeout, max_content_length, max_output_bytes, output_stall_timeout"
+	"max_tunnels, tunnels_per_ipv4, sessions_per_ipv4_per_minute, sessions_per_source, "
+	"ipv6_prefix_len, max_sessions, session_idle_timeout, max_content_length, "
+	"max_output_bytes, output_stall_timeout"
 };
 
 static int broker_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
@@ -1209,6 +1214,8 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->max_tunnels = 65536;
 	b->tunnels_per_ipv4 = 16;
 	b->sessions_per_ipv4_per_minute = 60;
+	b->sessions_per_source = 8;
+	b->ipv6_prefix_len = 64;
 	b->max_sessions = 10000;
 	b->session_idle_timeout = 60;
 	b->auth_failures = 5;

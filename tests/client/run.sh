@@ -73,6 +73,8 @@ broker:
   limits:
     tunnels_per_ipv4: 64
     sessions_per_ipv4_per_minute: 500
+    sessions_per_source: 64   # many tspc runs from one address; the cap is
+                              # tested in tests/adversarial
     session_idle_timeout: 10
 EOF
 

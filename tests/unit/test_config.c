@@ -663,7 +663,8 @@ Test(config, broker_section)
 		  "  lifetime: 0\n"
 		  "  dns_servers:\n    - 2001:db8::53\n    - 2001:db8::54\n"
 		  "  redirect: [198.51.100.1, broker.example]\n"
-		  "  limits: {max_tunnels: 10, tunnels_per_ipv4: 0}\n");
+		  "  limits: {max_tunnels: 10, tunnels_per_ipv4: 0, sessions_per_source: 3,\n"
+		  "           ipv6_prefix_len: 56}\n");
 	cr_assert(cfg.broker.allow_v6udpv4 && cfg.broker.allow_v6v4, "v6anyv4 needs both");
 	cr_assert_not(cfg.broker.ipv6_transport);
 	cr_assert_str_eq(cfg.broker.listen_ipv4, "192.0.2.1");
@@ -677,8 +678,12 @@ Test(config, broker_section)
 	cr_assert_eq(cfg.broker.n_redirects, 2);
 	cr_assert_str_eq(cfg.broker.redirects[1], "broker.example");
 	cr_assert_eq(cfg.broker.max_tunnels, 10);
+	cr_assert_eq(cfg.broker.sessions_per_source, 3);
+	cr_assert_eq(cfg.broker.ipv6_prefix_len, 56);
 
 	expect_ok("broker:\n  tunnel_types: [v6v4]\n");
+	cr_assert_eq(cfg.broker.sessions_per_source, 8, "default: 8 sessions per source");
+	cr_assert_eq(cfg.broker.ipv6_prefix_len, 64, "default: an IPv6 source is its /64");
 	cr_assert(cfg.broker.allow_v6v4 && !cfg.broker.allow_v6udpv4);
 }
 
@@ -725,6 +730,9 @@ Test(config_errors, broker_section)
 	expect_error("broker:\n  keepalive: {min: 400}\n", "2:20",
 		     "'broker.keepalive.min' (400) is larger than 'broker.keepalive.max' (300)");
 	expect_error("broker:\n  limits:\n    max_content_length: 100\n", "3:25", "out of range 256..1048576");
+	expect_error("broker:\n  limits:\n    ipv6_prefix_len: 8\n", "3:22", "out of range 16..128");
+	expect_error("broker:\n  limits:\n    ipv6_prefix_len: 129\n", "3:22", "out of range 16..128");
+	expect_error("broker:\n  limits:\n    sessions_per_source: -1\n", "3:26", "sessions_per_source");
 	expect_error("broker:\n  listen_ipv4: 2001:db8::1\n", "2:16", "is not an IPv4 address");
 }
 

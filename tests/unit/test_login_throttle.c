@@ -6,6 +6,8 @@
 
 #include "login_throttle.h"
 
+#define SA(p) ((const struct sockaddr *)(p))
+
 #define S 1000000000ull
 
 static struct sockaddr_in addr(const char *ip)
@@ -23,20 +25,20 @@ Test(login_throttle, locks_the_pair_not_the_address)
 	struct sockaddr_in nat = addr("192.0.2.2"), other = addr("192.0.2.3");
 
 	for (int i = 0; i < 5; i++) {
-		cr_assert_eq(login_throttle_check(t, &nat, "alice", 10 * S), LOGIN_ALLOWED);
-		login_throttle_failed(t, &nat, "alice", 10 * S);
+		cr_assert_eq(login_throttle_check(t, SA(&nat), "alice", 10 * S), LOGIN_ALLOWED);
+		login_throttle_failed(t, SA(&nat), "alice", 10 * S);
 	}
-	cr_assert_eq(login_throttle_check(t, &nat, "alice", 11 * S), LOGIN_USER_LOCKED);
-	cr_assert_eq(login_throttle_check(t, &nat, "bob", 11 * S), LOGIN_ALLOWED);
-	cr_assert_eq(login_throttle_check(t, &other, "alice", 11 * S), LOGIN_ALLOWED);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "alice", 11 * S), LOGIN_USER_LOCKED);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "bob", 11 * S), LOGIN_ALLOWED);
+	cr_assert_eq(login_throttle_check(t, SA(&other), "alice", 11 * S), LOGIN_ALLOWED);
 	/* bob's typos are forgotten when he logs in */
 	for (int i = 0; i < 4; i++)
-		login_throttle_failed(t, &nat, "bob", 11 * S);
-	login_throttle_succeeded(t, &nat, "bob");
-	login_throttle_failed(t, &nat, "bob", 12 * S);
-	cr_assert_eq(login_throttle_check(t, &nat, "bob", 12 * S), LOGIN_ALLOWED);
+		login_throttle_failed(t, SA(&nat), "bob", 11 * S);
+	login_throttle_succeeded(t, SA(&nat), "bob");
+	login_throttle_failed(t, SA(&nat), "bob", 12 * S);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "bob", 12 * S), LOGIN_ALLOWED);
 	/* the window passes: alice may try again, and the records go */
-	cr_assert_eq(login_throttle_check(t, &nat, "alice", 71 * S), LOGIN_ALLOWED);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "alice", 71 * S), LOGIN_ALLOWED);
 	login_throttle_sweep(t, 80 * S); /* bob's last failure was at 12 s */
 	cr_assert_eq(login_throttle_records(t), 0);
 	login_throttle_free(t);
@@ -51,11 +53,11 @@ Test(login_throttle, spraying_many_users_locks_the_source)
 
 	for (int i = 0; i < 20; i++) {
 		snprintf(user, sizeof(user), "user%d", i);
-		cr_assert_eq(login_throttle_check(t, &nat, user, S), LOGIN_ALLOWED);
-		login_throttle_failed(t, &nat, user, S);
+		cr_assert_eq(login_throttle_check(t, SA(&nat), user, S), LOGIN_ALLOWED);
+		login_throttle_failed(t, SA(&nat), user, S);
 	}
-	cr_assert_eq(login_throttle_check(t, &nat, "bob", 2 * S), LOGIN_SOURCE_LOCKED);
-	cr_assert_eq(login_throttle_check(t, &other, "bob", 2 * S), LOGIN_ALLOWED);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "bob", 2 * S), LOGIN_SOURCE_LOCKED);
+	cr_assert_eq(login_throttle_check(t, SA(&other), "bob", 2 * S), LOGIN_ALLOWED);
 	login_throttle_free(t);
 }
 
@@ -66,8 +68,8 @@ Test(login_throttle, zero_means_never_refuse)
 	struct sockaddr_in nat = addr("192.0.2.2");
 
 	for (int i = 0; i < 100; i++)
-		login_throttle_failed(t, &nat, "alice", S);
-	cr_assert_eq(login_throttle_check(t, &nat, "alice", S), LOGIN_ALLOWED);
+		login_throttle_failed(t, SA(&nat), "alice", S);
+	cr_assert_eq(login_throttle_check(t, SA(&nat), "alice", S), LOGIN_ALLOWED);
 	cr_assert_eq(login_throttle_records(t), 0);
 	login_throttle_free(t);
 }
@@ -83,8 +85,26 @@ Test(login_throttle, memory_is_bounded)
 
 		a.sin_addr.s_addr = htonl(0xC6336400u + (i & 0xff));
 		snprintf(user, sizeof(user), "u%u", i);
-		login_throttle_failed(t, &a, user, (uint64_t)i);
+		login_throttle_failed(t, SA(&a), user, (uint64_t)i);
 	}
 	cr_assert_leq(login_throttle_records(t), LOGIN_THROTTLE_MAX_RECORDS);
+	login_throttle_free(t);
+}
+
+/* IPv6 sources are their /64 (broker.limits.ipv6_prefix_len): two
+ * addresses of one /64 share their failures, another /64 does not. */
+Test(login_throttle, ipv6_sources_by_prefix)
+{
+	struct login_throttle *t = login_throttle_new(&(struct login_throttle_cfg){
+		.max_per_user = 2, .max_per_source = 20, .window_s = 60, .ipv6_prefix_len = 64 });
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 }, b = a, c = a;
+
+	inet_pton(AF_INET6, "2001:db8:1::a", &a.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:1::b", &b.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:2::a", &c.sin6_addr);
+	login_throttle_failed(t, SA(&a), "alice", 1 * S);
+	login_throttle_failed(t, SA(&b), "alice", 1 * S);
+	cr_assert_eq(login_throttle_check(t, SA(&a), "alice", 2 * S), LOGIN_USER_LOCKED);
+	cr_assert_eq(login_throttle_check(t, SA(&c), "alice", 2 * S), LOGIN_ALLOWED);
 	login_throttle_free(t);
 }

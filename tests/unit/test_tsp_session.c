@@ -910,6 +910,7 @@ SS_ALL_MODES(digest_md5_like_gogoc)
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, SS_PASS, true);
 	cr_assert_str_eq(c->m.calls, "allowed:alice auth:ok ");
+	cr_assert(tsp_session_peer_proven(c->s), "it answered our nonce: it reads our replies");
 	ss_close(c);
 
 	/* gogoc configured with server=<name>:port puts the port in digest-uri */
@@ -926,6 +927,7 @@ SS_ALL_MODES(digest_md5_wrong_password)
 	c = ss_open(mode);
 	ss_login_digest(c, SS_SERVER, "wrong", false);
 	cr_assert_str_eq(c->m.calls, "allowed:alice auth:fail ");
+	cr_assert_not(tsp_session_peer_proven(c->s));
 	cr_assert_not(tsp_session_has_deferred(c->s));
 	ss_close(c);
 }
@@ -1758,4 +1760,34 @@ Test(tsp_session, tcp_output_room_stops_and_resumes)
 	cr_assert_gt(total, 100 * 60, "every command is answered in the end (%zu bytes)", total);
 	cr_assert_not(tsp_session_closed(s));
 	tsp_session_free(s);
+}
+
+/* Over UDP the server answers VERSION without a session (server.c): the
+ * session it opens on AUTHENTICATE starts in the AUTH phase. ANONYMOUS and
+ * PLAIN prove nothing about the peer's address. */
+Test(tsp_session, skip_version_then_anonymous_proves_nothing)
+{
+	struct ss_conn *c = ss_open(SS_UDP);
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6, .sin6_port = htons(40001) };
+
+	inet_pton(AF_INET6, "2001:db8:2::a", &src.sin6_addr);
+	tsp_session_set_source(c->s, (struct sockaddr *)&src, sizeof(src));
+	cr_assert_eq(tsp_session_source(c->s)->sa_family, AF_INET6);
+	tsp_session_skip_version(c->s);
+	cr_assert_eq(tsp_session_phase(c->s), TSP_PHASE_AUTH);
+	cr_assert_str_eq(ss_send(c, SS_MSG("AUTHENTICATE ANONYMOUS\r\n\0")), "200 Success\r\n");
+	cr_assert_not(tsp_session_peer_proven(c->s));
+	ss_close(c);
+}
+
+Test(tsp_session, plain_proves_nothing)
+{
+	struct ss_conn *c;
+
+	SS_NEED_DB();
+	c = ss_open(SS_UDP);
+	ss_login_plain(c, SS_PASS);
+	cr_assert_str_eq(c->out, "200 Success\r\n");
+	cr_assert_not(tsp_session_peer_proven(c->s));
+	ss_close(c);
 }

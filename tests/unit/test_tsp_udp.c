@@ -60,22 +60,64 @@ Test(tsp_udp, reply_echoes_header)
 	cr_assert_eq(tsp_udp_build(&h, "x", 1, out, 8), -1, "no room: refused, not truncated");
 }
 
-Test(tsp_udp, cache_answers_duplicates_only)
+#define CREATE "Content-length: 20\r\n<tunnel action=\"create\"/>"
+
+Test(tsp_udp, cache_answers_byte_identical_retransmissions_only)
 {
 	struct tsp_udp_cache c = { 0 };
 	struct tsp_udp_hdr h1 = { .seq_word = 0xf00000f0u, .timestamp = 1 };
 	struct tsp_udp_hdr h1_retx = { .seq_word = 0xf00000f0u, .timestamp = 2000 };
 	struct tsp_udp_hdr h2 = { .seq_word = 0xf10000f0u, .timestamp = 3 };
+	const uint8_t *req = (const uint8_t *)CREATE, *r;
+	size_t rlen = strlen(CREATE), n;
+
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h1, req, rlen, &r, &n), TSP_UDP_NEW, "empty cache");
+	cr_assert_eq(tsp_udp_cache_store(&c, &h1, req, rlen, (const uint8_t *)"OFFER", 5), 0);
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h1_retx, req, rlen, &r, &n), TSP_UDP_REPLAY,
+		     "same sequence and bytes, new timestamp");
+	cr_assert_eq(n, 5);
+	cr_assert_eq(memcmp(r, "OFFER", 5), 0);
+	/* The attack: the 8-byte header alone, or other bytes, under the
+	 * cached sequence word. */
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h1, NULL, 0, &r, &n), TSP_UDP_DROP, "header only");
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h1, req, rlen - 1, &r, &n), TSP_UDP_DROP, "cut short");
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h1, (const uint8_t *)"Content-length: 20\r\n<tunnel action=\"create\"/X",
+					  rlen, &r, &n),
+		     TSP_UDP_DROP, "one byte differs");
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h2, req, rlen, &r, &n), TSP_UDP_NEW,
+		     "next sequence is new work");
+	tsp_udp_cache_clear(&c);
+}
+
+Test(tsp_udp, cache_replays_are_bounded)
+{
+	struct tsp_udp_cache c = { 0 };
+	struct tsp_udp_hdr h = { .seq_word = 0xf00000f3u, .timestamp = 1 };
 	const uint8_t *r;
 	size_t n;
 
-	cr_assert(!tsp_udp_cache_lookup(&c, &h1, &r, &n), "empty cache");
-	tsp_udp_cache_store(&c, &h1, (const uint8_t *)"CAPABILITY X\r\n", 14);
-	cr_assert(tsp_udp_cache_lookup(&c, &h1_retx, &r, &n), "same sequence, new timestamp");
-	cr_assert_eq(n, 14);
-	cr_assert_eq(memcmp(r, "CAPABILITY X\r\n", 14), 0);
-	cr_assert(!tsp_udp_cache_lookup(&c, &h2, &r, &n), "next sequence is new work");
-	tsp_udp_cache_store(&c, &h2, NULL, 0);
-	cr_assert(tsp_udp_cache_lookup(&c, &h2, &r, &n));
+	cr_assert_eq(tsp_udp_cache_store(&c, &h, (const uint8_t *)"x", 1, NULL, 0), 0);
+	for (int i = 0; i < TSP_UDP_MAX_REPLAYS; i++)
+		cr_assert_eq(tsp_udp_cache_lookup(&c, &h, (const uint8_t *)"x", 1, &r, &n),
+			     TSP_UDP_REPLAY, "replay %d", i);
 	cr_assert_eq(n, 0, "an empty acknowledgement is cached too");
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h, (const uint8_t *)"x", 1, &r, &n), TSP_UDP_DROP,
+		     "past the limit: not answered again");
+	/* A new request starts a new count. */
+	cr_assert_eq(tsp_udp_cache_store(&c, &h, NULL, 0, (const uint8_t *)"y", 1), 0);
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h, NULL, 0, &r, &n), TSP_UDP_REPLAY,
+		     "an empty request repeated is a retransmission");
+	tsp_udp_cache_clear(&c);
+}
+
+Test(tsp_udp, cache_refuses_oversized_reply)
+{
+	static uint8_t big[TSP_UDP_MAX_REPLY + 1];
+	struct tsp_udp_cache c = { 0 };
+	struct tsp_udp_hdr h = { .seq_word = 0xf00000f0u };
+	const uint8_t *r;
+	size_t n;
+
+	cr_assert_eq(tsp_udp_cache_store(&c, &h, (const uint8_t *)"x", 1, big, sizeof(big)), -1);
+	cr_assert_eq(tsp_udp_cache_lookup(&c, &h, (const uint8_t *)"x", 1, &r, &n), TSP_UDP_NEW);
 }
