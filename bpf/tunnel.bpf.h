@@ -9,38 +9,19 @@
 #include "anon_addr.h"
 #include "csum.h"
 #include "maps.bpf.h"
-
-enum src_verdict {
-	SRC_OK = 0,
-	SRC_UNBOUND,
-	SRC_SPOOF,
-};
+#include "src_check.h"
 
 /* Does the inner source belong to the origin it arrived from? src points
- * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any. */
+ * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any.
+ * The decision itself is src_check.h's, shared with the slow path. */
 static __always_inline enum src_verdict
 check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
 		   const __u8 *src, struct tspgw_tunnel **tun)
 {
 	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
-	int anon_ok = 0;
 
 	*tun = t;
-	if (cfg->flags & TSPGW_CFG_F_ANON)
-		anon_ok = tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout,
-					     origin->addr, origin->port);
-	if (!t) {
-		if (!(cfg->flags & TSPGW_CFG_F_PUBLIC))
-			return SRC_UNBOUND;
-		return anon_ok ? SRC_OK : SRC_SPOOF;
-	}
-	if (anon_ok)
-		return SRC_OK;
-	if (tspgw_prefix_contains(src, t->host, 128))
-		return SRC_OK;
-	if (t->prefix_len && tspgw_prefix_contains(src, t->prefix, t->prefix_len))
-		return SRC_OK;
-	return SRC_SPOOF;
+	return tspgw_source_verdict(cfg, origin, src, t);
 }
 
 enum dst_verdict {

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "broker.h"
 #include "tsp_session.h"
@@ -18,6 +19,12 @@ struct server_cfg {
 	unsigned max_sessions;          /* concurrent; new ones refused beyond */
 	unsigned tcp_deferred_ms;       /* pause before a held-back reply on TCP */
 	struct tsp_session_cfg session; /* capability line, limits */
+	/* Called with every IPv4 datagram on the TSP port that is not
+	 * signalling (first nibble not 0xF): v6udpv4 tunnel data the kernel
+	 * reassembled from fragments, which XDP passed up. NULL: ignored. */
+	void (*tunnel_datagram)(void *arg, const uint8_t *d, size_t len,
+				const struct sockaddr_storage *sa);
+	void *tunnel_arg;
 };
 
 /* Open the sockets. Returns an opaque server, or NULL with err set. */

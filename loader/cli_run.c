@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "dataplane.h"
+#include "frag_slowpath.h"
 #include "pinned_maps.h"
 #include "route_watch.h"
 #include "server.h"
@@ -115,6 +116,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct assign_db *db = NULL;
 	struct broker *broker = NULL;
 	struct server *srv = NULL;
+	struct frag_slowpath *frag = NULL;
 	struct sigaction sa;
 	int rc = 1;
 
@@ -131,6 +133,12 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
 		fprintf(stderr, "tspgw run: %s\n", err);
 		return 1;
+	}
+	/* Fragmented tunnel packets, once the kernel has reassembled them. */
+	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
+	if (!frag) {
+		fprintf(stderr, "tspgw run: fragment slow path: %s\n", err);
+		goto out;
 	}
 	cli_assign_pools(cfg, &pools);
 	db = assign_db_open(bs->database, &pools, err, sizeof(err));
@@ -179,11 +187,19 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.session.n_brokers = bs->n_redirects;
 	scfg.session.max_content_length = bs->max_content_length;
 	scfg.session.max_buffer = (size_t)bs->max_content_length + 4096;
+	scfg.tunnel_datagram = frag_slowpath_udp;
+	scfg.tunnel_arg = frag;
 	srv = server_open(&scfg, broker, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "tspgw run: %s\n", err);
 		goto out;
 	}
+	if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable, frag))) {
+		fprintf(stderr, "tspgw run: fragment slow path: %s\n", strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
 
 	/* The next-hop cache is on only while this listener keeps route_gen
 	 * current. It is turned off again on a clean exit; after a SIGKILL it
@@ -216,6 +232,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 out:
 	route_watch_close(&rw);
 	server_close(srv);
+	frag_slowpath_free(frag);
 	broker_free(broker);
 	assign_db_close(db);
 	tsp_sasl_done();
