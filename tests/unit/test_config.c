@@ -354,7 +354,7 @@ Test(config_errors, missing_file)
 Test(config_errors, directory)
 {
 	cr_assert_eq(tspgw_config_load("/tmp", &cfg, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "/tmp: cannot read: Is a directory");
+	cr_assert_str_eq(err, "/tmp: not a regular file (a directory): give a configuration file");
 }
 
 Test(config_errors, unknown_keys)
