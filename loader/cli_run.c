@@ -194,7 +194,11 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		fprintf(stderr, "tspgw run: %s\n", err);
 		goto out;
 	}
-	if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable, frag))) {
+	if (frag_slowpath_raw_fd(frag) < 0) {
+		log_line("fragmented v6v4 packets not delivered: no CAP_NET_RAW for the protocol-41 "
+			 "socket (fragmented v6udpv4 packets are)");
+	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
+				      frag))) {
 		fprintf(stderr, "tspgw run: fragment slow path: %s\n", strerror(-rc));
 		rc = 1;
 		goto out;

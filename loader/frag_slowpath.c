@@ -107,8 +107,12 @@ static int open_raw(const struct tspgw_cfg *cfg, char *err, size_t errlen)
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open a raw protocol-41 socket: %s (needs CAP_NET_RAW)",
-			 strerror(errno));
+		/* Not fatal: tspgw's least privilege is CAP_BPF and
+		 * CAP_NET_ADMIN (README), and this socket alone needs
+		 * CAP_NET_RAW. Without it only v6v4 fragments are lost. */
+		if (errno == EPERM || errno == EACCES)
+			return -2;
+		snprintf(err, errlen, "cannot open a raw protocol-41 socket: %s", strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
@@ -159,11 +163,13 @@ struct frag_slowpath *frag_slowpath_open(const struct tspgw_cfg *cfg, const stru
 	fp->config_fd = maps->config;
 	fp->bindings_fd = maps->bindings;
 	if (slow_counters_open(cfg->pin_path, &fp->counters, err, errlen) ||
-	    (fp->raw_fd = open_raw(cfg, err, errlen)) < 0 ||
-	    (fp->tun_fd = open_tun(cfg->tunnel_device, err, errlen)) < 0) {
+	    (fp->tun_fd = open_tun(cfg->tunnel_device, err, errlen)) < 0 ||
+	    (fp->raw_fd = open_raw(cfg, err, errlen)) == -1) {
 		frag_slowpath_free(fp);
 		return NULL;
 	}
+	if (fp->raw_fd < 0)
+		fp->raw_fd = -1; /* no CAP_NET_RAW: v6udpv4 only */
 	return fp;
 }
 

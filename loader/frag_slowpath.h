@@ -26,7 +26,8 @@ struct frag_slowpath *frag_slowpath_open(const struct tspgw_cfg *cfg, const stru
 void frag_slowpath_free(struct frag_slowpath *fp);
 
 /* The raw socket, for the event loop; call frag_slowpath_raw_readable
- * when it is readable. */
+ * when it is readable. -1 when the daemon lacks CAP_NET_RAW: then v6v4
+ * fragments are not delivered (v6udpv4 ones still are). */
 int frag_slowpath_raw_fd(const struct frag_slowpath *fp);
 void frag_slowpath_raw_readable(void *fp);
 
