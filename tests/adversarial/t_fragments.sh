@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2317 # helpers are called through e2e_check
+# shellcheck disable=SC2317,SC2016 # helpers are called through e2e_check; awk programs
 # Fragmented tunnel packets are delivered, and spoofed fragments never pass.
 #
 #   ns cli                       ns gw (tspgw run)              ns host
