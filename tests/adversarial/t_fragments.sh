@@ -63,6 +63,10 @@ counter() {
 	gw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"].get(sys.argv[1], "missing"))' "$1"
 }
 
+# ICMP destination-unreachable messages the client's kernel has received
+# (the kernel answers unhandled protocol-41 packets with one).
+client_unreachs() { e2e_ns "$NS_C" awk '$1 == "Icmp:" && $2 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp; }
+
 # Echo requests the host's kernel has received.
 host_echos() { e2e_ns "$NS_H" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6; }
 
@@ -155,6 +159,7 @@ gw tunnel add --type v6udpv4 --remote 192.0.2.2:40000 --address 2001:db8:100::2 
 	bail "tunnel add v6udpv4"
 gw tunnel add --type v6v4 --remote 192.0.2.3 --address 2001:db8:100::3 || bail "tunnel add v6v4"
 
+UNREACH0=$(client_unreachs)
 U="--type v6udpv4 --src4 192.0.2.2 --sport 40000"
 V="--type v6v4 --src4 192.0.2.3"
 # shellcheck disable=SC2086
@@ -178,6 +183,8 @@ V="--type v6v4 --src4 192.0.2.3"
 	e2e_check "v6v4 fragments from a link-local source: frag_drop_link_scope" \
 		refused frag_drop_link_scope 2 $V --src6 fe80::3 --dst6 2001:db8:2::2
 }
+e2e_check "no ICMP protocol-unreachable came back for any protocol-41 fragment" \
+	test "$(client_unreachs)" = "$UNREACH0"
 e2e_check "tspgw status lists the slow path's counters" \
 	status_shows decap_fragment frag_drop_spoof frag_drop_unbound frag_drop_link_scope
 e2e_check "tspgw run is still running" kill -0 "$RUN_PID"
