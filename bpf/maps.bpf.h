@@ -66,6 +66,18 @@ struct {
 	__type(value, struct tspgw_csum_buf);
 } csum_buf SEC(".maps");
 
+/* The daemon's slow-path counters (enum tspgw_slow_counter). Defined here
+ * so attach creates and pins it with the others; only userspace writes
+ * it, through mmap with atomic adds (the per-CPU counters map above is
+ * BPF's, written with plain adds, and must not be written from outside). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TSPGW_SLOW_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} slow_counters SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

@@ -79,6 +79,24 @@ struct tspgw_xdp_meta {
 	__u32 flags; /* none yet: zero */
 };
 
+/* Counters of the daemon's slow path for reassembled tunnel packets
+ * (loader/frag_slowpath.c): outer IPv4 fragments that XDP passed to the
+ * kernel (pass_fragment), reassembled, then checked and decapsulated in
+ * userspace. One __u64 per reason in the slow_counters map: a plain
+ * (not per-CPU) array that `tspgw run` maps into memory and increments
+ * with atomic adds; BPF never writes it. */
+enum tspgw_slow_counter {
+	TSPGW_SLOW_DECAP_FRAGMENT = 0, /* checked and delivered on the tunnel device */
+	TSPGW_SLOW_DROP_NOT_IPV6,      /* reassembled payload is neither signalling nor IPv6 */
+	TSPGW_SLOW_DROP_INNER_BAD,     /* inner IPv6 header truncated or its length lies */
+	TSPGW_SLOW_DROP_UNBOUND,       /* origin has no tunnel (and not public mode) */
+	TSPGW_SLOW_DROP_SPOOF,         /* inner source does not belong to the origin */
+	TSPGW_SLOW_DROP_LINK_SCOPE,    /* link-scoped inner source or destination */
+	TSPGW_SLOW_DROP_TUN_FULL,      /* the tunnel device refused the write (queue full) */
+	TSPGW_SLOW_DROP_SPECIAL,       /* outer source is no endpoint we talk to (special_addr.h) */
+	TSPGW_SLOW_MAX,
+};
+
 /* Key of the binding map: where a tunnel's packets come from. */
 struct tspgw_origin {
 	__u32 addr; /* outer IPv4 address of the client (after NAT) */

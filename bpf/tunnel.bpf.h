@@ -10,74 +10,30 @@
 #include "csum.h"
 #include "maps.bpf.h"
 #include "special_addr.h"
-
-/* May tunnel packets be exchanged with this IPv4 endpoint at all? Not if
- * it is a special-purpose address the operator did not allow (loopback,
- * multicast, broadcast, 0/8 and link-local never), one of the gateway's
- * own addresses or subnet broadcasts, or a v6udpv4 endpoint on UDP port 0
- * (nothing can answer from or to it). Checked for every tunnel packet in
- * both directions, bound or not: a binding or route made before the
- * operator narrowed allowed_special_ranges is refused too. */
-static __always_inline int endpoint_refused(const struct tspgw_dp_config *cfg,
-					    const struct tspgw_origin *o)
-{
-	__u32 own = 0;
-
-	if (tspgw_ipv4_refused(o->addr, cfg->special_allow))
-		return 1;
-	if (o->type == TSPGW_TUN_V6UDPV4 && o->port == 0)
-		return 1;
-	/* No early exit: unrolled to constant offsets. Free slots hold 0,
-	 * which the class check above has already refused. */
-#pragma unroll
-	for (int i = 0; i < TSPGW_MAX_OWN_IPV4; i++)
-		own |= cfg->own_ipv4[i] == o->addr;
-	return own != 0;
-}
-
-enum src_verdict {
-	SRC_OK = 0,
-	SRC_UNBOUND,
-	SRC_SPOOF,
-	SRC_REFUSED, /* the outer source is no endpoint we talk to (endpoint_refused) */
-};
+#include "src_check.h"
 
 /* Does the inner source belong to the origin it arrived from? src points
- * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any. */
+ * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any.
+ * The decision itself is src_check.h's, shared with the slow path. */
 static __always_inline enum src_verdict
 check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
 		   const __u8 *src, struct tspgw_tunnel **tun)
 {
 	struct tspgw_tunnel *t;
-	int anon_ok = 0;
 
 	*tun = NULL;
-	if (endpoint_refused(cfg, origin))
+	if (tspgw_endpoint_refused(cfg, origin))
 		return SRC_REFUSED;
 	t = bpf_map_lookup_elem(&bindings, origin);
 	*tun = t;
-	if (cfg->flags & TSPGW_CFG_F_ANON)
-		anon_ok = tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout,
-					     origin->addr, origin->port);
-	if (!t) {
-		if (!(cfg->flags & TSPGW_CFG_F_PUBLIC))
-			return SRC_UNBOUND;
-		return anon_ok ? SRC_OK : SRC_SPOOF;
-	}
-	if (anon_ok)
-		return SRC_OK;
-	if (tspgw_prefix_contains(src, t->host, 128))
-		return SRC_OK;
-	if (t->prefix_len && tspgw_prefix_contains(src, t->prefix, t->prefix_len))
-		return SRC_OK;
-	return SRC_SPOOF;
+	return tspgw_source_verdict(cfg, origin, src, t);
 }
 
 enum dst_verdict {
 	DST_NOT_TUNNEL = 0, /* not ours: route it like any IPv6 packet */
 	DST_TUNNEL,         /* *origin says where to send it */
 	DST_DEAD,           /* inside the anonymous prefix, but no live tunnel */
-	DST_REFUSED,        /* the tunnel would end at a refused endpoint (endpoint_refused) */
+	DST_REFUSED,        /* the tunnel would end at a refused endpoint (tspgw_endpoint_refused) */
 };
 
 /* Where does the tunnel for this IPv6 destination end? dst: 16 bytes. */
@@ -93,7 +49,7 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 		*origin = *o;
 		/* Defensive: the broker and the CLI refuse such endpoints, but
 		 * the allowed ranges may have been narrowed since. */
-		return endpoint_refused(cfg, origin) ? DST_REFUSED : DST_TUNNEL;
+		return tspgw_endpoint_refused(cfg, origin) ? DST_REFUSED : DST_TUNNEL;
 	}
 	if (!(cfg->flags & TSPGW_CFG_F_ANON) || !tspgw_anon_in_prefix(dst, cfg->anon_prefix))
 		return DST_NOT_TUNNEL;
@@ -109,7 +65,7 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	/* Anyone can write any address into the anonymous prefix: this is
 	 * what keeps the gateway from relaying to 127.0.0.1, broadcasts,
 	 * private networks behind it or itself. */
-	if (endpoint_refused(cfg, origin))
+	if (tspgw_endpoint_refused(cfg, origin))
 		return DST_REFUSED;
 	if (!(cfg->flags & TSPGW_CFG_F_PUBLIC) && !bpf_map_lookup_elem(&bindings, origin))
 		return DST_DEAD;

@@ -92,7 +92,7 @@ struct server {
 	struct server_cfg cfg;
 	struct broker *broker;
 	int ep;
-	struct listener socks[5]; /* 4 TSP sockets + 1 watched (server_watch) */
+	struct listener socks[6]; /* 4 TSP sockets + 2 watched (server_watch) */
 	int nsocks;
 	struct htab udp_sessions;
 	struct udp_batch *udp_io; /* recvmmsg/sendmmsg buffers */
@@ -633,8 +633,14 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	struct conn *c;
 	uint64_t now;
 
-	if (tsp_udp_parse(d, len, &hdr, &payload, &plen))
-		return; /* not signalling: nothing to answer */
+	if (tsp_udp_parse(d, len, &hdr, &payload, &plen)) {
+		/* Not signalling: tunnel data XDP could not take (a datagram
+		 * the kernel reassembled from fragments) goes to the slow
+		 * path; nothing is ever answered. */
+		if (s->cfg.tunnel_datagram && sa->ss_family == AF_INET)
+			s->cfg.tunnel_datagram(s->cfg.tunnel_arg, d, len, sa);
+		return;
+	}
 	key_of(sa, &k);
 	c = udp_lookup(s, &k);
 	if (starts_ci(payload, plen, "VERSION=")) {

@@ -23,6 +23,12 @@ struct server_cfg {
 	unsigned output_stall_timeout;  /* s: close a connection whose output
 					 * stays backed up this long; 0 = never */
 	struct tsp_session_cfg session; /* capability line, limits */
+	/* Called with every IPv4 datagram on the TSP port that is not
+	 * signalling (first nibble not 0xF): v6udpv4 tunnel data the kernel
+	 * reassembled from fragments, which XDP passed up. NULL: ignored. */
+	void (*tunnel_datagram)(void *arg, const uint8_t *d, size_t len,
+				const struct sockaddr_storage *sa);
+	void *tunnel_arg;
 	/* Log lines of the server: connections closed for their output, and
 	 * the signalling guards' counters (udp_guard.h) every STATS_LOG_S
 	 * while they change; NULL = nowhere. */

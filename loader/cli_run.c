@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "dataplane.h"
+#include "frag_slowpath.h"
 #include "pinned_maps.h"
 #include "route_watch.h"
 #include "server.h"
@@ -118,6 +119,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct assign_db *db = NULL;
 	struct broker *broker = NULL;
 	struct server *srv = NULL;
+	struct frag_slowpath *frag = NULL;
 	struct sigaction sa;
 	int rc = 1;
 
@@ -134,6 +136,12 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
 		fprintf(stderr, "tspgw run: %s\n", err);
 		return 1;
+	}
+	/* Fragmented tunnel packets, once the kernel has reassembled them. */
+	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
+	if (!frag) {
+		fprintf(stderr, "tspgw run: fragment slow path: %s\n", err);
+		goto out;
 	}
 	cli_assign_pools(cfg, &pools);
 	db = assign_db_open(bs->database, &pools, err, sizeof(err));
@@ -187,11 +195,23 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.max_output = bs->max_output_bytes;
 	scfg.output_stall_timeout = bs->output_stall_timeout;
 	scfg.log = log_line;
+	scfg.tunnel_datagram = frag_slowpath_udp;
+	scfg.tunnel_arg = frag;
 	srv = server_open(&scfg, broker, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "tspgw run: %s\n", err);
 		goto out;
 	}
+	if (frag_slowpath_raw_fd(frag) < 0) {
+		log_line("fragmented v6v4 packets not delivered: no CAP_NET_RAW for the protocol-41 "
+			 "socket (fragmented v6udpv4 packets are)");
+	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
+				      frag))) {
+		fprintf(stderr, "tspgw run: fragment slow path: %s\n", strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
 
 	/* The next-hop cache is on only while this listener keeps route_gen
 	 * current. It is turned off again on a clean exit; after a SIGKILL it
@@ -226,6 +246,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 out:
 	route_watch_close(&rw);
 	server_close(srv);
+	frag_slowpath_free(frag);
 	broker_free(broker);
 	assign_db_close(db);
 	tsp_sasl_done();

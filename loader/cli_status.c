@@ -10,13 +10,15 @@
 #include "dataplane.h"
 #include "json_out.h"
 #include "pinned_maps.h"
+#include "slow_counters.h"
 #include "tunnel_table.h"
 
 static const char status_usage[] =
 	"usage: tspgw [-c CONFIG] status [--json]\n"
 	"\n"
 	"Show the XDP attachments, the tc slow path, map fill levels and the data\n"
-	"plane's counters (summed over CPUs).\n";
+	"plane's counters (summed over CPUs), then those of the daemon's slow path\n"
+	"for reassembled fragments (decap_fragment, frag_drop_*).\n";
 
 struct map_fill {
 	const char *name;
@@ -48,8 +50,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct dp_xdp_attachment xdp[16];
 	struct tspgw_maps m;
 	struct map_fill fills[2];
-	uint64_t cnt[TSPGW_CNT_MAX];
-	int json = 0, nxdp, tun_ifindex, tc;
+	uint64_t cnt[TSPGW_CNT_MAX], slow[TSPGW_SLOW_MAX];
+	int have_slow, json = 0, nxdp, tun_ifindex, tc;
 	char err[512];
 
 	for (int i = 1; i < argc; i++) {
@@ -78,6 +80,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		return 1;
 	}
 	pinned_maps_close(&m);
+	/* Missing only on a data plane attached by an older tspgw. */
+	have_slow = slow_counters_read(cfg->pin_path, slow) == 0;
 
 	if (json) {
 		printf("{\"pin_path\":");
@@ -100,6 +104,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		for (int i = 0; i < TSPGW_CNT_MAX; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", tspgw_counter_names[i],
 			       (unsigned long long)cnt[i]);
+		for (int i = 0; have_slow && i < TSPGW_SLOW_MAX; i++)
+			printf(",\"%s\":%llu", tspgw_slow_counter_names[i], (unsigned long long)slow[i]);
 		printf("}}\n");
 		return 0;
 	}
@@ -124,5 +130,9 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	printf("counters:\n");
 	for (int i = 0; i < TSPGW_CNT_MAX; i++)
 		printf("  %-16s %llu\n", tspgw_counter_names[i], (unsigned long long)cnt[i]);
+	if (have_slow)
+		printf("slow path (reassembled fragments, tspgw run):\n");
+	for (int i = 0; have_slow && i < TSPGW_SLOW_MAX; i++)
+		printf("  %-20s %llu\n", tspgw_slow_counter_names[i], (unsigned long long)slow[i]);
 	return 0;
 }

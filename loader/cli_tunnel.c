@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "json_out.h"
 #include "netlink.h"
 #include "pinned_maps.h"
+#include "tunnel_refuse.h"
 #include "tunnel_table.h"
 
 static const char tunnel_usage[] =
@@ -28,7 +30,12 @@ static const char tunnel_usage[] =
 	"sees it (after NAT) and, for v6udpv4, its UDP port. --address is the\n"
 	"client's IPv6 address; --prefix an optional delegated prefix. The gateway\n"
 	"accepts from that origin only these inner sources (or, for an address in\n"
-	"the anonymous prefix, the ones that embed that origin).\n";
+	"the anonymous prefix, the ones that embed that origin). Each option is\n"
+	"given once. Refused (exit 2): a --remote that is loopback, multicast,\n"
+	"this-network, link-local, broadcast, a special range not allowed by\n"
+	"data_plane.allowed_special_ranges, or one of the gateway's own addresses;\n"
+	"an --address or --prefix that overlaps link-local, site-local, multicast,\n"
+	"unspecified, loopback or IPv4-mapped space or holds a gateway address.\n";
 
 struct tunnel_args {
 	struct tspgw_origin origin;
@@ -53,11 +60,22 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 	uint16_t port = 0;
 	bool has_port = false;
 	uint8_t len;
-	int c;
+	int c, idx;
+	unsigned seen = 0;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	for (idx = -1; (c = getopt_long(argc, argv, "h", opts, &idx)) != -1; idx = -1) {
+		/* A second --remote (or any option) would silently replace the
+		 * first: say so rather than guess which one was meant. */
+		if (idx >= 0) {
+			if (seen & (1u << idx)) {
+				fprintf(stderr, "tspgw tunnel: option --%s given more than once\n",
+					opts[idx].name);
+				return -1;
+			}
+			seen |= 1u << idx;
+		}
 		switch (c) {
 		case 't':
 			if (!strcmp(optarg, "v6udpv4"))
@@ -123,6 +141,50 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 	a->origin.port = htons(port);
 	if (need_address > 1 && !a->have_address) {
 		fprintf(stderr, "tspgw tunnel: --address is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The gateway's own addresses: from config.yaml, and every address of the
+ * interfaces in this network namespace (the gateway's). */
+static void own_addrs_of(const struct tspgw_cfg *cfg, struct own_addrs *o)
+{
+	struct ifaddrs *ifa, *i;
+
+	memset(o, 0, sizeof(*o));
+	if (cfg->has_gateway_ipv4)
+		own_addrs_add4(o, cfg->gateway_ipv4.s_addr);
+	if (cfg->has_gateway_ipv6)
+		own_addrs_add6(o, cfg->gateway_ipv6.s6_addr);
+	if (cfg->has_keepalive_ipv6)
+		own_addrs_add6(o, cfg->keepalive_ipv6.s6_addr);
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			own_addrs_add4(o, ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			own_addrs_add6(o, ((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr.s6_addr);
+	}
+	freeifaddrs(ifa);
+}
+
+/* Endpoints and addresses no tunnel may have (tunnel_refuse.h): one line
+ * on stderr and -1, or 0. */
+static int refuse_add(const struct tspgw_cfg *cfg, const struct tunnel_args *a)
+{
+	struct own_addrs own;
+	char err[256];
+
+	own_addrs_of(cfg, &own);
+	if (tunnel_refuse_remote(a->origin.addr, cfg->special_allow, &own, err, sizeof(err)) ||
+	    tunnel_refuse_ipv6(a->tun.host, 128, &own, err, sizeof(err)) ||
+	    (a->tun.prefix_len &&
+	     tunnel_refuse_ipv6(a->tun.prefix, a->tun.prefix_len, &own, err, sizeof(err)))) {
+		fprintf(stderr, "tspgw tunnel add: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -356,14 +418,20 @@ int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv)
 		return 0;
 	}
 	need = !strcmp(sub, "add") ? 2 : !strcmp(sub, "del") ? 1 : !strcmp(sub, "list") ? 0 : -1;
-	if (need < 0 || parse_tunnel_args(argc - 1, argv + 1, &a, need)) {
-		if (need < 0)
-			fprintf(stderr, "tspgw tunnel: unknown subcommand '%s'\n", sub);
+	if (need < 0) {
+		fprintf(stderr, "tspgw tunnel: unknown subcommand '%s'\n", sub);
 		fputs(tunnel_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (need == 2)
+	/* A bad argument gets its one line (the parser printed it), not the
+	 * whole usage: the line says what to change. */
+	if (parse_tunnel_args(argc - 1, argv + 1, &a, need))
+		return EXIT_USAGE;
+	if (need == 2) {
+		if (refuse_add(cfg, &a))
+			return EXIT_USAGE;
 		return tunnel_add(cfg, &a);
+	}
 	if (need == 1)
 		return tunnel_del(cfg, &a);
 	return tunnel_list(cfg, &a);

@@ -15,11 +15,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "special_addr.h"
@@ -1031,12 +1034,33 @@ static int cross_checks(struct ctx *c)
  * gives as a byte offset, can be turned into a line and column. */
 static int read_file(struct ctx *c, char **out, size_t *len)
 {
-	FILE *f = fopen(c->path, "rb");
+	struct stat st = { 0 };
+	FILE *f;
 	char *buf;
-	int e;
+	int fd, e;
 
-	if (!f)
+	/* Non-blocking open, then fstat on that very file: a FIFO (or a
+	 * device) would block the open or the read forever, and a directory
+	 * reads as an error nobody understands. */
+	fd = open(c->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return fail(c, NULL, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		const char *kind = S_ISDIR(st.st_mode)	  ? "a directory"
+				   : S_ISFIFO(st.st_mode) ? "a FIFO"
+				   : S_ISSOCK(st.st_mode) ? "a socket"
+				   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+									: "not a file";
+
+		close(fd);
+		return fail(c, NULL, "not a regular file (%s): give a configuration file", kind);
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		e = errno;
+		close(fd);
+		return fail(c, NULL, "cannot open: %s", strerror(e));
+	}
 	buf = malloc(MAX_FILE_BYTES + 1);
 	if (!buf) {
 		fclose(f);

@@ -1,4 +1,4 @@
-/* The userspace side of endpoint_refused (bpf/tunnel.bpf.h): may a tunnel
+/* The userspace side of tspgw_endpoint_refused (bpf/src_check.h), with a reason: may a tunnel
  * end at this IPv4 endpoint? The broker asks before offering a tunnel
  * (TSP 501) and `tspgw tunnel add` before adding one, with the very list
  * the data plane uses: special_allow and own_ipv4 read from the pinned

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -365,7 +366,7 @@ Test(config_errors, missing_file)
 Test(config_errors, directory)
 {
 	cr_assert_eq(tspgw_config_load("/tmp", &cfg, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "/tmp: cannot read: Is a directory");
+	cr_assert_str_eq(err, "/tmp: not a regular file (a directory): give a configuration file");
 }
 
 Test(config_errors, unknown_keys)
@@ -838,4 +839,34 @@ Test(config, mutated_inputs_never_crash)
 	/* Both paths exercised: harmless edits (in comments) and fatal ones. */
 	cr_assert_gt(accepted, 100, "accepted %d", accepted);
 	cr_assert_gt(refused, 1000, "refused %d", refused);
+}
+
+/* ---- the file itself ---------------------------------------------------- */
+
+/* A FIFO as -c used to block the loader forever (in open, then in read);
+ * directories and devices are refused the same way, before any read. The
+ * FIFO has no writer: a blocking open would hang the test (Criterion's
+ * --timeout in make test-unit would then fail it). */
+Test(config, refuses_a_fifo_without_blocking, .timeout = 10)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/tspgw_cfg_fifo_%d", (int)getpid());
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	err[0] = '\0';
+	cr_assert_neq(tspgw_config_load(path, &cfg, err, sizeof(err)), 0);
+	unlink(path);
+	cr_assert(strstr(err, "not a regular file (a FIFO)"), "got: %s", err);
+	cr_assert(!strncmp(err, path, strlen(path)), "error must start with the path: %s", err);
+}
+
+Test(config, refuses_a_directory_and_a_device)
+{
+	err[0] = '\0';
+	cr_assert_neq(tspgw_config_load("/tmp", &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "not a regular file (a directory)"), "got: %s", err);
+	err[0] = '\0';
+	cr_assert_neq(tspgw_config_load("/dev/null", &cfg, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "not a regular file (a device)"), "got: %s", err);
 }
