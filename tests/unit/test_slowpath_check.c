@@ -8,6 +8,7 @@
 
 #include "anon_addr.h"
 #include "slowpath_check.h"
+#include "special_addr.h"
 
 struct fake_bindings {
 	struct tspgw_origin origin;
@@ -54,6 +55,7 @@ static void setup(void)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.flags = TSPGW_CFG_F_ENABLED;
+	cfg.special_allow = TSPGW_V4_DOCUMENTATION; /* the tests' origins */
 	memset(&fb, 0, sizeof(fb));
 	inet_pton(AF_INET, "192.0.2.2", &a);
 	from = (struct tspgw_origin){ .addr = a.s_addr, .port = htons(40000),
@@ -131,4 +133,23 @@ Test(slowpath_check, bad_inner_headers_dropped_before_any_lookup)
 	pkt[0] = 0x45;
 	cr_assert_eq(check(len), TSPGW_SLOW_DROP_NOT_IPV6);
 	cr_assert_eq(fb.lookups, 0);
+}
+
+/* The same endpoint rule as XDP (tspgw_endpoint_refused): an origin in a
+ * special range the operator did not allow, one of the gateway's own
+ * addresses, or UDP port 0 is refused before any binding is consulted. */
+Test(slowpath_check, special_origin_refused)
+{
+	struct in_addr a;
+
+	cfg.special_allow = 0;
+	cr_assert_eq(check(ipv6("2001:db8:100::2", "2001:db8:2::2", 16)), TSPGW_SLOW_DROP_SPECIAL);
+	cfg.special_allow = TSPGW_V4_DOCUMENTATION;
+	cfg.own_ipv4[0] = from.addr;
+	cr_assert_eq(check(ipv6("2001:db8:100::2", "2001:db8:2::2", 16)), TSPGW_SLOW_DROP_SPECIAL);
+	cfg.own_ipv4[0] = 0;
+	inet_pton(AF_INET, "127.0.0.1", &a);
+	from.addr = a.s_addr;
+	cr_assert_eq(check(ipv6("2001:db8:100::2", "2001:db8:2::2", 16)), TSPGW_SLOW_DROP_SPECIAL);
+	cr_assert_eq(fb.lookups, 0, "refused before the binding lookup");
 }
