@@ -53,6 +53,9 @@ enum tspgw_counter {
 	TSPGW_CNT_DROP_NO_ROUTE,    /* no IPv4 route towards the tunnel endpoint */
 	TSPGW_CNT_NH_HIT,           /* next hop served from nh_cache (no FIB lookup) */
 	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
+	/* Claimed IPv4 endpoints (named over IPv6 signalling, not seen). */
+	TSPGW_CNT_DROP_UNPROVEN,    /* encap towards a claimed origin not yet proven */
+	TSPGW_CNT_CLAIM_PROVEN,     /* a tunnel packet from a claimed origin proved the claim */
 	TSPGW_CNT_MAX,
 };
 
@@ -66,6 +69,12 @@ struct tspgw_origin {
 
 #define TSPGW_TUNNEL_F_STATIC 0x1 /* added by `tspgw tunnel add`, not by the broker */
 #define TSPGW_TUNNEL_F_ANON 0x2   /* anonymous tunnel (address from the anonymous prefix) */
+/* The origin was claimed by the client (named over IPv6 signalling), not
+ * seen as the source of its packets. Until a tunnel packet from the origin
+ * with an inner source of the tunnel's own proves it (the data plane then
+ * clears the flag), nothing is encapsulated towards it: anyone can name any
+ * IPv4 address, and the gateway must not send to one that never asked. */
+#define TSPGW_TUNNEL_F_CLAIMED 0x4
 
 /* A tunnel's liveness and traffic. Part of its binding record (below), not
  * a map of its own: a second hash of the same keys cost a whole element

@@ -25,6 +25,8 @@ const char *const tspgw_counter_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
 	[TSPGW_CNT_NH_HIT] = "nh_hit",
 	[TSPGW_CNT_NH_MISS] = "nh_miss",
+	[TSPGW_CNT_DROP_UNPROVEN] = "drop_unproven",
+	[TSPGW_CNT_CLAIM_PROVEN] = "claim_proven",
 };
 
 int counters_read(int fd, uint64_t out[TSPGW_CNT_MAX])

@@ -35,6 +35,8 @@ static const char *const cnt_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_NO_ROUTE] = "drop_no_route",
 	[TSPGW_CNT_NH_HIT] = "nh_hit",
 	[TSPGW_CNT_NH_MISS] = "nh_miss",
+	[TSPGW_CNT_DROP_UNPROVEN] = "drop_unproven",
+	[TSPGW_CNT_CLAIM_PROVEN] = "claim_proven",
 };
 
 const char *t_cnt_name(int idx)
@@ -105,6 +107,7 @@ void fx_setup(void)
 	 * makes a load per test cheap. */
 	bpf_map__set_max_entries(skel->maps.bindings, 64);
 	bpf_map__set_max_entries(skel->maps.routes, 64);
+	bpf_map__set_max_entries(skel->maps.claims, 64);
 	err = tspgw_bpf__load(skel);
 	cr_assert_eq(err, 0, "loading the tspgw skeleton failed (verifier?): %d %s", err,
 		     strerror(-err));
