@@ -854,6 +854,8 @@ static int broker_key(struct ctx *c, const char *k, const char *name, const yaml
 	}
 	if (!strcmp(k, "ipv6_transport"))
 		return get_bool(c, v, name, &b->ipv6_transport);
+	if (!strcmp(k, "claim_timeout"))
+		return get_u32(c, v, name, 1, 3600, &b->claim_timeout);
 	if (!strcmp(k, "tunnel_types")) {
 		b->allow_v6udpv4 = b->allow_v6v4 = false;
 		if (walk_list(c, v, name, 3, tunnel_type_item))
@@ -907,7 +909,7 @@ static const struct section sections[] = {
 	{ "pools", pools_key, "hosts, prefixes, prefix_length" },
 	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges" },
 	{ "broker", broker_key,
-	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
+	  "listen_ipv4, listen_ipv6, ipv6_transport, claim_timeout, tunnel_types, auth, database, keepalive, "
 	  "lifetime, limits, dns_servers, dn_template, redirect" },
 };
 
@@ -1201,6 +1203,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->sessions_per_ipv4_per_minute = 60;
 	b->max_sessions = 10000;
 	b->session_idle_timeout = 60;
+	b->claim_timeout = 30;
 	b->auth_failures = 5;
 	b->auth_failure_window = 300;
 	b->max_content_length = 65536;

@@ -304,7 +304,7 @@ def session(args):
             conn.send(command('<tunnel action="reject"></tunnel>\r\n'))
             return result
         conn.send(command('<tunnel action="accept"></tunnel>\r\n'))
-        result["local"] = "%s:%d" % conn.sock.getsockname()
+        result["local"] = "%s:%d" % conn.sock.getsockname()[:2]
         if args.ping and args.transport == "udp" and info.get("type") == "v6udpv4":
             src = info["client_ipv6"]
             if args.ping_src == "prefix":  # a host behind the router

@@ -641,6 +641,7 @@ Test(config, broker_section)
 	expect_ok("broker:\n"
 		  "  tunnel_types: [v6anyv4]\n"
 		  "  ipv6_transport: no\n"
+		  "  claim_timeout: 5\n"
 		  "  listen_ipv4: 192.0.2.1\n"
 		  "  listen_ipv6: 2001:DB8:0::1\n"
 		  "  auth:\n"
@@ -654,6 +655,7 @@ Test(config, broker_section)
 		  "  limits: {max_tunnels: 10, tunnels_per_ipv4: 0}\n");
 	cr_assert(cfg.broker.allow_v6udpv4 && cfg.broker.allow_v6v4, "v6anyv4 needs both");
 	cr_assert_not(cfg.broker.ipv6_transport);
+	cr_assert_eq(cfg.broker.claim_timeout, 5);
 	cr_assert_str_eq(cfg.broker.listen_ipv4, "192.0.2.1");
 	cr_assert_str_eq(cfg.broker.listen_ipv6, "2001:db8::1");
 	cr_assert_eq(cfg.broker.n_mechs, 2);
@@ -668,6 +670,7 @@ Test(config, broker_section)
 
 	expect_ok("broker:\n  tunnel_types: [v6v4]\n");
 	cr_assert(cfg.broker.allow_v6v4 && !cfg.broker.allow_v6udpv4);
+	cr_assert_eq(cfg.broker.claim_timeout, 30, "claim_timeout default");
 }
 
 Test(config_errors, broker_section)
@@ -688,6 +691,9 @@ Test(config_errors, broker_section)
 		     "'broker.keepalive.min' (400) is larger than 'broker.keepalive.max' (300)");
 	expect_error("broker:\n  limits:\n    max_content_length: 100\n", "3:25", "out of range 256..1048576");
 	expect_error("broker:\n  listen_ipv4: 2001:db8::1\n", "2:16", "is not an IPv4 address");
+	expect_error("broker:\n  claim_timeout: 0\n", "2:18", "out of range 1..3600");
+	expect_error("broker:\n  claim_timeout: 3601\n", "2:18", "out of range 1..3600");
+	expect_error("broker:\n  claim_timeout: soon\n", "2:18", "claim_timeout");
 }
 
 /* ---- tspgw_config_validate -------------------------------------------- */
