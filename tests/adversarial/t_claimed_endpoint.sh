@@ -83,7 +83,7 @@ tunnel_of() {
 import json, sys
 for t in json.load(sys.stdin):
     if t["address"] == sys.argv[1]:
-        print(t["remote"], "true" if t["claimed"] else "false")' "$1"
+        print(t["remote"], "true" if t.get("claimed") else "false")' "$1"
 }
 
 # is_tunnel ADDRESS "REMOTE CLAIMED"
