@@ -123,12 +123,14 @@ ip -n "$NS_G" neigh replace 2001:db8:2::2 lladdr "$(e2e_mac "$NS_H" h0)" dev d0 
 ip -n "$NS_H" neigh replace 2001:db8:2::1 lladdr "$(e2e_mac "$NS_G" d0)" dev h0 nud permanent
 printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
 
-start_gateway() {
-	e2e_bg "$NS_G" "$T/run.log" "$TSPGW" -c "$CONF" run
-	e2e_wait_for 10 grep -q "serving TSP" "$T/run.log" || { cat "$T/run.log"; return 1; }
-	e2e_wait_listen 5 "$NS_G" 3653
+# Started here, not inside e2e_check (a subshell): so its PID is registered
+# and the cleanup stops it.
+e2e_bg "$NS_G" "$T/run.log" "$TSPGW" -c "$CONF" run
+gateway_up() {
+	e2e_wait_for 20 grep -q "serving TSP" "$T/run.log" || { cat "$T/run.log"; return 1; }
+	e2e_wait_listen 10 "$NS_G" 3653
 }
-e2e_check "tspgw run serves TSP over IPv4 and IPv6" start_gateway || e2e_finish
+e2e_check "tspgw run serves TSP over IPv4 and IPv6" gateway_up || e2e_finish
 
 # --- 1. reflection towards an address that never signalled -------------------
 
