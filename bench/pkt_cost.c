@@ -979,6 +979,7 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 	 * be, whatever the count in them: only the count varies. */
 	bpf_map__set_max_entries(skel->maps.bindings, 1u << 20);
 	bpf_map__set_max_entries(skel->maps.routes, 1u << 21);
+	bpf_map__set_max_entries(skel->maps.claims, 64);
 	err = tspgw_bpf__load(skel);
 	if (err)
 		die("loading the tspgw skeleton: %s", strerror(-err));

@@ -66,7 +66,7 @@ static long max_entries(int fd)
 int main(int argc, char **argv)
 {
 	static const uint32_t nets[3] = { 0xc0000200, 0xc6336400, 0xcb007100 }; /* the doc /24s */
-	struct tspgw_maps m = { -1, -1, -1, -1 };
+	struct tspgw_maps m = { -1, -1, -1, -1, -1 };
 	struct assign_pools pools;
 	struct tspgw_cfg cfg;
 	const char *names[2] = { "bindings", "routes" };

@@ -32,6 +32,19 @@ struct {
 	__type(value, struct tspgw_tunnel);
 } bindings SEC(".maps");
 
+/* origin -> a pending claim (struct tspgw_tunnel, TSPGW_TUNNEL_F_CLAIMED)
+ * for an origin whose binding belongs to another, proven tunnel: the claim
+ * waits here, the binding untouched, until a packet from the origin with
+ * an inner source of the claim's proves it; the data plane then makes it
+ * the binding and deletes it here. Written by the broker. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tspgw_origin);
+	__type(value, struct tspgw_tunnel);
+} claims SEC(".maps");
+
 /* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -161,7 +161,8 @@ static __always_inline int frame_for_us(const struct xdp_md *ctx,
 /* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
  * send it towards origin. Returns an XDP verdict. */
 static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
-				     const struct tspgw_origin *origin, int from_tunnel)
+				     const struct tspgw_origin *origin, struct tspgw_tunnel *tun,
+				     int from_tunnel)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -248,7 +249,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	else
 		__builtin_memcpy(data + ETH_HLEN, &hdr, sizeof(hdr));
 
-	stats_tx(origin, inner_len);
+	stats_tx(tun, inner_len);
 	if (from_tunnel)
 		count(TSPGW_CNT_DECAP);
 	count(TSPGW_CNT_ENCAP);
@@ -316,17 +317,20 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct tspgw_origin origin = {};
+	struct tspgw_tunnel *tun;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
 
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin, &tun)) {
 	case DST_TUNNEL:
-		return xdp_encap(ctx, cfg, &origin, from_tunnel);
+		return xdp_encap(ctx, cfg, &origin, tun, from_tunnel);
 	case DST_DEAD:
 		return drop(TSPGW_CNT_DROP_NO_TUNNEL);
 	case DST_REFUSED:
 		return drop(TSPGW_CNT_DROP_SPECIAL_DST);
+	case DST_UNPROVEN:
+		return drop(TSPGW_CNT_DROP_UNPROVEN);
 	default:
 		break;
 	}
@@ -696,6 +700,7 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	struct tspgw_origin origin = {};
 	struct ethhdr eth = { .h_proto = bpf_htons(ETH_P_IP) };
 	struct tspgw_dp_config *cfg;
+	struct tspgw_tunnel *tun;
 	struct outer_hdrs hdr;
 	struct ipv6hdr ip6;
 	__u32 zero = 0, olen, inner_len, flags;
@@ -715,11 +720,14 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	 * solicitations) has nowhere to go: drop it without counting. */
 	if (ip6.daddr.in6_u.u6_addr8[0] == 0xff)
 		return TC_ACT_SHOT;
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin, &tun)) {
 	case DST_TUNNEL:
 		break;
 	case DST_REFUSED:
 		count(TSPGW_CNT_DROP_SPECIAL_DST);
+		return TC_ACT_SHOT;
+	case DST_UNPROVEN:
+		count(TSPGW_CNT_DROP_UNPROVEN);
 		return TC_ACT_SHOT;
 	default:
 		count(TSPGW_CNT_DROP_NO_TUNNEL);
@@ -746,7 +754,7 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	} else if (bpf_skb_store_bytes(skb, ETH_HLEN, &hdr, sizeof(hdr), 0)) {
 		goto drop;
 	}
-	stats_tx(&origin, inner_len);
+	stats_tx(tun, inner_len);
 	count(TSPGW_CNT_ENCAP_TC);
 	return bpf_redirect_neigh(cfg->uplink_ifindex, NULL, 0, 0);
 

@@ -64,6 +64,9 @@ enum tspgw_counter {
 	TSPGW_CNT_DROP_SPECIAL_DST, /* encapsulation towards such an endpoint (XDP or tc) */
 	TSPGW_CNT_DROP_NOT_FOR_US,  /* Ethernet destination not the interface's own MAC */
 	TSPGW_CNT_DROP_BAD_CSUM,    /* outer IPv4 header or non-zero UDP checksum wrong */
+	/* Claimed IPv4 endpoints (named over IPv6 signalling, not seen). */
+	TSPGW_CNT_DROP_UNPROVEN,    /* encap towards a claimed origin not yet proven */
+	TSPGW_CNT_CLAIM_PROVEN,     /* a tunnel packet from a claimed origin proved the claim */
 	TSPGW_CNT_MAX,
 };
 
@@ -107,6 +110,12 @@ struct tspgw_origin {
 
 #define TSPGW_TUNNEL_F_STATIC 0x1 /* added by `tspgw tunnel add`, not by the broker */
 #define TSPGW_TUNNEL_F_ANON 0x2   /* anonymous tunnel (address from the anonymous prefix) */
+/* The origin was claimed by the client (named over IPv6 signalling), not
+ * seen as the source of its packets. Until a tunnel packet from the origin
+ * with an inner source of the tunnel's own proves it (the data plane then
+ * clears the flag), nothing is encapsulated towards it: anyone can name any
+ * IPv4 address, and the gateway must not send to one that never asked. */
+#define TSPGW_TUNNEL_F_CLAIMED 0x4
 
 /* A tunnel's liveness and traffic. Part of its binding record (below), not
  * a map of its own: a second hash of the same keys cost a whole element

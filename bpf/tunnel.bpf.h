@@ -12,21 +12,80 @@
 #include "special_addr.h"
 #include "src_check.h"
 
+/* Is src the tunnel's host address or in its delegated prefix? */
+static __always_inline int tunnel_owns(const struct tspgw_tunnel *t, const __u8 *src)
+{
+	if (tspgw_prefix_contains(src, t->host, 128))
+		return 1;
+	return t->prefix_len && tspgw_prefix_contains(src, t->prefix, t->prefix_len);
+}
+
+/* A packet from origin with an inner source of the pending claim there
+ * (claims map) proves the claim: it becomes the origin's binding, replacing
+ * the tunnel that held it, and leaves the claims map. Returns the new
+ * binding, or NULL when there is no such claim. The broker sees the claim
+ * gone and the binding its own, and moves the routes over. */
+static __always_inline struct tspgw_tunnel *prove_claim(const struct tspgw_origin *origin,
+							const __u8 *src)
+{
+	struct tspgw_tunnel *c = bpf_map_lookup_elem(&claims, origin);
+	struct tspgw_tunnel rec;
+
+	if (!c || !tunnel_owns(c, src))
+		return NULL;
+	__builtin_memcpy(&rec, c, sizeof(rec));
+	rec.flags &= ~TSPGW_TUNNEL_F_CLAIMED;
+	__builtin_memset(&rec.stats, 0, sizeof(rec.stats));
+	if (bpf_map_update_elem(&bindings, origin, &rec, BPF_ANY))
+		return NULL;
+	bpf_map_delete_elem(&claims, origin);
+	count(TSPGW_CNT_CLAIM_PROVEN);
+	return bpf_map_lookup_elem(&bindings, origin);
+}
+
 /* Does the inner source belong to the origin it arrived from? src points
  * at 16 bounds-checked bytes (packet or stack). *tun is the binding, if any.
- * The decision itself is src_check.h's, shared with the slow path. */
+ * The decision itself is src_check.h's, shared with the slow path, with
+ * one addition only the data plane makes: a packet from a claimed origin
+ * (TSPGW_TUNNEL_F_CLAIMED) whose source is the tunnel's own proves the
+ * claim: the flag is cleared and encapsulation towards the origin starts.
+ * The claims map is looked at only for a source the binding does not own,
+ * so a proven tunnel's own traffic costs nothing more. */
 static __always_inline enum src_verdict
 check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
 		   const __u8 *src, struct tspgw_tunnel **tun)
 {
-	struct tspgw_tunnel *t;
+	struct tspgw_tunnel *t, *c;
+	enum src_verdict v;
 
 	*tun = NULL;
 	if (tspgw_endpoint_refused(cfg, origin))
 		return SRC_REFUSED;
 	t = bpf_map_lookup_elem(&bindings, origin);
 	*tun = t;
-	return tspgw_source_verdict(cfg, origin, src, t);
+	if (!t)
+		return tspgw_source_verdict(cfg, origin, src, NULL);
+	if (tunnel_owns(t, src)) {
+		/* A plain read-modify-write: two CPUs proving at once both
+		 * clear the same bit (and may both count it). */
+		if (t->flags & TSPGW_TUNNEL_F_CLAIMED) {
+			t->flags &= ~TSPGW_TUNNEL_F_CLAIMED;
+			count(TSPGW_CNT_CLAIM_PROVEN);
+		}
+		return SRC_OK;
+	}
+	/* Not the binding's host or prefix: OK only as an anonymous address
+	 * of this origin (src_check.h). An anonymous tunnel's own address
+	 * space needs no claim; otherwise a pending claim may own it. */
+	v = tspgw_source_verdict(cfg, origin, src, t);
+	if (v == SRC_OK && (t->flags & TSPGW_TUNNEL_F_ANON))
+		return SRC_OK;
+	c = prove_claim(origin, src);
+	if (c) {
+		*tun = c;
+		return SRC_OK;
+	}
+	return v;
 }
 
 enum dst_verdict {
@@ -34,22 +93,42 @@ enum dst_verdict {
 	DST_TUNNEL,         /* *origin says where to send it */
 	DST_DEAD,           /* inside the anonymous prefix, but no live tunnel */
 	DST_REFUSED,        /* the tunnel would end at a refused endpoint (tspgw_endpoint_refused) */
+	DST_UNPROVEN,       /* the tunnel's origin is claimed and not yet proven */
 };
 
-/* Where does the tunnel for this IPv6 destination end? dst: 16 bytes. */
+/* The binding of the origin a destination resolved to, checked: a claimed
+ * origin not yet proven receives nothing. */
+static __always_inline enum dst_verdict tunnel_checked(const struct tspgw_origin *origin,
+						       struct tspgw_tunnel **tun)
+{
+	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
+
+	*tun = t;
+	if (t && (t->flags & TSPGW_TUNNEL_F_CLAIMED))
+		return DST_UNPROVEN;
+	return DST_TUNNEL;
+}
+
+/* Where does the tunnel for this IPv6 destination end? dst: 16 bytes.
+ * *tun: the tunnel's binding (for its stats), NULL when it has none (a
+ * public-mode anonymous address). */
 static __always_inline enum dst_verdict
-resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_origin *origin)
+resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_origin *origin,
+	       struct tspgw_tunnel **tun)
 {
 	struct tspgw_route_key key = { .prefixlen = 128 };
 	struct tspgw_origin *o;
 
+	*tun = NULL;
 	__builtin_memcpy(key.addr, dst, 16);
 	o = bpf_map_lookup_elem(&routes, &key);
 	if (o) {
 		*origin = *o;
 		/* Defensive: the broker and the CLI refuse such endpoints, but
 		 * the allowed ranges may have been narrowed since. */
-		return tspgw_endpoint_refused(cfg, origin) ? DST_REFUSED : DST_TUNNEL;
+		if (tspgw_endpoint_refused(cfg, origin))
+			return DST_REFUSED;
+		return tunnel_checked(origin, tun);
 	}
 	if (!(cfg->flags & TSPGW_CFG_F_ANON) || !tspgw_anon_in_prefix(dst, cfg->anon_prefix))
 		return DST_NOT_TUNNEL;
@@ -67,7 +146,9 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	 * private networks behind it or itself. */
 	if (tspgw_endpoint_refused(cfg, origin))
 		return DST_REFUSED;
-	if (!(cfg->flags & TSPGW_CFG_F_PUBLIC) && !bpf_map_lookup_elem(&bindings, origin))
+	if (tunnel_checked(origin, tun) == DST_UNPROVEN)
+		return DST_UNPROVEN;
+	if (!(cfg->flags & TSPGW_CFG_F_PUBLIC) && !*tun)
 		return DST_DEAD;
 	return DST_TUNNEL;
 }
@@ -142,12 +223,10 @@ static __always_inline void stats_drop(struct tspgw_tunnel *t)
 		__sync_fetch_and_add(&t->stats.drops, 1);
 }
 
-/* The encap paths know the tunnel by its origin (from the route), not by
- * its binding: one lookup to find the record. */
-static __always_inline void stats_tx(const struct tspgw_origin *origin, __u32 bytes)
+/* t: the binding resolve_tunnel found (it looks it up anyway, to refuse
+ * unproven claims), or NULL. */
+static __always_inline void stats_tx(struct tspgw_tunnel *t, __u32 bytes)
 {
-	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, origin);
-
 	if (t) {
 		__sync_fetch_and_add(&t->stats.tx_packets, 1);
 		__sync_fetch_and_add(&t->stats.tx_bytes, bytes);

@@ -13,6 +13,7 @@
 #include "htab.h"
 #include "login_throttle.h"
 #include "sasl_claim.h"
+#include "special_addr.h"
 #include "tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
@@ -62,6 +63,9 @@ struct reservation {
 	char user[256];
 	bool anonymous;
 	bool counted; /* counts against its IPv4 address's tunnel cap */
+	/* The origin is the address the client named (IPv6 signalling), not
+	 * one we saw: it becomes a claim (below) until proven. */
+	bool claimed;
 	unsigned keepalive;
 	char dn[256]; /* client DNS name from broker.dn_template, or "" */
 };
@@ -79,6 +83,21 @@ struct src_rec {
 	uint64_t sessions_since;
 };
 
+/* A tunnel whose IPv4 endpoint was claimed, not seen, waiting for a tunnel
+ * packet from there to prove it (the data plane does the proving; the
+ * broker polls). Either its binding is in the map flagged
+ * TSPGW_TUNNEL_F_CLAIMED (with routes when its addresses are free: the data
+ * plane refuses to encapsulate towards it), or, when another tunnel holds
+ * the origin, it waits in the claims map and that tunnel is untouched. */
+struct claim {
+	struct htab_node by_origin;
+	struct claim *prev, *next;
+	struct reservation r; /* r.tun.flags has TSPGW_TUNNEL_F_CLAIMED */
+	uint64_t deadline_ns;
+	bool in_claims_map;
+	bool routed; /* its routes are in (binding form only) */
+};
+
 struct broker {
 	struct broker_cfg cfg;
 	struct assign_db *db;
@@ -87,6 +106,8 @@ struct broker {
 	struct htab by_origin, by_user, by_src;
 	struct login_throttle *logins;
 	struct live *head, *cursor;
+	struct htab claims_by_origin;
+	struct claim *claims;    /* pending claims, newest first */
 	unsigned reserved;       /* reservations outstanding */
 	size_t src_sweep_next;   /* next bucket of by_src to sweep */
 };
@@ -242,12 +263,26 @@ static void live_link(struct broker *b, struct live *l)
 	b->head = l;
 }
 
+/* Take a tunnel out of the maps: its binding only if still its own (a
+ * proven claim may have taken the origin over in the data plane before the
+ * broker noticed), and its routes that still lead to its origin. */
+static void live_unmap(struct broker *b, const struct live *l)
+{
+	struct tspgw_tunnel t = live_addrs(l);
+	struct tunnel_entry e;
+
+	if (tunnel_table_get(&b->maps, &l->origin, &e) == 0 && !memcmp(e.tun.host, l->host, 16))
+		tunnel_table_del(&b->maps, &l->origin, NULL);
+	else
+		tunnel_table_del_routes(&b->maps, &l->origin, &t);
+}
+
 /* Take a tunnel out of service: maps first, then our table. */
 static void live_remove(struct broker *b, struct live *l, const char *event, const char *extra)
 {
 	struct tspgw_tunnel t = live_addrs(l);
 
-	tunnel_table_del(&b->maps, &l->origin, NULL);
+	live_unmap(b, l);
 	log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &t, extra);
 	live_unlink(b, l);
 	free(l);
@@ -278,6 +313,302 @@ static void refuse_not_owner(struct broker *b, const char *what, bool anonymous,
 	log_event(b, "refused", anonymous ? NULL : user, &l->origin, NULL, extra);
 }
 
+/* ---- claimed endpoints ------------------------------------------------ */
+
+/* Over IPv6 signalling the client names its IPv4 endpoint, and anyone can
+ * name anyone's. Such a tunnel becomes a claim: the data plane sends
+ * nothing to the origin and the tunnel holding it (if any) stays, until a
+ * tunnel packet from the origin with the claim's own inner source proves it
+ * (see check_inner_source in bpf/tunnel.bpf.h). The broker polls its claims
+ * every tick: proven ones become live tunnels (routes moved over), those
+ * unproven after broker.claim_timeout are removed. */
+
+static struct claim *claim_by_origin(const struct broker *b, const struct tspgw_origin *o)
+{
+	for (struct htab_node *n = htab_first(&b->claims_by_origin, origin_hash(o)); n;
+	     n = htab_next_same(n)) {
+		struct claim *c = (struct claim *)((char *)n - offsetof(struct claim, by_origin));
+
+		if (!memcmp(&c->r.origin, o, sizeof(*o)))
+			return c;
+	}
+	return NULL;
+}
+
+static void claim_link(struct broker *b, struct claim *c)
+{
+	htab_insert(&b->claims_by_origin, &c->by_origin, origin_hash(&c->r.origin));
+	c->prev = NULL;
+	c->next = b->claims;
+	if (b->claims)
+		b->claims->prev = c;
+	b->claims = c;
+}
+
+static void claim_unlink(struct broker *b, struct claim *c)
+{
+	htab_remove(&b->claims_by_origin, &c->by_origin);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		b->claims = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+/* Is the origin's binding this claim's (same host address)? */
+static bool binding_is(const struct tunnel_entry *e, const struct tspgw_tunnel *t)
+{
+	return !memcmp(e->tun.host, t->host, 16);
+}
+
+/* Put a claim into the maps: over a held origin into the claims map; else
+ * its binding, flagged, with its routes when its addresses are free (the
+ * user's live tunnel elsewhere keeps them until the claim is proven). */
+static int claim_place(struct broker *b, struct claim *c, char *err, size_t len)
+{
+	struct tunnel_entry e;
+	char e2[256];
+	int rc;
+
+	c->r.tun.flags |= TSPGW_TUNNEL_F_CLAIMED;
+	c->routed = false;
+	if (tunnel_table_get(&b->maps, &c->r.origin, &e) == 0) {
+		c->in_claims_map = true;
+		return tunnel_table_claim_add(&b->maps, &c->r.origin, &c->r.tun, err, len);
+	}
+	c->in_claims_map = false;
+	rc = tunnel_table_add_binding(&b->maps, &c->r.origin, &c->r.tun, err, len);
+	if (rc)
+		return rc;
+	c->routed = tunnel_table_add_routes(&b->maps, &c->r.origin, &c->r.tun, e2, sizeof(e2)) == 0;
+	return 0;
+}
+
+/* Take a claim out of the maps: never another tunnel's binding. */
+static void claim_unmap(struct broker *b, struct claim *c)
+{
+	struct tunnel_entry e;
+
+	if (c->in_claims_map) {
+		tunnel_table_claim_del(&b->maps, &c->r.origin);
+		return;
+	}
+	if (c->routed)
+		tunnel_table_del_routes(&b->maps, &c->r.origin, &c->r.tun);
+	/* The binding alone: routes to the claim's addresses that are not
+	 * its own (the user's tunnel elsewhere) stay. */
+	if (tunnel_table_get(&b->maps, &c->r.origin, &e) == 0 && binding_is(&e, &c->r.tun))
+		tunnel_table_del_binding(&b->maps, &c->r.origin);
+}
+
+static void claim_drop(struct broker *b, struct claim *c, const char *event, const char *extra)
+{
+	claim_unmap(b, c);
+	log_event(b, event, c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, extra);
+	claim_unlink(b, c);
+	if (c->r.counted)
+		ipv4_tunnels_add(b, c->r.origin.addr, -1);
+	free(c);
+}
+
+/* A live tunnel from a reservation whose binding and routes are in place. */
+static struct live *live_from(struct broker *b, const struct reservation *r)
+{
+	struct live *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->origin = r->origin;
+	live_set_addrs(l, &r->tun);
+	l->anonymous = r->anonymous;
+	snprintf(l->user, sizeof(l->user), "%s", r->user);
+	l->keepalive = r->keepalive;
+	l->created_ns = r->tun.created_ns;
+	live_link(b, l);
+	return l;
+}
+
+/* The data plane saw the proof: the claim becomes a live tunnel. The
+ * tunnel that held the origin (claims-map form: the data plane has already
+ * replaced its binding) loses its routes; the user's tunnel elsewhere
+ * moves here, as an accepted tunnel does. */
+static void claim_promote(struct broker *b, struct claim *c)
+{
+	struct tspgw_origin o = c->r.origin;
+	char err[256], extra[160] = "", from[64];
+	struct live *old;
+
+	if ((old = live_by_origin(b, &o))) {
+		live_unmap(b, old); /* its binding is no longer its own: routes only */
+		live_unlink(b, old);
+		free(old);
+		snprintf(extra, sizeof(extra), "replaced=1 ");
+	}
+	if (!c->r.anonymous && (old = live_by_user(b, c->r.user))) {
+		tunnel_origin_format(from, sizeof(from), &old->origin);
+		live_unmap(b, old);
+		live_unlink(b, old);
+		free(old);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "from=\"%s\" ", from);
+	}
+	c->r.tun.flags &= ~(uint32_t)TSPGW_TUNNEL_F_CLAIMED;
+	if (!c->routed && tunnel_table_add_routes(&b->maps, &o, &c->r.tun, err, sizeof(err))) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "code=%d error=\"%s\"", TSP_SERVER_ERROR, err);
+		c->routed = false;
+		c->in_claims_map = false;
+		claim_drop(b, c, "failed", msg);
+		return;
+	}
+	if (!live_from(b, &c->r)) {
+		c->routed = true;
+		c->in_claims_map = false;
+		claim_drop(b, c, "failed", "error=\"out of memory\"");
+		return;
+	}
+	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "keepalive=%us",
+		 c->r.keepalive);
+	log_event(b, "proven", c->r.anonymous ? NULL : c->r.user, &o, &c->r.tun, extra);
+	claim_unlink(b, c); /* the live tunnel holds its count now */
+	free(c);
+}
+
+/* One claim, once a tick: proven, moved, or expired? */
+static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
+{
+	struct tunnel_entry e;
+	struct tspgw_tunnel pending;
+	bool bound = tunnel_table_get(&b->maps, &c->r.origin, &e) == 0;
+	char why[64];
+
+	if (c->in_claims_map) {
+		if (tunnel_table_claim_get(&b->maps, &c->r.origin, &pending) == 0) {
+			if (!bound) {
+				/* The tunnel that held the origin is gone: wait as
+				 * a flagged binding, which its proof clears. */
+				char err[256];
+
+				tunnel_table_claim_del(&b->maps, &c->r.origin);
+				if (claim_place(b, c, err, sizeof(err))) {
+					char msg[300];
+
+					snprintf(msg, sizeof(msg), "error=\"%s\"", err);
+					claim_drop(b, c, "failed", msg);
+					return;
+				}
+			}
+		} else if (bound && binding_is(&e, &c->r.tun) &&
+			   !(e.tun.flags & TSPGW_TUNNEL_F_CLAIMED)) {
+			claim_promote(b, c);
+			return;
+		} else {
+			claim_drop(b, c, "claim-gone", NULL); /* removed behind our back */
+			return;
+		}
+	} else if (!bound || !binding_is(&e, &c->r.tun)) {
+		claim_drop(b, c, "claim-gone", NULL);
+		return;
+	} else if (!(e.tun.flags & TSPGW_TUNNEL_F_CLAIMED)) {
+		claim_promote(b, c);
+		return;
+	}
+	if (now >= c->deadline_ns) {
+		snprintf(why, sizeof(why), "reason=unproven timeout=%us", b->cfg.claim_timeout);
+		claim_drop(b, c, "claim-expired", why);
+	}
+}
+
+/* accept_offer for a claimed origin. Takes r. */
+static void claim_start(struct broker *b, struct reservation *r)
+{
+	struct claim *c = claim_by_origin(b, &r->origin);
+	char err[256], extra[96];
+
+	if (c)
+		claim_drop(b, c, "claim-replaced", NULL);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		if (r->counted)
+			ipv4_tunnels_add(b, r->origin.addr, -1);
+		free(r);
+		return;
+	}
+	c->r = *r;
+	free(r);
+	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.claim_timeout * NS_PER_S;
+	if (claim_place(b, c, err, sizeof(err))) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "code=%d error=\"%s\"", TSP_SERVER_ERROR, err);
+		log_event(b, "failed", c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, msg);
+		if (c->r.counted)
+			ipv4_tunnels_add(b, c->r.origin.addr, -1);
+		free(c);
+		return;
+	}
+	claim_link(b, c);
+	snprintf(extra, sizeof(extra), "timeout=%us%s", b->cfg.claim_timeout,
+		 c->in_claims_map ? " origin_held=1" : "");
+	log_event(b, "claimed", c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, extra);
+}
+
+/* A claim that changes nothing the data plane does: the origin's live
+ * tunnel has the very same addresses (the same client signalling again,
+ * now over IPv6). It replaces that tunnel like a seen origin would. */
+static bool claim_is_refresh(const struct broker *b, const struct reservation *r)
+{
+	const struct live *l = live_by_origin(b, &r->origin);
+
+	return l && !memcmp(l->host, r->tun.host, 16) && l->prefix_len == r->tun.prefix_len &&
+	       !memcmp(l->prefix, r->tun.prefix, 16);
+}
+
+static void claims_tick(struct broker *b, uint64_t now)
+{
+	for (struct claim *c = b->claims, *next; c; c = next) {
+		next = c->next;
+		claim_poll(b, c, now);
+	}
+}
+
+/* Claims found in the maps after a restart: their sessions are gone, but
+ * their clients believe in them; they get a fresh timeout. */
+static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in_claims_map)
+{
+	struct claim *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return 1;
+	c->r.origin = e->origin;
+	c->r.tun = e->tun;
+	memset(&c->r.tun.stats, 0, sizeof(c->r.tun.stats));
+	c->r.anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
+	c->r.counted = true;
+	c->r.claimed = true;
+	c->r.keepalive = b->cfg.keepalive ? b->cfg.keepalive_default : 0;
+	if (!c->r.anonymous && b->db) {
+		struct in6_addr host;
+
+		memcpy(&host, e->tun.host, 16);
+		if (assign_user_of_host(b->db, &host, c->r.user, sizeof(c->r.user)))
+			c->r.user[0] = '\0';
+	}
+	if (!c->r.anonymous && !c->r.user[0])
+		c->r.anonymous = true;
+	c->in_claims_map = in_claims_map;
+	c->routed = !in_claims_map && tunnel_table_routed_to(&b->maps, e->tun.host, &e->origin);
+	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.claim_timeout * NS_PER_S;
+	if (claim_by_origin(b, &c->r.origin)) {
+		free(c);
+		return 0;
+	}
+	claim_link(b, c);
+	ipv4_tunnels_add(b, c->r.origin.addr, 1);
+	return 0;
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
@@ -300,7 +631,7 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		.ipv6_prefix_len = b->cfg.ipv6_prefix_len,
 	});
 	if (!b->logins || !htab_init(&b->by_origin, 1024) || !htab_init(&b->by_user, 1024) ||
-	    !htab_init(&b->by_src, 1024)) {
+	    !htab_init(&b->by_src, 1024) || !htab_init(&b->claims_by_origin, 256)) {
 		broker_free(b);
 		return NULL;
 	}
@@ -315,6 +646,10 @@ void broker_free(struct broker *b)
 		next = l->next;
 		free(l);
 	}
+	for (struct claim *c = b->claims, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	for (size_t i = 0; b->by_src.buckets && i < b->by_src.nbuckets; i++) {
 		for (struct htab_node *n = b->by_src.buckets[i], *next; n; n = next) {
 			next = n->next;
@@ -325,12 +660,18 @@ void broker_free(struct broker *b)
 	htab_free(&b->by_user);
 	htab_free(&b->by_src);
 	login_throttle_free(b->logins);
+	htab_free(&b->claims_by_origin);
 	free(b);
 }
 
 unsigned broker_tunnel_count(const struct broker *b)
 {
 	return (unsigned)b->by_origin.count;
+}
+
+unsigned broker_claim_count(const struct broker *b)
+{
+	return (unsigned)b->claims_by_origin.count;
 }
 
 struct restore_ctx {
@@ -345,6 +686,8 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 
 	if (e->tun.flags & TSPGW_TUNNEL_F_STATIC)
 		return 0; /* operators' static tunnels are not ours to expire */
+	if (e->tun.flags & TSPGW_TUNNEL_F_CLAIMED)
+		return restore_claim(c->b, e, false);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return 1;
@@ -368,11 +711,19 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	return 0;
 }
 
+static int restore_held_claim(const struct tunnel_entry *e, void *arg)
+{
+	struct restore_ctx *c = arg;
+
+	return restore_claim(c->b, e, true);
+}
+
 int broker_restore(struct broker *b)
 {
 	struct restore_ctx c = { .b = b };
 
 	tunnel_table_foreach_binding(&b->maps, restore_one, &c);
+	tunnel_table_foreach_claim(&b->maps, restore_held_claim, &c);
 	if (c.n && b->log) {
 		char line[96];
 
@@ -618,6 +969,22 @@ static void refuse(struct broker *b, struct tsp_session *s, const struct tspgw_o
 
 static void release(void *ctx, struct tsp_session *s);
 
+/* May a client name this IPv4 address as its endpoint? Only a global one
+ * (special_addr.h; data_plane.allowed_special_ranges lets some classes
+ * in), never the gateway's own, never the origin of an operator's static
+ * tunnel. */
+static int claim_check(struct broker *b, uint32_t addr)
+{
+	struct tspgw_origin o = { .addr = addr, .type = TSPGW_TUN_V6V4 };
+	struct tunnel_entry e;
+
+	if (addr == b->cfg.server_ipv4.s_addr || tspgw_ipv4_refused(addr, b->cfg.special_allow))
+		return TSP_BAD_IPV4;
+	if (tunnel_table_get(&b->maps, &o, &e) == 0 && (e.tun.flags & TSPGW_TUNNEL_F_STATIC))
+		return TSP_IPV4_IN_USE;
+	return TSP_OK;
+}
+
 static int create(void *ctx, struct tsp_session *s, const struct tsp_request *req,
 		  struct tsp_tunnel_reply *reply)
 {
@@ -641,11 +1008,15 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	    (req->client_ipv4.s_addr == INADDR_ANY || req->client_ipv4.s_addr == INADDR_BROADCAST))
 		code = TSP_BAD_IPV4;
 	if (code == TSP_OK && r->origin.addr == INADDR_ANY) {
-		if (req->has_client_ipv4)
+		if (req->has_client_ipv4) {
 			r->origin.addr = req->client_ipv4.s_addr;
-		else
+			r->claimed = true;
+		} else {
 			code = TSP_BAD_IPV4;
+		}
 	}
+	if (code == TSP_OK && r->claimed)
+		code = claim_check(b, r->origin.addr);
 	if (code != TSP_OK)
 		goto refused;
 	if (r->origin.type == TSPGW_TUN_V6UDPV4)
@@ -660,16 +1031,17 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	/* Limits. A session over the origin of a live tunnel will replace
 	 * it, so that tunnel does not count against the caps; but only the
 	 * tunnel's owner may replace it (506 to anyone else: the origin is
-	 * in use). */
+	 * in use). A claim replaces nothing until proven: it counts. */
 	old = live_by_origin(b, &r->origin);
 	if (old && !may_take_over(old, r->anonymous, r->user)) {
 		refuse_not_owner(b, "replace", r->anonymous, r->user, old, TSP_IPV4_IN_USE);
 		free(r);
 		return TSP_IPV4_IN_USE;
 	}
-	replaces = old != NULL;
+	replaces = !r->claimed && old != NULL;
 	ip = ipv4_get(b, r->origin.addr, true);
-	if (!replaces && broker_tunnel_count(b) + b->reserved >= b->cfg.max_tunnels) {
+	if (!replaces &&
+	    broker_tunnel_count(b) + broker_claim_count(b) + b->reserved >= b->cfg.max_tunnels) {
 		code = TSP_NO_MORE_TUNNELS;
 		goto refused;
 	}
@@ -725,6 +1097,17 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		return;
 	tsp_session_set_data(s, NULL);
 	b->reserved--;
+	if (r->claimed && !claim_is_refresh(b, r)) {
+		claim_start(b, r);
+		return;
+	}
+	/* A tunnel that takes the origin now ends a claim waiting there. */
+	{
+		struct claim *c = claim_by_origin(b, &r->origin);
+
+		if (c)
+			claim_drop(b, c, "claim-replaced", NULL);
+	}
 
 	/* The same origin: the new tunnel replaces the old in place (one map
 	 * update). The same user from elsewhere: the binding moves. */
@@ -907,6 +1290,9 @@ void broker_tick(struct broker *b, uint64_t now)
 
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
+	/* Claims first: a claim proven over a live tunnel must move that
+	 * tunnel's routes before its expiry check looks at the origin. */
+	claims_tick(b, now);
 
 	if (!b->cursor)
 		b->cursor = b->head;

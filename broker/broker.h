@@ -42,6 +42,8 @@ struct broker_cfg {
 	int n_dns;
 	struct in6_addr dns[TSP_MAX_DNS];
 	char dn_template[256];           /* client DNS name; %u = user; "" = none */
+	unsigned claim_timeout;          /* s a claimed IPv4 endpoint may stay unproven */
+	uint32_t special_allow;          /* TSPGW_V4_* classes allowed as endpoints */
 };
 
 struct broker;
@@ -79,6 +81,9 @@ void broker_tick(struct broker *b, uint64_t now_ns);
 
 /* Live tunnels managed by the broker. */
 unsigned broker_tunnel_count(const struct broker *b);
+
+/* Tunnels whose claimed IPv4 endpoint is not proven yet. */
+unsigned broker_claim_count(const struct broker *b);
 
 uint64_t broker_now_ns(void);
 

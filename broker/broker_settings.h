@@ -15,6 +15,7 @@ struct tspgw_broker_settings {
 	char listen_ipv4[INET_ADDRSTRLEN];  /* "" = any */
 	char listen_ipv6[INET6_ADDRSTRLEN]; /* "" = any */
 	bool ipv6_transport;                /* serve TSP over IPv6 too (default true) */
+	unsigned claim_timeout;             /* s a claimed IPv4 endpoint may stay unproven */
 	bool allow_v6udpv4, allow_v6v4;     /* tunnel_types (v6anyv4 follows them) */
 	int n_mechs;
 	char mechs[TSPGW_MAX_MECHS][24];    /* auth.mechanisms, upper case */

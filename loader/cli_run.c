@@ -93,6 +93,8 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
 	memcpy(b->dns, s->dns, sizeof(b->dns[0]) * (size_t)b->n_dns);
 	snprintf(b->dn_template, sizeof(b->dn_template), "%s", s->dn_template);
+	b->claim_timeout = s->claim_timeout;
+	b->special_allow = cfg->special_allow;
 }
 
 static const char run_usage[] =
@@ -114,7 +116,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct broker_cfg bcfg;
 	struct assign_pools pools;
 	struct server_cfg scfg;
-	struct tspgw_maps maps = { -1, -1, -1, -1 };
+	struct tspgw_maps maps = { -1, -1, -1, -1, -1 };
 	struct route_watch rw = { .nl = -1 };
 	struct assign_db *db = NULL;
 	struct broker *broker = NULL;

@@ -350,8 +350,9 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			printf("\"prefix\":\"%s\",", prefix);
 		printf("\"source\":\"%s\",\"user\":", source);
 		json_str(stdout, user);
-		printf(",\"anonymous\":%s,\"age_s\":%.1f,\"last_seen_s\":",
-		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", age);
+		printf(",\"anonymous\":%s,\"claimed\":%s,\"age_s\":%.1f,\"last_seen_s\":",
+		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false",
+		       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? "true" : "false", age);
 		if (idle < 0)
 			printf("null");
 		else

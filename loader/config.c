@@ -870,6 +870,8 @@ static int broker_key(struct ctx *c, const char *k, const char *name, const yaml
 	}
 	if (!strcmp(k, "ipv6_transport"))
 		return get_bool(c, v, name, &b->ipv6_transport);
+	if (!strcmp(k, "claim_timeout"))
+		return get_u32(c, v, name, 1, 3600, &b->claim_timeout);
 	if (!strcmp(k, "tunnel_types")) {
 		b->allow_v6udpv4 = b->allow_v6v4 = false;
 		if (walk_list(c, v, name, 3, tunnel_type_item))
@@ -924,7 +926,7 @@ static const struct section sections[] = {
 	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges, "
 							 "verify_udp_checksum" },
 	{ "broker", broker_key,
-	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
+	  "listen_ipv4, listen_ipv6, ipv6_transport, claim_timeout, tunnel_types, auth, database, keepalive, "
 	  "lifetime, limits, dns_servers, dn_template, redirect" },
 };
 
@@ -1242,6 +1244,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->ipv6_prefix_len = 64;
 	b->max_sessions = 10000;
 	b->session_idle_timeout = 60;
+	b->claim_timeout = 30;
 	b->auth_failures = 5;
 	b->auth_failures_per_source = 20;
 	b->auth_failure_window = 300;

@@ -32,6 +32,8 @@ const char *const tspgw_counter_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_SPECIAL_DST] = "drop_special_dst",
 	[TSPGW_CNT_DROP_NOT_FOR_US] = "drop_not_for_us",
 	[TSPGW_CNT_DROP_BAD_CSUM] = "drop_bad_checksum",
+	[TSPGW_CNT_DROP_UNPROVEN] = "drop_unproven",
+	[TSPGW_CNT_CLAIM_PROVEN] = "claim_proven",
 };
 
 int counters_read(int fd, uint64_t out[TSPGW_CNT_MAX])

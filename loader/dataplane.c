@@ -476,6 +476,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
+	bpf_map__set_max_entries(skel->maps.claims, cfg->max_tunnels);
 	set_pin_paths(skel, cfg->pin_path);
 	rc = tspgw_bpf__load(skel);
 	if (rc == -EPERM && caps_in_child_userns() == 1) {

@@ -54,11 +54,12 @@ int pinned_maps_open(const char *pin_path, struct tspgw_maps *m, char *err, size
 {
 	int rc;
 
-	m->config = m->counters = m->bindings = m->routes = -1;
+	m->config = m->counters = m->bindings = m->routes = m->claims = -1;
 	if ((rc = open_one(pin_path, TSPGW_MAP_CONFIG, &m->config, err, errlen)) ||
 	    (rc = open_one(pin_path, TSPGW_MAP_COUNTERS, &m->counters, err, errlen)) ||
 	    (rc = open_one(pin_path, TSPGW_MAP_BINDINGS, &m->bindings, err, errlen)) ||
-	    (rc = open_one(pin_path, TSPGW_MAP_ROUTES, &m->routes, err, errlen))) {
+	    (rc = open_one(pin_path, TSPGW_MAP_ROUTES, &m->routes, err, errlen)) ||
+	    (rc = open_one(pin_path, TSPGW_MAP_CLAIMS, &m->claims, err, errlen))) {
 		pinned_maps_close(m);
 		return rc;
 	}
@@ -67,7 +68,7 @@ int pinned_maps_open(const char *pin_path, struct tspgw_maps *m, char *err, size
 
 void pinned_maps_close(struct tspgw_maps *m)
 {
-	int *fds[] = { &m->config, &m->counters, &m->bindings, &m->routes };
+	int *fds[] = { &m->config, &m->counters, &m->bindings, &m->routes, &m->claims };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

@@ -10,12 +10,14 @@
 #define TSPGW_MAP_COUNTERS "counters"
 #define TSPGW_MAP_BINDINGS "bindings"
 #define TSPGW_MAP_ROUTES "routes"
+#define TSPGW_MAP_CLAIMS "claims"
 
 struct tspgw_maps {
 	int config;
 	int counters;
 	int bindings;
 	int routes;
+	int claims; /* pending claims over another tunnel's origin */
 };
 
 /* Returns 0, or -errno with a sentence in err (e.g. not attached). */

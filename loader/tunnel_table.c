@@ -142,6 +142,133 @@ route_fail:
 	return rc;
 }
 
+int tunnel_table_add_binding(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			     const struct tspgw_tunnel *tun, char *err, size_t errlen)
+{
+	struct tspgw_tunnel rec = *tun;
+	int rc;
+
+	memset(&rec.stats, 0, sizeof(rec.stats));
+	if (bpf_map_update_elem(m->bindings, origin, &rec, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot add the binding: %s", bpf_err_hint(rc));
+		return rc;
+	}
+	return 0;
+}
+
+int tunnel_table_add_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			    const struct tspgw_tunnel *tun, char *err, size_t errlen)
+{
+	struct tspgw_route_key k;
+	int rc;
+
+	if ((rc = check_route_free(m, origin, tun->host, 128, err, errlen)))
+		return rc;
+	if (tun->prefix_len &&
+	    (rc = check_route_free(m, origin, tun->prefix, tun->prefix_len, err, errlen)))
+		return rc;
+	route_key(&k, tun->host, 128);
+	if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+		goto fail;
+	if (tun->prefix_len) {
+		route_key(&k, tun->prefix, tun->prefix_len);
+		if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+			goto fail;
+	}
+	return 0;
+fail:
+	rc = -errno;
+	snprintf(err, errlen, "cannot add the tunnel's route: %s", bpf_err_hint(rc));
+	tunnel_table_del_routes(m, origin, tun);
+	return rc;
+}
+
+static void del_route_of(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			 const __u8 *addr, __u8 len)
+{
+	struct tspgw_route_key k;
+	struct tspgw_origin o;
+
+	route_key(&k, addr, len);
+	/* The LPM answer is the route itself when it exists (then: is it
+	 * ours?), or a shorter one around it (then the delete, which takes
+	 * the exact key only, finds nothing). */
+	if (bpf_map_lookup_elem(m->routes, &k, &o) == 0 && origin_eq(&o, origin))
+		bpf_map_delete_elem(m->routes, &k);
+}
+
+int tunnel_table_del_binding(const struct tspgw_maps *m, const struct tspgw_origin *origin)
+{
+	return bpf_map_delete_elem(m->bindings, origin) ? -errno : 0;
+}
+
+int tunnel_table_routed_to(const struct tspgw_maps *m, const __u8 *host,
+			   const struct tspgw_origin *origin)
+{
+	struct tspgw_route_key k;
+	struct tspgw_origin o;
+
+	route_key(&k, host, 128);
+	return bpf_map_lookup_elem(m->routes, &k, &o) == 0 && origin_eq(&o, origin);
+}
+
+void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			     const struct tspgw_tunnel *tun)
+{
+	del_route_of(m, origin, tun->host, 128);
+	if (tun->prefix_len)
+		del_route_of(m, origin, tun->prefix, tun->prefix_len);
+}
+
+int tunnel_table_claim_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			   const struct tspgw_tunnel *tun, char *err, size_t errlen)
+{
+	struct tspgw_tunnel rec = *tun;
+	int rc;
+
+	memset(&rec.stats, 0, sizeof(rec.stats));
+	if (bpf_map_update_elem(m->claims, origin, &rec, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot add the claim: %s", bpf_err_hint(rc));
+		return rc;
+	}
+	return 0;
+}
+
+int tunnel_table_claim_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			   struct tspgw_tunnel *out)
+{
+	return bpf_map_lookup_elem(m->claims, origin, out) ? -ENOENT : 0;
+}
+
+int tunnel_table_claim_del(const struct tspgw_maps *m, const struct tspgw_origin *origin)
+{
+	return bpf_map_delete_elem(m->claims, origin) ? -errno : 0;
+}
+
+int tunnel_table_foreach_claim(const struct tspgw_maps *m,
+			       int (*fn)(const struct tunnel_entry *e, void *arg), void *arg)
+{
+	struct tspgw_origin key, next;
+	struct tunnel_entry e;
+	void *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(m->claims, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		memset(&e, 0, sizeof(e));
+		e.origin = key;
+		if (tunnel_table_claim_get(m, &key, &e.tun))
+			continue;
+		n++;
+		if (fn(&e, arg))
+			break;
+	}
+	return n;
+}
+
 int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tspgw_tunnel *old)
 {

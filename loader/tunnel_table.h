@@ -23,6 +23,38 @@ struct tunnel_entry {
 int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     const struct tspgw_tunnel *tun, char *err, size_t errlen);
 
+/* The two halves of tunnel_table_add, for a tunnel whose routes come
+ * later (a claimed IPv4 endpoint: see broker.c). The binding alone, with
+ * zeroed stats; then its routes, refused (-EEXIST, err says why) when one
+ * of its addresses is routed to another origin. */
+int tunnel_table_add_binding(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			     const struct tspgw_tunnel *tun, char *err, size_t errlen);
+int tunnel_table_add_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			    const struct tspgw_tunnel *tun, char *err, size_t errlen);
+
+/* Remove the binding alone. */
+int tunnel_table_del_binding(const struct tspgw_maps *m, const struct tspgw_origin *origin);
+
+/* Is the /128 route of host (16 bytes) there and leading to origin? */
+int tunnel_table_routed_to(const struct tspgw_maps *m, const __u8 *host,
+			   const struct tspgw_origin *origin);
+
+/* Remove the routes of tun's addresses that lead to origin (and no
+ * other's), leaving the binding alone. */
+void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			     const struct tspgw_tunnel *tun);
+
+/* The claims map: a claim waiting over an origin another tunnel holds
+ * (bpf/maps.bpf.h). add writes it with zeroed stats; get and del return 0
+ * or -ENOENT; foreach visits every entry and stops when fn returns nonzero. */
+int tunnel_table_claim_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			   const struct tspgw_tunnel *tun, char *err, size_t errlen);
+int tunnel_table_claim_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			   struct tspgw_tunnel *out);
+int tunnel_table_claim_del(const struct tspgw_maps *m, const struct tspgw_origin *origin);
+int tunnel_table_foreach_claim(const struct tspgw_maps *m,
+			       int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
+
 /* Remove a tunnel; *old receives what was there. -ENOENT when none. */
 int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tspgw_tunnel *old);

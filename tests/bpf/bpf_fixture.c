@@ -44,6 +44,8 @@ static const char *const cnt_names[TSPGW_CNT_MAX] = {
 	[TSPGW_CNT_DROP_SPECIAL_DST] = "drop_special_dst",
 	[TSPGW_CNT_DROP_NOT_FOR_US] = "drop_not_for_us",
 	[TSPGW_CNT_DROP_BAD_CSUM] = "drop_bad_checksum",
+	[TSPGW_CNT_DROP_UNPROVEN] = "drop_unproven",
+	[TSPGW_CNT_CLAIM_PROVEN] = "claim_proven",
 };
 
 const char *t_cnt_name(int idx)
@@ -118,6 +120,7 @@ void fx_setup(void)
 	 * makes a load per test cheap. */
 	bpf_map__set_max_entries(skel->maps.bindings, 64);
 	bpf_map__set_max_entries(skel->maps.routes, 64);
+	bpf_map__set_max_entries(skel->maps.claims, 64);
 	err = tspgw_bpf__load(skel);
 	cr_assert_eq(err, 0, "loading the tspgw skeleton failed (verifier?): %d %s", err,
 		     strerror(-err));

@@ -654,6 +654,7 @@ Test(config, broker_section)
 	expect_ok("broker:\n"
 		  "  tunnel_types: [v6anyv4]\n"
 		  "  ipv6_transport: no\n"
+		  "  claim_timeout: 5\n"
 		  "  listen_ipv4: 192.0.2.1\n"
 		  "  listen_ipv6: 2001:DB8:0::1\n"
 		  "  auth:\n"
@@ -668,6 +669,7 @@ Test(config, broker_section)
 		  "           ipv6_prefix_len: 56}\n");
 	cr_assert(cfg.broker.allow_v6udpv4 && cfg.broker.allow_v6v4, "v6anyv4 needs both");
 	cr_assert_not(cfg.broker.ipv6_transport);
+	cr_assert_eq(cfg.broker.claim_timeout, 5);
 	cr_assert_str_eq(cfg.broker.listen_ipv4, "192.0.2.1");
 	cr_assert_str_eq(cfg.broker.listen_ipv6, "2001:db8::1");
 	cr_assert_eq(cfg.broker.n_mechs, 2);
@@ -686,6 +688,7 @@ Test(config, broker_section)
 	cr_assert_eq(cfg.broker.sessions_per_source, 8, "default: 8 sessions per source");
 	cr_assert_eq(cfg.broker.ipv6_prefix_len, 64, "default: an IPv6 source is its /64");
 	cr_assert(cfg.broker.allow_v6v4 && !cfg.broker.allow_v6udpv4);
+	cr_assert_eq(cfg.broker.claim_timeout, 30, "claim_timeout default");
 }
 
 Test(config, broker_login_and_output_limits)
@@ -735,6 +738,9 @@ Test(config_errors, broker_section)
 	expect_error("broker:\n  limits:\n    ipv6_prefix_len: 129\n", "3:22", "out of range 16..128");
 	expect_error("broker:\n  limits:\n    sessions_per_source: -1\n", "3:26", "sessions_per_source");
 	expect_error("broker:\n  listen_ipv4: 2001:db8::1\n", "2:16", "is not an IPv4 address");
+	expect_error("broker:\n  claim_timeout: 0\n", "2:18", "out of range 1..3600");
+	expect_error("broker:\n  claim_timeout: 3601\n", "2:18", "out of range 1..3600");
+	expect_error("broker:\n  claim_timeout: soon\n", "2:18", "claim_timeout");
 }
 
 /* ---- tspgw_config_validate -------------------------------------------- */
