@@ -10,6 +10,7 @@
 
 #include "anon_addr.h"
 #include "htab.h"
+#include "log.h"
 #include "tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
@@ -112,15 +113,17 @@ static void fmt_addrs(char *buf, size_t len, const struct tspgw_tunnel *t)
 static void log_event(struct broker *b, const char *event, const char *user,
 		      const struct tspgw_origin *o, const struct tspgw_tunnel *t, const char *extra)
 {
-	char line[768], org[64], addrs[160] = "";
+	char line[1024], org[64], addrs[160] = "", u[LOG_VALUE_MAX];
 
 	if (!b->log)
 		return;
 	tunnel_origin_format(org, sizeof(org), o);
 	if (t)
 		fmt_addrs(addrs, sizeof(addrs), t);
+	/* The user name is the client's: escaped and quoted when it holds
+	 * anything but a plain name (log.h). */
 	snprintf(line, sizeof(line), "tunnel %s user=%s origin=%s%s%s%s%s", event,
-		 user && *user ? user : "anonymous", org, *addrs ? " " : "", addrs,
+		 log_value(u, sizeof(u), user && *user ? user : "anonymous"), org, *addrs ? " " : "", addrs,
 		 extra && *extra ? " " : "", extra ? extra : "");
 	b->log(line);
 }

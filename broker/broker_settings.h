@@ -37,6 +37,7 @@ struct tspgw_broker_settings {
 	unsigned auth_failures;             /* failures per window before refusing */
 	unsigned auth_failure_window;       /* seconds */
 	uint32_t max_content_length;
+	unsigned log_level;                 /* enum log_level (log.h); default info */
 };
 
 #endif

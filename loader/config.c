@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "log.h"
 #include "tspgw_maps.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
@@ -862,6 +863,18 @@ static int broker_key(struct ctx *c, const char *k, const char *name, const yaml
 		b->n_redirects = 0;
 		return walk_list(c, v, name, TSPGW_MAX_REDIRECTS, redirect_item);
 	}
+	if (!strcmp(k, "log_level")) {
+		const char *levels[LOG_LEVEL_DEBUG + 1];
+		int level;
+
+		for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
+			levels[i] = log_level_name((enum log_level)i);
+
+		if (get_choice(c, v, name, levels, ARRAY_SIZE(levels), &level))
+			return -1;
+		b->log_level = (unsigned)level;
+		return 0;
+	}
 	return 1;
 }
 
@@ -876,7 +889,7 @@ static const struct section sections[] = {
 	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, tunnel_types, auth, database, keepalive, "
-	  "lifetime, limits, dns_servers, dn_template, redirect" },
+	  "lifetime, limits, dns_servers, dn_template, redirect, log_level" },
 };
 
 static int root_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
@@ -1172,6 +1185,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->auth_failures = 5;
 	b->auth_failure_window = 300;
 	b->max_content_length = 65536;
+	b->log_level = LOG_LEVEL_INFO;
 }
 
 int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen)

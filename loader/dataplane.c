@@ -27,15 +27,18 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
-static void logf_(FILE *log, const char *fmt, ...)
+static void logf_(dp_log_fn log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(dp_log_fn log, const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
 	if (!log)
 		return;
 	va_start(ap, fmt);
-	vfprintf(log, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log(line);
 }
 
 static int iface_mtu(const char *ifname)
@@ -96,7 +99,7 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 
 /* Kernel routes into the tunnel device for every range tunnels live in, so
  * what the kernel itself sends there reaches the tc encapsulation. */
-static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, FILE *log, char *err,
+static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, dp_log_fn log, char *err,
 			   size_t errlen)
 {
 	const struct tspgw_prefix *ranges[3];
@@ -118,7 +121,7 @@ static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, FILE *l
 				 cfg->tunnel_device, bpf_err_hint(rc));
 			return -1;
 		}
-		logf_(log, "route %s/%u -> %s\n", buf, ranges[i]->len, cfg->tunnel_device);
+		logf_(log, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
 	}
 	return 0;
 }
@@ -151,7 +154,7 @@ static int link_pin_path(char *buf, size_t len, const char *pin_path, const char
 
 /* Attach, or atomically replace, the XDP program on one interface. */
 static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int prog_fd,
-		      enum tspgw_xdp_mode mode, FILE *log, char *err, size_t errlen)
+		      enum tspgw_xdp_mode mode, dp_log_fn log, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int link_fd, rc;
@@ -165,7 +168,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		rc = bpf_link_update(link_fd, prog_fd, NULL);
 		close(link_fd);
 		if (rc == 0) {
-			logf_(log, "xdp on %s: program replaced in place\n", ifname);
+			logf_(log, "xdp on %s: program replaced in place", ifname);
 			return 0;
 		}
 		/* The link is dead (interface gone and back): start over. */
@@ -200,7 +203,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 			return -1;
 		}
 		close(link_fd);
-		logf_(log, "xdp on %s: attached (%s mode)\n", ifname,
+		logf_(log, "xdp on %s: attached (%s mode)", ifname,
 		      m == TSPGW_XDP_NATIVE ? "native" : "generic");
 		return 0;
 	}
@@ -211,7 +214,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 }
 
 /* Links left from an earlier attach to interfaces no longer wanted. */
-static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, FILE *log)
+static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, dp_log_fn log)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -234,7 +237,7 @@ static void drop_stale_links(const char *pin_path, const char *keep1, const char
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached (no longer configured)\n", ifname);
+		logf_(log, "xdp on %s: detached (no longer configured)", ifname);
 	}
 	closedir(d);
 }
@@ -274,7 +277,7 @@ static int write_sysctl(const char *path, const char *value)
  * forwarded by the kernel (IPv6), and bpf_fib_lookup refuses to route the
  * outer IPv4 packet unless forwarding is on for the uplink (it checks that
  * even for BPF_FIB_LOOKUP_OUTPUT). */
-static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t errlen)
+static int enable_forwarding(const char *uplink, dp_log_fn log, char *err, size_t errlen)
 {
 	char path[128];
 	int rc;
@@ -290,12 +293,12 @@ static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t er
 			 path, strerror(-rc), uplink);
 		return -1;
 	}
-	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding\n",
+	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding",
 	      uplink);
 	return 0;
 }
 
-int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE *log, char *err,
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_log_fn log, char *err,
 	      size_t errlen)
 {
 	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
@@ -379,7 +382,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		rc = -1;
 		goto out;
 	}
-	logf_(log, "maps pinned under %s\n", cfg->pin_path);
+	logf_(log, "maps pinned under %s", cfg->pin_path);
 
 	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
 	if (tun_ifindex < 0) {
@@ -401,7 +404,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		rc = -1;
 		goto out;
 	}
-	logf_(log, "tunnel device %s (ifindex %d, mtu %d)\n", cfg->tunnel_device, tun_ifindex,
+	logf_(log, "tunnel device %s (ifindex %d, mtu %d)", cfg->tunnel_device, tun_ifindex,
 	      DP_MTU_V6UDPV4(mtu));
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
@@ -425,7 +428,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		goto out;
 	if (attach_tc(tun_ifindex, bpf_program__fd(skel->progs.tspgw_tc_encap), err, errlen))
 		goto out;
-	logf_(log, "tc egress on %s: attached\n", cfg->tunnel_device);
+	logf_(log, "tc egress on %s: attached", cfg->tunnel_device);
 	if (attach_xdp(cfg->pin_path, o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_xdp),
 		       o->mode, log, err, errlen))
 		goto out;
@@ -487,7 +490,7 @@ int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max)
 	return n;
 }
 
-static void remove_pins(const char *pin_path, FILE *log)
+static void remove_pins(const char *pin_path, dp_log_fn log)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -501,14 +504,14 @@ static void remove_pins(const char *pin_path, FILE *log)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
 		if (unlink(path) == 0)
-			logf_(log, "unpinned %s\n", path);
+			logf_(log, "unpinned %s", path);
 	}
 	closedir(d);
 	if (rmdir(pin_path) && errno == EBUSY && umount(pin_path) == 0)
 		rmdir(pin_path);
 }
 
-int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
+int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errlen)
 {
 	struct dp_xdp_attachment xdp[16];
 	int n = dp_list_xdp(cfg->pin_path, xdp, 16);
@@ -527,7 +530,7 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached\n", xdp[i].ifname);
+		logf_(log, "xdp on %s: detached", xdp[i].ifname);
 	}
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	if (tun_ifindex > 0) {
@@ -536,7 +539,7 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 
 		bpf_tc_hook_destroy(&hook);
 		if (nl_link_del(tun_ifindex) == 0)
-			logf_(log, "tunnel device %s: removed\n", cfg->tunnel_device);
+			logf_(log, "tunnel device %s: removed", cfg->tunnel_device);
 	}
 	remove_pins(cfg->pin_path, log);
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "tspgw_maps.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -772,4 +773,20 @@ Test(config, mutated_inputs_never_crash)
 	/* Both paths exercised: harmless edits (in comments) and fatal ones. */
 	cr_assert_gt(accepted, 100, "accepted %d", accepted);
 	cr_assert_gt(refused, 1000, "refused %d", refused);
+}
+
+/* broker.log_level: the daemon's log level (log.h), info by default. */
+Test(config, broker_log_level)
+{
+	tspgw_config_defaults(&cfg);
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_INFO);
+	expect_ok("broker:\n  log_level: debug\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_DEBUG);
+	expect_ok("broker:\n  log_level: error\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_ERROR);
+	expect_ok("broker:\n  log_level: warn\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_WARN);
+	expect_error("broker:\n  log_level: loud\n", "2:14",
+		     "'broker.log_level' must be error, warn, info or debug, not 'loud'");
+	expect_error("broker:\n  log_level: [info]\n", "2:14", "'broker.log_level'");
 }
