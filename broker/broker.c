@@ -296,7 +296,13 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	l->origin = e->origin;
 	live_set_addrs(l, &e->tun);
 	l->anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
-	l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
+	/* As negotiated with the client, and its lifetime runs from its
+	 * creation, not from this restart. Records without an interval
+	 * (written before the field existed) get today's default. */
+	if (e->tun.keepalive_s)
+		l->keepalive = e->tun.keepalive_s;
+	else
+		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
@@ -578,6 +584,9 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	if (code != TSP_OK)
 		goto refused;
 	r->keepalive = negotiate_keepalive(&b->cfg, req);
+	/* Kept in the binding so a restarted broker knows it (restore_one);
+	 * the config bounds it to 16 bits. */
+	r->tun.keepalive_s = (uint16_t)r->keepalive;
 	if (!r->anonymous)
 		dns_name(&b->cfg, r->user, r->dn, sizeof(r->dn));
 	r->tun.created_ns = broker_now_ns();

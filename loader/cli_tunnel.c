@@ -288,8 +288,8 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			printf("\"prefix\":\"%s\",", prefix);
 		printf("\"source\":\"%s\",\"user\":", source);
 		json_str(stdout, user);
-		printf(",\"anonymous\":%s,\"age_s\":%.1f,\"last_seen_s\":",
-		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", age);
+		printf(",\"anonymous\":%s,\"keepalive_s\":%u,\"age_s\":%.1f,\"last_seen_s\":",
+		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false", e->tun.keepalive_s, age);
 		if (idle < 0)
 			printf("null");
 		else

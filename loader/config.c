@@ -750,6 +750,10 @@ static int auth_key(struct ctx *c, const char *k, const char *name, const yaml_n
 	return 1;
 }
 
+/* A tunnel's negotiated interval is kept in its binding record's 16 bits
+ * (struct tspgw_tunnel.keepalive_s), so restarts keep it. */
+#define KEEPALIVE_MAX_S 65535
+
 static int broker_keepalive_key(struct ctx *c, const char *k, const char *name,
 				const yaml_node_t *v)
 {
@@ -757,15 +761,15 @@ static int broker_keepalive_key(struct ctx *c, const char *k, const char *name,
 
 	if (!strcmp(k, "default")) {
 		c->at.ka_default = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_default);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_default);
 	}
 	if (!strcmp(k, "min")) {
 		c->at.ka_min = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_min);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_min);
 	}
 	if (!strcmp(k, "max")) {
 		c->at.ka_max = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_max);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_max);
 	}
 	if (!strcmp(k, "misses"))
 		return get_u32(c, v, name, 0, 1000, &b->keepalive_misses);

@@ -668,6 +668,10 @@ Test(config_errors, broker_section)
 	expect_error("broker:\n  keepalive: {min: 400}\n", "2:20",
 		     "'broker.keepalive.min' (400) is larger than 'broker.keepalive.max' (300)");
 	expect_error("broker:\n  limits:\n    max_content_length: 100\n", "3:25", "out of range 256..1048576");
+	/* A tunnel's interval lives in 16 bits of its binding (restarts). */
+	expect_error("broker:\n  keepalive: {max: 65536}\n", "2:20",
+		     "'broker.keepalive.max' = 65536 is out of range 1..65535");
+	expect_error("broker:\n  keepalive: {default: 86400}\n", "2:24", "out of range 1..65535");
 	expect_error("broker:\n  listen_ipv4: 2001:db8::1\n", "2:16", "is not an IPv4 address");
 }
 
@@ -773,6 +777,12 @@ Test(config, mutated_inputs_never_crash)
 	/* Both paths exercised: harmless edits (in comments) and fatal ones. */
 	cr_assert_gt(accepted, 100, "accepted %d", accepted);
 	cr_assert_gt(refused, 1000, "refused %d", refused);
+}
+
+Test(config, keepalive_max_fits_the_binding_record)
+{
+	expect_ok("broker:\n  keepalive: {default: 65535, min: 1, max: 65535}\n");
+	cr_assert_eq(cfg.broker.keepalive_max, 65535);
 }
 
 /* broker.log_level: the daemon's log level (log.h), info by default. */
