@@ -83,7 +83,11 @@ int main(int argc, char **argv)
 		config_path = DEFAULT_CONFIG;
 	if (config_path) {
 		if (tspgw_config_load(config_path, &cfg, err, sizeof(err))) {
-			fprintf(stderr, "tspgw: %s\n", err);
+			/* The daemon's every line is a stamped log line. */
+			if (!strcmp(argv[i], "run"))
+				log_msg(LOG_LEVEL_ERROR, "tspgw: %s", err);
+			else
+				fprintf(stderr, "tspgw: %s\n", err);
 			return 1;
 		}
 	} else {

@@ -170,8 +170,8 @@ bad_level() {
 	local out
 	out=$(e2e_ns "$NS_G" timeout 10 "$TSPGW" -c "$CONF" run 2>&1)
 	echo "$out"
-	grep -qE "config.yaml:[0-9]+:[0-9]+: .*log_level" <<<"$out"
+	grep -qE "^$TS error: tspgw: .*config.yaml:[0-9]+:[0-9]+: .*log_level" <<<"$out"
 }
-e2e_check "an unknown broker.log_level is a FILE:LINE:COL error" bad_level
+e2e_check "an unknown broker.log_level is a FILE:LINE:COL error, logged as a stamped line" bad_level
 
 e2e_finish
