@@ -140,9 +140,18 @@ struct tspgw_tunnel {
 	__u8 host[16];     /* the tunnel's host address (/128) */
 	__u8 prefix[16];   /* delegated prefix, valid when prefix_len > 0 */
 	__u8 prefix_len;   /* 0 = no delegated prefix */
-	__u8 pad[3];
+	__u8 pad;
+	/* The keepalive interval (s) negotiated with the client: a restarted
+	 * broker expires the tunnel on the schedule the client was given, not
+	 * on today's broker.keepalive.default. 0 = none recorded (static
+	 * tunnels; records written before this field: the default applies).
+	 * 16 bits: broker.keepalive.max is at most 65535. It sits in what was
+	 * padding, so the record stays 96 bytes. */
+	__u16 keepalive_s;
 	__u32 flags;       /* TSPGW_TUNNEL_F_* */
-	__u64 created_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation */
+	/* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation: the start of
+	 * the tunnel's lifetime, also across broker restarts. */
+	__u64 created_ns;
 	struct tspgw_tunnel_stats stats;
 };
 

@@ -11,6 +11,7 @@
 
 #include "anon_addr.h"
 #include "htab.h"
+#include "log.h"
 #include "login_throttle.h"
 #include "sasl_claim.h"
 #include "special_addr.h"
@@ -139,15 +140,17 @@ static void fmt_addrs(char *buf, size_t len, const struct tspgw_tunnel *t)
 static void log_event(struct broker *b, const char *event, const char *user,
 		      const struct tspgw_origin *o, const struct tspgw_tunnel *t, const char *extra)
 {
-	char line[768], org[64], addrs[160] = "";
+	char line[1024], org[64], addrs[160] = "", u[LOG_VALUE_MAX];
 
 	if (!b->log)
 		return;
 	tunnel_origin_format(org, sizeof(org), o);
 	if (t)
 		fmt_addrs(addrs, sizeof(addrs), t);
+	/* The user name is the client's: escaped and quoted when it holds
+	 * anything but a plain name (log.h). */
 	snprintf(line, sizeof(line), "tunnel %s user=%s origin=%s%s%s%s%s", event,
-		 user && *user ? user : "anonymous", org, *addrs ? " " : "", addrs,
+		 log_value(u, sizeof(u), user && *user ? user : "anonymous"), org, *addrs ? " " : "", addrs,
 		 extra && *extra ? " " : "", extra ? extra : "");
 	b->log(line);
 }
@@ -694,7 +697,13 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	l->origin = e->origin;
 	live_set_addrs(l, &e->tun);
 	l->anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
-	l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
+	/* As negotiated with the client, and its lifetime runs from its
+	 * creation, not from this restart. Records without an interval
+	 * (written before the field existed) get today's default. */
+	if (e->tun.keepalive_s)
+		l->keepalive = e->tun.keepalive_s;
+	else
+		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
@@ -1054,6 +1063,9 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 	if (code != TSP_OK)
 		goto refused;
 	r->keepalive = negotiate_keepalive(&b->cfg, req);
+	/* Kept in the binding so a restarted broker knows it (restore_one);
+	 * the config bounds it to 16 bits. */
+	r->tun.keepalive_s = (uint16_t)r->keepalive;
 	if (!r->anonymous)
 		dns_name(&b->cfg, r->user, r->dn, sizeof(r->dn));
 	r->tun.created_ns = broker_now_ns();

@@ -43,6 +43,7 @@ struct tspgw_broker_settings {
 	uint32_t max_content_length;
 	uint32_t max_output_bytes;          /* TCP output queued per connection */
 	unsigned output_stall_timeout;      /* s backed up before closing */
+	unsigned log_level;                 /* enum log_level (log.h); default info */
 };
 
 #endif

@@ -14,6 +14,8 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
+#include "log.h"
+
 #define SERVICE "tsp"
 #define APPNAME "tspgw"
 #define MECH_MAX 20 /* RFC 4422: 1..20 characters */
@@ -65,7 +67,7 @@ struct tsp_sasl_session {
 static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(int level, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[2048];
 	va_list ap;
 
 	if (!g.log)
@@ -76,22 +78,20 @@ static void logf_(int level, const char *fmt, ...)
 	g.log(level, buf);
 }
 
+/* libsasl2's messages quote what the client sent (user names, unknown
+ * directives...): they are free text holding client bytes, so the whole
+ * message is one quoted, escaped value (log.h). Its own levels say little
+ * about us (a client's malformed response is an "error"): all of it is
+ * debug chatter, one prefix, "libsasl2: ". */
 static int cb_log(void *ctx, int level, const char *message)
 {
-	int prio;
+	char q[1024];
 
 	(void)ctx;
-	switch (level) {
-	case SASL_LOG_ERR: prio = LOG_ERR; break;
-	case SASL_LOG_FAIL: prio = LOG_NOTICE; break;
-	case SASL_LOG_WARN: prio = LOG_WARNING; break;
-	case SASL_LOG_NOTE: prio = LOG_NOTICE; break;
-	case SASL_LOG_DEBUG:
-	case SASL_LOG_TRACE: prio = LOG_DEBUG; break;
-	default: return SASL_OK; /* SASL_LOG_NONE, SASL_LOG_PASS (passwords) */
-	}
-	if (g.log && message)
-		logf_(prio, "sasl: %s", message);
+	if (level == SASL_LOG_NONE || level == SASL_LOG_PASS || !message)
+		return SASL_OK; /* SASL_LOG_PASS messages may carry passwords */
+	if (g.log)
+		logf_(LOG_DEBUG, "libsasl2: %s", log_quote(q, sizeof(q), message, strlen(message)));
 	return SASL_OK;
 }
 
@@ -517,6 +517,8 @@ static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const cha
 				   unsigned soutlen, const char **out, unsigned *outlen)
 {
 	const char *mech = s->mech >= 0 ? known_mechs[s->mech] : "?";
+	char uq[LOG_VALUE_MAX], q[1024];
+	const char *detail;
 
 	if (rc == SASL_CONTINUE) {
 		s->state = S_STEPPING;
@@ -540,12 +542,14 @@ static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const cha
 		s->state = S_DONE;
 		*out = sout ? sout : "";
 		*outlen = sout ? soutlen : 0;
-		logf_(LOG_INFO, "sasl: %s login of \"%s\" from %s", mech, s->user, s->client);
+		logf_(LOG_INFO, "sasl: %s login of user=%s from %s", mech,
+		      log_value(uq, sizeof(uq), s->user), s->client);
 		return TSP_SASL_DONE;
 	}
 	s->state = S_FAILED;
+	detail = sasl_errdetail(s->conn);
 	logf_(LOG_NOTICE, "sasl: %s authentication from %s failed: %s", mech, s->client,
-	      sasl_errdetail(s->conn));
+	      log_quote(q, sizeof(q), detail, detail ? strlen(detail) : 0));
 	return TSP_SASL_FAIL;
 }
 
@@ -607,7 +611,7 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 			return TSP_SASL_ERROR;
 		}
 		s->state = S_DONE;
-		logf_(LOG_INFO, "sasl: %s login of \"%s\" from %s", name, s->user, s->client);
+		logf_(LOG_INFO, "sasl: %s login of user=%s from %s", name, s->user, s->client);
 		return TSP_SASL_DONE;
 	}
 	if (!need_conn(s)) {

@@ -97,8 +97,11 @@ struct tsp_sasl_cfg {
 	const char *const *allowed_mechs;
 	int n_allowed;
 	/* Log sink for libsasl2's messages and ours; NULL = silence. level is
-	 * a syslog(3) priority (LOG_ERR .. LOG_DEBUG). libsasl2's
-	 * SASL_LOG_PASS messages (which may carry passwords) are dropped. */
+	 * a syslog(3) priority (LOG_ERR .. LOG_DEBUG). Ours start "sasl: ";
+	 * libsasl2's arrive at LOG_DEBUG as `libsasl2: "..."`, the message
+	 * quoted and escaped as log.h does (it quotes client bytes), its
+	 * SASL_LOG_PASS messages (which may carry passwords) dropped. Client
+	 * values in ours (user names, error details) are escaped the same way. */
 	void (*log)(int level, const char *msg);
 };
 

@@ -70,6 +70,11 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 	return 0;
 }
 
+static void print_line(const char *line)
+{
+	puts(line);
+}
+
 int cmd_attach(const struct tspgw_cfg *cfg, int argc, char **argv)
 {
 	struct dp_attach_opts o;
@@ -81,7 +86,7 @@ int cmd_attach(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, attach_usage))
 		return EXIT_USAGE;
-	if (dp_attach(cfg, &o, stdout, err, sizeof(err))) {
+	if (dp_attach(cfg, &o, print_line, err, sizeof(err))) {
 		fprintf(stderr, "tspgw attach: %s\n", err);
 		return 1;
 	}
@@ -106,7 +111,7 @@ int cmd_detach(const struct tspgw_cfg *cfg, int argc, char **argv)
 		fputs(detach_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (dp_detach(cfg, stdout, err, sizeof(err))) {
+	if (dp_detach(cfg, print_line, err, sizeof(err))) {
 		fprintf(stderr, "tspgw detach: %s\n", err);
 		return 1;
 	}

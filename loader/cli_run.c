@@ -6,13 +6,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <syslog.h>
 
 #include "assign.h"
 #include "broker.h"
 #include "cli.h"
 #include "dataplane.h"
 #include "frag_slowpath.h"
+#include "log.h"
 #include "pinned_maps.h"
 #include "route_watch.h"
 #include "server.h"
@@ -26,26 +27,22 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* The broker's tunnel events and the data plane's progress: info. */
 static void log_line(const char *line)
 {
-	char stamp[32];
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s %s\n", stamp, line);
-	fflush(stdout);
+	log_msg(LOG_LEVEL_INFO, "%s", line);
 }
 
+/* tsp_sasl's messages come prefixed ("sasl: ", libsasl2's "libsasl2: ")
+ * and with client bytes escaped. Errors and warnings about the setup keep
+ * their level; the rest (logins, failures in detail, libsasl2's chatter)
+ * is debug: the broker logs each failed login once at info. */
 static void sasl_log(int level, const char *msg)
 {
-	char line[512];
+	enum log_level l = level <= LOG_ERR ? LOG_LEVEL_ERROR :
+			   level == LOG_WARNING ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG;
 
-	(void)level;
-	snprintf(line, sizeof(line), "sasl: %s", msg);
-	log_line(line);
+	log_msg(l, "%s", msg);
 }
 
 void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
@@ -101,7 +98,9 @@ static const char run_usage[] =
 	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
 	"\n"
 	"Attach the data plane and serve TSP on the configured port over TCP and UDP\n"
-	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout.\n"
+	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout,\n"
+	"errors and warnings on stderr, each line stamped (RFC 3339, UTC); the level\n"
+	"is broker.log_level (error, warn, info, debug), `tspgw -v run` for debug.\n"
 	"The data plane stays attached when the daemon stops (`tspgw detach` removes\n"
 	"it), so a restart loses no packet and no tunnel.\n";
 
@@ -131,24 +130,24 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
 		return EXIT_USAGE;
-	if (dp_attach(cfg, &o, stdout, err, sizeof(err))) {
-		fprintf(stderr, "tspgw run: %s\n", err);
+	if (dp_attach(cfg, &o, log_line, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		return 1;
 	}
 	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
-		fprintf(stderr, "tspgw run: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		return 1;
 	}
 	/* Fragmented tunnel packets, once the kernel has reassembled them. */
 	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
 	if (!frag) {
-		fprintf(stderr, "tspgw run: fragment slow path: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", err);
 		goto out;
 	}
 	cli_assign_pools(cfg, &pools);
 	db = assign_db_open(bs->database, &pools, err, sizeof(err));
 	if (!db) {
-		fprintf(stderr, "tspgw run: address database %s: %s\n", bs->database, err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: address database %s: %s", bs->database, err);
 		goto out;
 	}
 
@@ -162,7 +161,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	sasl_cfg.n_allowed = bs->n_mechs;
 	sasl_cfg.log = sasl_log;
 	if (tsp_sasl_init(&sasl_cfg, err, sizeof(err))) {
-		fprintf(stderr, "tspgw run: SASL: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: SASL: %s", err);
 		goto out;
 	}
 	tsp_sasl_capability(auth, sizeof(auth));
@@ -173,7 +172,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	broker_cfg_of(cfg, &bcfg);
 	broker = broker_new(&bcfg, db, &maps, log_line);
 	if (!broker) {
-		fprintf(stderr, "tspgw run: out of memory\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
 		goto out;
 	}
 	broker_restore(broker);
@@ -201,7 +200,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.tunnel_arg = frag;
 	srv = server_open(&scfg, broker, err, sizeof(err));
 	if (!srv) {
-		fprintf(stderr, "tspgw run: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		goto out;
 	}
 	if (frag_slowpath_raw_fd(frag) < 0) {
@@ -209,7 +208,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 			 "socket (fragmented v6udpv4 packets are)");
 	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
 				      frag))) {
-		fprintf(stderr, "tspgw run: fragment slow path: %s\n", strerror(-rc));
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", strerror(-rc));
 		rc = 1;
 		goto out;
 	}
@@ -223,7 +222,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		log_line("next-hop cache off (data_plane.nh_cache: false)");
 	} else if (route_watch_open(&rw, maps.config, err, sizeof(err)) ||
 		   server_watch(srv, rw.nl, route_watch_readable, &rw)) {
-		fprintf(stderr, "tspgw run: next-hop cache: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: next-hop cache: %s", err);
 		goto out;
 	} else {
 		log_line("next-hop cache on (route changes tracked by rtnetlink)");
@@ -235,14 +234,10 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	{
-		char line[400];
-
-		snprintf(line, sizeof(line), "serving TSP on port %u (TCP and UDP%s), %s", cfg->tsp_port,
-			 bs->ipv6_transport ? ", IPv4 and IPv6" : ", IPv4", capability);
-		line[strcspn(line, "\r\n")] = '\0';
-		log_line(line);
-	}
+	/* The CAPABILITY line without its CRLF (the server sends it whole). */
+	log_msg(LOG_LEVEL_INFO, "serving TSP on port %u (TCP and UDP%s), %.*s (log level %s)",
+		cfg->tsp_port, bs->ipv6_transport ? ", IPv4 and IPv6" : ", IPv4",
+		(int)strcspn(capability, "\r\n"), capability, log_level_name(log_get_level()));
 	rc = server_run(srv, &stop_requested) ? 1 : 0;
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
 out:

@@ -350,9 +350,9 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 			printf("\"prefix\":\"%s\",", prefix);
 		printf("\"source\":\"%s\",\"user\":", source);
 		json_str(stdout, user);
-		printf(",\"anonymous\":%s,\"claimed\":%s,\"age_s\":%.1f,\"last_seen_s\":",
+		printf(",\"anonymous\":%s,\"claimed\":%s,\"keepalive_s\":%u,\"age_s\":%.1f,\"last_seen_s\":",
 		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false",
-		       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? "true" : "false", age);
+		       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? "true" : "false", e->tun.keepalive_s, age);
 		if (idle < 0)
 			printf("null");
 		else

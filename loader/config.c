@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "log.h"
 #include "special_addr.h"
 #include "tspgw_maps.h"
 
@@ -788,6 +789,10 @@ static int auth_key(struct ctx *c, const char *k, const char *name, const yaml_n
 	return 1;
 }
 
+/* A tunnel's negotiated interval is kept in its binding record's 16 bits
+ * (struct tspgw_tunnel.keepalive_s), so restarts keep it. */
+#define KEEPALIVE_MAX_S 65535
+
 static int broker_keepalive_key(struct ctx *c, const char *k, const char *name,
 				const yaml_node_t *v)
 {
@@ -795,15 +800,15 @@ static int broker_keepalive_key(struct ctx *c, const char *k, const char *name,
 
 	if (!strcmp(k, "default")) {
 		c->at.ka_default = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_default);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_default);
 	}
 	if (!strcmp(k, "min")) {
 		c->at.ka_min = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_min);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_min);
 	}
 	if (!strcmp(k, "max")) {
 		c->at.ka_max = v;
-		return get_u32(c, v, name, 1, 86400, &b->keepalive_max);
+		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_max);
 	}
 	if (!strcmp(k, "misses"))
 		return get_u32(c, v, name, 0, 1000, &b->keepalive_misses);
@@ -912,6 +917,18 @@ static int broker_key(struct ctx *c, const char *k, const char *name, const yaml
 		b->n_redirects = 0;
 		return walk_list(c, v, name, TSPGW_MAX_REDIRECTS, redirect_item);
 	}
+	if (!strcmp(k, "log_level")) {
+		const char *levels[LOG_LEVEL_DEBUG + 1];
+		int level;
+
+		for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
+			levels[i] = log_level_name((enum log_level)i);
+
+		if (get_choice(c, v, name, levels, ARRAY_SIZE(levels), &level))
+			return -1;
+		b->log_level = (unsigned)level;
+		return 0;
+	}
 	return 1;
 }
 
@@ -927,7 +944,7 @@ static const struct section sections[] = {
 							 "verify_udp_checksum" },
 	{ "broker", broker_key,
 	  "listen_ipv4, listen_ipv6, ipv6_transport, claim_timeout, tunnel_types, auth, database, keepalive, "
-	  "lifetime, limits, dns_servers, dn_template, redirect" },
+	  "lifetime, limits, dns_servers, dn_template, redirect, log_level" },
 };
 
 static int root_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
@@ -1251,6 +1268,7 @@ void tspgw_config_defaults(struct tspgw_cfg *cfg)
 	b->max_content_length = 65536;
 	b->max_output_bytes = 65536;
 	b->output_stall_timeout = 10;
+	b->log_level = LOG_LEVEL_INFO;
 }
 
 int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen)

@@ -28,15 +28,18 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
-static void logf_(FILE *log, const char *fmt, ...)
+static void logf_(dp_log_fn log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(dp_log_fn log, const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
 	if (!log)
 		return;
 	va_start(ap, fmt);
-	vfprintf(log, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log(line);
 }
 
 static int iface_mtu(const char *ifname)
@@ -70,7 +73,7 @@ static void set_pin_paths(struct tspgw_bpf *skel, const char *pin_path)
 
 /* The interfaces' own addresses and MACs (own_addr.h). */
 static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
-		     const char *if6name, int if6, struct tspgw_dp_config *dc, FILE *log)
+		     const char *if6name, int if6, struct tspgw_dp_config *dc, dp_log_fn log)
 {
 	const char *names[TSPGW_MAX_XDP_IFACES] = { if4name, if6name };
 	const int idx[TSPGW_MAX_XDP_IFACES] = { if4, if6 };
@@ -79,11 +82,11 @@ static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
 
 	if (lost < 0)
 		logf_(log, "warning: cannot list the interfaces' IPv4 addresses (%s); only "
-			   "gateway.ipv4 is refused as a tunnel endpoint\n",
+			   "gateway.ipv4 is refused as a tunnel endpoint",
 		      strerror(-lost));
 	else if (lost > 0)
 		logf_(log, "warning: %d own IPv4 addresses/broadcasts beyond the first %d are not "
-			   "refused as tunnel endpoints by the data plane\n",
+			   "refused as tunnel endpoints by the data plane",
 		      lost, TSPGW_MAX_OWN_IPV4);
 	if (lost < 0)
 		dc->own_ipv4[0] = cfg->gateway_ipv4.s_addr;
@@ -96,7 +99,7 @@ static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
 		if (rc) {
 			/* No Ethernet header (rc -ENOTSUP): nothing to check. */
 			logf_(log, "%s: no MAC address (%s): frames on it are not checked for "
-				   "their destination MAC\n",
+				   "their destination MAC",
 			      names[i], strerror(-rc));
 			continue;
 		}
@@ -136,7 +139,7 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 
 /* Kernel routes into the tunnel device for every range tunnels live in, so
  * what the kernel itself sends there reaches the tc encapsulation. */
-static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, FILE *log, char *err,
+static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, dp_log_fn log, char *err,
 			   size_t errlen)
 {
 	const struct tspgw_prefix *ranges[3];
@@ -158,7 +161,7 @@ static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, FILE *l
 				 cfg->tunnel_device, bpf_err_hint(rc));
 			return -1;
 		}
-		logf_(log, "route %s/%u -> %s\n", buf, ranges[i]->len, cfg->tunnel_device);
+		logf_(log, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
 	}
 	return 0;
 }
@@ -189,7 +192,7 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
  * before XDP, so no marked packet ever meets an interface without it.
  * Only our filter (DP_TC_INGRESS_HANDLE/PRIORITY) is added and removed:
  * the clsact qdisc of an uplink may hold the operator's own filters. */
-static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, FILE *log, char *err,
+static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, dp_log_fn log, char *err,
 			     size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
@@ -210,11 +213,11 @@ static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, FILE 
 			 bpf_err_hint(rc));
 		return -1;
 	}
-	logf_(log, "tc ingress on %s: attached\n", ifname);
+	logf_(log, "tc ingress on %s: attached", ifname);
 	return 0;
 }
 
-static void detach_tc_ingress(const char *ifname, FILE *log)
+static void detach_tc_ingress(const char *ifname, dp_log_fn log)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
@@ -222,7 +225,7 @@ static void detach_tc_ingress(const char *ifname, FILE *log)
 		    .priority = DP_TC_INGRESS_PRIORITY);
 
 	if (ifindex > 0 && bpf_tc_detach(&hook, &opts) == 0)
-		logf_(log, "tc ingress on %s: detached\n", ifname);
+		logf_(log, "tc ingress on %s: detached", ifname);
 }
 
 unsigned int dp_tc_ingress_prog_id(int ifindex)
@@ -243,7 +246,7 @@ static int link_pin_path(char *buf, size_t len, const char *pin_path, const char
 
 /* Attach, or atomically replace, the XDP program on one interface. */
 static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int prog_fd,
-		      enum tspgw_xdp_mode mode, FILE *log, char *err, size_t errlen)
+		      enum tspgw_xdp_mode mode, dp_log_fn log, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int link_fd, rc;
@@ -257,7 +260,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		rc = bpf_link_update(link_fd, prog_fd, NULL);
 		close(link_fd);
 		if (rc == 0) {
-			logf_(log, "xdp on %s: program replaced in place\n", ifname);
+			logf_(log, "xdp on %s: program replaced in place", ifname);
 			return 0;
 		}
 		/* The link is dead (interface gone and back): start over. */
@@ -292,7 +295,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 			return -1;
 		}
 		close(link_fd);
-		logf_(log, "xdp on %s: attached (%s mode)\n", ifname,
+		logf_(log, "xdp on %s: attached (%s mode)", ifname,
 		      m == TSPGW_XDP_NATIVE ? "native" : "generic");
 		return 0;
 	}
@@ -303,7 +306,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 }
 
 /* Links left from an earlier attach to interfaces no longer wanted. */
-static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, FILE *log)
+static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, dp_log_fn log)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -326,7 +329,7 @@ static void drop_stale_links(const char *pin_path, const char *keep1, const char
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached (no longer configured)\n", ifname);
+		logf_(log, "xdp on %s: detached (no longer configured)", ifname);
 		detach_tc_ingress(ifname, log);
 	}
 	closedir(d);
@@ -382,7 +385,7 @@ static int write_sysctl(const char *path, const char *value)
  * forwarded by the kernel (IPv6), and bpf_fib_lookup refuses to route the
  * outer IPv4 packet unless forwarding is on for the uplink (it checks that
  * even for BPF_FIB_LOOKUP_OUTPUT). */
-static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t errlen)
+static int enable_forwarding(const char *uplink, dp_log_fn log, char *err, size_t errlen)
 {
 	char path[128];
 	int rc;
@@ -398,7 +401,7 @@ static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t er
 			 path, strerror(-rc), uplink);
 		return -1;
 	}
-	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding\n",
+	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding",
 	      uplink);
 	return 0;
 }
@@ -408,7 +411,7 @@ static int enable_forwarding(const char *uplink, FILE *log, char *err, size_t er
  * tunnel), no redirects. The data plane already drops ND from tunnels; this
  * is the kernel's side of the same rule. In a container whose /proc/sys is
  * read-only this may fail: a warning, since XDP and tc enforce it anyway. */
-static void harden_tundev(const char *tundev, FILE *log)
+static void harden_tundev(const char *tundev, dp_log_fn log)
 {
 	static const char *const keys[] = { "accept_ra", "accept_redirects" };
 
@@ -419,12 +422,12 @@ static void harden_tundev(const char *tundev, FILE *log)
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", tundev, keys[i]);
 		rc = write_sysctl(path, "0");
 		if (rc)
-			logf_(log, "warning: cannot set net.ipv6.conf.%s.%s=0: %s\n", tundev, keys[i],
+			logf_(log, "warning: cannot set net.ipv6.conf.%s.%s=0: %s", tundev, keys[i],
 			      strerror(-rc));
 	}
 }
 
-int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE *log, char *err,
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_log_fn log, char *err,
 	      size_t errlen)
 {
 	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
@@ -509,7 +512,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		rc = -1;
 		goto out;
 	}
-	logf_(log, "maps pinned under %s\n", cfg->pin_path);
+	logf_(log, "maps pinned under %s", cfg->pin_path);
 
 	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
 	if (tun_ifindex < 0) {
@@ -531,7 +534,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		rc = -1;
 		goto out;
 	}
-	logf_(log, "tunnel device %s (ifindex %d, mtu %d)\n", cfg->tunnel_device, tun_ifindex,
+	logf_(log, "tunnel device %s (ifindex %d, mtu %d)", cfg->tunnel_device, tun_ifindex,
 	      DP_MTU_V6UDPV4(mtu));
 	harden_tundev(cfg->tunnel_device, log);
 
@@ -557,7 +560,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, FILE 
 		goto out;
 	if (attach_tc(tun_ifindex, bpf_program__fd(skel->progs.tspgw_tc_encap), err, errlen))
 		goto out;
-	logf_(log, "tc egress on %s: attached\n", cfg->tunnel_device);
+	logf_(log, "tc egress on %s: attached", cfg->tunnel_device);
 	if (attach_tc_ingress(o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_tc_ingress), log,
 			      err, errlen))
 		goto out;
@@ -626,7 +629,7 @@ int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max)
 	return n;
 }
 
-static void remove_pins(const char *pin_path, FILE *log)
+static void remove_pins(const char *pin_path, dp_log_fn log)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -640,14 +643,14 @@ static void remove_pins(const char *pin_path, FILE *log)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
 		if (unlink(path) == 0)
-			logf_(log, "unpinned %s\n", path);
+			logf_(log, "unpinned %s", path);
 	}
 	closedir(d);
 	if (rmdir(pin_path) && errno == EBUSY && umount(pin_path) == 0)
 		rmdir(pin_path);
 }
 
-int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
+int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errlen)
 {
 	struct dp_xdp_attachment xdp[16];
 	int n = dp_list_xdp(cfg->pin_path, xdp, 16);
@@ -666,7 +669,7 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached\n", xdp[i].ifname);
+		logf_(log, "xdp on %s: detached", xdp[i].ifname);
 		/* After XDP: no more marked packets come. */
 		detach_tc_ingress(xdp[i].ifname, log);
 	}
@@ -683,7 +686,7 @@ int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen)
 
 		bpf_tc_hook_destroy(&hook);
 		if (nl_link_del(tun_ifindex) == 0)
-			logf_(log, "tunnel device %s: removed\n", cfg->tunnel_device);
+			logf_(log, "tunnel device %s: removed", cfg->tunnel_device);
 	}
 	remove_pins(cfg->pin_path, log);
 	return 0;

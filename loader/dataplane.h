@@ -6,6 +6,10 @@
 
 #include "config.h"
 
+/* Receives each progress line (no newline): `attach` prints it, `run`
+ * logs it (log.h). */
+typedef void (*dp_log_fn)(const char *line);
+
 struct dp_attach_opts {
 	const char *ipv4_iface;      /* IPv4-facing interface */
 	const char *ipv6_iface;      /* IPv6-facing; NULL or "" = the same */
@@ -17,12 +21,12 @@ struct dp_attach_opts {
  * already attached, programs are swapped atomically (bpf_link_update and
  * tc replace): there is never a moment without a program. Progress goes to
  * log (may be NULL). Returns 0 or -1 with err set. */
-int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, FILE *log,
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, dp_log_fn log,
 	      char *err, size_t errlen);
 
 /* Remove XDP links, tc ingress filters, the tc hook, the tunnel device and every pin. Safe to
  * run when nothing (or only part) is attached. */
-int dp_detach(const struct tspgw_cfg *cfg, FILE *log, char *err, size_t errlen);
+int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errlen);
 
 struct dp_xdp_attachment {
 	char ifname[32];

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "log.h"
 
 #define DEFAULT_CONFIG "/etc/tspgw/config.yaml"
 
@@ -25,18 +26,31 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -c CONFIG       configuration file (default " DEFAULT_CONFIG " if it exists)\n"
-	"  -v              show libbpf's messages\n"
+	"  -v              debug log: libbpf's and libsasl2's messages too (overrides\n"
+	"                  broker.log_level)\n"
 	"  -h, --help      this help; COMMAND --help for a command's\n";
 
 static int verbose;
 
+/* libbpf's messages are debug lines of the log (log.h), one per line of
+ * text; without -v our own messages say what failed and why. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !verbose))
+	char buf[4096];
+	int n;
+
+	if (level == LIBBPF_DEBUG || !verbose)
 		return 0;
-	if (!verbose && level == LIBBPF_WARN)
-		return 0; /* our own messages say what failed and why */
-	return vfprintf(stderr, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (char *line = buf, *end; *line; line = end) {
+		end = line + strcspn(line, "\n");
+		if (*end)
+			*end++ = '\0';
+		if (*line)
+			log_msg(LOG_LEVEL_DEBUG, "%s%s", strncmp(line, "libbpf: ", 8) ? "libbpf: " : "",
+				line);
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -69,12 +83,17 @@ int main(int argc, char **argv)
 		config_path = DEFAULT_CONFIG;
 	if (config_path) {
 		if (tspgw_config_load(config_path, &cfg, err, sizeof(err))) {
-			fprintf(stderr, "tspgw: %s\n", err);
+			/* The daemon's every line is a stamped log line. */
+			if (!strcmp(argv[i], "run"))
+				log_msg(LOG_LEVEL_ERROR, "tspgw: %s", err);
+			else
+				fprintf(stderr, "tspgw: %s\n", err);
 			return 1;
 		}
 	} else {
 		tspgw_config_defaults(&cfg);
 	}
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : (enum log_level)cfg.broker.log_level);
 
 	argc -= i;
 	argv += i;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "special_addr.h"
 #include "tspgw_maps.h"
 
@@ -737,6 +738,10 @@ Test(config_errors, broker_section)
 	expect_error("broker:\n  limits:\n    ipv6_prefix_len: 8\n", "3:22", "out of range 16..128");
 	expect_error("broker:\n  limits:\n    ipv6_prefix_len: 129\n", "3:22", "out of range 16..128");
 	expect_error("broker:\n  limits:\n    sessions_per_source: -1\n", "3:26", "sessions_per_source");
+	/* A tunnel's interval lives in 16 bits of its binding (restarts). */
+	expect_error("broker:\n  keepalive: {max: 65536}\n", "2:20",
+		     "'broker.keepalive.max' = 65536 is out of range 1..65535");
+	expect_error("broker:\n  keepalive: {default: 86400}\n", "2:24", "out of range 1..65535");
 	expect_error("broker:\n  listen_ipv4: 2001:db8::1\n", "2:16", "is not an IPv4 address");
 	expect_error("broker:\n  claim_timeout: 0\n", "2:18", "out of range 1..3600");
 	expect_error("broker:\n  claim_timeout: 3601\n", "2:18", "out of range 1..3600");
@@ -875,4 +880,26 @@ Test(config, refuses_a_directory_and_a_device)
 	err[0] = '\0';
 	cr_assert_neq(tspgw_config_load("/dev/null", &cfg, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "not a regular file (a device)"), "got: %s", err);
+}
+
+Test(config, keepalive_max_fits_the_binding_record)
+{
+	expect_ok("broker:\n  keepalive: {default: 65535, min: 1, max: 65535}\n");
+	cr_assert_eq(cfg.broker.keepalive_max, 65535);
+}
+
+/* broker.log_level: the daemon's log level (log.h), info by default. */
+Test(config, broker_log_level)
+{
+	tspgw_config_defaults(&cfg);
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_INFO);
+	expect_ok("broker:\n  log_level: debug\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_DEBUG);
+	expect_ok("broker:\n  log_level: error\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_ERROR);
+	expect_ok("broker:\n  log_level: warn\n");
+	cr_assert_eq(cfg.broker.log_level, LOG_LEVEL_WARN);
+	expect_error("broker:\n  log_level: loud\n", "2:14",
+		     "'broker.log_level' must be error, warn, info or debug, not 'loud'");
+	expect_error("broker:\n  log_level: [info]\n", "2:14", "'broker.log_level'");
 }

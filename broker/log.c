@@ -1,0 +1,160 @@
+/* The daemon's log; see log.h for the line format and the escaping rules. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#define LINE_MAX_BYTES 4096
+
+static enum log_level cur_level = LOG_LEVEL_INFO;
+static FILE *forced_out;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void log_set_level(enum log_level level)
+{
+	cur_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return cur_level;
+}
+
+bool log_enabled(enum log_level level)
+{
+	return level <= cur_level;
+}
+
+int log_level_parse(const char *name)
+{
+	for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
+		if (name && !strcmp(name, level_names[i]))
+			return i;
+	return -1;
+}
+
+const char *log_level_name(enum log_level level)
+{
+	return (unsigned)level <= LOG_LEVEL_DEBUG ? level_names[level] : "?";
+}
+
+void log_set_output(FILE *out)
+{
+	forced_out = out;
+}
+
+static bool bare_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("._@:/+-", c) != NULL;
+}
+
+/* Printable ASCII, except the two characters that would end or escape a
+ * quoted value. */
+static bool quoted_ok(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+}
+
+char *log_quote(char *out, size_t outlen, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	/* Room kept for the closing quote and NUL, or for `..."` and NUL. */
+	if (outlen < 8) {
+		if (outlen)
+			out[0] = '\0';
+		return out;
+	}
+	out[o++] = '"';
+	for (size_t i = 0; s && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need = quoted_ok(c) ? 1 : 4;
+
+		if (o + need + 5 > outlen) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (need == 1) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+char *log_value(char *out, size_t outlen, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	bool bare = n > 0 && n < outlen;
+
+	for (size_t i = 0; bare && i < n; i++)
+		bare = bare_ok((unsigned char)s[i]);
+	if (bare) {
+		memcpy(out, s, n + 1);
+		return out;
+	}
+	return log_quote(out, outlen, s, n);
+}
+
+void log_format_line(char *out, size_t outlen, long long now, enum log_level level,
+		     const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	time_t t = (time_t)now;
+	struct tm tm;
+	size_t o;
+
+	if (!outlen)
+		return;
+	gmtime_r(&t, &tm);
+	o = strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	if (level != LOG_LEVEL_INFO && o + 8 < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "%s: ", log_level_name(level));
+	/* Second line of defence: nothing in a message ends the line. */
+	for (const char *p = msg; *p && o + 5 < outlen; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x20 && c <= 0x7e) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char msg[LINE_MAX_BYTES], line[LINE_MAX_BYTES + 64];
+	FILE *out = forced_out ? forced_out : level <= LOG_LEVEL_WARN ? stderr : stdout;
+	struct timespec ts;
+	va_list ap;
+	size_t n;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	log_format_line(line, sizeof(line) - 1, (long long)ts.tv_sec, level, msg);
+	n = strlen(line);
+	line[n++] = '\n';
+	/* One write per line, flushed, so lines never mix. */
+	fwrite(line, 1, n, out);
+	fflush(out);
+}
