@@ -173,7 +173,8 @@ demo: check-deps
 # --- benchmarks (issue 5) ---------------------------------------------------
 # `make bench` needs root; bench/README.md explains every figure. Output in
 # $(BUILD)/bench (results.json, results.md, pkt_cost.png), never committed.
-BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c
+BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c \
+	loader/counters.c
 
 .PHONY: bench
 
