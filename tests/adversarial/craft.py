@@ -8,6 +8,11 @@ has scapy). Subcommands:
       inner ICMPv6 echo request to DST6, Ethernet destination DMAC.
   ping6 IFACE DMAC SRC6 DST6 [--count N]
       native IPv6 echo requests with a (spoofed) source.
+  flood IFACE DMAC SECONDS
+      as fast as one raw socket goes, for SECONDS: v6udpv4 frames from
+      forged origins all over 198.51.100.0/24 and 203.0.113.0/24 whose
+      inner source is not their own (another origin's anonymous address);
+      prints how many were sent.
   sniff IFACE SECONDS KIND
       count frames for SECONDS and print the number: KIND 'encap' = IPv4
       from 192.0.2.1 (anything the gateway encapsulated), 'echo' = ICMPv6
@@ -69,6 +74,29 @@ def main(a):
         pkts = [Ether(dst=dmac) / IPv6(src=addr6(s6), dst=dst6) / ICMPv6EchoRequest(id=9, seq=1, data=b"y" * 16)
                 for s6 in a[3].split(",")]
         sendp(pkts, iface=iface, count=int(opt(a, "--count", "1")))
+        return
+    if cmd == "flood":
+        import socket
+        import time
+        iface, dmac, secs = a[1], a[2], float(a[3])
+        frames = []
+        for i in range(512):
+            net = "198.51.100." if i % 2 else "203.0.113."
+            src4, sport = net + str(1 + i % 254), 1024 + i
+            inner = IPv6(src=anon("192.0.2.2", 40000, 7 + i), dst="2001:db8:2::2", hlim=64) / ICMPv6EchoRequest(id=5, seq=i)
+            pkt = Ether(dst=dmac) / IP(src=src4, dst=GW4) / UDP(sport=sport, dport=3653) / inner
+            frames.append(bytes(Ether(bytes(pkt))))
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((iface, 0))
+        sent, end = 0, time.monotonic() + secs
+        while time.monotonic() < end:
+            for f in frames:
+                try:
+                    s.send(f)
+                    sent += 1
+                except BlockingIOError:
+                    pass
+        print(sent)
         return
     if cmd == "sniff":
         iface, secs, kind = a[1], float(a[2]), a[3]
