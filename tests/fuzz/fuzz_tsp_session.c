@@ -135,7 +135,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static const struct tspgw_maps no_maps = { -1, -1, -1, -1 };
+static const struct tspgw_maps no_maps = {
+	.config = -1, .counters = -1, .bindings = -1, .routes = -1, .claims = -1,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
