@@ -5,7 +5,7 @@
 # over UDP and TCP, and checks that accepted tunnels appear in the BPF maps
 # and carry traffic through the XDP path.
 #
-#   ns cli: c0 192.0.2.2/24, 192.0.2.3/24  <->  ns gw: u0 192.0.2.1/24, d0 2001:db8:2::1/64  <->  ns host: h0 2001:db8:2::2
+#   ns cli: c0 192.0.2.2/24, 192.0.2.3/24, 192.0.2.4/24  <->  ns gw: u0 192.0.2.1/24, d0 2001:db8:2::1/64  <->  ns host: h0 2001:db8:2::2
 #
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
@@ -112,13 +112,16 @@ e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
 e2e_veth "$NS_G" d0 "$NS_H" h0 || exit 1
 ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
 ip -n "$NS_C" addr add 192.0.2.3/24 dev c0
+# An anonymous v6v4 tunnel of its own address: the v6v4 origin is the
+# IPv4 address alone, and only its owner may replace it (ownership).
+ip -n "$NS_C" addr add 192.0.2.4/24 dev c0
 ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
 ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
 ip -n "$NS_H" addr add 2001:db8:2::2/64 dev h0 nodad
 ip -n "$NS_H" -6 route add default via 2001:db8:2::1
 e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
 e2e_xdp_pass "$NS_H" h0 "$XDP_PASS"
-for a in 192.0.2.2 192.0.2.3; do
+for a in 192.0.2.2 192.0.2.3 192.0.2.4; do
 	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_C" c0)" dev u0 nud permanent
 done
 ip -n "$NS_C" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
@@ -173,7 +176,7 @@ anyv4_nat() {
 	expect type v6udpv4
 }
 anyv4_direct() {
-	sim --transport tcp --type v6anyv4 --local-ip 192.0.2.3 || return 1
+	sim --transport tcp --type v6anyv4 --local-ip 192.0.2.4 || return 1
 	expect type v6v4
 }
 e2e_check "v6anyv4 behind a NAT gets v6udpv4" anyv4_nat
