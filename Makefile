@@ -123,7 +123,8 @@ check-deps:
 	@$(MAKE) --no-print-directory deps
 
 # libFuzzer harnesses: `make fuzz`, `make test-fuzz-corpus` (tests/fuzz/).
-include tests/fuzz/fuzz.mk
+# Optional: the image's build context holds no tests/ (.dockerignore).
+-include tests/fuzz/fuzz.mk
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests

@@ -217,7 +217,7 @@ refused() {
 	pm rm -f -t 0 "$NAME-$tag" >/dev/null 2>&1
 	cat "$T/$NAME-$tag.log"
 	[ "$rc" = 1 ] || { echo "exit status $rc, want 1"; return 1; }
-	grep -q "^tspgw run: $want" "$T/$NAME-$tag.log" || return 1
+	sed -E "s/^[0-9T:-]+Z error: //" "$T/$NAME-$tag.log" | grep -q "^tspgw run: $want" || return 1
 	! grep -Eqi 'libbpf|errno|verifier log|-13' "$T/$NAME-$tag.log" || return 1
 	[ "$(wc -l <"$T/$NAME-$tag.log")" = 1 ] || return 1
 	[ -z "$(ls -A "$pin")" ] || { echo "left in $pin: $(ls "$pin")"; return 1; }
