@@ -44,7 +44,7 @@ interfaces: {ipv4: u0, xdp_mode: native, tunnel_device: tav$$}
 gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1, keepalive: 2001:db8:2::1}
 anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
 pools: {hosts: 2001:db8:100::/64, prefixes: 2001:db8:200::/40}
-data_plane: {pin_path: $PIN, max_tunnels: 4096}
+data_plane: {pin_path: $PIN, max_tunnels: 4096, allowed_special_ranges: [documentation]}
 broker:
   auth:
     mechanisms: [ANONYMOUS, PLAIN, DIGEST-MD5]

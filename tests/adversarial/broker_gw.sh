@@ -49,7 +49,7 @@ anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
 pools:
   hosts: 2001:db8:100::/64
   prefixes: 2001:db8:200::/40
-data_plane: {pin_path: $BGW_PIN, max_tunnels: 1024}
+data_plane: {pin_path: $BGW_PIN, max_tunnels: 1024, allowed_special_ranges: [documentation]}
 broker:
   database: $BGW_T/assignments.sqlite
   # misses: 0: no tunnel expires while a loaded machine runs the checks

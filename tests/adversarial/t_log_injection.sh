@@ -39,7 +39,7 @@ write_config() {
 		gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1}
 		anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
 		pools: {hosts: 2001:db8:100::/64}
-		data_plane: {pin_path: $PIN, max_tunnels: 64}
+		data_plane: {pin_path: $PIN, max_tunnels: 64, allowed_special_ranges: [documentation]}
 		broker:
 		  auth:
 		    mechanisms: [ANONYMOUS, PLAIN, DIGEST-MD5]

@@ -38,7 +38,7 @@ cat >"$CONF" <<EOF
 interfaces: {ipv4: u0, xdp_mode: generic, tunnel_device: trt$$}
 gateway: {ipv4: 192.0.2.1, ipv6: 2001:db8:2::1, keepalive: 2001:db8:2::1}
 anonymous: {prefix: 2001:db8:ffff::/64, layout: pubtsp, public: false}
-data_plane: {pin_path: $PIN, max_tunnels: 64}
+data_plane: {pin_path: $PIN, max_tunnels: 64, allowed_special_ranges: [documentation]}
 broker:
   auth: {mechanisms: [ANONYMOUS]}
   database: $T/assignments.sqlite
