@@ -143,11 +143,22 @@ e2e_check "tunnel add v6udpv4 192.0.2.2:40000 2001:db8:100::2" \
 
 # A REACHABLE (not permanent) neighbour entry for the host, as traffic makes it.
 # Its link-local address too, so a packet to it could be forwarded at once.
+# An entry that existed already goes STALE -> DELAY -> PROBE -> REACHABLE
+# after traffic (about 5 s: delay_first_probe_time); a new one is REACHABLE
+# at once. Ping once a second until it is, for at most 15 s.
 reachable() {
-	e2e_ns "$NS_G" ping -n -c 1 -W 2 2001:db8:2::2 >/dev/null || return 1
-	e2e_ns "$NS_G" ping -n -c 1 -W 2 "$HOST_LL%u0" >/dev/null || return 1
+	local i
+	for i in $(seq 1 15); do
+		e2e_ns "$NS_G" ping -n -c 1 -W 1 2001:db8:2::2 >/dev/null
+		e2e_ns "$NS_G" ping -n -c 1 -W 1 "$HOST_LL%u0" >/dev/null
+		if ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0 | grep -q "lladdr $MAC_H0 .*REACHABLE"; then
+			ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0
+			return 0
+		fi
+		sleep 1
+	done
 	ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0
-	ip -n "$NS_G" -6 neigh show 2001:db8:2::2 dev u0 | grep -q "lladdr $MAC_H0 .*REACHABLE"
+	return 1
 }
 e2e_check "gateway has a REACHABLE entry for the host ($MAC_H0)" reachable
 
