@@ -6,7 +6,7 @@
 # reaches the IPv6 host (0 % loss), none of the flood does, and drop_spoof
 # counts the flood.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 TSPGW=build/tspgw
 e2e_init
