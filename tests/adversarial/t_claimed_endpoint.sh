@@ -93,10 +93,10 @@ is_tunnel() { [ "$(tunnel_of "$1")" = "$2" ]; }
 # counting the tunnel packets that reach IPV4 in the client namespace.
 arrivals() {
 	local v4=$1 a6=$2 pid
-	e2e_bg "$NS_C" "$T/count.out" python3 "$P41" count "$v4" 5
+	e2e_bg "$NS_C" "$T/count.out" python3 "$P41" count "$v4" 8
 	pid=$E2E_BG_PID
 	e2e_wait_for 10 grep -q listening "$T/count.out" || { echo "capture did not start" >&2; return 1; }
-	e2e_ns "$NS_H" ping -6 -c 3 -i 0.3 -W 1 "$a6" >/dev/null 2>&1
+	e2e_ns "$NS_H" ping -6 -c 5 -i 0.3 -W 1 "$a6" >/dev/null 2>&1
 	e2e_wait_exit "$pid" 15 >/dev/null 2>&1
 	tail -n 1 "$T/count.out"
 }
