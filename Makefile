@@ -182,8 +182,20 @@ BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.
 $(BUILD)/bench:
 	mkdir -p $@
 
-$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(BPF_HDRS) $(SKELS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) -Itests/bpf bench/pkt_cost.c $(BENCH_SUPPORT) -o $@ -lbpf -lelf -lz -lcriterion
+$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(BPF_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h | $(BUILD)/bench
+	$(CC) $(CFLAGS) -Itests/bpf -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) -o $@ -lbpf -lelf -lz -lcriterion
+
+# The data plane built without its hardening checks (HARDENED() in
+# bpf/bpf_consts.h), bench-only: pkt_cost runs it in the same rounds as the
+# real one to show what the checks cost. tspgw never loads it.
+$(BUILD)/bench/tspgw_unhardened.tmp.bpf.o: bpf/tspgw.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -DTSPGW_BENCH_UNHARDENED -c $< -o $@
+
+$(BUILD)/bench/tspgw_unhardened.bpf.o: $(BUILD)/bench/tspgw_unhardened.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bench/tspgw_unhardened.skel.h: $(BUILD)/bench/tspgw_unhardened.bpf.o
+	$(BPFTOOL) gen skeleton $< name tspgw_unhardened_bpf > $@
 
 # Bench-only XDP programs timing single kernel helpers (loaded by pkt_cost).
 $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench

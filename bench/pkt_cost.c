@@ -18,6 +18,12 @@
  *    (cache misses as with real traffic), the others repeat one tunnel's;
  *  - with --helpers, bench-only programs (helper_cost.bpf.c) time the
  *    kernel helpers the paths call, to show where the nanoseconds go;
+ *  - what the hardening checks cost (README "Security"): two more copies
+ *    holding one tunnel run in the same rounds as the 1-tunnel one, the
+ *    same program built without the checks (HARDENED() in
+ *    bpf/bpf_consts.h; tspgw_unhardened.bpf.o, bench-only) and the real
+ *    one with data_plane.verify_udp_checksum off, so the checks' cost and
+ *    the UDP checksum's are ratios taken at the same time;
  *  - every timed run is checked for its verdict and output length, every
  *    distinct packet's output once byte for byte against an independently
  *    built packet (tests/bpf/expect.c), and after every round the counters
@@ -49,6 +55,7 @@
 #include "netenv.h"
 #include "pkt_build.h"
 #include "special_addr.h"
+#include "tspgw_unhardened.skel.h"
 
 #define SKIP 77
 #define MAX_COUNTS 8
@@ -68,6 +75,7 @@ static struct {
 	const char *helpers;  /* helper_cost.bpf.o; NULL = no helper figures */
 	int no_nh_cache;      /* measure with the next-hop cache off (`tspgw attach` alone) */
 	int no_udp_csum;      /* data_plane.verify_udp_checksum: false */
+	int no_compare;       /* skip the copies without checks / without UDP checksum */
 } opt = { .rounds = 9, .runs = 20000, .loop = 500000, .cpu = -1 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -181,6 +189,12 @@ struct inst {
  * and [opt.ncounts] holds tunnel B alone for the v6v4 path. */
 static struct inst insts[MAX_COUNTS + 1];
 static struct inst *cur; /* the copy fx.skel points at */
+
+/* The comparison copies, each with tunnel A alone ([0]) and tunnel B
+ * alone ([1]), measured with the 1-tunnel copies when counts start at 1. */
+enum { VAR_UNHARDENED, VAR_NO_UDP_CSUM, NVARS };
+static struct inst vinsts[NVARS][2];
+static int have_vars;
 
 static void use(struct inst *in)
 {
@@ -314,6 +328,28 @@ struct result {
 };
 
 static struct result results[NPATHS][MAX_COUNTS][2];
+static struct result vresults[NVARS][NPATHS][2]; /* the comparison copies, 1 tunnel */
+
+/* Is the path the same with and without the hardening checks? Not the
+ * link-scope drop: without the checks that packet is a spoof. */
+static int path_compared(int pi)
+{
+	return have_vars && pi != P_LINK_SCOPE;
+}
+
+/* The hardening checks' budget: the decap and encap paths may not get
+ * more than 10 % slower with them. */
+static int hardening_budget(int pi)
+{
+	return !strncmp(paths[pi].id, "decap_", 6) || !strncmp(paths[pi].id, "encap_", 6);
+}
+
+/* Is a slower than b beyond the noise: every round of a slower than every
+ * round of b (the rounds' ranges apart)? */
+static int slower_beyond_noise(const struct result *a, const struct result *b)
+{
+	return a->net_min > b->net_max;
+}
 
 static struct netenv env;
 static int empty_fd;
@@ -800,20 +836,45 @@ static void measure(int pi)
 			r->npkts = m ? 1 : npk;
 		}
 	}
+	/* The comparison copies send the 1-tunnel packets (counts[0] is 1). */
+	for (int v = 0; path_compared(pi) && v < NVARS; v++) {
+		use(&vinsts[v][p->uses_b]);
+		pset_use(0);
+		verify(pi, 1, (const uint8_t(*)[SMALL_PKT])wantv);
+		for (int m = 0; m < 2; m++) {
+			struct result *r = &vresults[v][pi][m];
+
+			memset(r, 0, sizeof(*r));
+			r->path = pi;
+			r->tunnels = 1;
+			r->repeat_n = m ? opt.loop : 0;
+			r->npkts = m ? 1 : psets[0].n;
+		}
+	}
 	for (int m = 0; m < (p->rewrites ? 1 : 2); m++) {
 		for (int rd = 0; rd < opt.rounds; rd++)
-			for (int k = 0; k < nc; k++) {
-				int c = (k + rd) % nc;
+			for (int k = 0; k < nc + (path_compared(pi) ? NVARS : 0); k++) {
+				int c = (k + rd) % (nc + (path_compared(pi) ? NVARS : 0));
+				struct result *r;
 
-				use(inst_for(pi, c));
-				pset_use(c);
+				if (c < nc) {
+					use(inst_for(pi, c));
+					pset_use(c);
+					r = &results[pi][c][m];
+				} else {
+					use(&vinsts[c - nc][p->uses_b]);
+					pset_use(0);
+					r = &vresults[c - nc][pi][m];
+				}
 				if (m)
-					round_loop(pi, &results[pi][c][1], rd);
+					round_loop(pi, r, rd);
 				else
-					round_repeat1(pi, &results[pi][c][0], rd);
+					round_repeat1(pi, r, rd);
 			}
 		for (int c = 0; c < nc; c++)
 			finish(&results[pi][c][m]);
+		for (int v = 0; path_compared(pi) && v < NVARS; v++)
+			finish(&vresults[v][pi][m]);
 	}
 	note("  %-38s", p->label);
 	for (int c = 0; c < nc; c++)
@@ -966,13 +1027,28 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 /* Load a copy of the data plane and put its tunnels in: A alone (or B
  * alone) for a count of 1, else A, B and fill tunnels up to the count. */
-static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
+/* The tspgw skeleton over the object built without the hardening checks:
+ * the same maps and programs (one source, one macro apart), so the same
+ * skeleton struct and fixture code drive it. */
+static struct tspgw_bpf *open_unhardened(void)
+{
+	struct tspgw_bpf *obj = calloc(1, sizeof(*obj));
+
+	if (!obj || tspgw_bpf__create_skeleton(obj))
+		die("tspgw_bpf__create_skeleton: %s", strerror(errno));
+	obj->skeleton->data = (void *)tspgw_unhardened_bpf__elf_bytes(&obj->skeleton->data_sz);
+	if (bpf_object__open_skeleton(obj->skeleton, NULL))
+		die("opening tspgw_unhardened.bpf.o: %s", strerror(errno));
+	return obj;
+}
+
+static void load_inst_of(struct inst *in, unsigned tunnels, int b_alone, int unhardened)
 {
 	struct tspgw_bpf *skel;
 	double t0 = now_s();
 	int err;
 
-	skel = tspgw_bpf__open();
+	skel = unhardened ? open_unhardened() : tspgw_bpf__open();
 	if (!skel)
 		die("tspgw_bpf__open: %s", strerror(errno));
 	/* Sized for a million tunnels, as a gateway configured for that would
@@ -1000,8 +1076,13 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 		fill_to(tunnels - 2);
 		in->holds = "tunnels A, B and fill tunnels";
 	}
-	note("  %u tunnel%s: %s (%.1fs)\n", tunnels, tunnels == 1 ? "" : "s", in->holds,
-	     now_s() - t0);
+	note("  %u tunnel%s: %s%s (%.1fs)\n", tunnels, tunnels == 1 ? "" : "s", in->holds,
+	     unhardened ? ", without the hardening checks" : "", now_s() - t0);
+}
+
+static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
+{
+	load_inst_of(in, tunnels, b_alone, 0);
 }
 
 static void setup(void)
@@ -1044,6 +1125,18 @@ static void setup(void)
 	}
 	if (opt.counts[0] == 1)
 		load_inst(&insts[opt.ncounts], 1, 1);
+	if (opt.counts[0] == 1 && !opt.no_compare) {
+		__u32 flags = fx.cfg.flags;
+
+		note("comparison copies with one tunnel:\n");
+		for (int b = 0; b < 2; b++)
+			load_inst_of(&vinsts[VAR_UNHARDENED][b], 1, b, 1);
+		fx.cfg.flags &= ~(__u32)TSPGW_CFG_F_VERIFY_UDP_CSUM;
+		for (int b = 0; b < 2; b++)
+			load_inst_of(&vinsts[VAR_NO_UDP_CSUM][b], 1, b, 0);
+		fx.cfg.flags = flags;
+		have_vars = 1;
+	}
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -1147,6 +1240,26 @@ static void write_json(const char *file, double secs)
 				ratio_significant(pi, m) ? "true" : "false");
 			first = 0;
 		}
+	fprintf(f, "\n  ],\n  \"hardening\": [");
+	first = 1;
+	for (int pi = 0; pi < NPATHS; pi++)
+		for (int m = 0; m < 2; m++) {
+			const struct result *w = &vresults[VAR_UNHARDENED][pi][m];
+			const struct result *o = &vresults[VAR_NO_UDP_CSUM][pi][m];
+			const struct result *d = &results[pi][0][m];
+
+			if (!path_compared(pi) || !w->have || !d->have)
+				continue;
+			fprintf(f, "%s    {\"path\": \"%s\", \"method\": \"%s\", "
+				"\"without_checks_ns\": %.2f, \"udp_checksum_off_ns\": %.2f, "
+				"\"default_ns\": %.2f, \"ratio\": %.3f, \"checksum_ratio\": %.3f, "
+				"\"target\": %s, \"beyond_noise\": %s}",
+				first ? "" : ",\n", paths[pi].id, m ? "repeat_n" : "repeat_1",
+				w->net_med, o->net_med, d->net_med, d->net_med / w->net_med,
+				d->net_med / o->net_med, hardening_budget(pi) ? "1.10" : "null",
+				slower_beyond_noise(d, w) ? "true" : "false");
+			first = 0;
+		}
 	fprintf(f, "\n  ],\n  \"helpers\": [");
 	first = 1;
 	for (int h = 0; h < NHELPERS; h++) {
@@ -1183,6 +1296,39 @@ static double harness_at(int c, int m, int wall)
 		if (results[pi][c][m].have)
 			v[n++] = wall ? results[pi][c][m].wall_med : results[pi][c][m].harness_med;
 	return n ? median(v, n) : 0;
+}
+
+static void write_md_hardening(FILE *f)
+{
+	fprintf(f, "\n| %-41s | %8s | %8s | %8s | %9s | %9s |\n",
+		"hardening checks, 1 tunnel: ns/packet", "without", "csum off", "default",
+		"dflt/w/o", "csum on/off");
+	fprintf(f, "|-------------------------------------------|---------:|---------:|---------:|"
+		   "----------:|----------:|\n");
+	for (int pi = 0; pi < NPATHS; pi++)
+		for (int m = 0; m < 2; m++) {
+			const struct result *w = &vresults[VAR_UNHARDENED][pi][m];
+			const struct result *o = &vresults[VAR_NO_UDP_CSUM][pi][m];
+			const struct result *d = &results[pi][0][m];
+			char lab[80];
+			double q, qc;
+
+			if (!path_compared(pi) || !w->have || !d->have)
+				continue;
+			q = d->net_med / w->net_med;
+			qc = d->net_med / o->net_med;
+			snprintf(lab, sizeof(lab), "%s%s", paths[pi].label, m ? " [kernel loop]" : "");
+			fprintf(f, "| %-41s | %8.1f | %8.1f | %8.1f | %8.2f%s | %9.2f |\n", lab,
+				w->net_med, o->net_med, d->net_med, q,
+				!hardening_budget(pi) || q <= 1.10 ? " " :
+				slower_beyond_noise(d, w) ? "!" : "?", qc);
+		}
+	fprintf(f, "\nwithout = the same program built without its hardening checks "
+		   "(HARDENED() in bpf/bpf_consts.h); csum off = the real program with "
+		   "data_plane.verify_udp_checksum: false; default = the real program as configured "
+		   "(the 1-tunnel column above). The three are copies measured in turn within every "
+		   "round. dflt/w/o: what the checks cost; budget for decap and encap rows <= 1.10 "
+		   "(`!` missed beyond the noise, `?` above it within the noise).\n");
 }
 
 /* Markdown, padded so it also reads as a plain table in a terminal. */
@@ -1236,6 +1382,8 @@ static void write_md(FILE *f)
 			fprintf(f, " %6.1f  |", harness_at(c, k == 2, k == 1));
 		fprintf(f, " %7s  | %-6s | %-8s | %-15s |\n", "", "", "PASS", "-");
 	}
+	if (have_vars)
+		write_md_hardening(f);
 	if (hres[0].have) {
 		fprintf(f, "\n| %-41s | %7s | %-40s |\n", "kernel helper: ns/call, kernel loop, net",
 			"ns", "called by");
@@ -1303,7 +1451,9 @@ static void usage(int rc)
 		"  --no-nh-cache            next-hop cache off, as under `tspgw attach` alone\n"
 		"                           (default: on, as under `tspgw run`)\n"
 		"  --no-udp-checksum        outer UDP checksums not verified\n"
-		"                           (data_plane.verify_udp_checksum: false; default: verified)\n");
+		"                           (data_plane.verify_udp_checksum: false; default: verified)\n"
+		"  --no-compare             no comparison copies (without the hardening checks,\n"
+		"                           UDP checksum off); they need counts to start at 1\n");
 	exit(rc);
 }
 
@@ -1334,7 +1484,7 @@ int main(int argc, char **argv)
 		{ "counts", 1, 0, 'c' }, { "cpu", 1, 0, 'p' },  { "json", 1, 0, 'j' },
 		{ "md", 1, 0, 'm' },     { "dat", 1, 0, 'd' },  { "helpers", 1, 0, 'h' },
 		{ "help", 0, 0, 'u' },   { "no-nh-cache", 0, 0, 'N' },
-		{ "no-udp-checksum", 0, 0, 'U' }, { 0, 0, 0, 0 },
+		{ "no-udp-checksum", 0, 0, 'U' }, { "no-compare", 0, 0, 'C' }, { 0, 0, 0, 0 },
 	};
 	double t_start = now_s();
 	int ch;
@@ -1353,6 +1503,7 @@ int main(int argc, char **argv)
 		case 'h': opt.helpers = optarg; break;
 		case 'N': opt.no_nh_cache = 1; break;
 		case 'U': opt.no_udp_csum = 1; break;
+		case 'C': opt.no_compare = 1; break;
 		case 'u': usage(0);
 		default: usage(2);
 		}

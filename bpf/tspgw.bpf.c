@@ -161,14 +161,14 @@ static __always_inline int frame_for_us(const struct xdp_md *ctx,
 /* Push outer IPv4 (+UDP) in front of the IPv6 packet at data+ETH_HLEN and
  * send it towards origin. Returns an XDP verdict. */
 static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_config *cfg,
-				     const struct tspgw_origin *origin, struct tspgw_tunnel *tun,
-				     int from_tunnel)
+				     const struct tspgw_origin *origin, int from_tunnel)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct bpf_fib_lookup fib = {};
 	struct tspgw_nh_key nk = {};
+	struct tspgw_tunnel *tun;
 	struct outer_hdrs hdr;
 	struct ethhdr *eth;
 	__u32 inner_len, olen;
@@ -178,7 +178,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
 	/* A native IPv6 frame must be for us too (a decapsulated one was
 	 * checked as the tunnel packet it came in). */
-	if (!from_tunnel && !frame_for_us(ctx, cfg, data))
+	if (!from_tunnel && HARDENED(!frame_for_us(ctx, cfg, data)))
 		return drop(TSPGW_CNT_DROP_NOT_FOR_US);
 	inner_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
 	/* Lengths are compared as numbers, not as packet pointers plus a
@@ -232,6 +232,10 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	/* Checked on hits too: tun_ifindex is dp_config's, not the cache's. */
 	if (fib.ifindex == cfg->tun_ifindex)
 		return drop(TSPGW_CNT_DROP_NO_ROUTE);
+	/* Packets the kernel gets instead (above) meet the same check in
+	 * tspgw_tc_encap. */
+	if (tunnel_checked(origin, &tun) == DST_UNPROVEN)
+		return drop(TSPGW_CNT_DROP_UNPROVEN);
 
 	ip6->hop_limit--;
 	if (bpf_xdp_adjust_head(ctx, -(int)olen))
@@ -317,20 +321,22 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct tspgw_origin origin = {};
-	struct tspgw_tunnel *tun;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
 
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin, &tun)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin)) {
 	case DST_TUNNEL:
-		return xdp_encap(ctx, cfg, &origin, tun, from_tunnel);
+		/* A router never forwards a link-scope source off its link
+		 * (RFC 4291 section 2.5.6): one from the IPv6 side stays
+		 * there, as one from a tunnel stays in it (xdp_ipv4). */
+		if (!from_tunnel && HARDENED(tspgw_ipv6_link_scope((const __u8 *)&ip6->saddr)))
+			return drop(TSPGW_CNT_DROP_LINK_SCOPE);
+		return xdp_encap(ctx, cfg, &origin, from_tunnel);
 	case DST_DEAD:
 		return drop(TSPGW_CNT_DROP_NO_TUNNEL);
 	case DST_REFUSED:
 		return drop(TSPGW_CNT_DROP_SPECIAL_DST);
-	case DST_UNPROVEN:
-		return drop(TSPGW_CNT_DROP_UNPROVEN);
 	default:
 		break;
 	}
@@ -538,13 +544,13 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	if (iph->daddr != cfg->gw_ipv4 ||
 	    (iph->protocol != IPPROTO_UDP_NR && iph->protocol != IPPROTO_IPV6_NR))
 		return XDP_PASS;
-	if (!frame_for_us(ctx, cfg, eth))
+	if (HARDENED(!frame_for_us(ctx, cfg, eth)))
 		return drop(TSPGW_CNT_DROP_NOT_FOR_US);
 	if (iph->version != 4 || iph->ihl < 5)
 		return drop(TSPGW_CNT_DROP_MALFORMED);
 	/* What the kernel would drop, we drop: a wrong header checksum (the
 	 * options path checks its own, with the options). */
-	if (iph->ihl == 5 && csum_ipv4_hdr(iph))
+	if (HARDENED(iph->ihl == 5 && csum_ipv4_hdr(iph)))
 		return drop(TSPGW_CNT_DROP_BAD_CSUM);
 	/* Every header must sit at a constant offset (see
 	 * strip_ipv4_options), so lengths are checked as numbers against the
@@ -613,7 +619,8 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 	/* After the lengths (a packet whose lengths lie is malformed, not
 	 * corrupt), before anything reads the addresses. Zero means "not
 	 * computed", legal over IPv4 (RFC 768). */
-	if (origin.type == TSPGW_TUN_V6UDPV4 && (cfg->flags & TSPGW_CFG_F_VERIFY_UDP_CSUM)) {
+	if (HARDENED(origin.type == TSPGW_TUN_V6UDPV4 &&
+		     (cfg->flags & TSPGW_CFG_F_VERIFY_UDP_CSUM))) {
 		/* udp itself cannot be tested for NULL without CAP_PERFMON
 		 * (see keepalive_reply): found again after the IPv4 header. */
 		struct udphdr *uh = (void *)(iph + 1);
@@ -637,7 +644,7 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 
 		if (ip6->nexthdr == IPPROTO_ICMPV6_NR && (void *)(icmp_type + 1) <= data_end)
 			type = *icmp_type;
-		if (link_scope_refused(ctx, 0, ip6, ETH_HLEN + off, type))
+		if (HARDENED(link_scope_refused(ctx, 0, ip6, ETH_HLEN + off, type)))
 			return drop(TSPGW_CNT_DROP_LINK_SCOPE);
 	}
 	if (sv == SRC_SPOOF) {
@@ -720,17 +727,18 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	 * solicitations) has nowhere to go: drop it without counting. */
 	if (ip6.daddr.in6_u.u6_addr8[0] == 0xff)
 		return TC_ACT_SHOT;
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin, &tun)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin)) {
 	case DST_TUNNEL:
 		break;
 	case DST_REFUSED:
 		count(TSPGW_CNT_DROP_SPECIAL_DST);
 		return TC_ACT_SHOT;
-	case DST_UNPROVEN:
-		count(TSPGW_CNT_DROP_UNPROVEN);
-		return TC_ACT_SHOT;
 	default:
 		count(TSPGW_CNT_DROP_NO_TUNNEL);
+		return TC_ACT_SHOT;
+	}
+	if (tunnel_checked(&origin, &tun) == DST_UNPROVEN) {
+		count(TSPGW_CNT_DROP_UNPROVEN);
 		return TC_ACT_SHOT;
 	}
 	inner_len = skb->len;

@@ -54,7 +54,8 @@ enum tspgw_counter {
 	TSPGW_CNT_NH_HIT,           /* next hop served from nh_cache (no FIB lookup) */
 	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
 	/* Link scope stays in the tunnel (README "Security"). */
-	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect */
+	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect;
+				     * from the IPv6 side: link-scope source to a tunnel */
 	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet XDP could not mark (driver), or
 				     * marked but no tunnel device to deliver it on */
 	TSPGW_CNT_PASS_TUN_DEV,     /* marked packet handed to the kernel on the tunnel device */

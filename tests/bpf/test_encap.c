@@ -88,6 +88,42 @@ Test(encap, routed_tunnel_without_ipv4_route_is_dropped)
 	cr_expect_eq(s.tx_packets, 0, "nothing was sent");
 }
 
+/* A router never forwards a link-scope source off its link: from the IPv6
+ * side into a tunnel, such packets are dropped as drop_link_scope (the
+ * same reason as out of a tunnel), routed or anonymous destination alike,
+ * and the tunnel sends nothing. */
+Test(encap, link_scope_source_from_ipv6_side_stays_there)
+{
+	static const char *const srcs[] = { "fe80::1", "fe80::ff:fe00:1", "fec0::1", "::",
+					    "::1", "::ffff:192.0.2.9", "ff02::1" };
+	struct tspgw_origin a = fx_tunnel_a();
+	struct in6_addr dsts[2] = { t_ip6(T_HOST6),
+				    anon_addr(TSPGW_LAYOUT_PUBTSP, T_CLIENT4, T_CLIENT_PORT) };
+	struct tspgw_tunnel_stats s;
+
+	for (size_t d = 0; d < 2; d++)
+		for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+			struct pkt_opts o;
+			struct pkt p;
+
+			pkt_opts_default(&o, PKT_OUTER_NONE);
+			o.ip6_src = t_ip6(srcs[i]);
+			o.ip6_dst = dsts[d];
+			pkt_build(&p, &o);
+			run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_LINK_SCOPE, srcs[i]);
+		}
+	cr_assert_eq(fx_stats(&a, &s), 0);
+	cr_expect_eq(s.tx_packets, 0, "nothing was sent into the tunnel");
+	/* A global source to the same destination still gets as far as the
+	 * (missing) IPv4 route. */
+	{
+		struct pkt p;
+
+		native(&p, T_HOST6, 16, 64);
+		run_expect(&p, V_XDP_DROP, TSPGW_CNT_DROP_NO_ROUTE, "global source");
+	}
+}
+
 Test(encap, not_a_tunnel_destination_passes_untouched)
 {
 	static const char *const dsts[] = { T_REMOTE6, "2001:db8:100::3", "2001:db8:1ff::1",
