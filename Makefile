@@ -175,7 +175,7 @@ demo: check-deps
 # `make bench` needs root; bench/README.md explains every figure. Output in
 # $(BUILD)/bench (results.json, results.md, pkt_cost.png), never committed.
 BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c \
-	loader/counters.c
+	loader/counters.c loader/dp_clock.c
 
 .PHONY: bench
 

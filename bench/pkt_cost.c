@@ -50,6 +50,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_fixture.h"
+#include "dp_clock.h"
 #include "expect.h"
 #include "helper_cost.h"
 #include "netenv.h"
@@ -1085,6 +1086,26 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 	load_inst_of(in, tunnels, b_alone, 0);
 }
 
+/* last_seen_ns from jiffies, as the loader sets it up at attach
+ * (loader/dp_clock.c): sampled once through a small throwaway copy. */
+static void sample_clock(void)
+{
+	struct tspgw_bpf *skel = tspgw_bpf__open();
+	char err[200];
+
+	if (!skel)
+		die("tspgw_bpf__open: %s", strerror(errno));
+	bpf_map__set_max_entries(skel->maps.bindings, 64);
+	bpf_map__set_max_entries(skel->maps.routes, 64);
+	bpf_map__set_max_entries(skel->maps.claims, 64);
+	if (tspgw_bpf__load(skel))
+		die("loading the tspgw skeleton: %s", strerror(errno));
+	if (dp_clock_sample(bpf_program__fd(skel->progs.tspgw_clock), 50, &fx.cfg, err,
+			    sizeof(err)))
+		die("%s", err);
+	tspgw_bpf__destroy(skel);
+}
+
 static void setup(void)
 {
 	cpu_set_t set;
@@ -1109,6 +1130,7 @@ static void setup(void)
 	fx.cfg.special_allow |= TSPGW_V4_SHARED;
 	if (opt.no_udp_csum)
 		fx.cfg.flags &= ~(__u32)TSPGW_CFG_F_VERIFY_UDP_CSUM;
+	sample_clock();
 	/* As under `tspgw run`, whose listener turns the cache on. */
 	if (!opt.no_nh_cache) {
 		fx.cfg.flags |= TSPGW_CFG_F_NH_CACHE;

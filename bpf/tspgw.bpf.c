@@ -651,7 +651,7 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, const struct tspgw_dp_co
 		stats_drop(tun);
 		return drop(TSPGW_CNT_DROP_SPOOF);
 	}
-	stats_rx(tun, inner_len);
+	stats_rx(cfg, tun, inner_len);
 
 	if ((cfg->flags & TSPGW_CFG_F_KEEPALIVE) && ip6->nexthdr == IPPROTO_ICMPV6_NR &&
 	    tspgw_prefix_contains((const __u8 *)&ip6->daddr, cfg->keepalive_addr, 128)) {
@@ -805,6 +805,21 @@ int tspgw_tc_ingress(struct __sk_buff *skb)
 	/* The tunnel device has no link layer: the redirect delivers the
 	 * packet from its network header on, received on that device. */
 	return bpf_redirect(cfg->tun_ifindex, BPF_F_INGRESS);
+}
+
+/* Not attached anywhere: the loader runs it with BPF_PROG_RUN to sample
+ * jiffies and CLOCK_BOOTTIME together (loader/dp_clock.c), the base of
+ * now_boot_ns. The sample is written over the test packet. */
+SEC("xdp")
+int tspgw_clock(struct xdp_md *ctx)
+{
+	struct tspgw_clock_sample *s = (void *)(long)ctx->data;
+
+	if ((void *)(s + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	s->jiffies = bpf_jiffies64();
+	s->boot_ns = bpf_ktime_get_boot_ns();
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

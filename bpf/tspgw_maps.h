@@ -218,6 +218,23 @@ struct tspgw_dp_config {
 		__u8 mac[6];
 		__u8 pad[2];
 	} xdp_if[TSPGW_MAX_XDP_IFACES];
+	/* The clock of last_seen_ns without bpf_ktime_get_boot_ns (about 26
+	 * ns per call): CLOCK_BOOTTIME = clock_base_ns + (jiffies -
+	 * clock_base_jiffies) * clock_ns_per_jiffy, to one tick (4 ms at
+	 * HZ=250; liveness is counted in seconds). The loader samples both
+	 * clocks through tspgw_clock when it attaches (loader/dp_clock.c).
+	 * clock_ns_per_jiffy 0 = not sampled: the helper is called. */
+	__u32 clock_ns_per_jiffy;
+	__u32 clock_pad;
+	__u64 clock_base_ns;
+	__u64 clock_base_jiffies;
+};
+
+/* What tspgw_clock writes over the packet it is run on (BPF_PROG_RUN):
+ * both clocks, read back to back. */
+struct tspgw_clock_sample {
+	__u64 jiffies;
+	__u64 boot_ns;
 };
 
 /* Key of the next-hop cache: what our bpf_fib_lookup's answer depends on.

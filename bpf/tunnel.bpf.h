@@ -213,10 +213,23 @@ static __always_inline __u32 build_outer(struct outer_hdrs *h, const struct tspg
  * CPU. last_seen is a plain store: two CPUs racing write nearly the same
  * time and either will do. t may be NULL (public mode without a binding:
  * such a tunnel has no stats). */
-static __always_inline void stats_rx(struct tspgw_tunnel *t, __u32 bytes)
+/* CLOCK_BOOTTIME in ns, to one tick: from jiffies (bpf_jiffies64 costs
+ * about 1 ns) and the loader's sample of both clocks (dp_config), or from
+ * the 26-ns helper where no sample was taken. */
+static __always_inline __u64 now_boot_ns(const struct tspgw_dp_config *cfg)
+{
+	__u64 per = cfg->clock_ns_per_jiffy;
+
+	if (!per)
+		return bpf_ktime_get_boot_ns();
+	return cfg->clock_base_ns + (bpf_jiffies64() - cfg->clock_base_jiffies) * per;
+}
+
+static __always_inline void stats_rx(const struct tspgw_dp_config *cfg, struct tspgw_tunnel *t,
+				     __u32 bytes)
 {
 	if (t) {
-		t->stats.last_seen_ns = bpf_ktime_get_boot_ns();
+		t->stats.last_seen_ns = now_boot_ns(cfg);
 		__sync_fetch_and_add(&t->stats.rx_packets, 1);
 		__sync_fetch_and_add(&t->stats.rx_bytes, bytes);
 	}

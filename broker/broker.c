@@ -117,7 +117,8 @@ uint64_t broker_now_ns(void)
 {
 	struct timespec ts;
 
-	/* The data plane stamps last_seen with bpf_ktime_get_boot_ns(). */
+	/* The data plane stamps last_seen in CLOCK_BOOTTIME (from jiffies, to
+	 * one tick: loader/dp_clock.c). */
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }

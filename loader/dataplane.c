@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "dp_clock.h"
 #include "netlink.h"
 #include "own_addr.h"
 #include "pinned_maps.h"
@@ -540,6 +541,14 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_lo
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
 	fill_own(cfg, o->ipv4_iface, if4, v6if, if6, &dc, log);
+	{
+		char cerr[160];
+
+		/* Two tick edges ~50 ms apart tell HZ=250 from 300 easily. */
+		if (dp_clock_sample(bpf_program__fd(skel->progs.tspgw_clock), 50, &dc, cerr,
+				    sizeof(cerr)))
+			logf_(log, "warning: %s; last_seen from bpf_ktime_get_boot_ns (slower)", cerr);
+	}
 	{
 		/* A re-attach reuses the pinned nh_cache: continue after the
 		 * old route_gen instead of restarting at 0, or entries filled

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bpf_fixture.h"
+#include "dp_clock.h"
 #include "expect.h"
 
 TestSuite(decap, .init = fx_setup, .fini = fx_teardown);
@@ -56,6 +57,45 @@ Test(decap, v6udpv4_from_host_address)
 	cr_expect_eq(s.tx_packets, 0);
 	cr_expect_eq(s.tx_bytes, 0);
 	cr_expect_eq(s.drops, 0);
+}
+
+/* As `tspgw attach` sets it up: last_seen from jiffies and the loader's
+ * sample of both clocks (dp_clock.c), not from the 26-ns helper. Right to
+ * one tick; a second packet 30 ms later moves it on by about as much. */
+Test(decap, last_seen_from_jiffies_is_boottime)
+{
+	struct tspgw_tunnel_stats s;
+	struct tspgw_origin a = fx_tunnel_a();
+	struct timespec gap = { .tv_nsec = 30 * 1000000L };
+	struct pkt_opts o;
+	struct pkt p;
+	uint64_t t0, t1, first, tick;
+	char err[200];
+
+	cr_assert_eq(dp_clock_sample(bpf_program__fd(fx.skel->progs.tspgw_clock), 50, &fx.cfg,
+				     err, sizeof(err)),
+		     0, "%s", err);
+	tick = fx.cfg.clock_ns_per_jiffy;
+	cr_assert(tick == 1000000 || tick == 3333333 || tick == 4000000 || tick == 10000000,
+		  "tick of %llu ns", (unsigned long long)tick);
+	fx_apply_config();
+	pkt_opts_default(&o, PKT_OUTER_UDP);
+	pkt_build(&p, &o);
+	t0 = boot_ns();
+	expect_decap_to_kernel(&p);
+	t1 = boot_ns();
+	cr_assert_eq(fx_stats(&a, &s), 0);
+	cr_expect(s.last_seen_ns + 2 * tick >= t0 && s.last_seen_ns <= t1 + 2 * tick,
+		  "last_seen %llu not within the run [%llu, %llu] +- 2 ticks of %llu ns",
+		  (unsigned long long)s.last_seen_ns, (unsigned long long)t0,
+		  (unsigned long long)t1, (unsigned long long)tick);
+	first = s.last_seen_ns;
+	nanosleep(&gap, NULL);
+	expect_decap_to_kernel(&p);
+	cr_assert_eq(fx_stats(&a, &s), 0);
+	cr_expect(s.last_seen_ns >= first + 30000000ull - 2 * tick &&
+			  s.last_seen_ns <= first + 30000000ull + 30000000ull,
+		  "30 ms later last_seen moved by %lld ns", (long long)(s.last_seen_ns - first));
 }
 
 Test(decap, v6udpv4_from_delegated_prefix)
