@@ -15,7 +15,8 @@
 # these packets were lost (the broker's socket ignored the v6udpv4 ones;
 # protocol 41 got ICMP protocol-unreachable), so the delivery checks fail
 # on that code. Spoofed, unbound and link-scoped ones must never reach the
-# host, each counted by its reason.
+# host, each counted by its reason; neither must ND and MLD messages with
+# global addresses (the rule XDP applies, bpf/link_scope.h).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -114,6 +115,20 @@ refused() {
 	[ $((r1 - r0)) -eq "$n" ] && [ "$df0" = "$df1" ] && [ "$e0" = "$e1" ]
 }
 
+# The gateway's neighbour table, both families, without the states (they
+# age on their own).
+neigh_table() { ip -n "$NS_G" neigh show | awk '{ $NF = ""; print }' | sort; }
+
+# link_msg_refused COUNT SEND-ARGS...: as refused frag_drop_link_scope, and
+# the gateway's neighbour table is the same afterwards.
+link_msg_refused() {
+	local n0 n1
+	n0=$(neigh_table)
+	refused frag_drop_link_scope "$@" || return 1
+	n1=$(neigh_table)
+	[ "$n0" = "$n1" ] || { echo "neighbour table changed:"; diff <(echo "$n0") <(echo "$n1"); return 1; }
+}
+
 # status_shows NAME...: the human `tspgw status` lists these counters.
 status_shows() {
 	local out name
@@ -182,6 +197,16 @@ V="--type v6v4 --src4 192.0.2.3"
 		refused frag_drop_link_scope 2 $U --src6 2001:db8:100::2 --dst6 ff02::1
 	e2e_check "v6v4 fragments from a link-local source: frag_drop_link_scope" \
 		refused frag_drop_link_scope 2 $V --src6 fe80::3 --dst6 2001:db8:2::2
+	# The tunnel's own global addresses do not make ND or MLD routable:
+	# XDP refuses them unfragmented (t_link_scope.sh), the slow path too.
+	e2e_check "v6udpv4 fragments, an NA for the host's address: frag_drop_link_scope, neighbours unchanged" \
+		link_msg_refused 2 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::1 --msg na \
+		--target 2001:db8:2::2
+	e2e_check "v6v4 fragments, an NA for the host's address: frag_drop_link_scope, neighbours unchanged" \
+		link_msg_refused 2 $V --src6 2001:db8:100::3 --dst6 2001:db8:2::1 --msg na \
+		--target 2001:db8:2::2
+	e2e_check "v6udpv4 fragments, an MLDv2 report behind Hop-by-Hop: frag_drop_link_scope" \
+		refused frag_drop_link_scope 2 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::1 --msg mld2
 }
 e2e_check "no ICMP protocol-unreachable came back for any protocol-41 fragment" \
 	test "$(client_unreachs)" = "$UNREACH0"
