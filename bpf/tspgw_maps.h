@@ -95,7 +95,7 @@ enum tspgw_slow_counter {
 	TSPGW_SLOW_DROP_INNER_BAD,     /* inner IPv6 header truncated or its length lies */
 	TSPGW_SLOW_DROP_UNBOUND,       /* origin has no tunnel (and not public mode) */
 	TSPGW_SLOW_DROP_SPOOF,         /* inner source does not belong to the origin */
-	TSPGW_SLOW_DROP_LINK_SCOPE,    /* link-scoped inner source or destination */
+	TSPGW_SLOW_DROP_LINK_SCOPE,    /* link-scope address, or ND/MLD/Redirect (link_scope.h) */
 	TSPGW_SLOW_DROP_TUN_FULL,      /* the tunnel device refused the write (queue full) */
 	TSPGW_SLOW_DROP_SPECIAL,       /* outer source is no endpoint we talk to (special_addr.h) */
 	TSPGW_SLOW_MAX,

@@ -173,14 +173,21 @@ static void own_addrs_of(const struct tspgw_cfg *cfg, struct own_addrs *o)
 }
 
 /* Endpoints and addresses no tunnel may have (tunnel_refuse.h): one line
- * on stderr and -1, or 0. */
-static int refuse_add(const struct tspgw_cfg *cfg, const struct tunnel_args *a)
+ * on stderr and -1, or 0. The endpoint is judged by the data plane's rule
+ * with the data plane's dp_config (config_fd: the pinned map), so the CLI
+ * refuses what XDP would drop; unreadable, no special range is allowed
+ * (endpoint_refusal's rule). */
+static int refuse_add(const struct tspgw_cfg *cfg, int config_fd, const struct tunnel_args *a)
 {
+	struct tspgw_dp_config dc;
 	struct own_addrs own;
 	char err[256];
+	__u32 zero = 0;
 
+	if (bpf_map_lookup_elem(config_fd, &zero, &dc))
+		memset(&dc, 0, sizeof(dc));
 	own_addrs_of(cfg, &own);
-	if (tunnel_refuse_remote(a->origin.addr, cfg->special_allow, &own, err, sizeof(err)) ||
+	if (tunnel_refuse_remote(&dc, &a->origin, &own, err, sizeof(err)) ||
 	    tunnel_refuse_ipv6(a->tun.host, 128, &own, err, sizeof(err)) ||
 	    (a->tun.prefix_len &&
 	     tunnel_refuse_ipv6(a->tun.prefix, a->tun.prefix_len, &own, err, sizeof(err)))) {
@@ -241,22 +248,27 @@ static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	char err[512];
 	int rc;
 
+	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
+		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		return 1;
+	}
+	if (refuse_add(cfg, m.config, a)) {
+		pinned_maps_close(&m);
+		return EXIT_USAGE;
+	}
 	if (cfg->anon_enabled && tspgw_anon_in_prefix(a->tun.host, cfg->anon_prefix.addr.s6_addr)) {
 		if (!tspgw_anon_matches(a->tun.host, cfg->anon_prefix.addr.s6_addr, cfg->anon_layout,
 					a->origin.addr, a->origin.port)) {
 			fprintf(stderr, "tspgw tunnel add: %s is in the anonymous prefix but does not "
 					"embed the origin given by --remote\n",
 				"--address");
+			pinned_maps_close(&m);
 			return 1;
 		}
 		a->tun.flags |= TSPGW_TUNNEL_F_ANON;
 	}
 	a->tun.flags |= TSPGW_TUNNEL_F_STATIC;
 	a->tun.created_ns = now_boot_ns();
-	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
-		fprintf(stderr, "tspgw tunnel add: %s\n", err);
-		return 1;
-	}
 	rc = tunnel_table_add(&m, &a->origin, &a->tun, err, sizeof(err));
 	pinned_maps_close(&m);
 	if (rc) {
@@ -428,11 +440,8 @@ int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv)
 	 * whole usage: the line says what to change. */
 	if (parse_tunnel_args(argc - 1, argv + 1, &a, need))
 		return EXIT_USAGE;
-	if (need == 2) {
-		if (refuse_add(cfg, &a))
-			return EXIT_USAGE;
+	if (need == 2)
 		return tunnel_add(cfg, &a);
-	}
 	if (need == 1)
 		return tunnel_del(cfg, &a);
 	return tunnel_list(cfg, &a);

@@ -8,9 +8,15 @@
 
 #include <stdint.h>
 
+#include "tspgw_maps.h"
+
 /* NULL if allowed, else why not (a phrase for a log line or an error).
  * addr and port in network order; type is enum tspgw_tunnel_type. When
  * dp_config cannot be read (config_fd < 0), no special range is allowed. */
 const char *endpoint_refusal(int config_fd, uint32_t addr, uint16_t port, uint8_t type);
+
+/* The same, given the dp_config record (read from the pinned map): a pure
+ * function, for `tspgw tunnel add` and the unit tests. */
+const char *endpoint_refusal_dc(const struct tspgw_dp_config *dc, const struct tspgw_origin *o);
 
 #endif

@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "slow_counters.h"
 #include "slowpath_check.h"
+#include "tunnel_table.h"
 
 /* Reassembled packets read per wakeup of the raw socket: bounded, so a
  * flood of fragments cannot starve signalling and timers. What is left
@@ -26,22 +28,40 @@
 struct frag_slowpath {
 	int raw_fd; /* protocol 41 to gateway.ipv4, after reassembly */
 	int tun_fd; /* the tunnel device, non-blocking writes */
-	int config_fd, bindings_fd; /* the caller's (tspgw_maps) */
+	const struct tspgw_maps *maps; /* the caller's */
 	struct slow_counters counters;
+	/* The binding the last packet was checked against, if it had one:
+	 * its stats are counted into after delivery. */
+	struct tspgw_tunnel checked;
+	int have_checked;
 	uint8_t buf[PKT_MAX];
 };
 
 static int lookup_binding(void *ctx, const struct tspgw_origin *origin, struct tspgw_tunnel *out)
 {
-	const struct frag_slowpath *fp = ctx;
+	struct frag_slowpath *fp = ctx;
 
-	return bpf_map_lookup_elem(fp->bindings_fd, origin, out) ? -1 : 0;
+	if (bpf_map_lookup_elem(fp->maps->bindings, origin, out))
+		return -1;
+	fp->checked = *out;
+	fp->have_checked = 1;
+	return 0;
+}
+
+/* The clock of bpf_ktime_get_boot_ns, which XDP stamps last_seen with. */
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
 /* Check one inner IPv6 packet and deliver it on the tunnel device. The
  * kernel then receives it as arriving from the tunnel and routes it: to
  * the IPv6 side, back into another tunnel (the tc program encapsulates),
- * or to itself. Per packet: two map lookups and one write, no more. */
+ * or to itself. Per packet: two map lookups and one write, and for a
+ * delivered one the binding's stats (a lookup and an update). */
 static void deliver(struct frag_slowpath *fp, const struct tspgw_origin *origin, const uint8_t *pkt,
 		    size_t len)
 {
@@ -50,12 +70,17 @@ static void deliver(struct frag_slowpath *fp, const struct tspgw_origin *origin,
 	__u32 zero = 0;
 
 	/* Read per packet: dp_config changes without a restart. */
-	if (bpf_map_lookup_elem(fp->config_fd, &zero, &dc) || !(dc.flags & TSPGW_CFG_F_ENABLED))
+	if (bpf_map_lookup_elem(fp->maps->config, &zero, &dc) || !(dc.flags & TSPGW_CFG_F_ENABLED))
 		return;
+	fp->have_checked = 0;
 	v = slowpath_check(&dc, origin, pkt, len, lookup_binding, fp);
 	if (v == TSPGW_SLOW_DECAP_FRAGMENT && write(fp->tun_fd, pkt, len) != (ssize_t)len)
 		v = TSPGW_SLOW_DROP_TUN_FULL;
 	slow_counters_inc(&fp->counters, v);
+	/* As XDP's stats_rx: delivered packets of a bound tunnel (public
+	 * mode without a binding has no stats). */
+	if (v == TSPGW_SLOW_DECAP_FRAGMENT && fp->have_checked)
+		tunnel_table_count_rx(fp->maps, origin, &fp->checked, (__u32)len, boot_ns());
 }
 
 void frag_slowpath_udp(void *arg, const uint8_t *d, size_t len, const struct sockaddr_storage *sa)
@@ -160,8 +185,7 @@ struct frag_slowpath *frag_slowpath_open(const struct tspgw_cfg *cfg, const stru
 		return NULL;
 	}
 	fp->raw_fd = fp->tun_fd = fp->counters.fd = -1;
-	fp->config_fd = maps->config;
-	fp->bindings_fd = maps->bindings;
+	fp->maps = maps;
 	if (slow_counters_open(cfg->pin_path, &fp->counters, err, errlen) ||
 	    (fp->tun_fd = open_tun(cfg->tunnel_device, err, errlen)) < 0 ||
 	    (fp->raw_fd = open_raw(cfg, err, errlen)) == -1) {

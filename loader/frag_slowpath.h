@@ -6,7 +6,8 @@
  * socket (which also stops the kernel's ICMP protocol-unreachable). Each
  * inner IPv6 packet passes the same checks as in XDP (slowpath_check.h)
  * and is written into the tunnel device, where the kernel receives and
- * routes it; every outcome is counted in slow_counters. */
+ * routes it; every outcome is counted in slow_counters, and a delivered
+ * packet in its tunnel's stats (tunnel_table_count_rx). */
 #ifndef TSPGW_FRAG_SLOWPATH_H
 #define TSPGW_FRAG_SLOWPATH_H
 

@@ -1,7 +1,7 @@
 /* The checks a reassembled tunnel packet must pass before the daemon's
  * slow path delivers it: the very ones XDP applies to unfragmented
- * packets (inner header sanity, link scope, anti-spoofing through
- * bpf/src_check.h), as one pure function, so unit tests drive it with a
+ * packets (inner header sanity, link scope through bpf/link_scope.h,
+ * anti-spoofing through bpf/src_check.h), as one pure function, so unit tests drive it with a
  * fake binding table. */
 #ifndef TSPGW_SLOWPATH_CHECK_H
 #define TSPGW_SLOWPATH_CHECK_H

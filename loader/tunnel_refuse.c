@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "endpoint.h"
 #include "special_addr.h"
 
 void own_addrs_add4(struct own_addrs *o, __u32 addr)
@@ -24,39 +25,19 @@ void own_addrs_add6(struct own_addrs *o, const __u8 *addr)
 		memcpy(o->v6[o->n6++], addr, 16);
 }
 
-static const char *v4_class_name(__u32 cls)
+int tunnel_refuse_remote(const struct tspgw_dp_config *dc, const struct tspgw_origin *origin,
+			 const struct own_addrs *own, char *err, size_t errlen)
 {
-	switch (cls) {
-	case TSPGW_V4_ALWAYS:
-		return "loopback, this-network, link-local, multicast or broadcast";
-	case TSPGW_V4_PRIVATE:
-		return "private (allow with data_plane.allowed_special_ranges: [private])";
-	case TSPGW_V4_SHARED:
-		return "shared CGN space (allow with data_plane.allowed_special_ranges: [shared])";
-	case TSPGW_V4_DOCUMENTATION:
-		return "documentation (allow with data_plane.allowed_special_ranges: [documentation])";
-	case TSPGW_V4_BENCHMARKING:
-		return "benchmarking (allow with data_plane.allowed_special_ranges: [benchmarking])";
-	case TSPGW_V4_IETF:
-		return "IETF protocol assignment (allow with data_plane.allowed_special_ranges: [ietf])";
-	default:
-		return "reserved (allow with data_plane.allowed_special_ranges: [reserved])";
-	}
-}
-
-int tunnel_refuse_remote(__u32 addr, __u32 special_allow, const struct own_addrs *own, char *err,
-			 size_t errlen)
-{
+	const char *why = endpoint_refusal_dc(dc, origin);
 	char s[INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &addr, s, sizeof(s));
-	if (tspgw_ipv4_refused(addr, special_allow)) {
-		snprintf(err, errlen, "--remote %s refused: %s address", s,
-			 v4_class_name(tspgw_ipv4_special_class(addr)));
+	inet_ntop(AF_INET, &origin->addr, s, sizeof(s));
+	if (why) {
+		snprintf(err, errlen, "--remote %s refused: %s", s, why);
 		return -1;
 	}
 	for (size_t i = 0; i < own->n4; i++) {
-		if (own->v4[i] == addr) {
+		if (own->v4[i] == origin->addr) {
 			snprintf(err, errlen, "--remote %s refused: it is the gateway's own address", s);
 			return -1;
 		}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "tspgw_maps.h"
+
 #define TUNNEL_OWN_MAX 64
 
 /* The gateway's own addresses: config.yaml's (gateway.ipv4, gateway.ipv6,
@@ -21,11 +23,14 @@ struct own_addrs {
 void own_addrs_add4(struct own_addrs *o, __u32 addr);
 void own_addrs_add6(struct own_addrs *o, const __u8 *addr);
 
-/* May addr (network order) be a tunnel's remote endpoint, given the
- * special IPv4 classes the operator allowed (TSPGW_V4_* bits)? 0, or -1
- * with the reason (one line, no newline) in err. */
-int tunnel_refuse_remote(__u32 addr, __u32 special_allow, const struct own_addrs *own, char *err,
-			 size_t errlen);
+/* May origin be a tunnel's remote endpoint? First the data plane's own
+ * rule (tspgw_endpoint_refused through endpoint_refusal_dc, with dc the
+ * pinned dp_config: special ranges not allowed, the uplink's addresses and
+ * subnet broadcasts, UDP port 0), then own: the gateway's other addresses,
+ * which the data plane does not list. 0, or -1 with the reason (one line,
+ * no newline) in err. */
+int tunnel_refuse_remote(const struct tspgw_dp_config *dc, const struct tspgw_origin *origin,
+			 const struct own_addrs *own, char *err, size_t errlen);
 
 /* May addr/len (len 128 for --address) be a tunnel's address or delegated
  * prefix? Refused when it overlaps link-scoped space (link-local,

@@ -284,6 +284,43 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 	return 0;
 }
 
+/* Same tunnel, same session: what the broker or the CLI writes anew for a
+ * new one. flags and stats are the data plane's to change in place. */
+static int same_session(const struct tspgw_tunnel *a, const struct tspgw_tunnel *b)
+{
+	return !memcmp(a->host, b->host, 16) && a->prefix_len == b->prefix_len &&
+	       !memcmp(a->prefix, b->prefix, 16) && a->created_ns == b->created_ns;
+}
+
+/* bpf() has no atomic add on a hash-map value, and BPF_F_LOCK would need a
+ * bpf_spin_lock in the record that XDP then took for every packet. So the
+ * whole record is read, counted into and written back (BPF_EXIST: a
+ * tunnel deleted meanwhile stays deleted), the two syscalls as close
+ * together as possible. The price, in the microsecond between them, for
+ * this one tunnel: what XDP adds to its counters is lost (the stats can
+ * undercount, never invent), a claim XDP proves in place comes back until
+ * the next packet proves it again, and a replacement of the record (`tspgw
+ * tunnel add` over the same origin, a claim proven over it) would be
+ * overwritten. The broker's own writes cannot interleave: the slow path
+ * runs in its event loop. last_seen, which keeps the tunnel from expiring,
+ * is never lost: every delivered packet stores it again. */
+int tunnel_table_count_rx(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			  const struct tspgw_tunnel *checked, __u32 bytes, __u64 now_ns)
+{
+	struct tspgw_tunnel t;
+
+	if (bpf_map_lookup_elem(m->bindings, origin, &t))
+		return -ENOENT;
+	if (!same_session(&t, checked))
+		return -ENOENT;
+	t.stats.last_seen_ns = now_ns;
+	t.stats.rx_packets++;
+	t.stats.rx_bytes += bytes;
+	if (bpf_map_update_elem(m->bindings, origin, &t, BPF_EXIST))
+		return errno == ENOENT ? -ENOENT : -errno;
+	return 0;
+}
+
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tunnel_entry *out)
 {

@@ -55,6 +55,17 @@ int tunnel_table_claim_del(const struct tspgw_maps *m, const struct tspgw_origin
 int tunnel_table_foreach_claim(const struct tspgw_maps *m,
 			       int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
 
+/* Count one packet in origin's stats as XDP's stats_rx does (rx_packets
+ * + 1, rx_bytes + bytes, last_seen_ns = now_ns, CLOCK_BOOTTIME), for a
+ * packet the daemon's slow path delivered (a reassembled fragment XDP
+ * never saw whole): a tunnel that only sends big packets is alive too.
+ * checked: the binding the packet was checked against; a record replaced
+ * since then (another host, prefix or created_ns: a new session) is left
+ * alone. 0, -ENOENT (no binding, or replaced), or -errno. Not atomic
+ * against the data plane: see the comment at the definition. */
+int tunnel_table_count_rx(const struct tspgw_maps *m, const struct tspgw_origin *origin,
+			  const struct tspgw_tunnel *checked, __u32 bytes, __u64 now_ns);
+
 /* Remove a tunnel; *old receives what was there. -ENOENT when none. */
 int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tspgw_tunnel *old);

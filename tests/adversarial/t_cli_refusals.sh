@@ -85,6 +85,12 @@ e2e_check "--remote 10.0.0.1 refused: private not in allowed_special_ranges" \
 # shellcheck disable=SC2086
 e2e_check "--remote 192.0.2.1 refused: the gateway's own address" \
 	refused "gateway's own address" $U --remote 192.0.2.1:4000 $A
+# The data plane's own list holds the uplink subnet's broadcast: the CLI
+# asks the data plane's rule (tspgw_endpoint_refused) with that list.
+# shellcheck disable=SC2086
+e2e_check "--remote 192.0.2.255 refused: the uplink subnet's broadcast" \
+	refused "--remote 192.0.2.255 refused: it is the gateway's own address or a broadcast" \
+	$U --remote 192.0.2.255:4000 $A
 # An address of one of the gateway's interfaces that is not in config.yaml.
 ip -n "$NS_G" addr add 198.51.100.1/32 dev u0
 # shellcheck disable=SC2086

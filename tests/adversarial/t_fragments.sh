@@ -15,7 +15,8 @@
 # these packets were lost (the broker's socket ignored the v6udpv4 ones;
 # protocol 41 got ICMP protocol-unreachable), so the delivery checks fail
 # on that code. Spoofed, unbound and link-scoped ones must never reach the
-# host, each counted by its reason.
+# host, each counted by its reason; neither must ND and MLD messages with
+# global addresses (the rule XDP applies, bpf/link_scope.h).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -95,6 +96,40 @@ delivered() {
 		[ $((df1 - df0)) -ge "$n" ]
 }
 
+# tunnel_stats REMOTE: "rx_packets rx_bytes last_seen_s" of one tunnel
+# (`tspgw tunnel list --json`; last_seen_s -1 when never seen).
+tunnel_stats() {
+	gw tunnel list --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for t in (d["tunnels"] if isinstance(d, dict) else d):
+    if t["remote"] == sys.argv[1]:
+        s = t["last_seen_s"]
+        print(t["rx_packets"], t["rx_bytes"], -1 if s is None else s)
+        break
+else:
+    print("missing")' "$1"
+}
+
+# delivered_counted REMOTE COUNT BYTES SEND-ARGS...: as delivered, and the
+# tunnel's own stats count them (slow path: XDP never saw these packets
+# whole): rx_packets +COUNT, rx_bytes +COUNT*BYTES, last seen during the
+# send (a tunnel that only sends fragmented packets must not expire).
+delivered_counted() {
+	local remote=$1 n=$2 bytes=$3 p0 b0 l0 p1 b1 l1 t0 took
+	shift 3
+	read -r p0 b0 l0 <<<"$(tunnel_stats "$remote")"
+	[ "$p0" != missing ] || { echo "no tunnel $remote"; return 1; }
+	t0=$SECONDS
+	delivered "$n" "$@" || return 1
+	read -r p1 b1 l1 <<<"$(tunnel_stats "$remote")"
+	took=$((SECONDS - t0 + 1))
+	echo "tunnel $remote: rx_packets $p0 -> $p1, rx_bytes $b0 -> $b1," \
+		"last_seen_s $l0 -> $l1 (want 0..$took: during the send)"
+	[ $((p1 - p0)) -eq "$n" ] && [ $((b1 - b0)) -eq $((n * bytes)) ] &&
+		awk -v l="$l1" -v t="$took" 'BEGIN { exit !(l >= 0 && l <= t) }'
+}
+
 # refused REASON COUNT SEND-ARGS...: COUNT fragmented packets never reach
 # the host and counter REASON grows by COUNT; decap_fragment does not move.
 refused() {
@@ -112,6 +147,20 @@ refused() {
 	r1=$(counter "$reason") df1=$(counter decap_fragment) e1=$(host_echos)
 	echo "$reason: $r0 -> $r1 (want +$n); decap_fragment: $df0 -> $df1; host echos: $e0 -> $e1"
 	[ $((r1 - r0)) -eq "$n" ] && [ "$df0" = "$df1" ] && [ "$e0" = "$e1" ]
+}
+
+# The gateway's neighbour table, both families, without the states (they
+# age on their own).
+neigh_table() { ip -n "$NS_G" neigh show | awk '{ $NF = ""; print }' | sort; }
+
+# link_msg_refused COUNT SEND-ARGS...: as refused frag_drop_link_scope, and
+# the gateway's neighbour table is the same afterwards.
+link_msg_refused() {
+	local n0 n1
+	n0=$(neigh_table)
+	refused frag_drop_link_scope "$@" || return 1
+	n1=$(neigh_table)
+	[ "$n0" = "$n1" ] || { echo "neighbour table changed:"; diff <(echo "$n0") <(echo "$n1"); return 1; }
 }
 
 # status_shows NAME...: the human `tspgw status` lists these counters.
@@ -164,10 +213,11 @@ U="--type v6udpv4 --src4 192.0.2.2 --sport 40000"
 V="--type v6v4 --src4 192.0.2.3"
 # shellcheck disable=SC2086
 {
-	e2e_check "v6udpv4, outer IPv4 fragmented: reaches the host (pass_fragment, decap_fragment)" \
-		delivered 3 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::2
-	e2e_check "v6v4, outer IPv4 fragmented: reaches the host (pass_fragment, decap_fragment)" \
-		delivered 3 $V --src6 2001:db8:100::3 --dst6 2001:db8:2::2
+	# 1248 bytes: IPv6 header, ICMPv6 echo header, 1200 data bytes.
+	e2e_check "v6udpv4, outer IPv4 fragmented: reaches the host, counted in the tunnel's stats" \
+		delivered_counted 192.0.2.2:40000 3 1248 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::2
+	e2e_check "v6v4, outer IPv4 fragmented: reaches the host, counted in the tunnel's stats" \
+		delivered_counted 192.0.2.3 3 1248 $V --src6 2001:db8:100::3 --dst6 2001:db8:2::2
 	e2e_check "v6udpv4 fragments, spoofed inner source: never delivered, frag_drop_spoof" \
 		refused frag_drop_spoof 3 $U --src6 2001:db8:100::99 --dst6 2001:db8:2::2
 	e2e_check "v6v4 fragments, another tunnel's inner source: never delivered, frag_drop_spoof" \
@@ -182,6 +232,16 @@ V="--type v6v4 --src4 192.0.2.3"
 		refused frag_drop_link_scope 2 $U --src6 2001:db8:100::2 --dst6 ff02::1
 	e2e_check "v6v4 fragments from a link-local source: frag_drop_link_scope" \
 		refused frag_drop_link_scope 2 $V --src6 fe80::3 --dst6 2001:db8:2::2
+	# The tunnel's own global addresses do not make ND or MLD routable:
+	# XDP refuses them unfragmented (t_link_scope.sh), the slow path too.
+	e2e_check "v6udpv4 fragments, an NA for the host's address: frag_drop_link_scope, neighbours unchanged" \
+		link_msg_refused 2 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::1 --msg na \
+		--target 2001:db8:2::2
+	e2e_check "v6v4 fragments, an NA for the host's address: frag_drop_link_scope, neighbours unchanged" \
+		link_msg_refused 2 $V --src6 2001:db8:100::3 --dst6 2001:db8:2::1 --msg na \
+		--target 2001:db8:2::2
+	e2e_check "v6udpv4 fragments, an MLDv2 report behind Hop-by-Hop: frag_drop_link_scope" \
+		refused frag_drop_link_scope 2 $U --src6 2001:db8:100::2 --dst6 2001:db8:2::1 --msg mld2
 }
 e2e_check "no ICMP protocol-unreachable came back for any protocol-41 fragment" \
 	test "$(client_unreachs)" = "$UNREACH0"

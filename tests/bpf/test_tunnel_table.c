@@ -192,3 +192,55 @@ Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 1);
 }
+
+/* The daemon's slow path counts a delivered reassembled packet into the
+ * same stats: on top of what XDP counted, last_seen moved (a tunnel that
+ * only sends fragmented packets does not expire), the record's own fields
+ * and XDP's counters kept. A replaced session or a deleted tunnel is left
+ * alone: the packet was checked against the old one. */
+Test(tunnel_table, slow_path_counts_into_the_binding)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
+	struct tspgw_tunnel ta = tun(T_HOST6, T_PREFIX6, 48), checked;
+	struct tunnel_entry e;
+	char err[256] = "";
+	__u64 seen;
+
+	ta.created_ns = 7;
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	one_packet_from_a();
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	seen = e.tun.stats.last_seen_ns;
+	cr_assert_gt(seen, 0);
+	checked = e.tun;
+
+	cr_assert_eq(tunnel_table_count_rx(&m, &a, &checked, 1500, seen + 100000000000ull), 0);
+	cr_assert_eq(tunnel_table_count_rx(&m, &a, &checked, 3000, seen + 200000000000ull), 0);
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 3, "one from XDP, two from the slow path");
+	cr_expect_eq(e.tun.stats.rx_bytes, 40 + 8 + 100 + 1500 + 3000);
+	cr_expect_eq(e.tun.stats.last_seen_ns, seen + 200000000000ull, "last_seen moved");
+	cr_expect_eq(e.tun.created_ns, 7);
+	cr_expect(!memcmp(e.tun.host, ta.host, 16) && e.tun.prefix_len == 48);
+
+	/* XDP keeps counting into the record written back. */
+	one_packet_from_a();
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 4);
+	cr_expect_lt(e.tun.stats.last_seen_ns, seen + 200000000000ull, "XDP stamps its own clock");
+
+	/* A new session over the same origin: not the tunnel checked. */
+	ta.created_ns = 8;
+	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tunnel_table_count_rx(&m, &a, &checked, 1500, seen + 300000000000ull), -ENOENT);
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_expect_eq(e.tun.stats.rx_packets, 0);
+	cr_expect_eq(e.tun.stats.last_seen_ns, 0);
+
+	/* Deleted: stays deleted. */
+	checked = e.tun;
+	cr_assert_eq(tunnel_table_del(&m, &a, NULL), 0);
+	cr_expect_eq(tunnel_table_count_rx(&m, &a, &checked, 1500, seen), -ENOENT);
+	cr_expect_eq(tunnel_table_get(&m, &a, &e), -ENOENT);
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "special_addr.h"
 #include "tspgw_maps.h"
 
 static uint32_t v4(const char *s)
@@ -29,4 +30,26 @@ Test(endpoint, reasons_follow_the_data_plane_rule)
 	cr_assert(r && strstr(r, "UDP port 0"), "%s", r ? r : "allowed");
 	cr_assert_null(endpoint_refusal(-1, v4("1.0.0.1"), 0, TSPGW_TUN_V6V4));
 	cr_assert_null(endpoint_refusal(-1, v4("1.0.0.1"), htons(4000), TSPGW_TUN_V6UDPV4));
+}
+
+/* The reason names what the operator would have to allow, and the
+ * gateway's own addresses come from dp_config's list. */
+Test(endpoint, reasons_from_a_dp_config)
+{
+	struct tspgw_dp_config dc = { .special_allow = TSPGW_V4_DOCUMENTATION };
+	struct tspgw_origin o = { .addr = v4("10.1.2.3"), .port = htons(4000),
+				  .type = TSPGW_TUN_V6UDPV4 };
+	const char *r;
+
+	r = endpoint_refusal_dc(&dc, &o);
+	cr_assert(r && strstr(r, "allowed_special_ranges: [private]"), "%s", r ? r : "allowed");
+	o.addr = v4("192.0.2.7");
+	cr_assert_null(endpoint_refusal_dc(&dc, &o));
+	dc.own_ipv4[3] = o.addr;
+	r = endpoint_refusal_dc(&dc, &o);
+	cr_assert(r && strstr(r, "gateway's own address"), "%s", r ? r : "allowed");
+	dc.own_ipv4[3] = 0;
+	o.port = 0;
+	r = endpoint_refusal_dc(&dc, &o);
+	cr_assert(r && strstr(r, "UDP port 0"), "%s", r ? r : "allowed");
 }

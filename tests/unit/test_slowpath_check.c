@@ -28,7 +28,7 @@ static int fake_lookup(void *ctx, const struct tspgw_origin *o, struct tspgw_tun
 	return 0;
 }
 
-static uint8_t pkt[80];
+static uint8_t pkt[160];
 
 /* An IPv6 header src -> dst with a payload of plen bytes; returns the
  * packet's length. */
@@ -133,6 +133,112 @@ Test(slowpath_check, bad_inner_headers_dropped_before_any_lookup)
 	pkt[0] = 0x45;
 	cr_assert_eq(check(len), TSPGW_SLOW_DROP_NOT_IPV6);
 	cr_assert_eq(fb.lookups, 0);
+}
+
+/* An ICMPv6 message of this type after the IPv6 header (pkt[6] is ICMPv6
+ * already). */
+static size_t icmp6(const char *src, const char *dst, uint8_t type)
+{
+	size_t len = ipv6(src, dst, 24);
+
+	pkt[40] = type;
+	return len;
+}
+
+/* next: the upper layer; then n 8-byte extension headers (Hop-by-Hop
+ * first, then Destination Options) in front of an ICMPv6 message of this
+ * type. */
+static size_t behind_ext(const char *src, const char *dst, int n, uint8_t type)
+{
+	size_t len = ipv6(src, dst, (uint16_t)(n * 8 + 24));
+
+	pkt[6] = 0; /* Hop-by-Hop */
+	for (int i = 0; i < n; i++) {
+		uint8_t *e = pkt + 40 + 8 * i;
+
+		e[0] = i == n - 1 ? 58 : 60;
+		e[1] = 0;
+		e[2] = 1; /* PadN over the rest */
+		e[3] = 4;
+	}
+	pkt[40 + 8 * n] = type;
+	return len;
+}
+
+/* The ICMPv6 messages XDP refuses from a tunnel (bpf/link_scope.h) are
+ * refused here too, with global addresses on both ends: ND never crosses
+ * a router, whatever its addresses say. */
+Test(slowpath_check, nd_mld_and_redirect_dropped_as_link_scope)
+{
+	const uint8_t types[] = { 130, 131, 132, 133, 134, 135, 136, 137, 141, 142, 143, 148, 149,
+				  151, 152, 153 };
+
+	cr_assert_eq(check(icmp6("2001:db8:100::2", "2001:db8:2::2", 136)),
+		     TSPGW_SLOW_DROP_LINK_SCOPE, "NA");
+	for (size_t i = 0; i < sizeof(types); i++)
+		cr_expect_eq(check(icmp6("2001:db8:100::2", "2001:db8:2::2", types[i])),
+			     TSPGW_SLOW_DROP_LINK_SCOPE, "type %u", types[i]);
+	cr_assert_eq(fb.lookups, 0, "refused before the binding lookup");
+}
+
+Test(slowpath_check, ordinary_icmp6_delivered)
+{
+	const uint8_t types[] = { 1, 2, 3, 4, 128, 129, 138, 139, 140, 144, 150, 154, 200 };
+
+	cr_assert_eq(check(icmp6("2001:db8:100::2", "2001:db8:2::2", 128)),
+		     TSPGW_SLOW_DECAP_FRAGMENT, "echo request");
+	for (size_t i = 0; i < sizeof(types); i++)
+		cr_expect_eq(check(icmp6("2001:db8:100::2", "2001:db8:2::2", types[i])),
+			     TSPGW_SLOW_DECAP_FRAGMENT, "type %u", types[i]);
+}
+
+Test(slowpath_check, link_messages_behind_extension_headers_dropped)
+{
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 143)),
+		     TSPGW_SLOW_DROP_LINK_SCOPE, "MLDv2 report behind Hop-by-Hop");
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 131)),
+		     TSPGW_SLOW_DROP_LINK_SCOPE, "MLDv1 report behind Hop-by-Hop");
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 2, 136)),
+		     TSPGW_SLOW_DROP_LINK_SCOPE, "NA behind Hop-by-Hop and Destination Options");
+	/* A 16-byte Hop-by-Hop header (length 1) in front of a Redirect. */
+	behind_ext("2001:db8:100::2", "2001:db8:2::2", 2, 137);
+	pkt[40] = 58;
+	pkt[41] = 1;
+	pkt[43] = 12;
+	cr_assert_eq(check(40 + 16 + 24), TSPGW_SLOW_DROP_LINK_SCOPE, "16-byte Hop-by-Hop + Redirect");
+	/* Routing header in the chain. */
+	behind_ext("2001:db8:100::2", "2001:db8:2::2", 2, 135);
+	pkt[40] = 43;
+	cr_assert_eq(check(40 + 16 + 24), TSPGW_SLOW_DROP_LINK_SCOPE, "Hop-by-Hop + Routing + NS");
+	/* Exactly TSPGW_EXT_MAX headers are followed; one more cannot be
+	 * checked and is refused. */
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 8, 128)),
+		     TSPGW_SLOW_DECAP_FRAGMENT, "8 extension headers + echo");
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 9, 128)),
+		     TSPGW_SLOW_DROP_LINK_SCOPE, "9 extension headers");
+}
+
+Test(slowpath_check, routed_traffic_behind_extension_headers_delivered)
+{
+	size_t len;
+
+	cr_assert_eq(check(behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 128)),
+		     TSPGW_SLOW_DECAP_FRAGMENT, "echo behind Hop-by-Hop");
+	/* UDP whose first byte happens to be 136: not ICMPv6. */
+	len = behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 136);
+	pkt[40] = 17;
+	cr_assert_eq(check(len), TSPGW_SLOW_DECAP_FRAGMENT, "Hop-by-Hop + UDP");
+	/* A fragment header ends the walk (the kernel drops fragmented ND). */
+	len = behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 136);
+	pkt[40] = 44;
+	cr_assert_eq(check(len), TSPGW_SLOW_DECAP_FRAGMENT, "Hop-by-Hop + fragment");
+	/* A header whose length runs past the packet: nothing to read, as
+	 * in XDP (the kernel drops the packet). */
+	len = behind_ext("2001:db8:100::2", "2001:db8:2::2", 1, 136);
+	pkt[41] = 200;
+	cr_assert_eq(check(len), TSPGW_SLOW_DECAP_FRAGMENT, "truncated chain");
+	/* An ICMPv6 header with no byte at all. */
+	cr_assert_eq(check(ipv6("2001:db8:100::2", "2001:db8:2::2", 0)), TSPGW_SLOW_DECAP_FRAGMENT);
 }
 
 /* The same endpoint rule as XDP (tspgw_endpoint_refused): an origin in a

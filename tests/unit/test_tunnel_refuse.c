@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "special_addr.h"
+#include "src_check.h"
 #include "tunnel_refuse.h"
 
 static char err[256];
@@ -22,10 +23,22 @@ static void v6(const char *s, __u8 out[16])
 	cr_assert_eq(inet_pton(AF_INET6, s, out), 1, "%s", s);
 }
 
+/* The data plane's dp_config as the CLI reads it from the pinned map. */
+static struct tspgw_dp_config dc;
+
+static int remote_port(const char *s, __u16 port, __u8 type, __u32 allow,
+		       const struct own_addrs *own)
+{
+	struct tspgw_origin o = { .addr = v4(s), .port = htons(port), .type = type };
+
+	dc.special_allow = allow;
+	err[0] = '\0';
+	return tunnel_refuse_remote(&dc, &o, own, err, sizeof(err));
+}
+
 static int remote(const char *s, __u32 allow, const struct own_addrs *own)
 {
-	err[0] = '\0';
-	return tunnel_refuse_remote(v4(s), allow, own, err, sizeof(err));
+	return remote_port(s, 4000, TSPGW_TUN_V6UDPV4, allow, own);
 }
 
 static int ipv6(const char *s, __u8 len, const struct own_addrs *own)
@@ -36,6 +49,13 @@ static int ipv6(const char *s, __u8 len, const struct own_addrs *own)
 	err[0] = '\0';
 	return tunnel_refuse_ipv6(a, len, own, err, sizeof(err));
 }
+
+static void reset_dc(void)
+{
+	memset(&dc, 0, sizeof(dc));
+}
+
+TestSuite(tunnel_refuse, .init = reset_dc);
 
 Test(tunnel_refuse, remote_always_refused_whatever_is_allowed)
 {
@@ -72,6 +92,63 @@ Test(tunnel_refuse, remote_gateway_own_address)
 	cr_assert_eq(remote("192.0.2.1", TSPGW_V4_DOCUMENTATION, &own), -1);
 	cr_assert(strstr(err, "gateway's own address"), "%s", err);
 	cr_assert_eq(remote("192.0.2.2", TSPGW_V4_DOCUMENTATION, &own), 0);
+}
+
+/* The data plane's own list (dp_config.own_ipv4: the uplink's addresses
+ * and its subnets' broadcasts) is refused too, not only config.yaml's and
+ * the interfaces' addresses. */
+Test(tunnel_refuse, remote_in_the_data_planes_own_list)
+{
+	struct own_addrs own = { 0 };
+
+	dc.own_ipv4[0] = v4("192.0.2.1");
+	dc.own_ipv4[1] = v4("192.0.2.255");
+	cr_assert_eq(remote("192.0.2.255", TSPGW_V4_DOCUMENTATION, &own), -1);
+	cr_assert(strstr(err, "--remote 192.0.2.255 refused") && strstr(err, "broadcast"), "%s", err);
+	cr_assert_eq(remote("192.0.2.1", TSPGW_V4_DOCUMENTATION, &own), -1);
+	cr_assert(strstr(err, "gateway's own address"), "%s", err);
+	cr_assert_eq(remote("192.0.2.2", TSPGW_V4_DOCUMENTATION, &own), 0);
+}
+
+/* Nothing answers from UDP port 0: refused for v6udpv4, as in XDP;
+ * v6v4 has no port. */
+Test(tunnel_refuse, remote_udp_port_0)
+{
+	struct own_addrs own = { 0 };
+
+	cr_assert_eq(remote_port("192.0.2.2", 0, TSPGW_TUN_V6UDPV4, TSPGW_V4_DOCUMENTATION, &own), -1);
+	cr_assert(strstr(err, "--remote 192.0.2.2 refused: UDP port 0"), "%s", err);
+	cr_assert(!strchr(err, '\n'), "one line: %s", err);
+	cr_assert_eq(remote_port("192.0.2.2", 0, TSPGW_TUN_V6V4, TSPGW_V4_DOCUMENTATION, &own), 0);
+}
+
+/* One rule: whatever the CLI accepts, the data plane accepts, and the
+ * other way round, over every class, port 0 and own addresses. Only the
+ * gateway's other interface addresses (own_addrs) are refused beyond it. */
+Test(tunnel_refuse, remote_agrees_with_the_data_plane)
+{
+	const char *addrs[] = { "0.1.2.3", "10.0.0.1", "100.64.0.1", "127.0.0.1", "169.254.0.1",
+				"172.16.0.1", "192.0.0.1", "192.0.2.1", "192.0.2.2", "192.168.1.1",
+				"198.18.0.1", "198.51.100.255", "203.0.113.9", "224.0.0.1",
+				"240.0.0.1", "255.255.255.255", "8.8.8.8" };
+	const __u32 allows[] = { 0, TSPGW_V4_DOCUMENTATION, TSPGW_V4_ALLOWABLE };
+	struct own_addrs own = { 0 };
+
+	dc.own_ipv4[0] = v4("192.0.2.1");
+	dc.own_ipv4[1] = v4("198.51.100.255");
+	for (size_t a = 0; a < sizeof(addrs) / sizeof(addrs[0]); a++)
+		for (size_t k = 0; k < sizeof(allows) / sizeof(allows[0]); k++)
+			for (__u16 port = 0; port < 2; port++)
+				for (__u8 type = TSPGW_TUN_V6UDPV4; type <= TSPGW_TUN_V6V4; type++) {
+					struct tspgw_origin o = { .addr = v4(addrs[a]),
+								  .port = htons(port),
+								  .type = type };
+					int cli = remote_port(addrs[a], port, type, allows[k], &own);
+
+					cr_assert_eq(cli != 0, tspgw_endpoint_refused(&dc, &o) != 0,
+						     "%s port %u type %u allow %#x: %s", addrs[a], port,
+						     type, allows[k], err);
+				}
 }
 
 Test(tunnel_refuse, address_link_scope_agrees_with_special_addr)
