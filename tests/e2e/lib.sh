@@ -404,9 +404,12 @@ gateway_serving() {
 
 # stop_gateway [SIGNAL]: end the daemon in GW_PID (TERM by default; KILL
 # for a crash), within 5 s.
+# (stderr: bash would report a killed job there.)
 stop_gateway() {
-	kill "-${1:-TERM}" "$GW_PID" 2>/dev/null
-	e2e_wait_exit "$GW_PID" 5
+	{
+		kill "-${1:-TERM}" "$GW_PID"
+		e2e_wait_exit "$GW_PID" 5
+	} 2>/dev/null
 }
 
 # in_maps ADDR: a tunnel with that host address is in the pinned maps

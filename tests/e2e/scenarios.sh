@@ -145,7 +145,10 @@ sim "$TOPO_NS_P" "$T/s6.json" --local-port 42000 --ping 600 --interval 0.01 \
 	--ping-dst 2001:db8:2::2 >/dev/null &
 S6_PID=$!
 e2e_register_pid "$S6_PID"
-sleep 1.5
+# Its tunnel is up (198.51.100.10:42000 = c633:640a:a410) and the pings
+# flow: now the daemon dies.
+e2e_wait_for 15 in_maps 2001:db8:ffff:0:c633:640a:a410:0
+sleep 0.5
 stop_gateway KILL
 # Nothing changes the maps while no daemon runs: this is what it finds.
 tsp_tunnels_in_maps >"$T/s6.at-kill" 2>&1
@@ -154,13 +157,14 @@ start_gateway 2
 e2e_wait_exit "$S6_PID" 60
 echo $? >"$T/s6.rc"
 s6() {
-	[ "$(cat "$T/s6.rc")" = 0 ] || { echo "gogoc_sim: exit status $(cat "$T/s6.rc")"; cat "$T/s6.json.err"; return 1; }
 	gateway_serving 2 || return 1
+	[ "$(cat "$T/s6.rc")" = 0 ] || { echo "gogoc_sim: exit status $(cat "$T/s6.rc")"; cat "$T/s6.json" "$T/s6.json.err"; return 1; }
 	expect "$T/s6.json" pings_sent 600 && expect "$T/s6.json" pings_answered 600
 }
 e2e_check "6. pings every 10 ms while the daemon is SIGKILLed and restarted: none lost" s6
 s6_restored() {
 	local want got
+	gateway_serving 2 || return 1
 	want=$(cat "$T/s6.at-kill")
 	got=$(sed -n 's/.*restored \([0-9]*\) tunnels from the pinned maps.*/\1/p' "$T/run.2.log")
 	echo "tunnels of the broker in the maps at the kill: $want; restored: ${got:-none}"
@@ -169,6 +173,7 @@ s6_restored() {
 e2e_check "6. the restarted daemon restored as many tunnels as the maps held" s6_restored
 s6_knows() {
 	# Were the pinging client's tunnel unknown to it, this would be "created".
+	gateway_serving 2 || return 1
 	sim "$TOPO_NS_P" "$T/s6b.json" --local-port 42000 >/dev/null || return 1
 	expect "$T/s6b.json" status 200 || return 1
 	grep "tunnel replaced user=anonymous origin=v6udpv4 198.51.100.10:42000" "$T/run.2.log"
