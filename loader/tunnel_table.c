@@ -351,28 +351,57 @@ int tunnel_table_foreach(const struct tspgw_maps *m,
 	return n;
 }
 
-#define BATCH 4096
-
-int tunnel_table_foreach_binding(const struct tspgw_maps *m,
-				 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg)
+/* Room for `batch` keys and values; false when out of memory (the old
+ * buffers are kept, to be freed). */
+static bool batch_room(struct tspgw_origin **keys, struct tspgw_tunnel **vals, unsigned batch)
 {
-	struct tspgw_origin *keys = calloc(BATCH, sizeof(*keys));
-	struct tspgw_tunnel *vals = calloc(BATCH, sizeof(*vals));
+	struct tspgw_origin *k = realloc(*keys, batch * sizeof(**keys));
+	struct tspgw_tunnel *v;
+
+	if (!k)
+		return false;
+	*keys = k;
+	v = realloc(*vals, batch * sizeof(**vals));
+	if (!v)
+		return false;
+	*vals = v;
+	return true;
+}
+
+int tunnel_table_foreach_binding_batched(const struct tspgw_maps *m, unsigned batch,
+					 int (*fn)(const struct tunnel_entry *e, void *arg),
+					 void *arg)
+{
+	struct tspgw_origin *keys = NULL;
+	struct tspgw_tunnel *vals = NULL;
 	__u64 token = 0;
 	bool first = true;
 	int n = 0, rc = 0;
 
-	if (!keys || !vals) {
+	if (!batch)
+		batch = 1;
+	if (!batch_room(&keys, &vals, batch)) {
 		free(keys);
 		free(vals);
 		return -ENOMEM;
 	}
 	for (;;) {
-		__u32 count = BATCH;
+		__u32 count = batch;
 		bool last;
 
 		rc = bpf_map_lookup_batch(m->bindings, first ? NULL : &token, &token, keys, vals, &count,
 					  NULL);
+		if (rc && errno == ENOSPC && count == 0 && batch < (1u << 20)) {
+			/* The next bucket holds more than a batch; the token
+			 * points at it: again from there, with room for it. */
+			first = false;
+			batch *= 2;
+			if (!batch_room(&keys, &vals, batch)) {
+				rc = -ENOMEM;
+				break;
+			}
+			continue;
+		}
 		last = rc && errno == ENOENT; /* the final batch; count may be > 0 */
 		if (rc && !last) {
 			rc = -errno;
@@ -402,6 +431,12 @@ int tunnel_table_foreach_binding(const struct tspgw_maps *m,
 	if (rc == -EINVAL || rc == -ENOTSUP || rc == -EOPNOTSUPP)
 		return n ? rc : tunnel_table_foreach(m, fn, arg);
 	return rc ? rc : n;
+}
+
+int tunnel_table_foreach_binding(const struct tspgw_maps *m,
+				 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg)
+{
+	return tunnel_table_foreach_binding_batched(m, 4096, fn, arg);
 }
 
 long map_count_entries(int map_fd, size_t key_size)

@@ -82,6 +82,13 @@ int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *orig
 int tunnel_table_foreach_binding(const struct tspgw_maps *m,
 				 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
 
+/* The same, starting with `batch` bindings per syscall (the above: 4096).
+ * The kernel hands a hash bucket over whole: one bigger than the batch
+ * doubles the batch. For tests, whose maps are smaller than one batch. */
+int tunnel_table_foreach_binding_batched(const struct tspgw_maps *m, unsigned batch,
+					 int (*fn)(const struct tunnel_entry *e, void *arg),
+					 void *arg);
+
 /* Call fn for every tunnel; stops early when fn returns nonzero. Returns the
  * number visited, or -errno. */
 int tunnel_table_foreach(const struct tspgw_maps *m,

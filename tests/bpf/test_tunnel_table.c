@@ -5,6 +5,7 @@
  * batched walk a restarting broker uses, and the stats in the binding as
  * userspace reads and rewrites them. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -98,22 +99,38 @@ Test(tunnel_table, ownership_is_by_identical_route_only)
 	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), 0, "%s", err);
 }
 
-static int count_one(const struct tunnel_entry *e, void *arg)
+#define WALK_MAX 5000
+
+struct walk_seen {
+	int times[WALK_MAX]; /* by origin port - 1024 */
+	int n, stray;
+};
+
+static int mark_seen(const struct tunnel_entry *e, void *arg)
 {
-	(void)e;
-	(*(int *)arg)++;
+	struct walk_seen *w = arg;
+	int i = ntohs(e->origin.port) - 1024;
+
+	w->n++;
+	if (i < 0 || i >= WALK_MAX)
+		w->stray++;
+	else
+		w->times[i]++;
 	return 0;
 }
 
 Test(tunnel_table, batched_walk_sees_every_binding)
 {
 	struct tspgw_maps m = maps_of_fixture();
-	/* More than one batch when the fixture's maps allow it. */
+	/* The fixture's map (64) holds less than one batch of the broker's
+	 * walk (4096): walked with small batches it takes many, and a batch
+	 * smaller than a hash bucket (batch 1) must grow, not fail. */
+	static const unsigned batches[] = { 1, 3, 16, 4096 };
 	int n = (int)bpf_map__max_entries(fx.skel->maps.bindings);
 	char err[256] = "", host[64];
-	int seen = 0;
+	static struct walk_seen w;
 
-	n = n > 5000 ? 5000 : n;
+	n = n > WALK_MAX ? WALK_MAX : n;
 	for (int i = 0; i < n; i++) {
 		struct tspgw_origin o = fx_origin("203.0.113.9", (uint16_t)(1024 + i), TSPGW_TUN_V6UDPV4);
 		struct tspgw_tunnel t;
@@ -122,8 +139,18 @@ Test(tunnel_table, batched_walk_sees_every_binding)
 		t = tun(host, NULL, 0);
 		cr_assert_eq(tunnel_table_add(&m, &o, &t, err, sizeof(err)), 0, "%s", err);
 	}
-	cr_assert_eq(tunnel_table_foreach_binding(&m, count_one, &seen), n);
-	cr_assert_eq(seen, n);
+	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+		memset(&w, 0, sizeof(w));
+		cr_assert_eq(tunnel_table_foreach_binding_batched(&m, batches[b], mark_seen, &w), n,
+			     "batch %u", batches[b]);
+		cr_assert_eq(w.n, n, "batch %u", batches[b]);
+		cr_assert_eq(w.stray, 0, "batch %u", batches[b]);
+		for (int i = 0; i < n; i++)
+			cr_assert_eq(w.times[i], 1, "batch %u: binding %d seen %d times", batches[b], i,
+				     w.times[i]);
+	}
+	memset(&w, 0, sizeof(w));
+	cr_assert_eq(tunnel_table_foreach_binding(&m, mark_seen, &w), n);
 }
 
 /* Decapsulate one default packet (from tunnel A's origin and host). */

@@ -41,6 +41,11 @@ class Rudp:
         self.seq = 240
         self.t0 = time.monotonic()
         self.retransmits = 0
+        self.requests = 0
+        # Lose the first reply to every request: each one is retransmitted
+        # once, and must get the same answer again (the server's cache),
+        # not a second processing.
+        self.drop_every_first_reply = False
 
     def header(self, seq):
         ms = int((time.monotonic() - self.t0) * 1000) & 0xFFFFFFFF
@@ -49,7 +54,9 @@ class Rudp:
     def sendrecv(self, payload, tries=RUDP_TRIES, drop_first_reply=False):
         seq = self.seq
         self.seq += 1
+        self.requests += 1
         want = struct.pack("!I", 0xF0000000 | seq)
+        drop_first_reply = drop_first_reply or self.drop_every_first_reply
         for attempt in range(tries):
             self.sock.send(self.header(seq) + payload)
             if attempt:
@@ -280,6 +287,7 @@ def session(args):
     local = (args.local_ip or "", args.local_port) if (args.local_ip or args.local_port) else None
     cls = Rudp if args.transport == "udp" else Tcp
     conn = cls(args.server, args.port, local)
+    conn.drop_every_first_reply = args.drop_first_replies and args.transport == "udp"
     result = {}
     try:
         for version in (["2.0.2", "2.0.1", "2.0.0"] if not args.version else [args.version]):
@@ -290,6 +298,7 @@ def session(args):
             if status_of(cap) % 1000 == 302 and not args.version:
                 conn.close()
                 conn = cls(args.server, args.port, None)  # gogoc: new session, new port
+                conn.drop_every_first_reply = args.drop_first_replies and args.transport == "udp"
                 continue
             raise TspError("version refused: %r" % cap)
         result["capability"] = cap.decode().strip()
@@ -321,11 +330,12 @@ def session(args):
     finally:
         if args.transport == "udp":
             result["retransmits"] = conn.retransmits
+            result["requests"] = conn.requests
         conn.close()
     return result
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--server", required=True)
     p.add_argument("--server-name", help="server string as in gogoc's config (digest-uri)")
@@ -343,12 +353,18 @@ def main():
     p.add_argument("--router", action="store_true")
     p.add_argument("--prefix-len", type=int, default=56)
     p.add_argument("--reject", action="store_true")
+    p.add_argument("--drop-first-replies", action="store_true",
+                   help="UDP: lose the first reply to every request (retransmit each once)")
     p.add_argument("--ping", type=int, default=0, help="echo requests through the tunnel")
     p.add_argument("--ping-dst")
     p.add_argument("--ping-src", help="inner source: an address, or 'prefix' (prefix::1)")
     p.add_argument("--interval", type=float, default=0.0, help="seconds between pings")
     p.add_argument("--hold", type=float, default=0)
-    args = p.parse_args()
+    return p
+
+
+def main():
+    args = parser().parse_args()
     try:
         print(json.dumps(session(args)))
     except (TspError, OSError) as e:

@@ -8,6 +8,7 @@
 #   e2e_veth NS1 DEV1 NS2 DEV2    # tx checksum offload off on both ends
 #   e2e_ns NS cmd ...             # run in NS's network namespace only
 #   e2e_check "name" cmd ...      # ok N - name / not ok N - name
+#   e2e_check_no_leftovers        # last check: nothing of the suite runs
 #   e2e_finish                    # "N passed, N failed"; exit status
 #
 # Rules kept here so every test follows them: everything runs in network
@@ -26,6 +27,8 @@ E2E_PASSED=0
 E2E_FAILED=0
 E2E_DEMO=${DEMO:-0}
 E2E_VERBOSE=${VERBOSE:-0}
+E2E_ONLY=${E2E_ONLY:-}   # run only the checks whose name or function matches
+E2E_SKIPPED=0
 E2E_CLEANED=0
 
 # --- messages ----------------------------------------------------------------
@@ -71,16 +74,12 @@ e2e_cleanup() {
 	for ((i = ${#E2E_CLEANUP[@]} - 1; i >= 0; i--)); do
 		eval "${E2E_CLEANUP[i]}" >/dev/null 2>&1 || true
 	done
-	for pid in "${E2E_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${E2E_PIDS[@]}"; do
-		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
+	e2e_stop_registered
+	# Whatever still runs in our namespaces is ours too (a process started
+	# in a subshell, whose PID never reached E2E_PIDS): a namespace that is
+	# deleted does not end its processes.
+	for pid in $(e2e_ns_pids); do
 		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
 	done
 	for ns in "${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
@@ -109,6 +108,32 @@ e2e_init() {
 		e2e_err "mktemp failed"
 		exit 1
 	}
+}
+
+# Stop every registered background process (TERM, at most 2 s, KILL).
+e2e_stop_registered() {
+	local pid i
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		for ((i = 0; i < 20; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# The PIDs of every process in this script's namespaces. Everything a suite
+# starts runs in one of them (e2e_ns, e2e_bg), so this finds them all, and
+# nothing of another suite running in parallel (its namespaces are its own).
+e2e_ns_pids() {
+	local ns
+	for ns in "${E2E_NETNS[@]}"; do
+		[ -e "/run/netns/$ns" ] && ip netns pids "$ns" 2>/dev/null
+	done
 }
 
 e2e_on_exit() { E2E_CLEANUP+=("$*"); }
@@ -351,6 +376,68 @@ _e2e_listening() {
 	[ -n "$(e2e_ns "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]
 }
 
+# --- the gateway under test --------------------------------------------------
+#
+# For suites with one gateway: set GW_NS (its namespace), TSPGW (the
+# binary) and CONF (its config) first.
+
+# gw ARGS...: a tspgw command against the gateway (bounded).
+# shellcheck disable=SC2153 # CONF, like GW_NS and TSPGW, is the suite's
+gw() { e2e_ns "$GW_NS" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+
+# start_gateway NAME: `tspgw run` in GW_NS, its log in $E2E_TMP/run.NAME.log,
+# its PID in GW_PID. Call it in the script's own shell, never inside
+# e2e_check (a subshell): only there is the PID registered, so that the
+# suite can stop the daemon and the cleanup finds it.
+start_gateway() {
+	e2e_bg "$GW_NS" "$E2E_TMP/run.$1.log" "$TSPGW" -c "$CONF" run
+	GW_PID=$E2E_BG_PID
+}
+
+# gateway_serving NAME: the daemon of run.NAME.log serves TSP (within 10 s).
+gateway_serving() {
+	e2e_wait_for 10 grep -q "serving TSP" "$E2E_TMP/run.$1.log" || {
+		cat "$E2E_TMP/run.$1.log"
+		return 1
+	}
+}
+
+# stop_gateway [SIGNAL]: end the daemon in GW_PID (TERM by default; KILL
+# for a crash), within 5 s.
+# (stderr: bash would report a killed job there.)
+stop_gateway() {
+	{
+		kill "-${1:-TERM}" "$GW_PID"
+		e2e_wait_exit "$GW_PID" 5
+	} 2>/dev/null
+}
+
+# in_maps ADDR: a tunnel with that host address is in the pinned maps
+# (ADDR as `tunnel list` prints it: compressed). The list is read whole
+# first: grep -q on a pipe would end tspgw with SIGPIPE.
+in_maps() {
+	local list
+	list=$(gw tunnel list --json) && grep -q "\"address\":\"$1\"" <<<"$list"
+}
+not_in_maps() { ! in_maps "$1"; }
+
+# tsp_tunnels_in_maps: how many tunnels of the broker (not static, not
+# claims waiting for proof) the pinned maps hold: what a restarted daemon
+# must restore.
+tsp_tunnels_in_maps() {
+	gw tunnel list --json | python3 -c '
+import json, sys
+print(sum(1 for t in json.load(sys.stdin) if t["source"] == "tsp" and not t["claimed"]))'
+}
+
+# short6 ADDR: the compressed form of an IPv6 address.
+short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
+
+# json_field FILE NAME: a top-level field of a JSON object ("" if null).
+json_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"
+}
+
 # --- TAP-ish reporter --------------------------------------------------------
 
 e2e_ok() {
@@ -371,9 +458,19 @@ e2e_not_ok() {
 
 # e2e_check NAME cmd ...: one check; the command's output is shown only on
 # failure (or with VERBOSE=1 or DEMO=1). Returns the command's status.
+# E2E_ONLY=REGEX (grep -E) runs only the checks whose name or command
+# matches, e.g. E2E_ONLY=per_ipv4_cap bash tests/broker/run.sh: the others
+# are reported as skipped; the suite's setup (namespaces, daemon) still
+# runs, and a check that needs another's result needs that one too.
 e2e_check() {
 	local name=$1 out rc=0
 	shift
+	if [ -n "$E2E_ONLY" ] && ! grep -Eq -- "$E2E_ONLY" <<<"$name $*"; then
+		E2E_N=$((E2E_N + 1))
+		E2E_SKIPPED=$((E2E_SKIPPED + 1))
+		printf 'ok %d - %s # SKIP not in E2E_ONLY\n' "$E2E_N" "$name"
+		return 0
+	fi
 	out=$("$@" 2>&1) || rc=$?
 	if [ "$rc" = 0 ]; then
 		e2e_ok "$name"
@@ -387,11 +484,36 @@ e2e_check() {
 	return "$rc"
 }
 
+# e2e_check_no_leftovers: a suite's last check. What the suite started and
+# registered is stopped now (as on exit); any process still running in its
+# namespaces a second later was started where its PID got lost, and would
+# outlive the suite (deleting a namespace ends no process): not ok, with
+# each one listed. The cleanup on exit kills them either way.
+e2e_check_no_leftovers() {
+	e2e_stop_registered
+	E2E_ONLY= e2e_check "no process of this suite is left" _e2e_none_left
+}
+_e2e_none_left() {
+	local pid left
+	e2e_wait_for 2 _e2e_ns_empty
+	left=$(e2e_ns_pids)
+	[ -z "$left" ] && return 0
+	for pid in $left; do
+		printf 'left running: pid %s: %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	done
+	return 1
+}
+_e2e_ns_empty() { [ -z "$(e2e_ns_pids)" ]; }
+
 # Print the closing lines and exit: 0 only if something ran and all passed.
 e2e_finish() {
 	printf '1..%d\n' "$E2E_N"
-	printf '%d passed, %d failed\n' "$E2E_PASSED" "$E2E_FAILED"
-	if [ "$E2E_FAILED" -gt 0 ] || [ "$E2E_N" -eq 0 ]; then
+	if [ "$E2E_SKIPPED" -gt 0 ]; then
+		printf '%d passed, %d failed, %d skipped\n' "$E2E_PASSED" "$E2E_FAILED" "$E2E_SKIPPED"
+	else
+		printf '%d passed, %d failed\n' "$E2E_PASSED" "$E2E_FAILED"
+	fi
+	if [ "$E2E_FAILED" -gt 0 ] || [ "$E2E_PASSED" -eq 0 ]; then
 		exit 1
 	fi
 	exit 0

@@ -59,8 +59,9 @@ e2e_two_link_config "$CONF" "$PIN" "$TUNDEV"
 
 # --- helpers -----------------------------------------------------------------
 
-# tspgw in the gateway's network namespace (host mounts: the real bpffs).
-gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+# gw (lib.sh): tspgw in the gateway's network namespace (host mounts: the
+# real bpffs).
+GW_NS=$NS_G
 
 # Snapshot the counters (status --json) into a file.
 snap() { gw status --json >"$1" 2>"$1.err"; }
@@ -488,5 +489,6 @@ done
 if [ "$E2E_VERBOSE" = 1 ] || [ "$E2E_FAILED" -gt 0 ]; then
 	sed 's/^/# /' "$T/U.log" "$T/V.log" 2>/dev/null
 fi
+e2e_check_no_leftovers
 e2e_log "took $((SECONDS - START)) s"
 e2e_finish

@@ -86,7 +86,8 @@ topo_config() {
 }
 
 # Helpers for gogoc-shaped sessions ($SIM: tests/broker/gogoc_sim.py) and
-# their JSON results, shared by the scenarios and the container test.
+# their JSON results, shared by the scenarios and the container test
+# (short6 and json_field: lib.sh).
 # sim NS OUT ARGS...: a session from NS to the gateway, JSON into OUT.
 sim() {
 	local ns=$1 out=$2
@@ -96,10 +97,9 @@ sim() {
 	cat "$out" "$out.err"
 	return $rc
 }
-field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
+field() { json_field "$1" "$2"; }
 expect() {
 	local got
 	got=$(field "$1" "$2")
 	[ "$got" = "$3" ] || { echo "$2 = '$got', want '$3'"; return 1; }
 }
-short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
