@@ -23,7 +23,7 @@ WARN     := -Wall -Wextra -Werror
 # Paths are length-checked where built; gcc's truncation guesses are noise.
 USER_WARN := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Iloader -Ibroker -I/usr/include/libxml2
+CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
 LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -38,9 +38,10 @@ BPF_HDRS    := $(wildcard bpf/*.h)
 BPF_PROGS   := tspgw
 SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-# Userspace: everything under loader/ and broker/; main.c holds only main().
-LIB_SRCS    := $(filter-out loader/main.c,$(wildcard loader/*.c broker/*.c))
-USER_HDRS   := $(wildcard loader/*.h broker/*.h) $(BPF_HDRS)
+# Userspace: everything under common/ (what loader and broker share),
+# loader/ and broker/; main.c holds only main().
+LIB_SRCS    := $(filter-out loader/main.c,$(wildcard common/*.c loader/*.c broker/*.c))
+USER_HDRS   := $(wildcard common/*.h loader/*.h broker/*.h) $(BPF_HDRS)
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 
@@ -66,7 +67,7 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
 	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
-$(BUILD) $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
+$(BUILD) $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
 	mkdir -p $@
 
 # BPF objects, linked through bpftool so the skeleton sees final BTF.
@@ -84,10 +85,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/loader $(BUILD)/obj/broker
+$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
+$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
 	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
 
 $(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)

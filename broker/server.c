@@ -372,6 +372,20 @@ struct server *server_open(const struct server_cfg *cfg, struct broker *broker, 
 	return s;
 }
 
+void server_set_broker(struct server *s, struct broker *broker)
+{
+	s->broker = broker;
+}
+
+void server_set_tunnel_datagram(struct server *s,
+				void (*fn)(void *arg, const uint8_t *d, size_t len,
+					   const struct sockaddr_storage *sa),
+				void *arg)
+{
+	s->cfg.tunnel_datagram = fn;
+	s->cfg.tunnel_arg = arg;
+}
+
 unsigned server_session_count(const struct server *s)
 {
 	return s->nconns;
@@ -942,6 +956,8 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t last_tick = 0;
 
+	if (!s->broker)
+		return -1; /* server_set_broker was never called */
 	while (!*stop) {
 		int n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
 		uint64_t now;

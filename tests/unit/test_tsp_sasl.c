@@ -20,6 +20,7 @@
 #include <sasl/md5global.h>
 #include <sasl/md5.h>
 
+#include "log.h"
 #include "tsp_sasl.h"
 
 #define SERVER "192.0.2.1"
@@ -32,15 +33,11 @@ static bool have_db;
 
 /* ---- log capture ------------------------------------------------------ */
 
-static char logbuf[16384];
-
-static void capture_log(int level, const char *msg)
-{
-	size_t l = strlen(logbuf);
-
-	(void)level;
-	snprintf(logbuf + l, sizeof(logbuf) - l, "%s\n", msg);
-}
+/* The log (log.h) into memory, at debug: log_msg flushes every line, so
+ * logbuf always holds what was logged so far. */
+static char *logbuf;
+static size_t loglen;
+static FILE *logfile;
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -74,7 +71,10 @@ static int add_user(const char *realm, const char *user, const char *pass)
 
 static void setup(void)
 {
-	logbuf[0] = '\0';
+	logfile = open_memstream(&logbuf, &loglen);
+	cr_assert_not_null(logfile);
+	log_set_output(logfile);
+	log_set_level(LOG_LEVEL_DEBUG);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tspgw-sasl-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
 	snprintf(dbpath, sizeof(dbpath), "%s/sasldb2", tmpdir);
@@ -101,6 +101,9 @@ static void teardown(void)
 		closedir(d);
 	}
 	rmdir(tmpdir);
+	log_set_output(NULL);
+	fclose(logfile);
+	free(logbuf);
 }
 
 TestSuite(tsp_sasl, .init = setup, .fini = teardown);
@@ -121,7 +124,6 @@ static void init_with(const char *const *mechs, int n)
 		.server_name = SERVER,
 		.allowed_mechs = mechs,
 		.n_allowed = n,
-		.log = capture_log,
 	};
 	char err[256];
 
@@ -999,7 +1001,7 @@ Test(tsp_sasl, sasl_config_files_are_ignored)
  * it is logged, and password logins fail. */
 Test(tsp_sasl, missing_sasldb_warns_and_fails_logins)
 {
-	struct tsp_sasl_cfg cfg = { .server_name = SERVER, .realm = REALM, .log = capture_log };
+	struct tsp_sasl_cfg cfg = { .server_name = SERVER, .realm = REALM };
 	char err[256], path[256], who[64];
 
 	snprintf(path, sizeof(path), "%s/absent", tmpdir);
