@@ -48,7 +48,7 @@ LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios test-client test-adversarial demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
@@ -120,6 +120,28 @@ $(BUILD)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS_SAN) $(USER_HDRS)
 $(BUILD)/bpf_tests: $(BPFT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(SKELS)
 	$(CC) $(CFLAGS) $(filter %.c,$(BPFT_SRCS)) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
+# A tspgw whose data plane holds one program the verifier refuses
+# (tests/startup/verifier_reject.bpf.c), for tests/startup only. Its
+# skeleton has the real one's name, so loader/dataplane.c is compiled
+# against it (-I$(VREJ) first) and linked with everything else unchanged.
+VREJ := $(BUILD)/verifier-reject
+
+$(VREJ):
+	mkdir -p $@
+
+$(VREJ)/tspgw.tmp.bpf.o: tests/startup/verifier_reject.bpf.c bpf/tspgw.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(VREJ)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(VREJ)/tspgw.bpf.o: $(VREJ)/tspgw.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(VREJ)/tspgw.skel.h: $(VREJ)/tspgw.bpf.o
+	$(BPFTOOL) gen skeleton $< name tspgw_bpf > $@
+
+$(VREJ)/tspgw: loader/main.c loader/dataplane.c $(LIB_OBJS) $(USER_HDRS) $(VREJ)/tspgw.skel.h
+	$(CC) -I$(VREJ) $(CFLAGS) loader/main.c loader/dataplane.c \
+		$(filter-out $(BUILD)/obj/loader/dataplane.o,$(LIB_OBJS)) -o $@ $(LDLIBS)
+
 check-deps:
 	@$(MAKE) --no-print-directory deps
 
@@ -129,7 +151,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-client test-scenarios test-adversarial
+	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -151,6 +173,11 @@ test-e2e: all
 # The TSP broker driven as gogoc drives it.
 test-broker: all
 	$(call run_suite,tests/broker/run.sh)
+
+# Failed starts: refusals before anything is attached, a first attach
+# taken back, the verifier's verdict reported as such.
+test-startup: all $(VREJ)/tspgw
+	$(call run_suite,tests/startup/run.sh)
 
 # tspc against the broker: real tunnels, reconnects, redirects, hooks.
 test-client: all

@@ -53,7 +53,7 @@ static void log_lines(enum log_level l, const char *p, const char *end)
 	}
 }
 
-/* "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --\n":
+/* "libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --\n":
  * the verifier's log of a refused program (libbpf's wording since 0.7). */
 static bool load_log(enum log_level l, const char *msg)
 {
@@ -61,6 +61,8 @@ static bool load_log(enum log_level l, const char *msg)
 	const char *tail_from;
 	int n = 0, skip;
 
+	if (!strncmp(msg, "libbpf: ", 8))
+		msg += 8; /* libbpf's own prefix, part of the format */
 	if (strncmp(msg, "prog '", 6) || !begin)
 		return false;
 	name = msg + 6;
