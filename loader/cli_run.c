@@ -95,6 +95,9 @@ static const char run_usage[] =
 	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout,\n"
 	"errors and warnings on stderr, each line stamped (RFC 3339, UTC); the level\n"
 	"is broker.log_level (error, warn, info, debug), `tspgw -v run` for debug.\n"
+	"Everything that can be checked (capabilities, interfaces, SASL mechanisms,\n"
+	"the address database, the TSP ports) is checked before anything is attached;\n"
+	"a first start that fails after attaching removes what it made.\n"
 	"The data plane stays attached when the daemon stops (`tspgw detach` removes\n"
 	"it), so a restart loses no packet and no tunnel.\n";
 
@@ -216,8 +219,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	server_set_broker(srv, broker);
 
 	if (frag_slowpath_raw_fd(frag) < 0) {
-		log_line("fragmented v6v4 packets not delivered: no CAP_NET_RAW for the protocol-41 "
-			 "socket (fragmented v6udpv4 packets are)");
+		log_msg(LOG_LEVEL_WARN, "fragmented v6v4 packets not delivered: no CAP_NET_RAW for the "
+					"protocol-41 socket (fragmented v6udpv4 packets are)");
 	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
 				      frag))) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", strerror(-rc));

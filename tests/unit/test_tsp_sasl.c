@@ -1012,3 +1012,40 @@ Test(tsp_sasl, missing_sasldb_warns_and_fails_logins)
 	cr_assert_not_null(strstr(logbuf, "not readable"), "log:\n%s", logbuf);
 	cr_assert_eq(plain_like_gogoc("alice", PASSWORD, who, sizeof(who)), TSP_SASL_FAIL);
 }
+
+/* config.yaml accepts exactly the mechanisms this layer knows. */
+Test(tsp_sasl, mech_names)
+{
+	cr_assert_str_eq(tsp_sasl_mech_name("scram-sha-256"), "SCRAM-SHA-256");
+	cr_assert_str_eq(tsp_sasl_mech_name("Digest-MD5"), "DIGEST-MD5");
+	cr_assert_null(tsp_sasl_mech_name("SCRAM-SHA-1"), "libsasl2 has it, the broker does not");
+	cr_assert_null(tsp_sasl_mech_name(NULL));
+}
+
+/* Every allowed mechanism must be one libsasl2 offers: checked before the
+ * daemon attaches anything. */
+Test(tsp_sasl, check_offered_with_the_plugins_installed)
+{
+	char err[256] = "";
+
+	cr_assert_eq(tsp_sasl_check_offered(err, sizeof(err)), -1, "not initialised yet");
+	init_with(all_mechs, 4);
+	if (tsp_sasl_check_offered(err, sizeof(err)))
+		cr_skip_test("libsasl2-modules incomplete here: %s", err);
+}
+
+Test(tsp_sasl, check_offered_names_a_missing_plugin)
+{
+	char dir[300], err[256];
+
+	/* No plugin at all where libsasl2 looks. */
+	snprintf(dir, sizeof(dir), "%s/no-plugins", tmpdir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	setenv("SASL_PATH", dir, 1);
+	init_with(all_mechs + 2, 1); /* DIGEST-MD5 */
+	cr_assert_eq(tsp_sasl_check_offered(err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "SASL mechanism DIGEST-MD5 (broker.auth.mechanisms) is not "
+					"offered by libsasl2"), "%s", err);
+	rmdir(dir);
+	unsetenv("SASL_PATH");
+}
