@@ -268,6 +268,8 @@ out:
 		/* A first start that failed after attaching: nothing stays. */
 		log_line("start failed: removing the data plane it attached");
 		dp_undo(cfg, o.ipv4_iface, o.ipv6_iface, !had_pin_dir);
+		/* The last line of a failed start is an error line. */
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: not started; the data plane it attached is removed");
 	}
 	return rc;
 }

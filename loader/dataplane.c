@@ -31,6 +31,21 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
+/* bpf_err_hint for what runs after dp_preflight confirmed the
+ * capabilities: a refusal then is not theirs to explain. */
+static const char *held_caps_hint(int rc)
+{
+	if (rc < 0)
+		rc = -rc;
+	if (rc == EPERM)
+		return "Operation not permitted, although CAP_BPF and CAP_NET_ADMIN are held (a "
+		       "seccomp profile or LSM policy?)";
+	if (rc == EACCES)
+		return "Permission denied, although CAP_BPF and CAP_NET_ADMIN are held (a seccomp "
+		       "profile or LSM policy?)";
+	return bpf_err_hint(rc);
+}
+
 static int iface_mtu(const char *ifname)
 {
 	struct ifreq ifr;
@@ -147,7 +162,7 @@ static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, char *e
 		inet_ntop(AF_INET6, &ranges[i]->addr, buf, sizeof(buf));
 		if (rc) {
 			snprintf(err, errlen, "cannot route %s/%u to %s: %s", buf, ranges[i]->len,
-				 cfg->tunnel_device, bpf_err_hint(rc));
+				 cfg->tunnel_device, held_caps_hint(rc));
 			return -1;
 		}
 		log_msg(LOG_LEVEL_INFO, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
@@ -176,12 +191,12 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
 	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc hook on the tunnel device: %s",
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
-		snprintf(err, errlen, "cannot attach the tc program: %s", bpf_err_hint(rc));
+		snprintf(err, errlen, "cannot attach the tc program: %s", held_caps_hint(rc));
 		return -1;
 	}
 	return 0;
@@ -204,13 +219,13 @@ static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, char 
 	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc ingress hook on %s: %s", ifname,
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach the tc ingress program to %s: %s", ifname,
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
 	log_msg(LOG_LEVEL_INFO, "tc ingress on %s: attached", ifname);
@@ -301,7 +316,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		if (bpf_obj_pin(link_fd, path)) {
 			rc = -errno;
 			close(link_fd);
-			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, bpf_err_hint(rc));
+			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, held_caps_hint(rc));
 			return -1;
 		}
 		close(link_fd);
@@ -311,7 +326,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 	}
 	snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s", ifname,
 		 mode == TSPGW_XDP_NATIVE ? "native" : mode == TSPGW_XDP_GENERIC ? "generic" : "any",
-		 bpf_err_hint(rc));
+		 held_caps_hint(rc));
 	return -1;
 }
 
@@ -500,8 +515,9 @@ static int load_programs(const struct tspgw_cfg *cfg, struct tspgw_bpf *skel, ch
 	return -1;
 }
 
-static int attach_fresh_or_not(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o,
-			       char *err, size_t errlen);
+/* dp_attach after its checks: every step that changes the system. */
+static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+			size_t errlen);
 
 int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
 	      size_t errlen)
@@ -513,7 +529,7 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char 
 		return -1;
 	fresh = !dp_attached(cfg->pin_path);
 	had_dir = access(cfg->pin_path, F_OK) == 0;
-	if (!attach_fresh_or_not(cfg, o, err, errlen))
+	if (!attach_steps(cfg, o, err, errlen))
 		return 0;
 	/* A first attach that failed half way takes back what it made; one
 	 * over a running data plane leaves that running (its tunnels with it). */
@@ -524,8 +540,8 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char 
 	return -1;
 }
 
-static int attach_fresh_or_not(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o,
-			       char *err, size_t errlen)
+static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+			size_t errlen)
 {
 	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
 	struct tspgw_dp_config dc;
@@ -541,7 +557,7 @@ static int attach_fresh_or_not(const struct tspgw_cfg *cfg, const struct dp_atta
 
 	skel = tspgw_bpf__open();
 	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", bpf_err_hint(-errno));
+		snprintf(err, errlen, "cannot open the BPF object: %s", held_caps_hint(-errno));
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
@@ -568,7 +584,7 @@ static int attach_fresh_or_not(const struct tspgw_cfg *cfg, const struct dp_atta
 				 cfg->tunnel_device);
 		else
 			snprintf(err, errlen, "cannot create tunnel device %s: %s",
-				 cfg->tunnel_device, bpf_err_hint(tun_ifindex));
+				 cfg->tunnel_device, held_caps_hint(tun_ifindex));
 		rc = -1;
 		goto out;
 	}
@@ -589,7 +605,7 @@ static int attach_fresh_or_not(const struct tspgw_cfg *cfg, const struct dp_atta
 			dc.route_gen = old.route_gen + 1;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
-		snprintf(err, errlen, "cannot write the config map: %s", bpf_err_hint(-errno));
+		snprintf(err, errlen, "cannot write the config map: %s", held_caps_hint(-errno));
 		rc = -1;
 		goto out;
 	}
