@@ -162,7 +162,7 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 
 /* The authenticated user, NULL before DONE; valid until the session is
  * freed. "anonymous" for ANONYMOUS (a trace token the client sent is only
- * logged, at LOG_NOTICE). Users of the configured realm come bare
+ * logged, at debug). Users of the configured realm come bare
  * ("alice"); one who authenticated in another realm (a DIGEST-MD5 client
  * may name its own) comes as "alice@thatrealm". */
 const char *tsp_sasl_user(const struct tsp_sasl_session *s);
