@@ -128,6 +128,10 @@ int libbpf_log_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	/* Warnings are formatted even when not logged: a load log among them
+	 * is kept for the error message. */
+	if (level != LIBBPF_WARN && !log_enabled(level_of(level)))
+		return 0;
 	/* A load log is one message of any size: format it whole. */
 	va_copy(ap2, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
