@@ -23,7 +23,7 @@ WARN     := -Wall -Wextra -Werror
 # Paths are length-checked where built; gcc's truncation guesses are noise.
 USER_WARN := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Iloader -Ibroker -I/usr/include/libxml2
+CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
 LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -38,16 +38,17 @@ BPF_HDRS    := $(wildcard bpf/*.h)
 BPF_PROGS   := tspgw
 SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-# Userspace: everything under loader/ and broker/; main.c holds only main().
-LIB_SRCS    := $(filter-out loader/main.c,$(wildcard loader/*.c broker/*.c))
-USER_HDRS   := $(wildcard loader/*.h broker/*.h) $(BPF_HDRS)
+# Userspace: everything under common/ (what loader and broker share),
+# loader/ and broker/; main.c holds only main().
+LIB_SRCS    := $(filter-out loader/main.c,$(wildcard common/*.c loader/*.c broker/*.c))
+USER_HDRS   := $(wildcard common/*.h loader/*.h broker/*.h) $(BPF_HDRS)
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-scenarios test-client test-adversarial demo clean check-deps
+.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 
@@ -66,7 +67,7 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
 	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
-$(BUILD) $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
+$(BUILD) $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
 	mkdir -p $@
 
 # BPF objects, linked through bpftool so the skeleton sees final BTF.
@@ -84,10 +85,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/loader $(BUILD)/obj/broker
+$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
+$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
 	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
 
 $(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)
@@ -119,6 +120,28 @@ $(BUILD)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS_SAN) $(USER_HDRS)
 $(BUILD)/bpf_tests: $(BPFT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(SKELS)
 	$(CC) $(CFLAGS) $(filter %.c,$(BPFT_SRCS)) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
+# A tspgw whose data plane holds one program the verifier refuses
+# (tests/startup/verifier_reject.bpf.c), for tests/startup only. Its
+# skeleton has the real one's name, so loader/dataplane.c is compiled
+# against it (-I$(VREJ) first) and linked with everything else unchanged.
+VREJ := $(BUILD)/verifier-reject
+
+$(VREJ):
+	mkdir -p $@
+
+$(VREJ)/tspgw.tmp.bpf.o: tests/startup/verifier_reject.bpf.c bpf/tspgw.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(VREJ)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(VREJ)/tspgw.bpf.o: $(VREJ)/tspgw.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(VREJ)/tspgw.skel.h: $(VREJ)/tspgw.bpf.o
+	$(BPFTOOL) gen skeleton $< name tspgw_bpf > $@
+
+$(VREJ)/tspgw: loader/main.c loader/dataplane.c $(LIB_OBJS) $(USER_HDRS) $(VREJ)/tspgw.skel.h
+	$(CC) -I$(VREJ) $(CFLAGS) loader/main.c loader/dataplane.c \
+		$(filter-out $(BUILD)/obj/loader/dataplane.o,$(LIB_OBJS)) -o $@ $(LDLIBS)
+
 check-deps:
 	@$(MAKE) --no-print-directory deps
 
@@ -128,7 +151,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-client test-scenarios test-adversarial
+	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -150,6 +173,11 @@ test-e2e: all
 # The TSP broker driven as gogoc drives it.
 test-broker: all
 	$(call run_suite,tests/broker/run.sh)
+
+# Failed starts: refusals before anything is attached, a first attach
+# taken back, the verifier's verdict reported as such.
+test-startup: all $(VREJ)/tspgw
+	$(call run_suite,tests/startup/run.sh)
 
 # tspc against the broker: real tunnels, reconnects, redirects, hooks.
 test-client: all

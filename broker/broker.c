@@ -681,7 +681,17 @@ unsigned broker_claim_count(const struct broker *b)
 struct restore_ctx {
 	struct broker *b;
 	int n;
+	int err; /* -errno of the first failure */
 };
+
+static int restore_claim_or_fail(struct restore_ctx *c, const struct tunnel_entry *e,
+				 bool in_claims_map)
+{
+	if (!restore_claim(c->b, e, in_claims_map))
+		return 0;
+	c->err = -ENOMEM;
+	return 1;
+}
 
 static int restore_one(const struct tunnel_entry *e, void *arg)
 {
@@ -691,10 +701,12 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	if (e->tun.flags & TSPGW_TUNNEL_F_STATIC)
 		return 0; /* operators' static tunnels are not ours to expire */
 	if (e->tun.flags & TSPGW_TUNNEL_F_CLAIMED)
-		return restore_claim(c->b, e, false);
+		return restore_claim_or_fail(c, e, false);
 	l = calloc(1, sizeof(*l));
-	if (!l)
+	if (!l) {
+		c->err = -ENOMEM;
 		return 1;
+	}
 	l->origin = e->origin;
 	live_set_addrs(l, &e->tun);
 	l->anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
@@ -725,15 +737,23 @@ static int restore_held_claim(const struct tunnel_entry *e, void *arg)
 {
 	struct restore_ctx *c = arg;
 
-	return restore_claim(c->b, e, true);
+	return restore_claim_or_fail(c, e, true);
 }
 
 int broker_restore(struct broker *b)
 {
 	struct restore_ctx c = { .b = b };
+	int rc = tunnel_table_foreach_binding(&b->maps, restore_one, &c);
 
-	tunnel_table_foreach_binding(&b->maps, restore_one, &c);
-	tunnel_table_foreach_claim(&b->maps, restore_held_claim, &c);
+	if (rc < 0)
+		return rc;
+	if (c.err)
+		return c.err;
+	rc = tunnel_table_foreach_claim(&b->maps, restore_held_claim, &c);
+	if (rc < 0)
+		return rc;
+	if (c.err)
+		return c.err;
 	if (c.n && b->log) {
 		char line[96];
 

@@ -57,7 +57,9 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 void broker_free(struct broker *b);
 
 /* Rebuild the live table from the pinned maps after a restart: tunnels
- * kept forwarding while the daemon was away and are managed again. */
+ * kept forwarding while the daemon was away and are managed again.
+ * Returns how many, or -errno (maps unreadable, out of memory): the daemon
+ * must not serve with tunnels forwarding that it does not manage. */
 int broker_restore(struct broker *b);
 
 /* The session callbacks (ctx = the broker). */

@@ -16,6 +16,7 @@
 
 #include "bytebuf.h"
 #include "htab.h"
+#include "log.h"
 #include "outq.h"
 #include "peer_key.h"
 #include "tsp_udp.h"
@@ -328,18 +329,13 @@ static struct server *server_alloc(const struct server_cfg *cfg, struct broker *
 	}
 	udp_refuse_limiter_init(s->refuse, (uint64_t)UDP_GUARD_REFUSE_INTERVAL_MS * MS);
 	s->cfg = *cfg;
-	if (cfg->log && cfg->session.capability &&
+	if (cfg->session.capability &&
 	    !udp_guard_single(TSP_UDP_HDR_LEN + strlen("VERSION=2.0.2\r\n"),
-			      TSP_UDP_HDR_LEN + strlen(cfg->session.capability), AF_INET)) {
-		char line[256];
-
+			      TSP_UDP_HDR_LEN + strlen(cfg->session.capability), AF_INET))
 		/* gogoc's VERSION datagram would not earn its answer over UDP. */
-		snprintf(line, sizeof(line),
-			 "warning: the capability line (%zu bytes) is over %dx a VERSION "
-			 "datagram: UDP clients will not get it; offer fewer mechanisms",
-			 strlen(cfg->session.capability), UDP_GUARD_FACTOR);
-		cfg->log(line);
-	}
+		log_msg(LOG_LEVEL_WARN, "the capability line (%zu bytes) is over %dx a VERSION "
+					"datagram: UDP clients will not get it; offer fewer mechanisms",
+			strlen(cfg->session.capability), UDP_GUARD_FACTOR);
 	s->broker = broker;
 	s->olim.max_bytes = cfg->max_output;
 	s->olim.stall_ns = (uint64_t)cfg->output_stall_timeout * 1000 * MS;
@@ -370,6 +366,20 @@ struct server *server_open(const struct server_cfg *cfg, struct broker *broker, 
 		}
 	}
 	return s;
+}
+
+void server_set_broker(struct server *s, struct broker *broker)
+{
+	s->broker = broker;
+}
+
+void server_set_tunnel_datagram(struct server *s,
+				void (*fn)(void *arg, const uint8_t *d, size_t len,
+					   const struct sockaddr_storage *sa),
+				void *arg)
+{
+	s->cfg.tunnel_datagram = fn;
+	s->cfg.tunnel_arg = arg;
 }
 
 unsigned server_session_count(const struct server *s)
@@ -942,6 +952,8 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t last_tick = 0;
 
+	if (!s->broker)
+		return -1; /* server_set_broker was never called */
 	while (!*stop) {
 		int n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
 		uint64_t now;

@@ -35,9 +35,18 @@ struct server_cfg {
 	void (*log)(const char *line);
 };
 
-/* Open the sockets. Returns an opaque server, or NULL with err set. */
+/* Open the sockets. Returns an opaque server, or NULL with err set. broker
+ * may be NULL until server_set_broker, so the daemon can bind its ports
+ * before it attaches the data plane the broker works on; nothing is read
+ * from the sockets before server_run. */
 struct server *server_open(const struct server_cfg *cfg, struct broker *broker, char *err,
 			   size_t errlen);
+void server_set_broker(struct server *srv, struct broker *broker);
+/* server_cfg.tunnel_datagram and tunnel_arg, once they exist. */
+void server_set_tunnel_datagram(struct server *srv,
+				void (*fn)(void *arg, const uint8_t *d, size_t len,
+					   const struct sockaddr_storage *sa),
+				void *arg);
 /* Serve until *stop becomes nonzero (set it from a signal handler). */
 int server_run(struct server *srv, volatile sig_atomic_t *stop);
 /* Have the loop call readable(arg) whenever fd is readable (one watched

@@ -3,12 +3,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <sasl/sasl.h>
@@ -39,7 +37,6 @@ static struct {
 	int order[N_KNOWN];    /* allowed mechanisms (indexes), config order */
 	int n_order;
 	char mech_list[64];    /* the same, space-separated, for libsasl2 */
-	void (*log)(int level, const char *msg);
 	unsigned sessions;     /* open sessions */
 	/* The installed plugins offer ANONYMOUS (seen once, at init): only
 	 * then is an ANONYMOUS login completed without libsasl2, so a broker
@@ -64,20 +61,6 @@ struct tsp_sasl_session {
 
 /* ---- logging ---------------------------------------------------------- */
 
-static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(int level, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	if (!g.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	g.log(level, buf);
-}
-
 /* libsasl2's messages quote what the client sent (user names, unknown
  * directives...): they are free text holding client bytes, so the whole
  * message is one quoted, escaped value (log.h). Its own levels say little
@@ -90,8 +73,7 @@ static int cb_log(void *ctx, int level, const char *message)
 	(void)ctx;
 	if (level == SASL_LOG_NONE || level == SASL_LOG_PASS || !message)
 		return SASL_OK; /* SASL_LOG_PASS messages may carry passwords */
-	if (g.log)
-		logf_(LOG_DEBUG, "libsasl2: %s", log_quote(q, sizeof(q), message, strlen(message)));
+	log_msg(LOG_LEVEL_DEBUG, "libsasl2: %s", log_quote(q, sizeof(q), message, strlen(message)));
 	return SASL_OK;
 }
 
@@ -154,7 +136,6 @@ static void free_cfg(void)
 	g.sasldb_path = g.realm = g.server_name = NULL;
 	g.n_order = 0;
 	g.mech_list[0] = '\0';
-	g.log = NULL;
 	g.anonymous_plugin = false;
 }
 
@@ -246,7 +227,6 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 		return -1;
 	if (g.active) {
 		if (same_cfg(&n)) {
-			g.log = cfg->log;
 			return 0;
 		}
 		if (g.sessions) {
@@ -273,10 +253,9 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 			strcat(g.mech_list, " ");
 		strcat(g.mech_list, known_mechs[g.order[i]]);
 	}
-	g.log = cfg->log;
 
 	if (g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
-		logf_(LOG_WARNING, "sasl: user database %s is not readable: password logins will fail",
+		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
 		      g.sasldb_path);
 
 	g.callbacks[0] = (sasl_callback_t){ SASL_CB_GETOPT, CB_PROC(cb_getopt), NULL };
@@ -299,7 +278,7 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 void tsp_sasl_done(void)
 {
 	if (g.sessions)
-		logf_(LOG_ERR, "sasl: shut down with %u session(s) still open", g.sessions);
+		log_msg(LOG_LEVEL_ERROR, "sasl: shut down with %u session(s) still open", g.sessions);
 	if (g.active) {
 		sasl_server_done();
 		g.active = false;
@@ -362,7 +341,7 @@ static sasl_conn_t *new_conn(const char *remote, const char *local)
 	rc = sasl_server_new(SERVICE, g.server_name, g.realm, local, remote, NULL, SASL_SUCCESS_DATA,
 			     &conn);
 	if (rc != SASL_OK) {
-		logf_(LOG_ERR, "sasl: sasl_server_new: %s", sasl_errstring(rc, NULL, NULL));
+		log_msg(LOG_LEVEL_ERROR, "sasl: sasl_server_new: %s", sasl_errstring(rc, NULL, NULL));
 		if (conn)
 			sasl_dispose(&conn);
 		return NULL;
@@ -379,7 +358,7 @@ static sasl_conn_t *new_conn(const char *remote, const char *local)
 	sp.security_flags = 0;
 	rc = sasl_setprop(conn, SASL_SEC_PROPS, &sp);
 	if (rc != SASL_OK) {
-		logf_(LOG_ERR, "sasl: SASL_SEC_PROPS: %s", sasl_errstring(rc, NULL, NULL));
+		log_msg(LOG_LEVEL_ERROR, "sasl: SASL_SEC_PROPS: %s", sasl_errstring(rc, NULL, NULL));
 		sasl_dispose(&conn);
 		return NULL;
 	}
@@ -417,6 +396,31 @@ static bool plugin_offers(int m)
 	      mech_available(list, m);
 	sasl_dispose(&conn);
 	return yes;
+}
+
+const char *tsp_sasl_mech_name(const char *name)
+{
+	int m = name ? mech_index(name) : -1;
+
+	return m < 0 ? NULL : known_mechs[m];
+}
+
+int tsp_sasl_check_offered(char *err, size_t errlen)
+{
+	if (!g.active) {
+		snprintf(err, errlen, "SASL: not initialised");
+		return -1;
+	}
+	for (int i = 0; i < g.n_order; i++) {
+		if (plugin_offers(g.order[i]))
+			continue;
+		snprintf(err, errlen,
+			 "SASL mechanism %s (broker.auth.mechanisms) is not offered by libsasl2: its "
+			 "plugin is not installed (Debian: libsasl2-modules) or not in SASL_PATH",
+			 known_mechs[g.order[i]]);
+		return -1;
+	}
+	return 0;
 }
 
 int tsp_sasl_capability(char *buf, size_t len)
@@ -530,7 +534,7 @@ static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const cha
 		const void *u = NULL;
 
 		if (sasl_getprop(s->conn, SASL_USERNAME, &u) != SASL_OK || !u) {
-			logf_(LOG_ERR, "sasl: %s from %s: no user name after success", mech, s->client);
+			log_msg(LOG_LEVEL_ERROR, "sasl: %s from %s: no user name after success", mech, s->client);
 			s->state = S_FAILED;
 			return TSP_SASL_FAIL;
 		}
@@ -542,13 +546,13 @@ static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const cha
 		s->state = S_DONE;
 		*out = sout ? sout : "";
 		*outlen = sout ? soutlen : 0;
-		logf_(LOG_INFO, "sasl: %s login of user=%s from %s", mech,
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s login of user=%s from %s", mech,
 		      log_value(uq, sizeof(uq), s->user), s->client);
 		return TSP_SASL_DONE;
 	}
 	s->state = S_FAILED;
 	detail = sasl_errdetail(s->conn);
-	logf_(LOG_NOTICE, "sasl: %s authentication from %s failed: %s", mech, s->client,
+	log_msg(LOG_LEVEL_DEBUG, "sasl: %s authentication from %s failed: %s", mech, s->client,
 	      log_quote(q, sizeof(q), detail, detail ? strlen(detail) : 0));
 	return TSP_SASL_FAIL;
 }
@@ -593,7 +597,7 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 	for (int i = 0; m >= 0 && i < g.n_order; i++)
 		allowed |= g.order[i] == m;
 	if (!allowed) {
-		logf_(LOG_NOTICE, "sasl: %s from %s: mechanism not %s", name, s->client,
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: mechanism not %s", name, s->client,
 		      m >= 0 ? "allowed" : "supported");
 		return TSP_SASL_BAD_MECH;
 	}
@@ -611,7 +615,7 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 			return TSP_SASL_ERROR;
 		}
 		s->state = S_DONE;
-		logf_(LOG_INFO, "sasl: %s login of user=%s from %s", name, s->user, s->client);
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s login of user=%s from %s", name, s->user, s->client);
 		return TSP_SASL_DONE;
 	}
 	if (!need_conn(s)) {
@@ -624,7 +628,7 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 	}
 	rc = sasl_server_start(s->conn, name, in, inlen, &sout, &soutlen);
 	if (rc == SASL_NOMECH) {
-		logf_(LOG_NOTICE, "sasl: %s from %s: mechanism not available in the installed plugins",
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: mechanism not available in the installed plugins",
 		      name, s->client);
 		return TSP_SASL_BAD_MECH;
 	}

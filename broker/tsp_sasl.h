@@ -96,20 +96,29 @@ struct tsp_sasl_cfg {
 	 * order is the order of the CAPABILITY tokens. */
 	const char *const *allowed_mechs;
 	int n_allowed;
-	/* Log sink for libsasl2's messages and ours; NULL = silence. level is
-	 * a syslog(3) priority (LOG_ERR .. LOG_DEBUG). Ours start "sasl: ";
-	 * libsasl2's arrive at LOG_DEBUG as `libsasl2: "..."`, the message
-	 * quoted and escaped as log.h does (it quotes client bytes), its
-	 * SASL_LOG_PASS messages (which may carry passwords) dropped. Client
-	 * values in ours (user names, error details) are escaped the same way. */
-	void (*log)(int level, const char *msg);
 };
+
+/* Messages go to tspgw's log (log.h). Ours start "sasl: ": problems with
+ * the setup are errors and warnings, logins and failed logins debug (the
+ * broker logs each failed login once at info). libsasl2's (SASL_CB_LOG)
+ * are debug lines `libsasl2: "..."`, the message quoted and escaped as
+ * log.h does (it quotes client bytes), its SASL_LOG_PASS messages (which
+ * may carry passwords) dropped. Client values in ours (user names, error
+ * details) are escaped the same way. */
+
+/* The canonical spelling of a mechanism this layer knows (case-insensitive
+ * match), or NULL: what config.yaml may list. */
+const char *tsp_sasl_mech_name(const char *name);
 
 /* Once per process: copies cfg and runs sasl_server_init. Calling it again
  * with the same configuration does nothing; with another one it restarts
  * libsasl2's server side when no session is open, and fails otherwise.
  * Returns 0, or -1 with a message in err. */
 int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen);
+/* After tsp_sasl_init: 0 if libsasl2 offers every allowed mechanism,
+ * else -1 with err naming the first it does not (its plugin is missing).
+ * The daemon checks this before it attaches anything. */
+int tsp_sasl_check_offered(char *err, size_t errlen);
 /* sasl_server_done and free the copy. Sessions must be freed before. */
 void tsp_sasl_done(void);
 
@@ -153,7 +162,7 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 
 /* The authenticated user, NULL before DONE; valid until the session is
  * freed. "anonymous" for ANONYMOUS (a trace token the client sent is only
- * logged, at LOG_NOTICE). Users of the configured realm come bare
+ * logged, at debug). Users of the configured realm come bare
  * ("alice"); one who authenticated in another realm (a DIGEST-MD5 client
  * may name its own) comes as "alice@thatrealm". */
 const char *tsp_sasl_user(const struct tsp_sasl_session *s);

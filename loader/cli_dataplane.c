@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "dataplane.h"
 
 int cli_wants_help(int argc, char **argv)
@@ -50,7 +51,7 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 			else if (!strcmp(optarg, "auto"))
 				o->mode = TSPGW_XDP_AUTO;
 			else {
-				fprintf(stderr, "tspgw: --mode must be native, generic or auto\n");
+				log_msg(LOG_LEVEL_ERROR, "tspgw: --mode must be native, generic or auto");
 				return -1;
 			}
 			break;
@@ -64,15 +65,10 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 	if (optind < argc)
 		o->ipv4_iface = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "tspgw: unexpected argument '%s'\n", argv[optind]);
+		log_msg(LOG_LEVEL_ERROR, "tspgw: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
 	return 0;
-}
-
-static void print_line(const char *line)
-{
-	puts(line);
 }
 
 int cmd_attach(const struct tspgw_cfg *cfg, int argc, char **argv)
@@ -86,8 +82,8 @@ int cmd_attach(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, attach_usage))
 		return EXIT_USAGE;
-	if (dp_attach(cfg, &o, print_line, err, sizeof(err))) {
-		fprintf(stderr, "tspgw attach: %s\n", err);
+	if (dp_attach(cfg, &o, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw attach: %s", err);
 		return 1;
 	}
 	return 0;
@@ -111,8 +107,8 @@ int cmd_detach(const struct tspgw_cfg *cfg, int argc, char **argv)
 		fputs(detach_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (dp_detach(cfg, print_line, err, sizeof(err))) {
-		fprintf(stderr, "tspgw detach: %s\n", err);
+	if (dp_detach(cfg, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw detach: %s", err);
 		return 1;
 	}
 	return 0;

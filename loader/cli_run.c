@@ -1,12 +1,18 @@
-/* tspgw run: the gateway daemon. Attaches the data plane (as `attach`
- * does), then serves TSP until SIGTERM/SIGINT. The data plane stays
- * attached when the daemon stops: pinned maps and links keep forwarding, and
- * a restarted daemon takes its tunnels back (broker_restore). */
+/* tspgw run: the gateway daemon. Checks everything it can without
+ * touching the system (capabilities and interfaces, SASL mechanisms, the
+ * address database, the TSP ports), then attaches the data plane (as
+ * `attach` does) and serves TSP until SIGTERM/SIGINT. A start that fails
+ * after a first attach takes the data plane away again; one that fails
+ * over a data plane already attached leaves it forwarding. The data plane
+ * stays attached when the daemon stops: pinned maps and links keep
+ * forwarding, and a restarted daemon takes its tunnels back
+ * (broker_restore). */
 #include <arpa/inet.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
+#include <unistd.h>
 
 #include "assign.h"
 #include "broker.h"
@@ -31,18 +37,6 @@ static void on_signal(int sig)
 static void log_line(const char *line)
 {
 	log_msg(LOG_LEVEL_INFO, "%s", line);
-}
-
-/* tsp_sasl's messages come prefixed ("sasl: ", libsasl2's "libsasl2: ")
- * and with client bytes escaped. Errors and warnings about the setup keep
- * their level; the rest (logins, failures in detail, libsasl2's chatter)
- * is debug: the broker logs each failed login once at info. */
-static void sasl_log(int level, const char *msg)
-{
-	enum log_level l = level <= LOG_ERR ? LOG_LEVEL_ERROR :
-			   level == LOG_WARNING ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG;
-
-	log_msg(l, "%s", msg);
 }
 
 void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
@@ -101,6 +95,9 @@ static const char run_usage[] =
 	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout,\n"
 	"errors and warnings on stderr, each line stamped (RFC 3339, UTC); the level\n"
 	"is broker.log_level (error, warn, info, debug), `tspgw -v run` for debug.\n"
+	"Everything that can be checked (capabilities, interfaces, SASL mechanisms,\n"
+	"the address database, the TSP ports) is checked before anything is attached;\n"
+	"a first start that fails after attaching removes what it made.\n"
 	"The data plane stays attached when the daemon stops (`tspgw detach` removes\n"
 	"it), so a restart loses no packet and no tunnel.\n";
 
@@ -122,6 +119,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct server *srv = NULL;
 	struct frag_slowpath *frag = NULL;
 	struct sigaction sa;
+	bool fresh = false, had_pin_dir = false, attached = false;
 	int rc = 1;
 
 	if (cli_wants_help(argc, argv)) {
@@ -130,27 +128,13 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
 		return EXIT_USAGE;
-	if (dp_attach(cfg, &o, log_line, err, sizeof(err))) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
-		return 1;
-	}
-	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
-		return 1;
-	}
-	/* Fragmented tunnel packets, once the kernel has reassembled them. */
-	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
-	if (!frag) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", err);
-		goto out;
-	}
-	cli_assign_pools(cfg, &pools);
-	db = assign_db_open(bs->database, &pools, err, sizeof(err));
-	if (!db) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw run: address database %s: %s", bs->database, err);
-		goto out;
-	}
 
+	/* Everything that can be checked without touching the system, before
+	 * the data plane is attached: a start that fails here leaves nothing. */
+	if (dp_preflight(cfg, &o, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		return 1;
+	}
 	for (int i = 0; i < bs->n_mechs; i++)
 		mechs[i] = bs->mechs[i];
 	memset(&sasl_cfg, 0, sizeof(sasl_cfg));
@@ -159,8 +143,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	sasl_cfg.server_name = bs->server_name;
 	sasl_cfg.allowed_mechs = mechs;
 	sasl_cfg.n_allowed = bs->n_mechs;
-	sasl_cfg.log = sasl_log;
-	if (tsp_sasl_init(&sasl_cfg, err, sizeof(err))) {
+	if (tsp_sasl_init(&sasl_cfg, err, sizeof(err)) || tsp_sasl_check_offered(err, sizeof(err))) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: SASL: %s", err);
 		goto out;
 	}
@@ -168,15 +151,12 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	snprintf(capability, sizeof(capability), "CAPABILITY%s%s %s\r\n",
 		 bs->allow_v6v4 ? " TUNNEL=V6V4" : "", bs->allow_v6udpv4 ? " TUNNEL=V6UDPV4" : "",
 		 auth);
-
-	broker_cfg_of(cfg, &bcfg);
-	broker = broker_new(&bcfg, db, &maps, log_line);
-	if (!broker) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
+	cli_assign_pools(cfg, &pools);
+	db = assign_db_open(bs->database, &pools, err, sizeof(err));
+	if (!db) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: address database %s: %s", bs->database, err);
 		goto out;
 	}
-	broker_restore(broker);
-
 	for (int i = 0; i < bs->n_redirects; i++)
 		brokers[i] = bs->redirects[i];
 	memset(&scfg, 0, sizeof(scfg));
@@ -186,7 +166,6 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.idle_timeout = bs->session_idle_timeout;
 	scfg.max_sessions = bs->max_sessions;
 	scfg.tcp_deferred_ms = 200;
-	scfg.log = log_line;
 	scfg.session.capability = capability;
 	scfg.session.brokers = brokers;
 	scfg.session.n_brokers = bs->n_redirects;
@@ -196,16 +175,52 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	scfg.max_output = bs->max_output_bytes;
 	scfg.output_stall_timeout = bs->output_stall_timeout;
 	scfg.log = log_line;
-	scfg.tunnel_datagram = frag_slowpath_udp;
-	scfg.tunnel_arg = frag;
-	srv = server_open(&scfg, broker, err, sizeof(err));
+	/* Bound now, served once the broker exists (server_set_broker). */
+	srv = server_open(&scfg, NULL, err, sizeof(err));
 	if (!srv) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		goto out;
 	}
+
+	fresh = !dp_attached(cfg->pin_path);
+	had_pin_dir = access(cfg->pin_path, F_OK) == 0;
+	if (dp_attach(cfg, &o, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+	attached = true;
+	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+	/* Fragmented tunnel packets, once the kernel has reassembled them. */
+	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
+	if (!frag) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", err);
+		goto out;
+	}
+	server_set_tunnel_datagram(srv, frag_slowpath_udp, frag);
+
+	broker_cfg_of(cfg, &bcfg);
+	broker = broker_new(&bcfg, db, &maps, log_line);
+	if (!broker) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
+		goto out;
+	}
+	/* Tunnels the data plane forwards that the broker would not know
+	 * (to expire, to count against limits) must not be served over. */
+	if ((rc = broker_restore(broker)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: cannot restore the tunnels pinned under %s: %s",
+			cfg->pin_path, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	server_set_broker(srv, broker);
+
 	if (frag_slowpath_raw_fd(frag) < 0) {
-		log_line("fragmented v6v4 packets not delivered: no CAP_NET_RAW for the protocol-41 "
-			 "socket (fragmented v6udpv4 packets are)");
+		log_msg(LOG_LEVEL_WARN, "fragmented v6v4 packets not delivered: no CAP_NET_RAW for the "
+					"protocol-41 socket (fragmented v6udpv4 packets are)");
 	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
 				      frag))) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", strerror(-rc));
@@ -240,6 +255,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		(int)strcspn(capability, "\r\n"), capability, log_level_name(log_get_level()));
 	rc = server_run(srv, &stop_requested) ? 1 : 0;
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
+	attached = false; /* served: what it attached stays */
 out:
 	route_watch_close(&rw);
 	server_close(srv);
@@ -248,5 +264,12 @@ out:
 	assign_db_close(db);
 	tsp_sasl_done();
 	pinned_maps_close(&maps);
+	if (attached && fresh) {
+		/* A first start that failed after attaching: nothing stays. */
+		log_line("start failed: removing the data plane it attached");
+		dp_undo(cfg, o.ipv4_iface, o.ipv6_iface, !had_pin_dir);
+		/* The last line of a failed start is an error line. */
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: not started; the data plane it attached is removed");
+	}
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "counters.h"
 #include "dataplane.h"
 #include "json_out.h"
@@ -66,7 +67,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		}
 	}
 	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
-		fprintf(stderr, "tspgw status: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw status: %s", err);
 		return 1;
 	}
 	nxdp = dp_list_xdp(cfg->pin_path, xdp, 16);
@@ -75,7 +76,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	fill_of(&fills[0], "bindings", m.bindings, sizeof(struct tspgw_origin));
 	fill_of(&fills[1], "routes", m.routes, sizeof(struct tspgw_route_key));
 	if (counters_read(m.counters, cnt)) {
-		fprintf(stderr, "tspgw status: cannot read counters: %s\n", bpf_err_hint(-1));
+		log_msg(LOG_LEVEL_ERROR, "tspgw status: cannot read counters: %s", bpf_err_hint(-1));
 		pinned_maps_close(&m);
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #include "anon_addr.h"
 #include "assign.h"
 #include "cli.h"
+#include "log.h"
 #include "json_out.h"
 #include "netlink.h"
 #include "pinned_maps.h"
@@ -70,7 +71,7 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 		 * first: say so rather than guess which one was meant. */
 		if (idx >= 0) {
 			if (seen & (1u << idx)) {
-				fprintf(stderr, "tspgw tunnel: option --%s given more than once\n",
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: option --%s given more than once",
 					opts[idx].name);
 				return -1;
 			}
@@ -83,14 +84,14 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 			else if (!strcmp(optarg, "v6v4"))
 				a->origin.type = TSPGW_TUN_V6V4;
 			else {
-				fprintf(stderr, "tspgw tunnel: --type must be v6udpv4 or v6v4\n");
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --type must be v6udpv4 or v6v4");
 				return -1;
 			}
 			a->have_type = 1;
 			break;
 		case 'r':
 			if (parse_ipv4_port(optarg, &v4, &port, &has_port)) {
-				fprintf(stderr, "tspgw tunnel: --remote '%s' is not IPV4[:PORT]\n", optarg);
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --remote '%s' is not IPV4[:PORT]", optarg);
 				return -1;
 			}
 			a->origin.addr = v4.s_addr;
@@ -98,7 +99,7 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 			break;
 		case 'a':
 			if (inet_pton(AF_INET6, optarg, &v6) != 1) {
-				fprintf(stderr, "tspgw tunnel: --address '%s' is not an IPv6 address\n", optarg);
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --address '%s' is not an IPv6 address", optarg);
 				return -1;
 			}
 			memcpy(a->tun.host, &v6, 16);
@@ -106,7 +107,7 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 			break;
 		case 'p':
 			if (parse_ipv6_prefix(optarg, &v6, &len, false) || len == 0 || len > 128) {
-				fprintf(stderr, "tspgw tunnel: --prefix '%s' is not IPV6/LEN with zero host bits\n",
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --prefix '%s' is not IPV6/LEN with zero host bits",
 					optarg);
 				return -1;
 			}
@@ -121,26 +122,26 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tspgw tunnel: unexpected argument '%s'\n", argv[optind]);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
 	if (!need_address)
 		return 0;
 	if (!a->have_type || !a->have_remote) {
-		fprintf(stderr, "tspgw tunnel: --type and --remote are required\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --type and --remote are required");
 		return -1;
 	}
 	if (a->origin.type == TSPGW_TUN_V6UDPV4 && !has_port) {
-		fprintf(stderr, "tspgw tunnel: a v6udpv4 --remote needs the client's UDP port (IPV4:PORT)\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: a v6udpv4 --remote needs the client's UDP port (IPV4:PORT)");
 		return -1;
 	}
 	if (a->origin.type == TSPGW_TUN_V6V4 && has_port) {
-		fprintf(stderr, "tspgw tunnel: a v6v4 tunnel has no port: give --remote IPV4\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: a v6v4 tunnel has no port: give --remote IPV4");
 		return -1;
 	}
 	a->origin.port = htons(port);
 	if (need_address > 1 && !a->have_address) {
-		fprintf(stderr, "tspgw tunnel: --address is required\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --address is required");
 		return -1;
 	}
 	return 0;
@@ -191,7 +192,7 @@ static int refuse_add(const struct tspgw_cfg *cfg, int config_fd, const struct t
 	    tunnel_refuse_ipv6(a->tun.host, 128, &own, err, sizeof(err)) ||
 	    (a->tun.prefix_len &&
 	     tunnel_refuse_ipv6(a->tun.prefix, a->tun.prefix_len, &own, err, sizeof(err)))) {
-		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel add: %s", err);
 		return -1;
 	}
 	return 0;
@@ -249,7 +250,7 @@ static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	int rc;
 
 	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
-		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel add: %s", err);
 		return 1;
 	}
 	if (refuse_add(cfg, m.config, a)) {
@@ -259,8 +260,8 @@ static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	if (cfg->anon_enabled && tspgw_anon_in_prefix(a->tun.host, cfg->anon_prefix.addr.s6_addr)) {
 		if (!tspgw_anon_matches(a->tun.host, cfg->anon_prefix.addr.s6_addr, cfg->anon_layout,
 					a->origin.addr, a->origin.port)) {
-			fprintf(stderr, "tspgw tunnel add: %s is in the anonymous prefix but does not "
-					"embed the origin given by --remote\n",
+			log_msg(LOG_LEVEL_ERROR, "tspgw tunnel add: %s is in the anonymous prefix but does not "
+					"embed the origin given by --remote",
 				"--address");
 			pinned_maps_close(&m);
 			return 1;
@@ -272,7 +273,7 @@ static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	rc = tunnel_table_add(&m, &a->origin, &a->tun, err, sizeof(err));
 	pinned_maps_close(&m);
 	if (rc) {
-		fprintf(stderr, "tspgw tunnel add: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel add: %s", err);
 		return 1;
 	}
 	kernel_routes(cfg, &a->tun, 1);
@@ -287,13 +288,13 @@ static int tunnel_del(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	int rc;
 
 	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
-		fprintf(stderr, "tspgw tunnel del: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel del: %s", err);
 		return 1;
 	}
 	rc = tunnel_table_del(&m, &a->origin, &old);
 	pinned_maps_close(&m);
 	if (rc == -ENOENT) {
-		fprintf(stderr, "tspgw tunnel del: no such tunnel\n");
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel del: no such tunnel");
 		return 1;
 	}
 	kernel_routes(cfg, &old, 0);
@@ -397,7 +398,7 @@ static int tunnel_list(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	char err[512];
 
 	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
-		fprintf(stderr, "tspgw tunnel list: %s\n", err);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel list: %s", err);
 		return 1;
 	}
 	if (c.json)
@@ -432,7 +433,7 @@ int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	need = !strcmp(sub, "add") ? 2 : !strcmp(sub, "del") ? 1 : !strcmp(sub, "list") ? 0 : -1;
 	if (need < 0) {
-		fprintf(stderr, "tspgw tunnel: unknown subcommand '%s'\n", sub);
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: unknown subcommand '%s'", sub);
 		fputs(tunnel_usage, stderr);
 		return EXIT_USAGE;
 	}

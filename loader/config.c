@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "special_addr.h"
+#include "tsp_sasl.h"
 #include "tspgw_maps.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
@@ -718,23 +719,23 @@ static int tunnel_type_item(struct ctx *c, const char *name, const yaml_node_t *
 	return 0;
 }
 
+/* The names the SASL layer knows (tsp_sasl.h): one list, so a mechanism
+ * config.yaml accepts is one the daemon can offer. */
 static int mechanism_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
 {
-	static const char *const known[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-1",
-					     "SCRAM-SHA-256" };
 	struct tspgw_broker_settings *b = &c->cfg->broker;
+	const char *canonical;
 
 	if (want_value(c, e, name))
 		return -1;
-	for (size_t j = 0; j < ARRAY_SIZE(known); j++) {
-		if (strcasecmp(text(e), known[j]))
-			continue;
-		snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", known[j]); /* canonical case */
+	canonical = tsp_sasl_mech_name(text(e));
+	if (canonical) {
+		snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", canonical);
 		b->n_mechs = i + 1;
 		return 0;
 	}
-	return fail(c, e, "'%s': unknown SASL mechanism '%s' (ANONYMOUS, PLAIN, DIGEST-MD5, "
-			  "SCRAM-SHA-1 or SCRAM-SHA-256)", name, show(c, e));
+	return fail(c, e, "'%s': unknown SASL mechanism '%s' (ANONYMOUS, PLAIN, DIGEST-MD5 or "
+			  "SCRAM-SHA-256)", name, show(c, e));
 }
 
 static int dns_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)

@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -18,6 +17,9 @@
 
 #include "caps.h"
 #include "dp_clock.h"
+#include "libbpf_log.h"
+#include "load_error.h"
+#include "log.h"
 #include "netlink.h"
 #include "own_addr.h"
 #include "pinned_maps.h"
@@ -29,18 +31,19 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
-static void logf_(dp_log_fn log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(dp_log_fn log, const char *fmt, ...)
+/* bpf_err_hint for what runs after dp_preflight confirmed the
+ * capabilities: a refusal then is not theirs to explain. */
+static const char *held_caps_hint(int rc)
 {
-	char line[512];
-	va_list ap;
-
-	if (!log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	log(line);
+	if (rc < 0)
+		rc = -rc;
+	if (rc == EPERM)
+		return "Operation not permitted, although CAP_BPF and CAP_NET_ADMIN are held (a "
+		       "seccomp profile or LSM policy?)";
+	if (rc == EACCES)
+		return "Permission denied, although CAP_BPF and CAP_NET_ADMIN are held (a seccomp "
+		       "profile or LSM policy?)";
+	return bpf_err_hint(rc);
 }
 
 static int iface_mtu(const char *ifname)
@@ -74,7 +77,7 @@ static void set_pin_paths(struct tspgw_bpf *skel, const char *pin_path)
 
 /* The interfaces' own addresses and MACs (own_addr.h). */
 static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
-		     const char *if6name, int if6, struct tspgw_dp_config *dc, dp_log_fn log)
+		     const char *if6name, int if6, struct tspgw_dp_config *dc)
 {
 	const char *names[TSPGW_MAX_XDP_IFACES] = { if4name, if6name };
 	const int idx[TSPGW_MAX_XDP_IFACES] = { if4, if6 };
@@ -82,11 +85,11 @@ static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
 				    dc->own_ipv4);
 
 	if (lost < 0)
-		logf_(log, "warning: cannot list the interfaces' IPv4 addresses (%s); only "
+		log_msg(LOG_LEVEL_WARN, "cannot list the interfaces' IPv4 addresses (%s); only "
 			   "gateway.ipv4 is refused as a tunnel endpoint",
 		      strerror(-lost));
 	else if (lost > 0)
-		logf_(log, "warning: %d own IPv4 addresses/broadcasts beyond the first %d are not "
+		log_msg(LOG_LEVEL_WARN, "%d own IPv4 addresses/broadcasts beyond the first %d are not "
 			   "refused as tunnel endpoints by the data plane",
 		      lost, TSPGW_MAX_OWN_IPV4);
 	if (lost < 0)
@@ -99,7 +102,7 @@ static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
 		rc = own_mac(names[i], dc->xdp_if[i].mac);
 		if (rc) {
 			/* No Ethernet header (rc -ENOTSUP): nothing to check. */
-			logf_(log, "%s: no MAC address (%s): frames on it are not checked for "
+			log_msg(LOG_LEVEL_INFO, "%s: no MAC address (%s): frames on it are not checked for "
 				   "their destination MAC",
 			      names[i], strerror(-rc));
 			continue;
@@ -140,7 +143,7 @@ static void fill_dp_config(const struct tspgw_cfg *cfg, unsigned int outer_mtu, 
 
 /* Kernel routes into the tunnel device for every range tunnels live in, so
  * what the kernel itself sends there reaches the tc encapsulation. */
-static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, dp_log_fn log, char *err,
+static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, char *err,
 			   size_t errlen)
 {
 	const struct tspgw_prefix *ranges[3];
@@ -159,12 +162,23 @@ static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, dp_log_
 		inet_ntop(AF_INET6, &ranges[i]->addr, buf, sizeof(buf));
 		if (rc) {
 			snprintf(err, errlen, "cannot route %s/%u to %s: %s", buf, ranges[i]->len,
-				 cfg->tunnel_device, bpf_err_hint(rc));
+				 cfg->tunnel_device, held_caps_hint(rc));
 			return -1;
 		}
-		logf_(log, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
+		log_msg(LOG_LEVEL_INFO, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
 	}
 	return 0;
+}
+
+/* The clsact qdisc, which may be there already (-EEXIST, fine): the
+ * kernel's "exclusivity flag on" that libbpf passes on is no warning. */
+static int tc_hook_create(struct bpf_tc_hook *hook)
+{
+	bool was = libbpf_log_quiet(true);
+	int rc = bpf_tc_hook_create(hook);
+
+	libbpf_log_quiet(was);
+	return rc;
 }
 
 static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
@@ -174,15 +188,15 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	int rc;
 
-	rc = bpf_tc_hook_create(&hook);
+	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc hook on the tunnel device: %s",
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
-		snprintf(err, errlen, "cannot attach the tc program: %s", bpf_err_hint(rc));
+		snprintf(err, errlen, "cannot attach the tc program: %s", held_caps_hint(rc));
 		return -1;
 	}
 	return 0;
@@ -193,7 +207,7 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
  * before XDP, so no marked packet ever meets an interface without it.
  * Only our filter (DP_TC_INGRESS_HANDLE/PRIORITY) is added and removed:
  * the clsact qdisc of an uplink may hold the operator's own filters. */
-static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, dp_log_fn log, char *err,
+static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, char *err,
 			     size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
@@ -202,31 +216,35 @@ static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, dp_lo
 		    .flags = BPF_TC_F_REPLACE);
 	int rc;
 
-	rc = bpf_tc_hook_create(&hook);
+	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc ingress hook on %s: %s", ifname,
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach the tc ingress program to %s: %s", ifname,
-			 bpf_err_hint(rc));
+			 held_caps_hint(rc));
 		return -1;
 	}
-	logf_(log, "tc ingress on %s: attached", ifname);
+	log_msg(LOG_LEVEL_INFO, "tc ingress on %s: attached", ifname);
 	return 0;
 }
 
-static void detach_tc_ingress(const char *ifname, dp_log_fn log)
+static void detach_tc_ingress(const char *ifname)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_INGRESS_HANDLE,
 		    .priority = DP_TC_INGRESS_PRIORITY);
 
-	if (ifindex > 0 && bpf_tc_detach(&hook, &opts) == 0)
-		logf_(log, "tc ingress on %s: detached", ifname);
+	bool was = libbpf_log_quiet(true); /* often not there: not a warning */
+	int rc = ifindex > 0 ? bpf_tc_detach(&hook, &opts) : -ENODEV;
+
+	libbpf_log_quiet(was);
+	if (rc == 0)
+		log_msg(LOG_LEVEL_INFO, "tc ingress on %s: detached", ifname);
 }
 
 unsigned int dp_tc_ingress_prog_id(int ifindex)
@@ -235,9 +253,15 @@ unsigned int dp_tc_ingress_prog_id(int ifindex)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_INGRESS_HANDLE,
 		    .priority = DP_TC_INGRESS_PRIORITY);
 
-	if (ifindex <= 0 || bpf_tc_query(&hook, &opts))
+	bool was;
+	int rc;
+
+	if (ifindex <= 0)
 		return 0;
-	return opts.prog_id;
+	was = libbpf_log_quiet(true); /* "not attached" is an answer, not a warning */
+	rc = bpf_tc_query(&hook, &opts);
+	libbpf_log_quiet(was);
+	return rc ? 0 : opts.prog_id;
 }
 
 static int link_pin_path(char *buf, size_t len, const char *pin_path, const char *ifname)
@@ -247,7 +271,7 @@ static int link_pin_path(char *buf, size_t len, const char *pin_path, const char
 
 /* Attach, or atomically replace, the XDP program on one interface. */
 static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int prog_fd,
-		      enum tspgw_xdp_mode mode, dp_log_fn log, char *err, size_t errlen)
+		      enum tspgw_xdp_mode mode, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int link_fd, rc;
@@ -261,7 +285,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		rc = bpf_link_update(link_fd, prog_fd, NULL);
 		close(link_fd);
 		if (rc == 0) {
-			logf_(log, "xdp on %s: program replaced in place", ifname);
+			log_msg(LOG_LEVEL_INFO, "xdp on %s: program replaced in place", ifname);
 			return 0;
 		}
 		/* The link is dead (interface gone and back): start over. */
@@ -292,22 +316,22 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		if (bpf_obj_pin(link_fd, path)) {
 			rc = -errno;
 			close(link_fd);
-			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, bpf_err_hint(rc));
+			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, held_caps_hint(rc));
 			return -1;
 		}
 		close(link_fd);
-		logf_(log, "xdp on %s: attached (%s mode)", ifname,
+		log_msg(LOG_LEVEL_INFO, "xdp on %s: attached (%s mode)", ifname,
 		      m == TSPGW_XDP_NATIVE ? "native" : "generic");
 		return 0;
 	}
 	snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s", ifname,
 		 mode == TSPGW_XDP_NATIVE ? "native" : mode == TSPGW_XDP_GENERIC ? "generic" : "any",
-		 bpf_err_hint(rc));
+		 held_caps_hint(rc));
 	return -1;
 }
 
 /* Links left from an earlier attach to interfaces no longer wanted. */
-static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2, dp_log_fn log)
+static void drop_stale_links(const char *pin_path, const char *keep1, const char *keep2)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -330,8 +354,8 @@ static void drop_stale_links(const char *pin_path, const char *keep1, const char
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached (no longer configured)", ifname);
-		detach_tc_ingress(ifname, log);
+		log_msg(LOG_LEVEL_INFO, "xdp on %s: detached (no longer configured)", ifname);
+		detach_tc_ingress(ifname);
 	}
 	closedir(d);
 }
@@ -386,7 +410,7 @@ static int write_sysctl(const char *path, const char *value)
  * forwarded by the kernel (IPv6), and bpf_fib_lookup refuses to route the
  * outer IPv4 packet unless forwarding is on for the uplink (it checks that
  * even for BPF_FIB_LOOKUP_OUTPUT). */
-static int enable_forwarding(const char *uplink, dp_log_fn log, char *err, size_t errlen)
+static int enable_forwarding(const char *uplink, char *err, size_t errlen)
 {
 	char path[128];
 	int rc;
@@ -402,7 +426,7 @@ static int enable_forwarding(const char *uplink, dp_log_fn log, char *err, size_
 			 path, strerror(-rc), uplink);
 		return -1;
 	}
-	logf_(log, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding",
+	log_msg(LOG_LEVEL_INFO, "forwarding enabled: net.ipv4.conf.%s.forwarding, net.ipv6.conf.all.forwarding",
 	      uplink);
 	return 0;
 }
@@ -412,7 +436,7 @@ static int enable_forwarding(const char *uplink, dp_log_fn log, char *err, size_
  * tunnel), no redirects. The data plane already drops ND from tunnels; this
  * is the kernel's side of the same rule. In a container whose /proc/sys is
  * read-only this may fail: a warning, since XDP and tc enforce it anyway. */
-static void harden_tundev(const char *tundev, dp_log_fn log)
+static void harden_tundev(const char *tundev)
 {
 	static const char *const keys[] = { "accept_ra", "accept_redirects" };
 
@@ -423,21 +447,18 @@ static void harden_tundev(const char *tundev, dp_log_fn log)
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", tundev, keys[i]);
 		rc = write_sysctl(path, "0");
 		if (rc)
-			logf_(log, "warning: cannot set net.ipv6.conf.%s.%s=0: %s", tundev, keys[i],
+			log_msg(LOG_LEVEL_WARN, "cannot set net.ipv6.conf.%s.%s=0: %s", tundev, keys[i],
 			      strerror(-rc));
 	}
 }
 
-int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_log_fn log, char *err,
-	      size_t errlen)
+int dp_preflight(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+		 size_t errlen)
 {
 	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
-	struct tspgw_dp_config dc;
-	struct tspgw_bpf *skel = NULL;
-	int if4, if6, tun_ifindex, mtu, rc = -1;
-	__u32 zero = 0;
+	int mtu;
 
-	/* First, so too few privileges leave nothing half made behind. */
+	/* First, so too few privileges are named before anything else. */
 	if (caps_require(err, errlen))
 		return -1;
 	if (!o->ipv4_iface || !*o->ipv4_iface) {
@@ -449,13 +470,11 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_lo
 			 cfg->source[0] ? cfg->source : "config");
 		return -1;
 	}
-	if4 = (int)if_nametoindex(o->ipv4_iface);
-	if (!if4) {
+	if (!if_nametoindex(o->ipv4_iface)) {
 		snprintf(err, errlen, "interface %s not found", o->ipv4_iface);
 		return -1;
 	}
-	if6 = (int)if_nametoindex(v6if);
-	if (!if6) {
+	if (!if_nametoindex(v6if)) {
 		snprintf(err, errlen, "interface %s not found", v6if);
 		return -1;
 	}
@@ -470,50 +489,84 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_lo
 			 mtu, o->ipv4_iface);
 		return -1;
 	}
+	return 0;
+}
+
+bool dp_attached(const char *pin_path)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, TSPGW_MAP_CONFIG);
+	return access(path, F_OK) == 0;
+}
+
+static int load_programs(const struct tspgw_cfg *cfg, struct tspgw_bpf *skel, char *err,
+			 size_t errlen)
+{
+	struct load_failure f = { .caps_confirmed = true, .pin_path = cfg->pin_path };
+
+	libbpf_log_reset();
+	f.rc = tspgw_bpf__load(skel);
+	if (!f.rc)
+		return 0;
+	f.child_userns = caps_in_child_userns();
+	f.verifier = libbpf_log_verifier();
+	load_error_explain(&f, err, errlen);
+	return -1;
+}
+
+/* dp_attach after its checks: every step that changes the system. */
+static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+			size_t errlen);
+
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+	      size_t errlen)
+{
+	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
+	bool fresh, had_dir;
+
+	if (dp_preflight(cfg, o, err, errlen))
+		return -1;
+	fresh = !dp_attached(cfg->pin_path);
+	had_dir = access(cfg->pin_path, F_OK) == 0;
+	if (!attach_steps(cfg, o, err, errlen))
+		return 0;
+	/* A first attach that failed half way takes back what it made; one
+	 * over a running data plane leaves that running (its tunnels with it). */
+	if (fresh) {
+		log_msg(LOG_LEVEL_INFO, "attach failed: removing what it made");
+		dp_undo(cfg, o->ipv4_iface, v6if, !had_dir);
+	}
+	return -1;
+}
+
+static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
+			size_t errlen)
+{
+	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
+	struct tspgw_dp_config dc;
+	struct tspgw_bpf *skel = NULL;
+	int if4, if6, tun_ifindex, mtu, rc = -1;
+	__u32 zero = 0;
+
+	if4 = (int)if_nametoindex(o->ipv4_iface);
+	if6 = (int)if_nametoindex(v6if);
+	mtu = cfg->outer_mtu ? (int)cfg->outer_mtu : iface_mtu(o->ipv4_iface);
 	if (bpffs_ensure(cfg->pin_path, err, errlen))
 		return -1;
 
 	skel = tspgw_bpf__open();
 	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", bpf_err_hint(-errno));
+		snprintf(err, errlen, "cannot open the BPF object: %s", held_caps_hint(-errno));
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
 	bpf_map__set_max_entries(skel->maps.claims, cfg->max_tunnels);
 	set_pin_paths(skel, cfg->pin_path);
-	rc = tspgw_bpf__load(skel);
-	if (rc == -EPERM && caps_in_child_userns() == 1) {
-		/* capget reported the namespace's capabilities, not the
-		 * initial namespace's that bpf(2) checks. */
-		snprintf(err, errlen,
-			 "cannot load the BPF programs: bpf(2) was refused because this process's "
-			 "capabilities belong to a user namespace (a rootless container?), and bpf(2) "
-			 "honours CAP_BPF only in the initial one; run the container rootful or "
-			 "tspgw on the host");
-		rc = -1;
+	if (load_programs(cfg, skel, err, errlen))
 		goto out;
-	}
-	if (rc == -EPERM) {
-		/* The capabilities were checked above: what refuses is a filter
-		 * in front of bpf(2), podman's stock seccomp profile above all. */
-		snprintf(err, errlen,
-			 "cannot load the BPF programs: bpf(2) was refused although this process "
-			 "holds CAP_BPF and CAP_NET_ADMIN; a seccomp profile or LSM "
-			 "policy blocks it (in podman: --security-opt seccomp=FILE with FILE from "
-			 "dist/seccomp-bpf.py)");
-		rc = -1;
-		goto out;
-	}
-	if (rc) {
-		snprintf(err, errlen,
-			 "cannot load the BPF programs: %s (if the pinned maps under %s come from "
-			 "a different version or data_plane.max_tunnels changed, run `tspgw detach` first)",
-			 bpf_err_hint(rc), cfg->pin_path);
-		rc = -1;
-		goto out;
-	}
-	logf_(log, "maps pinned under %s", cfg->pin_path);
+	log_msg(LOG_LEVEL_INFO, "maps pinned under %s", cfg->pin_path);
 
 	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
 	if (tun_ifindex < 0) {
@@ -531,23 +584,24 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_lo
 				 cfg->tunnel_device);
 		else
 			snprintf(err, errlen, "cannot create tunnel device %s: %s",
-				 cfg->tunnel_device, bpf_err_hint(tun_ifindex));
+				 cfg->tunnel_device, held_caps_hint(tun_ifindex));
 		rc = -1;
 		goto out;
 	}
-	logf_(log, "tunnel device %s (ifindex %d, mtu %d)", cfg->tunnel_device, tun_ifindex,
+	log_msg(LOG_LEVEL_INFO, "tunnel device %s (ifindex %d, mtu %d)", cfg->tunnel_device, tun_ifindex,
 	      DP_MTU_V6UDPV4(mtu));
-	harden_tundev(cfg->tunnel_device, log);
+	harden_tundev(cfg->tunnel_device);
 
 	fill_dp_config(cfg, (unsigned)mtu, tun_ifindex, if4, &dc);
-	fill_own(cfg, o->ipv4_iface, if4, v6if, if6, &dc, log);
+	fill_own(cfg, o->ipv4_iface, if4, v6if, if6, &dc);
 	{
 		char cerr[160];
 
 		/* Two tick edges ~50 ms apart tell HZ=250 from 300 easily. */
 		if (dp_clock_sample(bpf_program__fd(skel->progs.tspgw_clock), 50, &dc, cerr,
 				    sizeof(cerr)))
-			logf_(log, "warning: %s; last_seen from bpf_ktime_get_boot_ns (slower)", cerr);
+			log_msg(LOG_LEVEL_WARN, "%s; last_seen from bpf_ktime_get_boot_ns (slower)",
+				cerr);
 	}
 	{
 		/* A re-attach reuses the pinned nh_cache: continue after the
@@ -560,31 +614,31 @@ int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, dp_lo
 			dc.route_gen = old.route_gen + 1;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
-		snprintf(err, errlen, "cannot write the config map: %s", bpf_err_hint(-errno));
+		snprintf(err, errlen, "cannot write the config map: %s", held_caps_hint(-errno));
 		rc = -1;
 		goto out;
 	}
 	rc = -1;
-	if (add_pool_routes(cfg, tun_ifindex, log, err, errlen))
+	if (add_pool_routes(cfg, tun_ifindex, err, errlen))
 		goto out;
 	if (attach_tc(tun_ifindex, bpf_program__fd(skel->progs.tspgw_tc_encap), err, errlen))
 		goto out;
-	logf_(log, "tc egress on %s: attached", cfg->tunnel_device);
-	if (attach_tc_ingress(o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_tc_ingress), log,
+	log_msg(LOG_LEVEL_INFO, "tc egress on %s: attached", cfg->tunnel_device);
+	if (attach_tc_ingress(o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_tc_ingress),
 			      err, errlen))
 		goto out;
 	if (if6 != if4 && attach_tc_ingress(v6if, if6, bpf_program__fd(skel->progs.tspgw_tc_ingress),
-					    log, err, errlen))
+					    err, errlen))
 		goto out;
 	if (attach_xdp(cfg->pin_path, o->ipv4_iface, if4, bpf_program__fd(skel->progs.tspgw_xdp),
-		       o->mode, log, err, errlen))
+		       o->mode, err, errlen))
 		goto out;
 	if (if6 != if4 && attach_xdp(cfg->pin_path, v6if, if6,
-				     bpf_program__fd(skel->progs.tspgw_xdp), o->mode, log, err,
+				     bpf_program__fd(skel->progs.tspgw_xdp), o->mode, err,
 				     errlen))
 		goto out;
-	drop_stale_links(cfg->pin_path, o->ipv4_iface, v6if, log);
-	if (enable_forwarding(o->ipv4_iface, log, err, errlen))
+	drop_stale_links(cfg->pin_path, o->ipv4_iface, v6if);
+	if (enable_forwarding(o->ipv4_iface, err, errlen))
 		goto out;
 	rc = 0;
 out:
@@ -638,7 +692,7 @@ int dp_list_xdp(const char *pin_path, struct dp_xdp_attachment *out, int max)
 	return n;
 }
 
-static void remove_pins(const char *pin_path, dp_log_fn log)
+static void remove_pins(const char *pin_path, bool remove_dir)
 {
 	DIR *d = opendir(pin_path);
 	struct dirent *de;
@@ -652,21 +706,22 @@ static void remove_pins(const char *pin_path, dp_log_fn log)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_path, de->d_name);
 		if (unlink(path) == 0)
-			logf_(log, "unpinned %s", path);
+			log_msg(LOG_LEVEL_INFO, "unpinned %s", path);
 	}
 	closedir(d);
+	if (!remove_dir)
+		return;
 	if (rmdir(pin_path) && errno == EBUSY && umount(pin_path) == 0)
 		rmdir(pin_path);
 }
 
-int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errlen)
+static void teardown(const struct tspgw_cfg *cfg, const char *if4, const char *if6,
+		     bool remove_dir)
 {
 	struct dp_xdp_attachment xdp[16];
 	int n = dp_list_xdp(cfg->pin_path, xdp, 16);
 	int tun_ifindex;
 
-	(void)err;
-	(void)errlen;
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		int fd;
@@ -678,25 +733,40 @@ int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errl
 			close(fd);
 		}
 		unlink(path);
-		logf_(log, "xdp on %s: detached", xdp[i].ifname);
+		log_msg(LOG_LEVEL_INFO, "xdp on %s: detached", xdp[i].ifname);
 		/* After XDP: no more marked packets come. */
-		detach_tc_ingress(xdp[i].ifname, log);
+		detach_tc_ingress(xdp[i].ifname);
 	}
 	/* An attach that failed between tc ingress and XDP left no XDP pin:
-	 * the configured interfaces are checked too (only our filter goes). */
-	if (cfg->ipv4_iface[0])
-		detach_tc_ingress(cfg->ipv4_iface, log);
-	if (cfg->ipv6_iface[0])
-		detach_tc_ingress(cfg->ipv6_iface, log);
+	 * the interfaces it was given are checked too (only our filter goes). */
+	if (if4 && *if4)
+		detach_tc_ingress(if4);
+	if (if6 && *if6 && (!if4 || strcmp(if4, if6)))
+		detach_tc_ingress(if6);
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	if (tun_ifindex > 0) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tun_ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+		bool was = libbpf_log_quiet(true);
 
 		bpf_tc_hook_destroy(&hook);
+		libbpf_log_quiet(was);
 		if (nl_link_del(tun_ifindex) == 0)
-			logf_(log, "tunnel device %s: removed", cfg->tunnel_device);
+			log_msg(LOG_LEVEL_INFO, "tunnel device %s: removed", cfg->tunnel_device);
 	}
-	remove_pins(cfg->pin_path, log);
+	remove_pins(cfg->pin_path, remove_dir);
+}
+
+void dp_undo(const struct tspgw_cfg *cfg, const char *ipv4_iface, const char *ipv6_iface,
+	     bool remove_dir)
+{
+	teardown(cfg, ipv4_iface, ipv6_iface, remove_dir);
+}
+
+int dp_detach(const struct tspgw_cfg *cfg, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	teardown(cfg, cfg->ipv4_iface, cfg->ipv6_iface, true);
 	return 0;
 }

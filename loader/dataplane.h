@@ -2,13 +2,10 @@
 #ifndef TSPGW_DATAPLANE_H
 #define TSPGW_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config.h"
-
-/* Receives each progress line (no newline): `attach` prints it, `run`
- * logs it (log.h). */
-typedef void (*dp_log_fn)(const char *line);
 
 struct dp_attach_opts {
 	const char *ipv4_iface;      /* IPv4-facing interface */
@@ -16,17 +13,34 @@ struct dp_attach_opts {
 	enum tspgw_xdp_mode mode;
 };
 
+/* What dp_attach checks before it touches anything: capabilities, the
+ * interfaces, gateway.ipv4, kernel BTF, the outer MTU. 0 or -1 with err
+ * set. */
+int dp_preflight(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, char *err,
+		 size_t errlen);
+
 /* Load (reusing pinned maps, so tunnels survive), fill the config map,
  * create the tunnel device and its routes, and attach XDP and tc. When
  * already attached, programs are swapped atomically (bpf_link_update and
- * tc replace): there is never a moment without a program. Progress goes to
- * log (may be NULL). Returns 0 or -1 with err set. */
-int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, dp_log_fn log,
-	      char *err, size_t errlen);
+ * tc replace): there is never a moment without a program. Progress is
+ * logged (log.h). Returns 0 or -1 with err set; a first attach (nothing
+ * pinned before) that fails removes what it made (dp_undo), one over an
+ * attached data plane leaves that attached. */
+int dp_attach(const struct tspgw_cfg *cfg, const struct dp_attach_opts *opts, char *err,
+	      size_t errlen);
+
+/* Is a data plane pinned under pin_path (its config map)? */
+bool dp_attached(const char *pin_path);
 
 /* Remove XDP links, tc ingress filters, the tc hook, the tunnel device and every pin. Safe to
  * run when nothing (or only part) is attached. */
-int dp_detach(const struct tspgw_cfg *cfg, dp_log_fn log, char *err, size_t errlen);
+int dp_detach(const struct tspgw_cfg *cfg, char *err, size_t errlen);
+
+/* dp_detach for a start that failed after a first attach: tc ingress is
+ * looked for on the interfaces that attach was given, and the pin
+ * directory is removed only if that attach made it (remove_dir). */
+void dp_undo(const struct tspgw_cfg *cfg, const char *ipv4_iface, const char *ipv6_iface,
+	     bool remove_dir);
 
 struct dp_xdp_attachment {
 	char ifname[32];

@@ -1,13 +1,12 @@
 /* tspgw: the gateway's one binary. main() only picks the subcommand and
  * loads the configuration; each command lives in its own cli_*.c. */
-#include <bpf/libbpf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
+#include "libbpf_log.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/tspgw/config.yaml"
@@ -26,32 +25,11 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -c CONFIG       configuration file (default " DEFAULT_CONFIG " if it exists)\n"
-	"  -v              debug log: libbpf's and libsasl2's messages too (overrides\n"
-	"                  broker.log_level)\n"
+	"  -v              debug log: libbpf's and libsasl2's chatter and the\n"
+	"                  verifier's whole log too (overrides broker.log_level)\n"
 	"  -h, --help      this help; COMMAND --help for a command's\n";
 
 static int verbose;
-
-/* libbpf's messages are debug lines of the log (log.h), one per line of
- * text; without -v our own messages say what failed and why. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char buf[4096];
-	int n;
-
-	if (level == LIBBPF_DEBUG || !verbose)
-		return 0;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	for (char *line = buf, *end; *line; line = end) {
-		end = line + strcspn(line, "\n");
-		if (*end)
-			*end++ = '\0';
-		if (*line)
-			log_msg(LOG_LEVEL_DEBUG, "%s%s", strncmp(line, "libbpf: ", 8) ? "libbpf: " : "",
-				line);
-	}
-	return n;
-}
 
 int main(int argc, char **argv)
 {
@@ -69,25 +47,26 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "tspgw: unknown option '%s'\n\n%s", argv[i], usage);
+			log_msg(LOG_LEVEL_ERROR, "tspgw: unknown option '%s'", argv[i]);
+			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
+	if (verbose)
+		log_set_level(LOG_LEVEL_DEBUG);
 	if (i >= argc) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	libbpf_set_print(libbpf_print);
+	/* libbpf speaks through the log from the start: its warnings
+	 * (a refused program's verifier log above all) always show. */
+	libbpf_set_print(libbpf_log_print);
 
 	if (!config_path && access(DEFAULT_CONFIG, F_OK) == 0)
 		config_path = DEFAULT_CONFIG;
 	if (config_path) {
 		if (tspgw_config_load(config_path, &cfg, err, sizeof(err))) {
-			/* The daemon's every line is a stamped log line. */
-			if (!strcmp(argv[i], "run"))
-				log_msg(LOG_LEVEL_ERROR, "tspgw: %s", err);
-			else
-				fprintf(stderr, "tspgw: %s\n", err);
+			log_msg(LOG_LEVEL_ERROR, "tspgw: %s", err);
 			return 1;
 		}
 	} else {
@@ -107,6 +86,7 @@ int main(int argc, char **argv)
 		return cmd_tunnel(&cfg, argc, argv);
 	if (!strcmp(argv[0], "run"))
 		return cmd_run(&cfg, argc, argv);
-	fprintf(stderr, "tspgw: unknown command '%s'\n\n%s", argv[0], usage);
+	log_msg(LOG_LEVEL_ERROR, "tspgw: unknown command '%s'", argv[0]);
+	fputs(usage, stderr);
 	return EXIT_USAGE;
 }

@@ -109,7 +109,11 @@ static int mount_bpffs(const char *dir, char *err, size_t errlen)
 {
 	if (mount("bpf", dir, "bpf", 0, "mode=0700") == 0)
 		return 0;
-	snprintf(err, errlen, "cannot mount a bpf filesystem on %s: %s", dir, bpf_err_hint(-errno));
+	/* mount(2) wants CAP_SYS_ADMIN, which tspgw does not otherwise need. */
+	snprintf(err, errlen,
+		 "cannot mount a bpf filesystem on %s: %s (mounting takes CAP_SYS_ADMIN: mount "
+		 "one there beforehand, or put data_plane.pin_path on a mounted bpffs)",
+		 dir, strerror(errno));
 	return -1;
 }
 

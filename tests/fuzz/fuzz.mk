@@ -22,7 +22,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # clang knows no -Wformat-truncation; our flags otherwise as for the build.
 FUZZ_WARN    := $(WARN) -Wno-unknown-warning-option
 FUZZ_CFLAGS  := -O1 -g $(CSTD) $(FUZZ_WARN) $(FUZZ_SAN)
-FUZZ_GW_INC  := -I$(BUILD) -Ibpf -Iloader -Ibroker -I/usr/include/libxml2 -Itests/fuzz
+FUZZ_GW_INC  := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2 -Itests/fuzz
 FUZZ_CL_INC  := -Iclient -I/usr/include/libxml2 -Itests/fuzz
 FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
 
@@ -34,8 +34,11 @@ REPLAY_BINS  := $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-build fuzz-deps test-fuzz-corpus
 
-$(BUILD)/fuzz $(BUILD)/obj-fuzz/loader $(BUILD)/obj-fuzz/broker $(BUILD)/obj-fuzz/client:
+$(BUILD)/fuzz $(BUILD)/obj-fuzz/common $(BUILD)/obj-fuzz/loader $(BUILD)/obj-fuzz/broker $(BUILD)/obj-fuzz/client:
 	mkdir -p $@
+
+$(BUILD)/obj-fuzz/common/%.o: common/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-fuzz/common
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_GW_INC) -c $< -o $@
 
 $(BUILD)/obj-fuzz/loader/%.o: loader/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-fuzz/loader
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_GW_INC) -c $< -o $@

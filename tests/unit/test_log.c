@@ -1,4 +1,4 @@
-/* The daemon's log (broker/log.c): values escaped so no client byte can end
+/* tspgw's log (common/log.c): values escaped so no client byte can end
  * a line or fake a key=value; the line format; the levels. */
 #include <criterion/criterion.h>
 #include <stdio.h>

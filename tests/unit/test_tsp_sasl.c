@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <sasl/sasl.h>
 #include <sasl/md5global.h>
 #include <sasl/md5.h>
 
+#include "log.h"
 #include "tsp_sasl.h"
 
 #define SERVER "192.0.2.1"
@@ -32,15 +32,11 @@ static bool have_db;
 
 /* ---- log capture ------------------------------------------------------ */
 
-static char logbuf[16384];
-
-static void capture_log(int level, const char *msg)
-{
-	size_t l = strlen(logbuf);
-
-	(void)level;
-	snprintf(logbuf + l, sizeof(logbuf) - l, "%s\n", msg);
-}
+/* The log (log.h) into memory, at debug: log_msg flushes every line, so
+ * logbuf always holds what was logged so far. */
+static char *logbuf;
+static size_t loglen;
+static FILE *logfile;
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -74,7 +70,10 @@ static int add_user(const char *realm, const char *user, const char *pass)
 
 static void setup(void)
 {
-	logbuf[0] = '\0';
+	logfile = open_memstream(&logbuf, &loglen);
+	cr_assert_not_null(logfile);
+	log_set_output(logfile);
+	log_set_level(LOG_LEVEL_DEBUG);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tspgw-sasl-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
 	snprintf(dbpath, sizeof(dbpath), "%s/sasldb2", tmpdir);
@@ -101,6 +100,9 @@ static void teardown(void)
 		closedir(d);
 	}
 	rmdir(tmpdir);
+	log_set_output(NULL);
+	fclose(logfile);
+	free(logbuf);
 }
 
 TestSuite(tsp_sasl, .init = setup, .fini = teardown);
@@ -121,7 +123,6 @@ static void init_with(const char *const *mechs, int n)
 		.server_name = SERVER,
 		.allowed_mechs = mechs,
 		.n_allowed = n,
-		.log = capture_log,
 	};
 	char err[256];
 
@@ -999,7 +1000,7 @@ Test(tsp_sasl, sasl_config_files_are_ignored)
  * it is logged, and password logins fail. */
 Test(tsp_sasl, missing_sasldb_warns_and_fails_logins)
 {
-	struct tsp_sasl_cfg cfg = { .server_name = SERVER, .realm = REALM, .log = capture_log };
+	struct tsp_sasl_cfg cfg = { .server_name = SERVER, .realm = REALM };
 	char err[256], path[256], who[64];
 
 	snprintf(path, sizeof(path), "%s/absent", tmpdir);
@@ -1009,4 +1010,41 @@ Test(tsp_sasl, missing_sasldb_warns_and_fails_logins)
 	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(strstr(logbuf, "not readable"), "log:\n%s", logbuf);
 	cr_assert_eq(plain_like_gogoc("alice", PASSWORD, who, sizeof(who)), TSP_SASL_FAIL);
+}
+
+/* config.yaml accepts exactly the mechanisms this layer knows. */
+Test(tsp_sasl, mech_names)
+{
+	cr_assert_str_eq(tsp_sasl_mech_name("scram-sha-256"), "SCRAM-SHA-256");
+	cr_assert_str_eq(tsp_sasl_mech_name("Digest-MD5"), "DIGEST-MD5");
+	cr_assert_null(tsp_sasl_mech_name("SCRAM-SHA-1"), "libsasl2 has it, the broker does not");
+	cr_assert_null(tsp_sasl_mech_name(NULL));
+}
+
+/* Every allowed mechanism must be one libsasl2 offers: checked before the
+ * daemon attaches anything. */
+Test(tsp_sasl, check_offered_with_the_plugins_installed)
+{
+	char err[256] = "";
+
+	cr_assert_eq(tsp_sasl_check_offered(err, sizeof(err)), -1, "not initialised yet");
+	init_with(all_mechs, 4);
+	if (tsp_sasl_check_offered(err, sizeof(err)))
+		cr_skip_test("libsasl2-modules incomplete here: %s", err);
+}
+
+Test(tsp_sasl, check_offered_names_a_missing_plugin)
+{
+	char dir[300], err[256];
+
+	/* No plugin at all where libsasl2 looks. */
+	snprintf(dir, sizeof(dir), "%s/no-plugins", tmpdir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	setenv("SASL_PATH", dir, 1);
+	init_with(all_mechs + 2, 1); /* DIGEST-MD5 */
+	cr_assert_eq(tsp_sasl_check_offered(err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "SASL mechanism DIGEST-MD5 (broker.auth.mechanisms) is not "
+					"offered by libsasl2"), "%s", err);
+	rmdir(dir);
+	unsetenv("SASL_PATH");
 }

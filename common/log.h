@@ -1,4 +1,7 @@
-/* The daemon's log: every line `tspgw run` writes goes through log_msg.
+/* tspgw's one log: every message the loader, the broker, libbpf (through
+ * libbpf_log.h) and libsasl2 (through tsp_sasl.c) produce goes through
+ * log_msg, in every command. What a command is asked to print (status,
+ * tunnel lists, JSON, usage) is its output, not a log line.
  *
  * Line format (one event per line, never more):
  *
@@ -35,7 +38,7 @@ enum log_level {
 	LOG_LEVEL_ERROR = 0, /* the daemon cannot do what it was asked */
 	LOG_LEVEL_WARN,      /* something is off but the daemon goes on */
 	LOG_LEVEL_INFO,      /* one line per tunnel event (the default) */
-	LOG_LEVEL_DEBUG,     /* libsasl2's and libbpf's chatter, login details */
+	LOG_LEVEL_DEBUG,     /* libsasl2's chatter, libbpf's debug lines, login details */
 };
 
 /* A buffer for log_value that holds any bare user name (up to 255 bytes)
