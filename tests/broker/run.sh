@@ -96,8 +96,15 @@ expect() {
 	[ "$got" = "$2" ] || { echo "$1 = '$got', want '$2'"; return 1; }
 }
 
-in_maps() { gw tunnel list --json | grep -q "\"address\":\"$1\""; }
-not_in_maps() { ! in_maps "$1"; }
+# Shows what the list held when the address is not there.
+in_maps() {
+	local out
+	out=$(gw tunnel list --json 2>&1)
+	grep -q "\"address\":\"$1\"" <<<"$out" && return 0
+	echo "tunnel list: ${out:0:1500}"
+	return 1
+}
+not_in_maps() { ! in_maps "$1" >/dev/null; }
 
 # ipv6 compressed form of an expanded address
 short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
