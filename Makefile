@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tspgw build. `make` builds the BPF objects, their skeletons and the
 # `tspgw` binary; `make test` runs every suite; `make deps` installs the
 # Debian packages all of that needs.

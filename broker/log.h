@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's log: every line `tspgw run` writes goes through log_msg.
  *
  * Line format (one event per line, never more):

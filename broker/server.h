@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The TSP server: one epoll loop serving TCP and UDP on port 3653 over
  * IPv4 and IPv6, with non-blocking sockets and a session per TCP
  * connection or UDP peer; no thread or process per client. */

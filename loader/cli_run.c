@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw run: the gateway daemon. Attaches the data plane (as `attach`
  * does), then serves TSP until SIGTERM/SIGINT. The data plane stays
  * attached when the daemon stops: pinned maps and links keep forwarding, and

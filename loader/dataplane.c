@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dataplane.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The data plane's configuration (the dp_config map's one entry) as
  * config.yaml and the attach-time facts make it. `attach` and `run` write
  * it; the BPF program tests provision their maps with it too, so they test

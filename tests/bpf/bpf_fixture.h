@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fixture for the BPF program tests: every test runs in its own process
  * (Criterion forks), in a fresh network namespace, with a freshly loaded
  * skeleton (nothing pinned), so counters and maps start empty and FIB

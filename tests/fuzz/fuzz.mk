@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Fuzzing, included by the Makefile. Each tests/fuzz/fuzz_<name>.c
 # is a libFuzzer harness (LLVMFuzzerTestOneInput). It is built twice:
 #   $(BUILD)/fuzz/fuzz_<name>     clang -fsanitize=fuzzer,address,undefined,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The broker (broker/broker.c) with its real collaborators: sessions
  * (tsp_session.c over TCP, the real SASL and XML layers), an in-memory
  * assignment database, and the data plane's maps from a freshly loaded

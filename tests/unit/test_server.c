@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The TSP server's UDP path (broker/server.c) without sockets: datagrams
  * go in through server_udp_input as if from a peer (replies go nowhere),
  * with the real session, SASL and broker behind it (no maps: nothing here
