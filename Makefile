@@ -182,7 +182,8 @@ $(BUILD)/bpf_tests: $(BPFT_OBJS) $(LIB_OBJS_SAN)
 # is rebuilt: the empty rule makes a missing .d count as changed.
 ALL_OBJS := $(LIB_OBJS) $(LIB_OBJS_SAN) $(CLIENT_OBJS) $(CLIENT_OBJS_SAN) $(UNIT_OBJS) $(BPFT_OBJS) \
 	$(CLIENTT_OBJS) $(BUILD)/obj/loader/main.o $(BUILD)/obj-san/loader/main.o \
-	$(BUILD)/obj/client/main.o $(BUILD)/obj-san/client/main.o
+	$(BUILD)/obj/client/main.o $(BUILD)/obj-san/client/main.o \
+	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o
 $(ALL_OBJS:.o=.d): ;
 
 # Kept although only steps towards another file (the suites load the
