@@ -1,8 +1,8 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tspgw build. `make` builds the BPF objects, their skeletons and the
 # `tspgw` binary; `make test` runs every suite; `make deps` installs the
 # Debian packages all of that needs.
 .DELETE_ON_ERROR:
-.SECONDARY:
 .SUFFIXES:
 
 BUILD   ?= build
@@ -22,10 +22,20 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
 # Paths are length-checked where built; gcc's truncation guesses are noise.
 USER_WARN := $(WARN) -Wno-format-truncation
+# Only the optimisation and debug choice lives in CFLAGS: `make CFLAGS=-O0`
+# replaces it and keeps the standard, the warnings and the include paths.
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(CSTD) $(USER_WARN) -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
+GW_INC   := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
+# Not the gateway's: its -Iloader would shadow client/config.h.
+CLIENT_INC := -Iclient -I/usr/include/libxml2
+# Each object records the headers it read (build/.../*.d) and is rebuilt
+# when one of them changes; -MP keeps a deleted header from breaking make.
+DEPFLAGS := -MMD -MP
+GW_CFLAGS     = $(CSTD) $(USER_WARN) $(GW_INC) $(CFLAGS)
+CLIENT_CFLAGS = $(CSTD) $(USER_WARN) $(CLIENT_INC) $(CFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3
-SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CLIENT_LIBS := -lxml2 -lsasl2
+SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # clang -target bpf does not see the host's arch include dir; add the
 # system include dirs after ours (libbpf-bootstrap's recipe).
@@ -40,17 +50,36 @@ SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
 # Userspace: everything under common/ (what loader and broker share),
 # loader/ and broker/; main.c holds only main().
+# Objects in $(BUILD)/obj, and built with ASan/UBSan in $(BUILD)/obj-san.
 LIB_SRCS    := $(filter-out loader/main.c,$(wildcard common/*.c loader/*.c broker/*.c))
 USER_HDRS   := $(wildcard common/*.h loader/*.h broker/*.h) $(BPF_HDRS)
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 
-UNIT_SRCS   := $(wildcard tests/unit/*.c)
-BPFT_SRCS   := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
+# tspc, the TSP client (client/): its own small program, no BPF.
+CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c))
+CLIENT_HDRS  := $(wildcard client/*.h)
+CLIENT_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
+CLIENT_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(CLIENT_SRCS))
 
-.PHONY: all deps vmlinux test test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
+UNIT_OBJS   := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(wildcard tests/unit/*.c))
+BPFT_OBJS   := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)))
+CLIENTT_OBJS := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(wildcard tests/client/*.c))
+
+# The sanitizer build (`make SAN=1`, and what the suites that feed hostile
+# input use): the same programs under ASan/UBSan in $(BUILD)/san, laid out
+# like $(BUILD) so a suite runs against it with BUILD=$(BUILD)/san.
+SAN_BUILD   := $(BUILD)/san
+SAN_PROGS   := $(SAN_BUILD)/tspgw $(SAN_BUILD)/tspc $(SAN_BUILD)/tunclient $(SAN_BUILD)/xdp_pass.bpf.o
+
+.PHONY: all san deps vmlinux test test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
+ifeq ($(SAN),1)
+all: san
+endif
+
+san: $(SAN_PROGS)
 
 # Installs what is missing; quiet and quick when everything is there.
 deps:
@@ -67,12 +96,12 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
 	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
-$(BUILD) $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker:
+$(BUILD):
 	mkdir -p $@
 
 # BPF objects, linked through bpftool so the skeleton sees final BTF.
-$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
 	$(BPFTOOL) gen object $@ $<
@@ -83,42 +112,87 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # A do-nothing XDP program for the far end of test veths: a veth only
 # delivers XDP-redirected frames when its peer runs an XDP program.
 $(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj/common $(BUILD)/obj/loader $(BUILD)/obj/broker
-	$(CC) $(CFLAGS) -c $< -o $@
+# Gateway objects (loader/, broker/, their tests) may include the
+# skeleton: it exists before the first of them compiles (order-only), and
+# their .d files make them depend on it from then on.
+$(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(GW_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/common $(BUILD)/obj-san/loader $(BUILD)/obj-san/broker
-	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+$(BUILD)/obj-san/%.o: %.c $(BUILD)/obj-san/%.d | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)
-	$(CC) $(CFLAGS) loader/main.c $(LIB_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/obj/client/%.o: client/%.c $(BUILD)/obj/client/%.d
+	@mkdir -p $(@D)
+	$(CC) $(CLIENT_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# tspc, the TSP client (client/): its own small program, no BPF.
-CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c))
-CLIENT_HDRS  := $(wildcard client/*.h)
-# Not $(CFLAGS): its -Iloader would shadow client/config.h in the tests.
-CLIENT_CFLAGS := -O2 -g $(CSTD) $(USER_WARN) -Iclient -I/usr/include/libxml2
-CLIENT_LIBS  := -lxml2 -lsasl2
+$(BUILD)/obj-san/client/%.o: client/%.c $(BUILD)/obj-san/client/%.d
+	@mkdir -p $(@D)
+	$(CC) $(CLIENT_CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tspc: client/main.c $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)
-	$(CC) $(CLIENT_CFLAGS) client/main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
+$(BUILD)/obj-san/tests/client/%.o: tests/client/%.c $(BUILD)/obj-san/tests/client/%.d
+	@mkdir -p $(@D)
+	$(CC) $(CLIENT_CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The client's unit tests, under ASan/UBSan like the gateway's.
-$(BUILD)/client_tests: $(wildcard tests/client/*.c) $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)
-	$(CC) $(CLIENT_CFLAGS) $(SAN) $(wildcard tests/client/*.c) $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS) -lcriterion
+$(BUILD)/obj-san/tests/bpf/%.o: tests/bpf/%.c $(BUILD)/obj-san/tests/bpf/%.d | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(GW_CFLAGS) -Itests/bpf $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/tspgw: $(BUILD)/obj/loader/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tspc: $(BUILD)/obj/client/main.o $(CLIENT_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(CLIENT_LIBS)
 
 # Userspace test client for the end-to-end tests (TUN + UDP/raw socket).
-$(BUILD)/tunclient: tests/e2e/tunclient.c | $(BUILD)
-	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/tunclient: $(BUILD)/obj/tests/e2e/tunclient.o
+	$(CC) $(CFLAGS) $^ -o $@
 
-# Unit tests run under ASan/UBSan.
-$(BUILD)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS_SAN) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(UNIT_SRCS) $(LIB_OBJS_SAN) -o $@ $(LDLIBS) -lcriterion
+$(SAN_BUILD)/tspgw: $(BUILD)/obj-san/loader/main.o $(LIB_OBJS_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS)
 
-# BPF program tests: crafted packets through BPF_PROG_RUN (need root).
-$(BUILD)/bpf_tests: $(BPFT_SRCS) $(LIB_OBJS) $(USER_HDRS) $(SKELS)
-	$(CC) $(CFLAGS) $(filter %.c,$(BPFT_SRCS)) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
+$(SAN_BUILD)/tspc: $(BUILD)/obj-san/client/main.o $(CLIENT_OBJS_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(CLIENT_LIBS)
+
+$(SAN_BUILD)/tunclient: $(BUILD)/obj-san/tests/e2e/tunclient.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@
+
+# BPF objects are not sanitized: the suites load the same one.
+$(SAN_BUILD)/%.bpf.o: $(BUILD)/%.bpf.o
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The unit tests, the client's and the BPF program tests (crafted packets
+# through BPF_PROG_RUN, need root) all run under ASan/UBSan.
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS_SAN)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+
+$(BUILD)/client_tests: $(CLIENTT_OBJS) $(CLIENT_OBJS_SAN)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(CLIENT_LIBS) -lcriterion
+
+$(BUILD)/bpf_tests: $(BPFT_OBJS) $(LIB_OBJS_SAN)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+
+# An object without its .d (built before a header moved, or interrupted)
+# is rebuilt: the empty rule makes a missing .d count as changed.
+ALL_OBJS := $(LIB_OBJS) $(LIB_OBJS_SAN) $(CLIENT_OBJS) $(CLIENT_OBJS_SAN) $(UNIT_OBJS) $(BPFT_OBJS) \
+	$(CLIENTT_OBJS) $(BUILD)/obj/loader/main.o $(BUILD)/obj-san/loader/main.o \
+	$(BUILD)/obj/client/main.o $(BUILD)/obj-san/client/main.o \
+	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o
+$(ALL_OBJS:.o=.d): ;
+
+# Kept although only steps towards another file (the suites load the
+# .bpf.o files). Not all targets: a missing .d must count.
+.SECONDARY: $(foreach p,$(BPF_PROGS) xdp_pass,$(BUILD)/$(p).tmp.bpf.o $(BUILD)/$(p).bpf.o) \
+	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o \
+	$(BUILD)/bench/fwd_gen.tmp.bpf.o $(BUILD)/bench/fwd_gen.bpf.o
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # A tspgw whose data plane holds one program the verifier refuses
 # (tests/startup/verifier_reject.bpf.c), for tests/startup only. Its
@@ -139,7 +213,7 @@ $(VREJ)/tspgw.skel.h: $(VREJ)/tspgw.bpf.o
 	$(BPFTOOL) gen skeleton $< name tspgw_bpf > $@
 
 $(VREJ)/tspgw: loader/main.c loader/dataplane.c $(LIB_OBJS) $(USER_HDRS) $(VREJ)/tspgw.skel.h
-	$(CC) -I$(VREJ) $(CFLAGS) loader/main.c loader/dataplane.c \
+	$(CC) -I$(VREJ) $(GW_CFLAGS) loader/main.c loader/dataplane.c \
 		$(filter-out $(BUILD)/obj/loader/dataplane.o,$(LIB_OBJS)) -o $@ $(LDLIBS)
 
 check-deps:
@@ -150,7 +224,7 @@ check-deps:
 -include tests/fuzz/fuzz.mk
 
 test: check-deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
+	$(MAKE) --no-print-directory all san $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
 	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
@@ -167,12 +241,31 @@ define run_suite
 	if [ $$rc = 77 ]; then echo "$(1): skipped (needs root and BPF)"; exit 0; fi; exit $$rc
 endef
 
+# The suites that feed hostile input to the daemon and tspc run the
+# sanitizer build ($(SAN_BUILD)). Every ASan/UBSan/LSan report of any
+# program they start goes to a file in $(SAN_BUILD)/reports/SUITE (the
+# daemons run in the background, their exit codes unseen); a report
+# fails the suite, and the suite is shown it.
+SAN_ENV = ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=66:log_path=$$reports/asan \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$$reports/ubsan \
+	LSAN_OPTIONS=log_path=$$reports/lsan
+define run_san_suite
+	@reports=$(abspath $(SAN_BUILD))/reports/$(2); rm -rf $$reports; mkdir -p $$reports; \
+	chmod 1777 $$reports; \
+	BUILD=$(abspath $(SAN_BUILD)) $(SAN_ENV) bash $(1); rc=$$?; \
+	if [ -n "$$(ls -A $$reports)" ]; then \
+		for f in $$reports/*; do echo "== sanitizer report $$f"; cat $$f; done; \
+		echo "$(1): FAILED: sanitizer reports (above)"; exit 1; \
+	fi; \
+	if [ $$rc = 77 ]; then echo "$(1): skipped (needs root and BPF)"; exit 0; fi; exit $$rc
+endef
+
 test-e2e: all
 	$(call run_suite,tests/e2e/run.sh)
 
 # The TSP broker driven as gogoc drives it.
-test-broker: all
-	$(call run_suite,tests/broker/run.sh)
+test-broker: all san
+	$(call run_san_suite,tests/broker/run.sh,broker)
 
 # Failed starts: refusals before anything is attached, a first attach
 # taken back, the verifier's verdict reported as such.
@@ -180,8 +273,8 @@ test-startup: all $(VREJ)/tspgw
 	$(call run_suite,tests/startup/run.sh)
 
 # tspc against the broker: real tunnels, reconnects, redirects, hooks.
-test-client: all
-	$(call run_suite,tests/client/run.sh)
+test-client: all san
+	$(call run_san_suite,tests/client/run.sh,client)
 
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all
@@ -189,8 +282,8 @@ test-scenarios: all
 
 # Attacks on the gateway, tried for real (README "Security"): crafted
 # packets (scapy, raw sockets) from tunnels, spoofers and hostile clients.
-test-adversarial: all
-	$(call run_suite,tests/adversarial/run.sh)
+test-adversarial: all san
+	$(call run_san_suite,tests/adversarial/run.sh,adversarial)
 
 # The live demo: TSP tunnels through a NAT and a public address, in
 # network namespaces. (DEMO=1 bash tests/e2e/run.sh narrates the data-plane
@@ -199,19 +292,19 @@ demo: check-deps
 	$(MAKE) --no-print-directory all
 	bash tests/e2e/demo.sh
 
-# --- benchmarks (issue 5) ---------------------------------------------------
+# --- benchmarks ---------------------------------------------------------------
 # `make bench` needs root; bench/README.md explains every figure. Output in
 # $(BUILD)/bench (results.json, results.md, pkt_cost.png), never committed.
-BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c \
-	loader/counters.c loader/dp_clock.c
+BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.c tests/bpf/expect.c
 
 .PHONY: bench
 
 $(BUILD)/bench:
 	mkdir -p $@
 
-$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(BPF_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h | $(BUILD)/bench
-	$(CC) $(CFLAGS) -Itests/bpf -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) -o $@ -lbpf -lelf -lz -lcriterion
+# The BPF tests' fixture provisions the maps through the loader's code.
+$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h | $(BUILD)/bench
+	$(CC) $(GW_CFLAGS) -Itests/bpf -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 # The data plane built without its hardening checks (HARDENED() in
 # bpf/bpf_consts.h), bench-only: pkt_cost runs it in the same rounds as the
@@ -243,25 +336,25 @@ $(BUILD)/bench/fwd_gen.skel.h: $(BUILD)/bench/fwd_gen.bpf.o
 	$(BPFTOOL) gen skeleton $< name fwd_gen_bpf > $@
 
 $(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h $(BUILD)/bench/fwd_gen.skel.h
-	$(CC) $(CFLAGS) -I$(BUILD)/bench bench/fwd_gen.c -o $@ -lbpf -lelf -lz
+	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/fwd_gen.c -o $@ -lbpf -lelf -lz
 
 $(BUILD)/bench/fwd_relay: bench/fwd_relay.c | $(BUILD)/bench
-	$(CC) $(CFLAGS) $< -o $@
+	$(CC) $(GW_CFLAGS) $< -o $@
 
 # Section 3: the TSP load generator (libsasl2's client for DIGEST-MD5).
 $(BUILD)/bench/broker_load: bench/broker_load.c | $(BUILD)/bench
-	$(CC) $(CFLAGS) $< -o $@ -lsasl2
+	$(CC) $(GW_CFLAGS) $< -o $@ -lsasl2
 
 # Section 4: fills the maps through the broker's own assign and map functions.
 $(BUILD)/bench/scale: bench/scale.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) bench/scale.c $(LIB_OBJS) -o $@ $(LDLIBS)
+	$(CC) $(GW_CFLAGS) bench/scale.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
 bench: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/pkt_cost $(BUILD)/bench/helper_cost.bpf.o \
 		$(FWD_BENCH) $(BUILD)/bench/broker_load $(BUILD)/bench/scale
 	$(call run_suite,bench/run.sh)
 
-# --- container and least privilege (issue 6) ---------------------------------
+# --- container and least privilege ---------------------------------------------
 # `make test-container` (root): builds the image from the Containerfile with
 # podman and runs the gateway in it, and as a non-root user, with only
 # CAP_BPF and CAP_NET_ADMIN (tests/container/run.sh).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Section 3 of `make bench`: tunnel setups per second through the real
 # `tspgw run`, with setup latency, and the effect of 10 000 idle TCP
 # sessions. Run by bench/run.sh; bench/README.md explains the figures.

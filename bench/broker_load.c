@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* broker_load: a TSP load generator for section 3 of `make bench`.
  *
  * Runs many concurrent full tunnel setups against a real `tspgw run`, each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # functions are called indirectly (measure)
 # Section 2 of `make bench`: packets/s through the gateway namespace.
 #

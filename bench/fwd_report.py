@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Section 2's reports, from the per-measurement JSON files of bench/fwd.sh.
 
     fwd_report.py RESDIR OUTDIR SECONDS ROUNDS GEN_CPU RELAY_CPU

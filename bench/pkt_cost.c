@@ -1,4 +1,5 @@
-/* Section 1 of the benchmarks (issue 5): what each path of tspgw_xdp costs
+// SPDX-License-Identifier: BSD-2-Clause
+/* Section 1 of the benchmarks: what each path of tspgw_xdp costs
  * per packet, with 1, 10 000 and 1 000 000 tunnels in the maps.
  *
  * Method (bench/README.md explains it at length):

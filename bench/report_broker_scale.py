@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Sections 3 and 4 of `make bench`: turns the raw results of bench/broker.sh
 (broker_runs.jsonl) and bench/scale.sh (scale_steps.json) into a JSON
 section and a Markdown table each, with the targets and their checks.

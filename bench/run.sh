@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make bench`: runs the benchmarks, prints one table, and writes (generated,
 # not committed)
 #   build/bench/results.json  every figure, with how it was measured

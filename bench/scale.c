@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* scale: fills an attached data plane's maps with anonymous tunnels for
  * section 4 of `make bench`, through the functions the broker itself calls
  * for every tunnel it sets up: assign_anonymous() (its create step: the

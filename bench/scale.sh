@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Section 4 of `make bench`: 1 000 000 tunnels in the maps, what they cost in
 # kernel and broker memory, and how fast a broker with them is back in
 # service after SIGKILL. Run by bench/run.sh; bench/README.md explains it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Address and prefix assignment: the policy (assign.h) on top of the
  * storage layer (assign_db.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Address and prefix assignment for the broker.
  *
  * Anonymous clients get an address computed from where they come from

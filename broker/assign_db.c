@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Storage layer of the address assignment: see assign_db.h. */
 #include "assign_db.h"
 

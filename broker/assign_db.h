@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Storage layer of the address assignment (internal to assign.c): the
  * SQLite file, its schema, and one small function per query. Policy (what
  * to allocate, when to release) lives in assign.c.

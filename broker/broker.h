@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The broker: decides TSP requests (types, NAT detection, limits,
  * addresses), reserves tunnels during a session, puts accepted ones into the
  * data plane's maps, and removes them when they go silent, outlive their

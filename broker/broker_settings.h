@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The `broker` section of config.yaml, as parsed (loader/config.c). */
 #ifndef TSPGW_BROKER_SETTINGS_H
 #define TSPGW_BROKER_SETTINGS_H

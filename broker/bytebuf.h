@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A growable byte buffer for protocol input and output. */
 #ifndef TSPGW_BYTEBUF_H
 #define TSPGW_BYTEBUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A small intrusive hash table with chaining: entries embed a htab_node and
  * the caller compares keys. Grows by doubling; never shrinks. */
 #ifndef TSPGW_HTAB_H

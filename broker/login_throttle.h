@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Failed password logins, counted so that they punish the guesser and not
  * everyone behind the same address (a NAT, a campus):
  *   - per (source, user): after max_per_user failures within the window,

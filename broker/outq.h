@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A TCP connection's queue of output not yet accepted by the kernel, with
  * the backpressure that bounds it. A client that sends commands and never
  * reads the answers must not make the broker buffer them without end:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Who a signalling peer is, for every limit and throttle the broker keeps
  * per source: an IPv4 address (/32), or an IPv6 prefix (by default /64,
  * broker.limits.ipv6_prefix_len) since one IPv6 host commonly holds a

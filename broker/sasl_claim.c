@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sasl_claim.h"
 
 #include <string.h>

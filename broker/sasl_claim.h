@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The user name a client claims in its first SASL message, read before
  * the password is checked: failed logins are counted per (source, user),
  * so the name must be known for a login that fails. Nothing here is

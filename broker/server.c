@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -116,6 +117,7 @@ struct server {
 	struct udp_refuse_limiter *refuse; /* 522s per source prefix */
 	struct udp_guard_stats stats, stats_logged;
 	uint64_t stats_logged_ns;
+	uint64_t last_tick_ns; /* the broker's last tick */
 };
 
 static void clist_push(struct clist *l, struct conn *c)
@@ -947,16 +949,24 @@ int server_watch(struct server *s, int fd, void (*readable)(void *arg), void *ar
 	return 0;
 }
 
+void server_timers(struct server *s, uint64_t now)
+{
+	sweep(s, now);
+	log_stats(s, now);
+	if (now - s->last_tick_ns >= 1000 * MS) {
+		broker_tick(s->broker, now);
+		s->last_tick_ns = now;
+	}
+}
+
 int server_run(struct server *s, volatile sig_atomic_t *stop)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	uint64_t last_tick = 0;
 
 	if (!s->broker)
 		return -1; /* server_set_broker was never called */
 	while (!*stop) {
 		int n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
-		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
 			return -1;
@@ -992,13 +1002,7 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 					tcp_readable(s, c);
 			}
 		}
-		now = now_ns();
-		sweep(s, now);
-		log_stats(s, now);
-		if (now - last_tick >= 1000 * MS) {
-			broker_tick(s->broker, now);
-			last_tick = now;
-		}
+		server_timers(s, now_ns());
 	}
 	return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The TSP server: one epoll loop serving TCP and UDP on port 3653 over
  * IPv4 and IPv6, with non-blocking sockets and a session per TCP
  * connection or UDP peer; no thread or process per client. */
@@ -49,6 +50,12 @@ void server_set_tunnel_datagram(struct server *srv,
 				void *arg);
 /* Serve until *stop becomes nonzero (set it from a signal handler). */
 int server_run(struct server *srv, volatile sig_atomic_t *stop);
+/* The loop's timers at time now (CLOCK_BOOTTIME ns, broker_now_ns):
+ * held-back TCP replies due, connections stalled, idle or lingering past
+ * their time closed, the guards' counters logged, and about once a second
+ * broker_tick. server_run calls it after every wakeup; the tests call it
+ * with a clock of their own. */
+void server_timers(struct server *srv, uint64_t now);
 /* Have the loop call readable(arg) whenever fd is readable (one watched
  * fd: the daemon's rtnetlink listener). The fd stays the caller's: it is
  * not closed by server_close, so close it after. Returns 0 or -errno. */

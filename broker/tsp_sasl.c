@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* TSP authentication on the Cyrus SASL server API; see tsp_sasl.h. */
 #include "tsp_sasl.h"
 

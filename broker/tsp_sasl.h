@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The broker's authentication layer: TSP's AUTHENTICATE phase (RFC 5572
  * §3.2, SASL per RFC 4422) on the Cyrus SASL server API (libsasl2). Every
  * mechanism is a libsasl2 plugin; nothing here computes a digest itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One TSP signalling session (RFC 5572 §3), independent of the transport:
  * the server feeds it what arrived (a datagram's payload, or bytes from a
  * TCP stream) and sends what it produced. It walks the phases

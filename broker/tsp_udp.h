@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSP over UDP ("RUDP", RFC 5572 §3.3 and gogoc's net_rudp.c): every
  * signalling datagram starts with an 8-byte header — sequence word with the
  * top nibble 0xF, then a timestamp — that the reply must echo unchanged.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* TSP XML with libxml2: a defensive reader for client commands and a
  * writer whose output gogoc's hand-rolled parser (xml/xmlparse.c) reads.
  * See tsp_xml.h for what is accepted and produced, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The XML layer of TSP (RFC 5572 §4.4, appendix A): parse a client's
  * command, write the broker's tunnel and broker-list replies.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Batched UDP I/O; see udp_batch.h. */
 #include "udp_batch.h"
 

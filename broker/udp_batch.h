@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Batched UDP I/O for the TSP socket: recvmmsg for the datagrams waiting
  * in one epoll wakeup, sendmmsg for the replies made to them. Under load
  * (bench/README.md §3) the broker made two syscalls per datagram; with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What keeps TSP over UDP from being used against third parties: the
  * reply budget of a peer that has not shown it receives our replies, and
  * the rate limit on refusals.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSP authentication (RFC 5572 §4.2.2) through libsasl2's client API:
  * "AUTHENTICATE <MECH>\r\n" (plus gogoc's stray NUL), then base64 SASL
  * messages one per line, until "200 Success" or "300 Authentication

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The command line: --help, the flags, and the config file they may name.
  * The file is read first and the flags applied over it, so flags win. */
 #ifndef TSPC_CLI_H

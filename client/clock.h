@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Monotonic milliseconds: timers and RUDP timestamps must not jump with
  * the wall clock. */
 #ifndef TSPC_CLOCK_H

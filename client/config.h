@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tspc's settings: defaults, a gogoc.conf-style file (key=value lines) and
  * the validation shared with the command line. Keys are gogoc's where
  * gogoc has one (server, userid, passwd, auth_method, tunnel_mode,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Exit codes of tspc, stable so that scripts can branch on them (they are
  * listed in --help too). */
 #ifndef TSPC_EXITCODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The hook script: gogoc runs a template script after setting up the
  * tunnel, with the parameters in TSP_* environment variables; tspc runs
  * --hook PATH the same way, after each setup (TSP_OPERATION=

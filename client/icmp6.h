@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The ICMPv6 echo packets used as keepalives: built whole (IPv6 header
  * included) because they go straight onto the tunnel socket, not through
  * the TUN, and recognised on the way back so that the kernel never sees

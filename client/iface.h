@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The tunnel interface: a TUN device configured through rtnetlink with
  * the MTU, the tunnel's address as a /128 and the routes (the default
  * route unless disabled, and the configured prefixes). It is created once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Keepalive bookkeeping (RFC 5572 §6.2, gogoc's behaviour): an ICMPv6
  * echo request every T seconds, jittered uniformly within [0.75T, T] so
  * that clients started together do not stay in step; each request waits

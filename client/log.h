@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Messages on stderr, prefixed "tspc: ". Errors and warnings always show;
  * info by default; debug with -v. stdout is reserved for the tunnel
  * parameters so that scripts can parse it. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspc: a TSP (RFC 5572) tunnel client. main() only strings the pieces
  * together: options (cli.c), negotiation (negotiate.c), the TUN and its
  * configuration (iface.c), the packet relay with keepalives (relay.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One TSP negotiation, start to accept (RFC 5572 §3-4):
  *   VERSION=2.0.2, falling back to 2.0.1 then 2.0.0 on 302, each in a new
  *   session (new socket, new source port) as gogoc does;

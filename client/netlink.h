@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A small rtnetlink helper for the TUN's configuration: link up and MTU,
  * IPv6 addresses and routes. tspc talks to the kernel directly rather than
  * running `ip`, so it works without iproute2 and every failure comes back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The tunnel's parameters as TSP_* key=value pairs, the names gogoc's
  * template scripts use (TSP_CLIENT_ADDRESS_IPV6, TSP_PREFIX, ...), with a
  * few additions (TSP_LOCAL_PORT, TSP_KEEPALIVE_*). The same list is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The data plane of the client: IPv6 packets between the TUN device and
  * the tunnel socket, plus keepalives and the watch on our own address.
  *   v6udpv4: the socket is the UDP one the signalling used, connected to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Reading what a TSP broker sends back (RFC 5572 §4): status lines
  * ("200 Success"), the CAPABILITY line, Content-length framed command
  * replies, and where a reply ends on a TCP stream. Pure text functions,

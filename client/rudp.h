@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSP's reliable-UDP framing (RFC 5572 §3.3, as gogoc's net_rudp.c does
  * it): every signalling datagram starts with an 8-byte header, a sequence
  * word whose top nibble is 0xF (that nibble is what tells signalling from

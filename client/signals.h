@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Signals as flags. SIGTERM/SIGINT ask tspc to stop, SIGHUP to
  * re-establish the tunnel. They stay blocked except while tspc sleeps in
  * ppoll() with signals_waitmask(), so none is lost between checking the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Outcomes shared by the signalling layers (transport, auth, negotiate)
  * so that main() can turn any failure into the right exit code. */
 #ifndef TSPC_STATUS_H

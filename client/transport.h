@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The signalling connection to a broker, over UDP (RUDP framing, see
  * rudp.h) or TCP, with the three ways TSP uses it:
  *   exchange  send a message, wait for its reply;

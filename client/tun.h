@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The TUN device that carries the tunnel's IPv6 packets to and from the
  * kernel (IFF_TUN | IFF_NO_PI: each read or write is one bare IPv6
  * packet). The same device serves v6udpv4 and v6v4: the encapsulation is

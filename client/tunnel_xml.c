@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tunnel_xml.h"
 
 #include <arpa/inet.h>

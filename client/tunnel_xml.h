@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The XML of TSP (RFC 5572 §4.4) on the client side: the create request
  * laid out as gogoc lays it out, the accept message, and parsing the
  * broker's tunnel offer and redirect list with libxml2 (no DTD, no

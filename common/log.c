@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The daemon's log; see log.h for the line format and the escaping rules. */
 #include "log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tspgw's one log: every message the loader, the broker, libbpf (through
  * libbpf_log.h) and libsasl2 (through tsp_sasl.c) produce goes through
  * log_msg, in every command. What a command is asked to print (status,

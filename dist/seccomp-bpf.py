@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Print a container seccomp profile that lets CAP_BPF call bpf(2).
 
 podman's default profile in Debian 12 (containers-common 0.50) allows bpf(2)

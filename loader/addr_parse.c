@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "addr_parse.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Strict parsing of the address forms the CLI accepts. */
 #ifndef TSPGW_ADDR_PARSE_H
 #define TSPGW_ADDR_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The capabilities the data plane needs, checked before anything is
  * touched, so a daemon started with too few fails with one sentence naming
  * what is missing instead of a verifier log or an errno from libbpf. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The `tspgw` subcommands. Each takes argv starting at its own name and
  * returns the process exit code: 0 ok, 1 failure, 2 usage error. */
 #ifndef TSPGW_CLI_H

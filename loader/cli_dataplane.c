@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw attach / detach */
 #include <getopt.h>
 #include <stdio.h>

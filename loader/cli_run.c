@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw run: the gateway daemon. Checks everything it can without
  * touching the system (capabilities and interfaces, SASL mechanisms, the
  * address database, the TSP ports), then attaches the data plane (as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw status: what is attached where, map fill levels, counters. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw tunnel add|del|list: static tunnels, for operators without TSP and
  * for tests. They live in the same maps as the broker's tunnels. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config.yaml -> struct tspgw_cfg.
  *
  * The file is read whole and loaded into a libyaml document tree, which is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.yaml: loading and validating the gateway's configuration.
  * The documented example in the repository root lists every key. Errors name
  * the file, line and column of the offending node. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "counters.h"
 
 #include <bpf/bpf.h>

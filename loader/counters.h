@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The data plane's per-CPU outcome counters, summed, with stable names
  * (used in `status` output and JSON). */
 #ifndef TSPGW_COUNTERS_H

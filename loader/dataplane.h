@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Loading, attaching, replacing and detaching the data plane. */
 #ifndef TSPGW_DATAPLANE_H
 #define TSPGW_DATAPLANE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The userspace side of tspgw_endpoint_refused (bpf/src_check.h), with a reason: may a tunnel
  * end at this IPv4 endpoint? The broker asks before offering a tunnel
  * (TSP 501) and `tspgw tunnel add` before adding one, with the very list

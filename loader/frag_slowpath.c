@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "frag_slowpath.h"
 
 #include <bpf/bpf.h>

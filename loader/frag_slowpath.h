@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's slow path for fragmented tunnel packets. XDP cannot check
  * or decapsulate an outer IPv4 fragment, so it passes it to the kernel
  * (counter pass_fragment), which reassembles it. The reassembled packet

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "json_out.h"
 
 void json_str(FILE *f, const char *s)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Just enough JSON writing for `--json` output: strings escaped per RFC 8259. */
 #ifndef TSPGW_JSON_OUT_H
 #define TSPGW_JSON_OUT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw: the gateway's one binary. main() only picks the subcommand and
  * loads the configuration; each command lives in its own cli_*.c. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Minimal rtnetlink: the few route and link operations the loader needs.
  * Small enough that a netlink library would cost more than it saves. */
 #ifndef TSPGW_NETLINK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What the data plane must know about the gateway's own interfaces:
  * their IPv4 addresses and subnet broadcasts (never a tunnel endpoint:
  * dp_config.own_ipv4) and their MAC addresses (frames to any other are not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pinned_maps.h"
 
 #include <bpf/bpf.h>

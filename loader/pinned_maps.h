@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Opening the data plane's pinned maps: how every command after `attach`
  * (status, tunnel add, the broker) reaches the state. */
 #ifndef TSPGW_PINNED_MAPS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "route_watch.h"
 
 #include <bpf/bpf.h>

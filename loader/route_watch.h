@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's rtnetlink listener behind the data plane's next-hop cache
  * (nh_cache, TSPGW_CFG_F_NH_CACHE in tspgw_maps.h). XDP keeps the answers
  * of bpf_fib_lookup; nothing in the kernel tells it when they go stale, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "slow_counters.h"
 
 #include <bpf/bpf.h>

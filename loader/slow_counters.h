@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The slow path's counters (enum tspgw_slow_counter in tspgw_maps.h), kept
  * in the pinned slow_counters map: `tspgw run` increments them through a
  * shared mapping, `tspgw status` reads them next to the XDP counters. */

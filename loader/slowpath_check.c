@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "slowpath_check.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The checks a reassembled tunnel packet must pass before the daemon's
  * slow path delivers it: the very ones XDP applies to unfragmented
  * packets (inner header sanity, link scope through bpf/link_scope.h,

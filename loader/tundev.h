@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The slow-path tunnel device: a persistent TUN interface that the kernel
  * routes tunnel prefixes into, and whose tc egress hook encapsulates. */
 #ifndef TSPGW_TUNDEV_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tunnel_refuse.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What `tspgw tunnel add` refuses as a tunnel's endpoint or addresses:
  * pure checks, so the CLI and its unit tests decide the same way. */
 #ifndef TSPGW_TUNNEL_REFUSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Tunnels in the data plane's maps: one binding (origin -> allowed inner
  * sources and the tunnel's stats) and its routes (host /128 and delegated
  * prefix -> origin). Used by `tspgw tunnel` and by the broker. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # The adversarial tests' network: source after tests/e2e/lib.sh and
 # e2e_init, then adv_build CONF.

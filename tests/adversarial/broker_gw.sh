@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # A TSP gateway for the adversarial tests of the broker: `tspgw run` in a
 # gateway namespace with users alice and bob, and a client side that is

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Crafted tunnel packets for the adversarial tests (Debian's python3, which
 has scapy). Subcommands:
   (DST6/SRC6: comma-separated lists; anon:IPV4:PORT = that anonymous address)

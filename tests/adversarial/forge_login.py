@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Log-forging logins for tests/adversarial/t_log_injection.sh.
 
 Each attempt carries FORGED (a newline, then a whole fake event line) in

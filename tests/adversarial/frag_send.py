@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Send IPv6 echo requests through a tunnel with the outer IPv4 packet
 fragmented, as a client behind a small path MTU would (t_fragments.sh).
 --msg na / mld2 send, instead, what must stay in the tunnel whatever its

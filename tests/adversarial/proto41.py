@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """v6v4 (IPv6 in IPv4, protocol 41) from the client side, for the
 adversarial tests: send an ICMPv6 echo request as a tunnel packet, or count
 the tunnel packets that arrive for an IPv4 address.

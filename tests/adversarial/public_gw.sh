@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared by the adversarial scripts (sourced after tests/e2e/lib.sh): a
 # public-mode gateway in namespaces, attached with `tspgw attach`.
 #

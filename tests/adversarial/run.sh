@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make test-adversarial: every attack the README's "Security" section
 # guards against, each tried for real. One script per class of attack
 # (tests/adversarial/t_*.sh); each builds its own namespaces with

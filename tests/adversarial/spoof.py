@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Forged TSP-over-UDP datagrams and a capture of what the gateway sends,
 for the adversarial tests (tests/adversarial/t_*.sh).
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Claimed IPv4 endpoints. Over IPv6 signalling a client names the IPv4
 # address of its v6v4 tunnel, and anyone can name anyone's. The gateway must

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # `tspgw tunnel add` refuses endpoints and addresses no tunnel may have, and
 # the global -c refuses anything that is not a regular file.

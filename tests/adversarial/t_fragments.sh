@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317,SC2016 # helpers are called through e2e_check; awk programs
 # Fragmented tunnel packets are delivered, and spoofed fragments never pass.
 #

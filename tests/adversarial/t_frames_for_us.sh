@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Only frames for us (README "Security"). Tunnel packets whose Ethernet
 # destination is another host's MAC or the broadcast address, whose IPv4
 # header checksum or UDP checksum is wrong, must not be decapsulated and

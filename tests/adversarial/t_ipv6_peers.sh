@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # IPv6 signalling peers are peers (README "Security": "IPv6 signalling
 # peers"). Before the fix every IPv6 client was keyed as 0.0.0.0: three

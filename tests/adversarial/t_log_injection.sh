@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Logs nobody can forge: a client puts a newline and a fake log line into
 # its DIGEST-MD5 and PLAIN user names (bytes libsasl2 and the broker write

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Lockouts that punish the attacker, not the NAT (README "Security" ->
 # "Lockouts that punish the attacker, not the NAT"). Two hosts behind one

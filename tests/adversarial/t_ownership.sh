@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Ownership of tunnels (README "Security" -> "Ownership of tunnels"): a
 # session deletes or replaces only tunnels its own user owns.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Tunnels survive a restart as negotiated: a restarted `tspgw run` expires
 # each tunnel on the keepalive interval the client was given (kept in its

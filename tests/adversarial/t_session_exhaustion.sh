@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Forged or idle peers cannot exhaust the broker's sessions (README
 # "Security": "TSP over UDP: no reflection, no amplification, no

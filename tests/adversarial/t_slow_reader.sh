@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Bounded memory per connection (README "Security" -> "Bounded memory per
 # connection"). 50 TCP clients log in anonymously and then send commands

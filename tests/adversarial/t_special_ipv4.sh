@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # No relay to special-purpose IPv4 (README "Security"). A public-mode
 # gateway: an anonymous client sends through its tunnel packets for
 # anonymous addresses embedding 127.0.0.1, multicast, broadcast, 0/8,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A spoofing flood costs legitimate tunnels nothing (README "Security").
 # While one raw socket floods the gateway for several seconds with tunnel
 # packets from forged origins whose inner sources are not their own, a

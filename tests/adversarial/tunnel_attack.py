@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Crafted packets through a v6udpv4 tunnel, and captures at the victims.
 
 Run with Debian's /usr/bin/python3 (it has python3-scapy). Two commands:

@@ -1,6 +1,10 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "bpf_fixture.h"
 
+#include "config.h"
 #include "counters.h"
+#include "dp_config.h"
+#include "tunnel_table.h"
 
 #include "special_addr.h"
 
@@ -43,24 +47,41 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* The gateway's own path: config.yaml text through the config parser and
+ * validation, then the loader's dp_config filler over a 1500-byte outer
+ * MTU. Only the interfaces' own addresses come from here: the namespace
+ * has none, and attach then refuses gateway.ipv4 alone, as below. */
+static const char fx_config_yaml[] =
+	"gateway:\n"
+	"  ipv4: " T_GW4 "\n"
+	"  ipv6: " T_KEEPALIVE6 "\n"
+	"tsp:\n"
+	"  port: 3653\n"
+	"anonymous:\n"
+	"  prefix: " T_ANON_PREFIX "/64\n"
+	"  layout: pubtsp\n"
+	"  public: true\n"
+	"data_plane:\n"
+	"  outer_mtu: 1500\n"
+	/* The tests' endpoints are documentation addresses, as in every
+	 * test config. */
+	"  allowed_special_ranges: [documentation]\n"
+	"  verify_udp_checksum: true\n";
+
 void fx_default_config(struct tspgw_dp_config *c)
 {
-	struct in6_addr anon = t_ip6(T_ANON_PREFIX), ka = t_ip6(T_KEEPALIVE6);
+	struct tspgw_cfg *cfg = calloc(1, sizeof(*cfg));
+	char err[512];
 
-	memset(c, 0, sizeof(*c));
-	c->flags = TSPGW_CFG_F_ENABLED | TSPGW_CFG_F_ANON | TSPGW_CFG_F_PUBLIC |
-		   TSPGW_CFG_F_KEEPALIVE | TSPGW_CFG_F_VERIFY_UDP_CSUM;
-	/* The tests' endpoints are documentation addresses, as in every
-	 * test config (data_plane.allowed_special_ranges: [documentation]). */
-	c->special_allow = TSPGW_V4_DOCUMENTATION;
-	c->own_ipv4[0] = t_ip4(T_GW4);
-	c->gw_ipv4 = t_ip4(T_GW4);
-	c->tsp_port = htons(T_TSP_PORT);
-	c->anon_layout = TSPGW_LAYOUT_PUBTSP;
-	c->mtu_v6udpv4 = 1472;
-	c->mtu_v6v4 = 1480;
-	memcpy(c->anon_prefix, &anon, 8);
-	memcpy(c->keepalive_addr, &ka, 16);
+	cr_assert_not_null(cfg);
+	cr_assert_eq(tspgw_config_parse("bpf_fixture.yaml", fx_config_yaml, strlen(fx_config_yaml),
+					cfg, err, sizeof(err)),
+		     0, "fixture config: %s", err);
+	cr_assert_eq(tspgw_config_validate(cfg, err, sizeof(err)), 0, "fixture config: %s", err);
+	cr_assert_eq(cfg->tsp_port, T_TSP_PORT);
+	dp_config_fill(cfg, cfg->outer_mtu, 0, 0, c);
+	c->own_ipv4[0] = cfg->gateway_ipv4.s_addr;
+	free(cfg);
 }
 
 void fx_apply_config(void)
@@ -121,8 +142,20 @@ struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type)
 	return o;
 }
 
-void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
-		    uint8_t prefix_len)
+static struct tspgw_maps fx_maps(void)
+{
+	struct tspgw_maps m = {
+		.config = bpf_map__fd(fx.skel->maps.dp_config),
+		.counters = bpf_map__fd(fx.skel->maps.counters),
+		.bindings = bpf_map__fd(fx.skel->maps.bindings),
+		.routes = bpf_map__fd(fx.skel->maps.routes),
+		.claims = bpf_map__fd(fx.skel->maps.claims),
+	};
+
+	return m;
+}
+
+static struct tspgw_tunnel fx_tunnel(const char *host, const char *prefix, uint8_t prefix_len)
 {
 	struct tspgw_tunnel t;
 	struct in6_addr h = t_ip6(host);
@@ -135,29 +168,30 @@ void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *
 		memcpy(t.prefix, &p, 16);
 		t.prefix_len = prefix_len;
 	}
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.bindings), o, &t, BPF_ANY), 0,
-		     "bindings update: %s", strerror(errno));
+	return t;
 }
 
-void fx_add_route(const char *addr, uint32_t prefixlen, const struct tspgw_origin *o)
+/* Through the tunnel table, as `tspgw tunnel add` and the broker write. */
+void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
+		    uint8_t prefix_len)
 {
-	struct tspgw_route_key k;
-	struct in6_addr a = t_ip6(addr);
+	struct tspgw_maps m = fx_maps();
+	struct tspgw_tunnel t = fx_tunnel(host, prefix, prefix_len);
+	char err[256] = "";
 
-	memset(&k, 0, sizeof(k));
-	k.prefixlen = prefixlen;
-	memcpy(k.addr, &a, 16);
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.routes), &k, o, BPF_ANY), 0,
-		     "routes update: %s", strerror(errno));
+	cr_assert_eq(tunnel_table_add_binding(&m, o, &t, err, sizeof(err)), 0,
+		     "tunnel_table_add_binding: %s", err);
 }
 
 void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *prefix,
 		   uint8_t prefix_len)
 {
-	fx_add_binding(o, host, prefix, prefix_len);
-	fx_add_route(host, 128, o);
-	if (prefix)
-		fx_add_route(prefix, prefix_len, o);
+	struct tspgw_maps m = fx_maps();
+	struct tspgw_tunnel t = fx_tunnel(host, prefix, prefix_len);
+	char err[256] = "";
+
+	cr_assert_eq(tunnel_table_add(&m, o, &t, err, sizeof(err)), 0, "tunnel_table_add: %s",
+		     err);
 }
 
 struct tspgw_origin fx_tunnel_a(void)

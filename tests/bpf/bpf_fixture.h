@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fixture for the BPF program tests: every test runs in its own process
  * (Criterion forks), in a fresh network namespace, with a freshly loaded
  * skeleton (nothing pinned), so counters and maps start empty and FIB
@@ -49,18 +50,21 @@ struct run_res {
 void fx_setup(void);
 void fx_teardown(void);
 
-/* Defaults: enabled, anonymous (pubtsp), public, keepalive, UDP checksums
- * verified; 192.0.2.1:3653 (also the one own address); 2001:db8:ffff::/64;
- * MTUs 1472/1480; documentation addresses allowed as endpoints; no XDP
- * interface listed (so no MAC check). */
+/* Defaults, from a config.yaml text through the loader's parser and its
+ * dp_config filler: enabled, anonymous (pubtsp), public, keepalive, UDP
+ * checksums verified; 192.0.2.1:3653 (also the one own address);
+ * 2001:db8:ffff::/64; outer MTU 1500 (tunnel MTUs 1472/1480);
+ * documentation addresses allowed as endpoints; no XDP interface listed
+ * (so no MAC check). Tests then change fields of fx.cfg. */
 void fx_default_config(struct tspgw_dp_config *c);
 void fx_apply_config(void);
 
 struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type);
+/* The binding alone (zeroed stats), and binding + routes for host/128 and
+ * prefix: through the tunnel table (loader/tunnel_table.h), as the
+ * gateway writes them. */
 void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
 		    uint8_t prefix_len);
-void fx_add_route(const char *addr, uint32_t prefixlen, const struct tspgw_origin *o);
-/* Binding (with zeroed stats) + routes for host/128 and prefix. */
 void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *prefix,
 		   uint8_t prefix_len);
 

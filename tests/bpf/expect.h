@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Expected packets, built independently of the program under test. */
 #ifndef TSPGW_TEST_EXPECT_H
 #define TSPGW_TEST_EXPECT_H

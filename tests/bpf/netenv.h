@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A small network inside the test's private namespace, so bpf_fib_lookup
  * can succeed: a veth pair v0 (the gateway's interface, MAC T_MAC_GW) and
  * v1 (MAC T_MAC_PEER), with routes and permanent neighbours on v0:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pkt_build.h"
 
 #include <arpa/inet.h>
@@ -223,7 +224,8 @@ void pkt_build(struct pkt *p, const struct pkt_opts *o)
 	}
 	if (o->inner == PKT_INNER_RAW) {
 		cr_assert(off + o->raw_len <= PKT_MAX);
-		memcpy(b + off, o->raw, o->raw_len);
+		if (o->raw_len) /* an empty payload may come as NULL */
+			memcpy(b + off, o->raw, o->raw_len);
 		inner_len = o->raw_len;
 	} else {
 		cr_assert(off + 48 + o->payload_len <= PKT_MAX, "packet too big for the builder");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Packet builder for the BPF program tests: Ethernet, an optional outer
  * IPv4 header (with options) carrying UDP or protocol 41, and an inner IPv6
  * packet with an ICMPv6 echo or UDP payload, every checksum correct. Plus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Claimed IPv4 endpoints: a tunnel whose origin the client named over IPv6
  * signalling (TSPGW_TUNNEL_F_CLAIMED, or a pending record in the claims map
  * when another tunnel holds the origin) receives nothing, in XDP or tc,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Tunnel packets from bound origins: checked, decapsulated, and (FIB
  * lookups fail in the test's empty namespace) handed to the kernel as
  * Ethernet + the inner IPv6 packet. Forwarding in XDP is in test_redirect.c. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Native IPv6 packets (from the IPv6 side) towards tunnels. The test's
  * namespace has no uplink (uplink_ifindex 0), so an encapsulation that gets
  * as far as the IPv4 FIB lookup ends in drop_no_route; the full output with

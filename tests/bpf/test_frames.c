@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Only frames for us (README "Security"): the gateway acts on nothing the
  * kernel would drop. Frames to another host's MAC or to a link broadcast
  * or multicast address, IPv4 headers with a wrong checksum and UDP

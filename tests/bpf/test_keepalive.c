@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Keepalives: ICMPv6 echo requests from a tunnel to the keepalive address
  * are answered in XDP, in place, back through the tunnel (XDP_TX). */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The programs load with CAP_BPF and CAP_NET_ADMIN alone. tspgw is meant
  * to run without CAP_SYS_ADMIN and without CAP_PERFMON, and the verifier is
  * stricter then (its Spectre v1 rules: no packet pointer plus a register,

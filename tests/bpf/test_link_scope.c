@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Link scope stays in the tunnel: after decapsulation, a packet with a
  * link-scope source or destination, or any Neighbor Discovery / MLD /
  * Redirect message (behind extension headers too), is dropped and counted

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Outer and inner headers that are truncated, lie about lengths, carry
  * options or are fragments. Every case comes from the bound tunnel A (or B
  * for protocol 41), so only the malformation decides the outcome. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The next-hop cache (nh_cache, TSPGW_CFG_F_NH_CACHE): successful
  * bpf_fib_lookup answers reused while route_gen and the safety TTL say
  * they are current. To tell a cached answer from a fresh lookup the tests

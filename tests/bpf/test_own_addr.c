@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The gateway's own addresses and MACs as the loader reads them
  * (loader/own_addr.c), and `tspgw run`'s watcher keeping the addresses in
  * dp_config current (route_watch.c), so a newly added address is refused

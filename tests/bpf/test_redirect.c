@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Paths that need a successful bpf_fib_lookup: decapsulated packets
  * forwarded in XDP, and full encapsulation (XDP_TX / XDP_REDIRECT with the
  * exact outer headers). The test builds a veth pair with permanent

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* IPv4 traffic to the gateway that is not a tunnel packet: TSP signalling,
  * junk on the TSP port, and everything the program must leave alone. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* No relay to special-purpose IPv4 (README "Security"): in public mode an
  * anonymous address names its own IPv4 endpoint, so anyone could make the
  * gateway send tunnel packets to loopback, broadcast, multicast, private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Inner-source checks (anti-spoofing): bound tunnels may send from their
  * host address and delegated prefix; anonymous addresses must embed the
  * outer IPv4 address and port (addressing.md, both layouts). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw_tc_encap, the slow path on the tunnel device's egress.
  *
  * Two ways in:

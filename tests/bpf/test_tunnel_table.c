@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tunnel_table_add's route ownership check against real maps: an exact
  * route of another tunnel is refused, a route merely covered by another
  * tunnel's shorter prefix is not. (The check is an LPM lookup plus the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A TSP client that speaks byte for byte as gogoc (gogoCLIENT 1.2) does.
 
 Used by the broker's integration tests. It reproduces gogoc's quirks:

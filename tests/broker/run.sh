@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # Integration tests of the TSP broker: `tspgw run` in a gateway namespace,
 # sessions driven byte for byte as gogoc sends them (tests/broker/gogoc_sim.py)

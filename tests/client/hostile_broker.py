@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A TSP broker that misbehaves, for tspc's robustness checks.
 
     hostile_broker.py ADDR BASE_PORT

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # shellcheck disable=SC2015 # "check && check || report failure" is meant: C runs when A or B fails
 # Integration tests of the TSP client (build/tspc) against tspgw's broker:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The gogoc.conf-style config file and the settings behind the flags. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

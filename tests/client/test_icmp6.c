@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Keepalive packets: a valid echo request, and only our echo replies are
  * taken out of the tunnel. */
 #include <arpa/inet.h>

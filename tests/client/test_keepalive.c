@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Keepalive timing: jitter within [0.75T, T], misses counted after the
  * timeout, an answer clearing them. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Which tunnel type tspc asks for, given the broker's CAPABILITY line. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Reading broker replies: status lines, CAPABILITY, Content-length
  * framing, command replies and where a reply ends on a TCP stream. */
 #include <criterion/criterion.h>

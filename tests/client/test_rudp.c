@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* RUDP framing: gogoc's sequence numbers, header layout, reply matching
  * and the retransmission schedule. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The XML side: the create request byte for byte as gogoc sends it, and
  * parsing the broker's offers (fully expanded addresses, as tspgw writes
  * them) and redirect lists with libxml2. */

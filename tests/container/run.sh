@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # The gateway in a container, for real, with podman, and as a non-root user
 # outside one; least privilege both ways:

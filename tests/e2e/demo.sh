@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The live demo (`make demo`): a gateway hands out IPv6 tunnels over TSP to
 # a client behind a NAT and a client with a public IPv4 address, both reach
 # an IPv6 host, a spoofed source is dropped, and the data plane's state is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # Shared helpers for tspgw's end-to-end tests. Source it from a bash script:
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # End-to-end scenarios through a small Internet (tests/e2e/topo_internet.sh):
 # `tspgw run` on the gateway, gogoc-shaped clients (tests/broker/gogoc_sim.py,

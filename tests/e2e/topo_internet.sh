@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # A small Internet in network namespaces, for the demo and the scenario
 # tests. Source after tests/e2e/lib.sh and e2e_init; call topo_build.

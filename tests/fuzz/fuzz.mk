@@ -1,4 +1,5 @@
-# Fuzzing (issue 9), included by the Makefile. Each tests/fuzz/fuzz_<name>.c
+# SPDX-License-Identifier: BSD-2-Clause
+# Fuzzing, included by the Makefile. Each tests/fuzz/fuzz_<name>.c
 # is a libFuzzer harness (LLVMFuzzerTestOneInput). It is built twice:
 #   $(BUILD)/fuzz/fuzz_<name>     clang -fsanitize=fuzzer,address,undefined,
 #                                 for `make fuzz` (tests/fuzz/run.sh);
@@ -57,10 +58,10 @@ $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_CLIENT)): $(BUILD)/fuzz/fuzz_%: tests/f
 
 # Replay binaries: gcc, the unit tests' sanitizer objects.
 $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_GW)): $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_HDRS) $(LIB_OBJS_SAN) | $(BUILD)/fuzz
-	$(CC) $(CFLAGS) $(SAN) -Itests/fuzz $< tests/fuzz/replay_main.c $(LIB_OBJS_SAN) -o $@ $(LDLIBS)
+	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) -Itests/fuzz $< tests/fuzz/replay_main.c $(LIB_OBJS_SAN) -o $@ $(LDLIBS)
 
 $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_CLIENT)): $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_HDRS) $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)/fuzz
-	$(CC) $(CLIENT_CFLAGS) $(SAN) -Itests/fuzz $< tests/fuzz/replay_main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
+	$(CC) $(CLIENT_CFLAGS) $(SAN_CFLAGS) -Itests/fuzz $< tests/fuzz/replay_main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_DEB_PACKAGES)"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Splitting one fuzz input into a sequence of messages (datagrams, SASL
  * steps): each is a 2-byte big-endian length followed by that many bytes;
  * a length running past the end takes what is left. A length prefix

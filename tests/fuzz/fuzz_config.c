@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer harness: config.yaml loading (loader/config.c) through
  * tspgw_config_parse, the in-memory half of tspgw_config_load: the same
  * YAML precheck, tree walk, key parsers and cross-field checks, without a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer harness: the SASL step inputs of the broker (broker/tsp_sasl.c
  * on libsasl2): the client's responses for each mechanism the broker can
  * offer. The first byte picks the mechanism (ANONYMOUS, PLAIN, DIGEST-MD5,

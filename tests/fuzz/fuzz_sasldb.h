@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A throwaway sasldb for the harnesses that authenticate (fuzz_sasl.c,
  * fuzz_tsp_session.c): user FUZZ_USER with FUZZ_PASS in realm FUZZ_REALM,
  * made once per process with saslpasswd2 in a fresh /tmp directory that is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer harness: the TSP signalling path of the broker, end to end
  * but without sockets or BPF: datagrams go through the server's UDP path
  * (broker/server.c: RUDP header, per-peer sessions, retransmission cache,

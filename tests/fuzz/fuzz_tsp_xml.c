@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer harness: the broker's TSP command parser (broker/tsp_xml.c,
  * tsp_xml_parse_request), fed the bytes a client puts after its
  * Content-length line. A request that parses is written back as the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer harness: everything tspc reads from a broker (client/reply.c,
  * client/tunnel_xml.c): status lines, the CAPABILITY line, Content-length
  * framing, the TCP reply boundary, the tunnel offer and the redirect list.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write the seed corpora of the fuzz harnesses into tests/fuzz/corpus/<name>/.
 
 Seeds are realistic inputs: what gogoc sends (as tests/broker/gogoc_sim.py

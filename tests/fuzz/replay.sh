@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make test-fuzz-corpus: every file of tests/fuzz/corpus/<name>/ through
 # $BUILD/fuzz/replay_<name> (the harness without libFuzzer, under
 # ASan/UBSan, leak checking on). One process per harness; when it fails,

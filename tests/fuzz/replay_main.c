@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Corpus replay without libFuzzer: runs LLVMFuzzerTestOneInput once per
  * file named on the command line, under ASan/UBSan (make test-fuzz-corpus).
  * A sanitizer report aborts the process, so reaching the end means every

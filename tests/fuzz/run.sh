@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make fuzz: each harness named on the command line runs FUZZ_SECONDS
 # (default 60) under libFuzzer, from the checked-in seeds
 # (tests/fuzz/corpus/<name>, read only) into a scratch corpus under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The CLI's address parsers: strict, so a typo never becomes a tunnel. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Anonymous addresses that embed their IPv4 origin (bpf/anon_addr.h). The
  * same functions run in the data plane, so these tests pin the layouts of
  * /work/shared/reference/addressing.md down byte by byte. */

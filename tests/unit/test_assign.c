@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Address and prefix assignment: anonymous embedding, stickiness,
  * uniqueness, persistence, bounds, exhaustion, changed lengths, pool
  * changes, crash safety and scale. Every test works in its own temporary

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The capability check: every missing capability named, nothing said when
  * all are there, and the process's own set read without error. */
 #include <criterion/criterion.h>

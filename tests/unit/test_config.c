@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests of loader/config.c: the documented config.yaml, defaults, and
  * for every kind of bad input the exact line:column and message. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* endpoint_refusal (loader/endpoint.c): the broker's question "may a
  * tunnel end here?" answered by the data plane's own rule
  * (tspgw_endpoint_refused), with a reason for the log. Without a readable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The broker's intrusive hash table: growth, collisions, removal. */
 #include <criterion/criterion.h>
 #include <stdlib.h>

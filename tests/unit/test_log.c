@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tspgw's log (common/log.c): values escaped so no client byte can end
  * a line or fake a key=value; the line format; the levels. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Failed password logins counted per (source, user) with a looser cap
  * per source: a guesser locks out only what it guesses at. */
 #include <arpa/inet.h>

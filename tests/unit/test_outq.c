@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* A TCP connection's output queue: when reading stops and resumes, when
  * a backed-up queue counts as stalled, and the hard limit. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Per-source keys (broker/peer_key.c): IPv4 addresses whole, IPv6 cut to
  * their prefix, and addresses with ports as logs show them. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The user name a password login claims, read before its check (what
  * failed logins are counted under). */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests of loader/slowpath_check.c: the checks a reassembled tunnel
  * packet passes before the daemon delivers it, driven with a fake binding
  * table. The anti-spoofing decision is bpf/src_check.h's, the one XDP

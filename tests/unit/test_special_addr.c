@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Special-purpose addresses: the classes of RFC 6890's IPv4 ranges, their
  * edges, what can never be allowed, and IPv6 link scope. */
 #include <arpa/inet.h>

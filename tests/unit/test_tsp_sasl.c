@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* TSP authentication on Cyrus SASL: complete exchanges against the real
  * plugins, the client side driven by libsasl2's client API or, for gogoc,
  * by a response built exactly like gogoc's tsp_auth.c builds it.

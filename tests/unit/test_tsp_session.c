@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The TSP session state machine (broker/tsp_session.c), driven byte for
  * byte as gogoc drives it, over both transports, with the real SASL and
  * XML layers and a mock broker (tsp_session_ops) that records its calls.

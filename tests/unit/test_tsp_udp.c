@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The UDP signalling header and the retransmission cache. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* TSP XML: the commands gogoc really sends, hostile documents, and replies
  * compared byte for byte with what gogoc's parser can read. */
 #include <arpa/inet.h>

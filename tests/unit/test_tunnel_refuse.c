@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests of loader/tunnel_refuse.c: what `tspgw tunnel add` refuses as
  * --remote, --address and --prefix. */
 #include <arpa/inet.h>

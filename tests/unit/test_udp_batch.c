@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Batched UDP I/O (broker/udp_batch.c) over loopback sockets: every queued
  * reply arrives once, in order, with its bytes and to its address, across
  * batch boundaries; receive batches hand back each datagram and its

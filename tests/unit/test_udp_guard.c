@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The UDP guards (broker/udp_guard.c): the reply budget of peers not yet
  * validated, and the per-prefix rate of refusals. */
 #include <arpa/inet.h>

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The broker (broker/broker.c) with its real collaborators: sessions
+ * (tsp_session.c over TCP, the real SASL and XML layers), an in-memory
+ * assignment database, and the data plane's maps from a freshly loaded
+ * skeleton (nothing pinned, nothing attached). Time is the broker's
+ * parameter: broker_tick gets a clock the test moves forward, so expiry is
+ * tested without waiting.
+ *
+ * The session throttles need no maps and always run; the rest needs root
+ * and BPF (bpf(2) map creation) and is skipped without them. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "assign.h"
+#include "broker.h"
+#include "special_addr.h"
+#include "tsp_sasl.h"
+#include "tsp_session.h"
+#include "tspgw.skel.h"
+#include "tunnel_table.h"
+
+#define NS 1000000000ull
+#define BT_CAP "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"
+#define BT_CLIENT "192.0.2.2"
+
+static struct tspgw_bpf *bt_skel;
+static struct tspgw_maps bt_maps = { -1, -1, -1, -1, -1 };
+static struct assign_db *bt_db;
+static struct broker *bt;
+static struct broker_cfg bt_cfg;
+static char bt_log[32][512];
+static int bt_nlog;
+
+static void bt_logger(const char *line)
+{
+	if (bt_nlog < 32)
+		snprintf(bt_log[bt_nlog++], sizeof(bt_log[0]), "%s", line);
+}
+
+/* Index of the first log line holding every one of a and b, or -1. */
+static int bt_logged(const char *a, const char *b)
+{
+	for (int i = 0; i < bt_nlog; i++)
+		if (strstr(bt_log[i], a) && (!b || strstr(bt_log[i], b)))
+			return i;
+	return -1;
+}
+
+static void bt_default_cfg(void)
+{
+	struct assign_pools *p = &bt_cfg.pools;
+
+	memset(&bt_cfg, 0, sizeof(bt_cfg));
+	inet_pton(AF_INET, "192.0.2.1", &bt_cfg.server_ipv4);
+	inet_pton(AF_INET6, "2001:db8::1", &bt_cfg.server_ipv6);
+	bt_cfg.keepalive = true;
+	bt_cfg.keepalive_addr = bt_cfg.server_ipv6;
+	bt_cfg.keepalive_default = 30;
+	bt_cfg.keepalive_min = 10;
+	bt_cfg.keepalive_max = 300;
+	bt_cfg.keepalive_misses = 3;
+	bt_cfg.allow_v6udpv4 = bt_cfg.allow_v6v4 = true;
+	bt_cfg.max_tunnels = 64;
+	bt_cfg.max_tunnels_per_ipv4 = 4;
+	bt_cfg.auth_fail_window = 300;
+	bt_cfg.auth_fail_max = 5;
+	bt_cfg.claim_timeout = 30;
+	bt_cfg.special_allow = TSPGW_V4_DOCUMENTATION;
+	inet_pton(AF_INET6, "2001:db8:1::", &p->host_pool);
+	p->host_pool_len = 64;
+	p->has_host_pool = true;
+	inet_pton(AF_INET6, "2001:db8:100::", &p->prefix_pool);
+	p->prefix_pool_len = 40;
+	p->has_prefix_pool = true;
+	p->prefix_len_min = 48;
+	p->prefix_len_default = 56;
+	p->prefix_len_max = 64;
+	inet_pton(AF_INET6, "2001:db8:ff::", &p->anon_prefix);
+	p->has_anon = true;
+}
+
+static void bt_sasl_init(void)
+{
+	static const char *const mechs[] = { "ANONYMOUS" };
+	struct tsp_sasl_cfg sasl = {
+		.realm = "tsp.example",
+		.server_name = "192.0.2.1",
+		.allowed_mechs = mechs,
+		.n_allowed = 1,
+	};
+	char err[256];
+
+	cr_assert_eq(tsp_sasl_init(&sasl, err, sizeof(err)), 0, "tsp_sasl_init: %s", err);
+}
+
+/* The broker over real maps (skipped without root and BPF). */
+static void bt_start(void)
+{
+	struct tspgw_dp_config dc;
+	char err[256];
+	__u32 zero = 0;
+
+	if (geteuid() != 0)
+		cr_skip_test("the broker's tests with maps need root (bpf map creation): skipped");
+	bt_skel = tspgw_bpf__open();
+	cr_assert_not_null(bt_skel);
+	bpf_map__set_max_entries(bt_skel->maps.bindings, 64);
+	bpf_map__set_max_entries(bt_skel->maps.routes, 64);
+	bpf_map__set_max_entries(bt_skel->maps.claims, 64);
+	if (tspgw_bpf__load(bt_skel)) {
+		tspgw_bpf__destroy(bt_skel);
+		bt_skel = NULL;
+		cr_skip_test("cannot load the data plane's maps (no BPF?): skipped");
+	}
+	bt_maps.config = bpf_map__fd(bt_skel->maps.dp_config);
+	bt_maps.counters = bpf_map__fd(bt_skel->maps.counters);
+	bt_maps.bindings = bpf_map__fd(bt_skel->maps.bindings);
+	bt_maps.routes = bpf_map__fd(bt_skel->maps.routes);
+	bt_maps.claims = bpf_map__fd(bt_skel->maps.claims);
+	/* The endpoint checks read the allowed special ranges from here. */
+	memset(&dc, 0, sizeof(dc));
+	dc.special_allow = TSPGW_V4_DOCUMENTATION;
+	cr_assert_eq(bpf_map_update_elem(bt_maps.config, &zero, &dc, BPF_ANY), 0);
+	bt_db = assign_db_open(":memory:", &bt_cfg.pools, err, sizeof(err));
+	cr_assert_not_null(bt_db, "assign_db_open: %s", err);
+	bt_sasl_init();
+	bt = broker_new(&bt_cfg, bt_db, &bt_maps, bt_logger);
+	cr_assert_not_null(bt);
+}
+
+static void bt_setup(void)
+{
+	bt_default_cfg();
+	bt_nlog = 0;
+}
+
+static void bt_teardown(void)
+{
+	broker_free(bt);
+	bt = NULL;
+	if (bt_db) {
+		assign_db_close(bt_db);
+		bt_db = NULL;
+		tsp_sasl_done();
+	}
+	tspgw_bpf__destroy(bt_skel);
+	bt_skel = NULL;
+}
+
+TestSuite(broker, .init = bt_setup, .fini = bt_teardown);
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static char bt_reply[8192];
+
+static const char *bt_send(struct tsp_session *s, const char *data, size_t len)
+{
+	const uint8_t *out;
+	size_t n;
+
+	tsp_session_input(s, (const uint8_t *)data, len);
+	out = tsp_session_output(s, &n);
+	cr_assert_lt(n, sizeof(bt_reply));
+	memcpy(bt_reply, out ? (const char *)out : "", n);
+	bt_reply[n] = '\0';
+	tsp_session_sent(s);
+	return bt_reply;
+}
+
+static const char *bt_send_xml(struct tsp_session *s, const char *xml)
+{
+	char cmd[4096];
+	int n = snprintf(cmd, sizeof(cmd), "Content-length: %zu\r\n%s", strlen(xml), xml);
+
+	return bt_send(s, cmd, (size_t)n);
+}
+
+static const struct tsp_session_cfg bt_scfg = {
+	.capability = BT_CAP,
+	.max_content_length = 65536,
+	.max_buffer = 65536 + 4096,
+};
+
+/* An anonymous TCP session from BT_CLIENT, authenticated, ready to create. */
+static struct tsp_session *bt_session(void)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40100) };
+	struct tsp_session *s;
+
+	inet_pton(AF_INET, BT_CLIENT, &peer.sin_addr);
+	cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
+	s = tsp_session_new(TSP_OVER_TCP, &peer, &bt_scfg, &broker_session_ops, bt);
+	cr_assert_not_null(s);
+	cr_assert_str_eq(bt_send(s, "VERSION=2.0.2\r\n", 15), BT_CAP);
+	cr_assert_str_eq(bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25), "200 Success\r\n");
+	return s;
+}
+
+static void bt_session_end(struct tsp_session *s)
+{
+	broker_session_end(bt, tsp_session_source(s));
+	tsp_session_free(s);
+}
+
+/* Create (v6v4, keepalive 30 s asked) and accept. Returns the reply to
+ * the create. */
+static const char *bt_create_accept(struct tsp_session *s)
+{
+	static const char create[] = "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
+				     " <client>\r\n"
+				     "  <address type=\"ipv4\">" BT_CLIENT "</address>\r\n"
+				     "  <keepalive interval=\"30\">\r\n"
+				     "    <address type=\"ipv6\">::</address>\r\n"
+				     "  </keepalive>\r\n"
+				     " </client>\r\n</tunnel>\r\n";
+	static char offer[8192];
+
+	snprintf(offer, sizeof(offer), "%s", bt_send_xml(s, create));
+	if (strstr(offer, "200 Success"))
+		bt_send_xml(s, "<tunnel action=\"accept\"></tunnel>\r\n");
+	return offer;
+}
+
+static struct tspgw_origin bt_origin_v6v4(void)
+{
+	struct tspgw_origin o;
+
+	memset(&o, 0, sizeof(o));
+	inet_pton(AF_INET, BT_CLIENT, &o.addr);
+	o.type = TSPGW_TUN_V6V4;
+	return o;
+}
+
+/* ---- throttles (no maps) ------------------------------------------------ */
+
+static const struct tspgw_maps no_maps = { -1, -1, -1, -1, -1 };
+
+static struct sockaddr_in bt_v4(const char *a, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	inet_pton(AF_INET, a, &sa.sin_addr);
+	return sa;
+}
+
+Test(broker, concurrent_sessions_capped_per_source_and_freed_on_end)
+{
+	struct sockaddr_in a1 = bt_v4("192.0.2.2", 1000), a2 = bt_v4("192.0.2.2", 1001);
+	struct sockaddr_in other = bt_v4("192.0.2.3", 1000);
+	const struct sockaddr *p1 = (const struct sockaddr *)&a1, *p2 = (const struct sockaddr *)&a2;
+
+	bt_cfg.max_sessions_per_source = 2;
+	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
+	cr_assert_not_null(bt);
+	cr_expect_eq(broker_session_admit(bt, p1), BROKER_ADMIT_OK);
+	/* Another port of the same address is the same source. */
+	cr_expect_eq(broker_session_admit(bt, p2), BROKER_ADMIT_OK);
+	cr_expect_eq(broker_session_admit(bt, p2), BROKER_ADMIT_CONCURRENT);
+	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&other), BROKER_ADMIT_OK);
+	broker_session_end(bt, p1);
+	cr_expect_eq(broker_session_admit(bt, p1), BROKER_ADMIT_OK, "an ended session's slot stays taken");
+}
+
+Test(broker, session_rate_capped_per_source_per_minute)
+{
+	struct sockaddr_in a = bt_v4("198.51.100.9", 2000), other = bt_v4("198.51.100.10", 2000);
+	const struct sockaddr *p = (const struct sockaddr *)&a;
+
+	bt_cfg.max_sessions_per_ipv4_per_min = 3;
+	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
+	cr_assert_not_null(bt);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(broker_session_admit(bt, p), BROKER_ADMIT_OK, "session %d", i + 1);
+		broker_session_end(bt, p); /* ended sessions still count for the rate */
+	}
+	cr_expect_eq(broker_session_admit(bt, p), BROKER_ADMIT_RATE);
+	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&other), BROKER_ADMIT_OK);
+}
+
+Test(broker, ipv6_sources_share_their_prefix)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 }, b = a, c = a;
+
+	inet_pton(AF_INET6, "2001:db8:5::1", &a.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:5::2", &b.sin6_addr); /* same /64 */
+	inet_pton(AF_INET6, "2001:db8:6::1", &c.sin6_addr);
+	bt_cfg.max_sessions_per_source = 1;
+	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
+	cr_assert_not_null(bt);
+	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&a), BROKER_ADMIT_OK);
+	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&b), BROKER_ADMIT_CONCURRENT);
+	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&c), BROKER_ADMIT_OK);
+}
+
+/* ---- tunnels in the maps, expiry on the injected clock ----------------- */
+
+Test(broker, accepted_tunnel_enters_the_maps_and_expires_when_silent)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tunnel_entry e;
+	struct tsp_session *s;
+	const char *offer;
+	uint64_t t0;
+
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	offer = bt_create_accept(s);
+	cr_assert(strstr(offer, "200 Success"), "create refused: %s", offer);
+	cr_expect(strstr(offer, "keepalive interval=\"30\""), "keepalive not granted: %s", offer);
+	bt_session_end(s);
+
+	cr_assert_eq(broker_tunnel_count(bt), 1);
+	cr_assert_eq(tunnel_table_get(&bt_maps, &o, &e), 0, "no binding for the accepted tunnel");
+	cr_expect(e.tun.flags & TSPGW_TUNNEL_F_ANON);
+	cr_expect_eq(e.tun.keepalive_s, 30);
+	cr_expect(tunnel_table_routed_to(&bt_maps, e.tun.host, &o), "host route missing");
+	cr_expect_geq(bt_logged("created", "user=anonymous"), 0, "no 'created' event");
+
+	/* 3 misses of 30 s: still there just before, gone just after. */
+	broker_tick(bt, t0 + 89 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "expired before keepalive x misses");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), 0);
+	broker_tick(bt, t0 + 92 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "a silent tunnel was kept");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT, "its binding stayed in the map");
+	cr_expect_geq(bt_logged("expired", "reason=silent"), 0, "no 'expired' event");
+}
+
+Test(broker, traffic_seen_by_the_data_plane_keeps_a_tunnel)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tspgw_tunnel t;
+	struct tsp_session *s;
+	uint64_t t0;
+
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	/* The data plane stamps last_seen on every tunnel packet. */
+	cr_assert_eq(bpf_map_lookup_elem(bt_maps.bindings, &o, &t), 0);
+	t.stats.last_seen_ns = t0 + 80 * NS;
+	cr_assert_eq(bpf_map_update_elem(bt_maps.bindings, &o, &t, BPF_EXIST), 0);
+	broker_tick(bt, t0 + 150 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "expired although seen 70 s ago");
+	broker_tick(bt, t0 + 172 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "kept 92 s after the last packet");
+}
+
+Test(broker, lifetime_ends_a_tunnel)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tunnel_entry e;
+	struct tsp_session *s;
+	uint64_t t0;
+
+	bt_cfg.lifetime = 60;
+	bt_cfg.keepalive_misses = 0; /* silence alone never ends it */
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	broker_tick(bt, t0 + 59 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	broker_tick(bt, t0 + 62 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT);
+	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
+}
+
+/* ---- restart and ownership --------------------------------------------- */
+
+/* A tunnel as a previous run (or `tspgw tunnel add`) left it in the maps. */
+static void bt_put(const struct tspgw_origin *o, const char *host, uint32_t flags,
+		   uint64_t created_ns)
+{
+	struct tspgw_tunnel t;
+	char err[256] = "";
+
+	memset(&t, 0, sizeof(t));
+	inet_pton(AF_INET6, host, t.host);
+	t.flags = flags;
+	t.keepalive_s = 30;
+	t.created_ns = created_ns;
+	cr_assert_eq(tunnel_table_add(&bt_maps, o, &t, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(broker, restore_manages_broker_tunnels_and_leaves_static_ones)
+{
+	struct tspgw_origin o = bt_origin_v6v4(), st = o;
+	struct tunnel_entry e;
+	uint64_t now = broker_now_ns();
+
+	bt_start();
+	st.addr = htonl(ntohl(o.addr) + 1);
+	bt_put(&o, "2001:db8:ff::c000:202:0:0", TSPGW_TUNNEL_F_ANON, now);
+	bt_put(&st, "2001:db8:aa::1", TSPGW_TUNNEL_F_STATIC, now);
+	cr_assert_eq(broker_restore(bt), 1, "restored other than the broker's own tunnel");
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	cr_expect_geq(bt_logged("restored 1 tunnels", NULL), 0);
+	/* Both silent for an hour: only the broker's expires. */
+	broker_tick(bt, now + 3600 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT);
+	cr_expect_eq(tunnel_table_get(&bt_maps, &st, &e), 0, "a static tunnel was expired");
+}
+
+Test(broker, anonymous_session_cannot_replace_a_users_tunnel)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct in6_addr host, pfx;
+	char hoststr[INET6_ADDRSTRLEN];
+	struct tunnel_entry e;
+	struct tsp_session *s;
+	const char *reply;
+	uint8_t plen;
+
+	bt_start();
+	/* alice's stable address, and her tunnel at our client's origin
+	 * (behind the same NAT), from before a restart. */
+	cr_assert_eq(assign_user(bt_db, "alice", false, 0, &host, &pfx, &plen), 0);
+	inet_ntop(AF_INET6, &host, hoststr, sizeof(hoststr));
+	bt_put(&o, hoststr, 0, broker_now_ns());
+	cr_assert_eq(broker_restore(bt), 1);
+
+	s = bt_session();
+	reply = bt_create_accept(s);
+	cr_expect(strstr(reply, "506 "), "an anonymous session replaced alice's tunnel: %s", reply);
+	bt_session_end(s);
+	cr_expect_geq(bt_logged("reason=not-owner", "owner=alice"), 0, "refusal not logged");
+	cr_assert_eq(tunnel_table_get(&bt_maps, &o, &e), 0);
+	cr_expect_eq(memcmp(e.tun.host, &host, 16), 0, "alice's binding changed");
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+}
+
+Test(broker, anonymous_session_replaces_an_anonymous_tunnel_at_its_origin)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tsp_session *s;
+
+	bt_start();
+	for (int i = 0; i < 2; i++) {
+		s = bt_session();
+		cr_assert(strstr(bt_create_accept(s), "200 Success"), "round %d", i);
+		bt_session_end(s);
+	}
+	cr_expect_eq(broker_tunnel_count(bt), 1, "two tunnels for one origin");
+	cr_expect_geq(bt_logged("replaced", NULL), 0);
+	(void)o;
+}
+
+Test(broker, tunnels_per_ipv4_capped)
+{
+	struct tsp_session *s;
+	const char *reply;
+	struct tspgw_origin o = bt_origin_v6v4();
+
+	bt_cfg.max_tunnels_per_ipv4 = 1;
+	bt_start();
+	/* Another of this address's tunnels (another port). */
+	o.type = TSPGW_TUN_V6UDPV4;
+	o.port = htons(40000);
+	bt_put(&o, "2001:db8:ff::c000:202:9c40:0", TSPGW_TUNNEL_F_ANON, broker_now_ns());
+	cr_assert_eq(broker_restore(bt), 1);
+	s = bt_session();
+	reply = bt_create_accept(s);
+	cr_expect(strstr(reply, "506 "), "the per-address cap let a second tunnel in: %s", reply);
+	bt_session_end(s);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+}
