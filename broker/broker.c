@@ -614,6 +614,8 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+const char *const broker_tunnel_types[] = { "v6udpv4", "v6v4", "v6anyv4", NULL };
+
 struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 			  const struct tspgw_maps *maps, broker_log_fn log)
 {

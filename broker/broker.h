@@ -46,6 +46,10 @@ struct broker_cfg {
 	uint32_t special_allow;          /* TSPGW_V4_* classes allowed as endpoints */
 };
 
+/* The tunnel types the broker offers, as broker.tunnel_types names them
+ * (NULL-terminated); v6anyv4 lets it pick per client, so it needs both. */
+extern const char *const broker_tunnel_types[];
+
 struct broker;
 
 /* Tunnel event log: one line per created, moved, expired, deleted or

@@ -28,6 +28,9 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
+const char *const dp_xdp_modes[] = { [TSPGW_XDP_AUTO] = "auto", [TSPGW_XDP_NATIVE] = "native",
+				      [TSPGW_XDP_GENERIC] = "generic", NULL };
+
 static void logf_(dp_log_fn log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(dp_log_fn log, const char *fmt, ...)
 {

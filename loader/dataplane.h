@@ -10,6 +10,10 @@
  * logs it (log.h). */
 typedef void (*dp_log_fn)(const char *line);
 
+/* enum tspgw_xdp_mode's names, in enum order, NULL-terminated: the words
+ * of interfaces.xdp_mode and of --mode. */
+extern const char *const dp_xdp_modes[];
+
 struct dp_attach_opts {
 	const char *ipv4_iface;      /* IPv4-facing interface */
 	const char *ipv6_iface;      /* IPv6-facing; NULL or "" = the same */
