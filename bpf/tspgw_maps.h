@@ -255,4 +255,24 @@ struct tspgw_nh_entry {
 	__u16 pad;
 };
 
+/* The maps userspace opens by name (pinned_maps_open), each once:
+ * X(NAME, FIELD, KEY, VALUE). NAME is the map's identifier in the BPF
+ * object and the file it is pinned as under the pin path; FIELD is its fd
+ * in struct tspgw_maps; KEY and VALUE are its records, which maps.bpf.h
+ * declares the map with (through the typedefs below) and which
+ * pinned_maps_open holds the pinned map's sizes to: a binary must never
+ * write records of another size into maps pinned by an older one. */
+#define TSPGW_PINNED_MAPS(X) \
+	X(dp_config, config, __u32, struct tspgw_dp_config) \
+	X(counters, counters, __u32, __u64) \
+	X(bindings, bindings, struct tspgw_origin, struct tspgw_tunnel) \
+	X(routes, routes, struct tspgw_route_key, struct tspgw_origin) \
+	X(claims, claims, struct tspgw_origin, struct tspgw_tunnel)
+
+#define TSPGW_MAP_TYPEDEFS_(name, field, key, value) \
+	typedef key tspgw_map_key_##name;            \
+	typedef value tspgw_map_value_##name;
+TSPGW_PINNED_MAPS(TSPGW_MAP_TYPEDEFS_)
+#undef TSPGW_MAP_TYPEDEFS_
+
 #endif /* TSPGW_MAPS_H */
