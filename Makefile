@@ -93,11 +93,13 @@ $(BUILD)/obj-san/%.o: %.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-san/loader $(BUIL
 $(BUILD)/tspgw: loader/main.c $(LIB_OBJS) $(USER_HDRS) $(SKELS)
 	$(CC) $(CFLAGS) loader/main.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-# tspc, the TSP client (client/): its own small program, no BPF.
-CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c))
-CLIENT_HDRS  := $(wildcard client/*.h)
-# Not $(CFLAGS): its -Iloader would shadow client/config.h in the tests.
-CLIENT_CFLAGS := -O2 -g $(CSTD) $(USER_WARN) -Iclient -I/usr/include/libxml2
+# tspc, the TSP client (client/): its own small program, no BPF. It shares
+# loader/prefix.c, the one IPv6 prefix parser and mask.
+CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c)) loader/prefix.c
+CLIENT_HDRS  := $(wildcard client/*.h) loader/prefix.h
+# Not $(CFLAGS): its -Iloader would shadow client/config.h in the tests;
+# -idirafter finds prefix.h in loader/ only after client/.
+CLIENT_CFLAGS := -O2 -g $(CSTD) $(USER_WARN) -Iclient -I/usr/include/libxml2 -idirafter loader
 CLIENT_LIBS  := -lxml2 -lsasl2
 
 $(BUILD)/tspc: client/main.c $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)

@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "prefix.h"
 #include "special_addr.h"
 #include "tspgw_maps.h"
 
@@ -283,53 +284,38 @@ static int get_ipv6_unicast(struct cfg_ctx *c, const yaml_node_t *n, const char 
 	return 0;
 }
 
-/* Clear the bits past len. */
-static void mask_prefix(struct in6_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		int bits = (int)len - (int)i * 8;
-
-		a->s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-	}
-}
-
 /* ADDRESS/LEN with min_len <= LEN <= max_len and no bits set past LEN
  * (checked in that order, so the length error comes first). why, when not
  * NULL, explains the length bounds. */
 static int get_prefix(struct cfg_ctx *c, const yaml_node_t *n, const char *name, unsigned min_len,
 		      unsigned max_len, const char *why, struct tspgw_prefix *p)
 {
-	char addr[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN];
-	const char *s, *slash;
-	unsigned long len;
+	char fixed[INET6_ADDRSTRLEN];
 	struct in6_addr masked;
+	unsigned len;
 
 	if (want_value(c, n, name))
 		return -1;
-	s = text(n);
-	slash = strchr(s, '/');
-	if (!slash)
+	switch (prefix6_parse(text(n), false, &p->addr, &len)) {
+	case PREFIX_NO_SLASH:
 		return fail(c, n, "'%s' must be an IPv6 prefix ADDRESS/LENGTH, not '%s'", name,
 			    show(c, n));
-	if ((size_t)(slash - s) >= sizeof(addr))
+	case PREFIX_BAD_ADDR:
 		return fail(c, n, "'%s' is not an IPv6 prefix: '%s'", name, show(c, n));
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET6, addr, &p->addr) != 1)
-		return fail(c, n, "'%s' is not an IPv6 prefix: '%s'", name, show(c, n));
-	if (parse_decimal(slash + 1, 128, &len))
+	case PREFIX_BAD_LEN:
 		return fail(c, n, "'%s' has a bad prefix length in '%s' (0..128)", name, show(c, n));
+	}
 	if (len < min_len || len > max_len) {
 		if (min_len == max_len)
-			return fail(c, n, "'%s' must be a /%u%s%s, not /%lu", name, min_len,
+			return fail(c, n, "'%s' must be a /%u%s%s, not /%u", name, min_len,
 				    why ? " " : "", why ? why : "", len);
-		return fail(c, n, "'%s' must be /%u to /%u%s%s, not /%lu", name, min_len, max_len,
+		return fail(c, n, "'%s' must be /%u to /%u%s%s, not /%u", name, min_len, max_len,
 			    why ? " " : "", why ? why : "", len);
 	}
 	p->len = (uint8_t)len;
-	masked = p->addr;
-	mask_prefix(&masked, p->len);
-	if (memcmp(&masked, &p->addr, sizeof(masked))) {
+	if (!prefix_host_bits_zero(p->addr.s6_addr, 16, len)) {
+		masked = p->addr;
+		prefix_mask(masked.s6_addr, 16, len);
 		inet_ntop(AF_INET6, &masked, fixed, sizeof(fixed));
 		return fail(c, n, "'%s' %s has host bits set (bits past /%u must be zero: %s/%u?)",
 			    name, show(c, n), p->len, fixed, p->len);
@@ -729,12 +715,7 @@ int cfg_item_redirect(struct cfg_ctx *c, const struct cfg_key *k, const yaml_nod
 
 static bool overlaps(const struct tspgw_prefix *a, const struct tspgw_prefix *b)
 {
-	struct in6_addr x = a->addr, y = b->addr;
-	unsigned len = a->len < b->len ? a->len : b->len;
-
-	mask_prefix(&x, len);
-	mask_prefix(&y, len);
-	return !memcmp(&x, &y, sizeof(x));
+	return prefix_overlap(a->addr.s6_addr, a->len, b->addr.s6_addr, b->len);
 }
 
 static const yaml_node_t *first(const yaml_node_t *a, const yaml_node_t *b)
