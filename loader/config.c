@@ -1,8 +1,9 @@
 /* config.yaml -> struct tspgw_cfg.
  *
  * The file is read whole and loaded into a libyaml document tree, which is
- * then walked against a fixed schema: every node keeps its position, so each
- * error can point at the exact line and column at fault. The schema is at
+ * then walked against the key table (config_keys.c), which also gives the
+ * defaults: every node keeps its position, so each error can point at the
+ * exact line and column at fault. The schema is at
  * most four levels deep and the walk only descends into keys it knows, so
  * aliases (even ones that refer to themselves) cannot make it loop.
  *
@@ -29,7 +30,6 @@
 #include "log.h"
 #include "prefix.h"
 #include "special_addr.h"
-#include "tspgw_maps.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
  * memory before the parser gets a chance to complain. */
