@@ -27,7 +27,9 @@ USER_WARN := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 GW_INC   := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
 # Not the gateway's: its -Iloader would shadow client/config.h.
-CLIENT_INC := -Iclient -I/usr/include/libxml2
+# -idirafter: tspc shares loader/prefix.c (the one IPv6 prefix parser), found
+# in loader/ only after client/ (whose config.h it must not shadow).
+CLIENT_INC := -Iclient -I/usr/include/libxml2 -idirafter loader
 # Each object records the headers it read (build/.../*.d) and is rebuilt
 # when one of them changes; -MP keeps a deleted header from breaking make.
 DEPFLAGS := -MMD -MP
@@ -57,8 +59,8 @@ LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 
 # tspc, the TSP client (client/): its own small program, no BPF.
-CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c))
-CLIENT_HDRS  := $(wildcard client/*.h)
+CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c)) loader/prefix.c
+CLIENT_HDRS  := $(wildcard client/*.h) loader/prefix.h
 CLIENT_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
 CLIENT_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(CLIENT_SRCS))
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The data plane's maps. Records are defined in tspgw_maps.h (shared with
  * userspace); every map is pinned by name under the pin path by the loader.
+ * The maps userspace opens take their records from TSPGW_PINNED_MAPS.
  * Sizes of the tunnel maps are placeholders: the loader sets max_entries from
  * config.yaml (data_plane.max_tunnels) before loading. */
 #ifndef TSPGW_MAPS_BPF_H
@@ -11,15 +12,15 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tspgw_dp_config);
+	__type(key, tspgw_map_key_dp_config);
+	__type(value, tspgw_map_value_dp_config);
 } dp_config SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TSPGW_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
+	__type(key, tspgw_map_key_counters);
+	__type(value, tspgw_map_value_counters);
 } counters SEC(".maps");
 
 /* origin -> what it may send, and its stats (struct tspgw_tunnel). Written
@@ -28,8 +29,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct tspgw_origin);
-	__type(value, struct tspgw_tunnel);
+	__type(key, tspgw_map_key_bindings);
+	__type(value, tspgw_map_value_bindings);
 } bindings SEC(".maps");
 
 /* origin -> a pending claim (struct tspgw_tunnel, TSPGW_TUNNEL_F_CLAIMED)
@@ -41,8 +42,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tspgw_origin);
-	__type(value, struct tspgw_tunnel);
+	__type(key, tspgw_map_key_claims);
+	__type(value, tspgw_map_value_claims);
 } claims SEC(".maps");
 
 /* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
@@ -50,8 +51,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 131072);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tspgw_route_key);
-	__type(value, struct tspgw_origin);
+	__type(key, tspgw_map_key_routes);
+	__type(value, tspgw_map_value_routes);
 } routes SEC(".maps");
 
 /* Next-hop cache (struct tspgw_nh_entry): successful bpf_fib_lookup

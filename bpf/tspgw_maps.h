@@ -33,41 +33,47 @@ enum tspgw_anon_layout {
 	TSPGW_LAYOUT_6BED4 = 1,  /* u/g bits kept zero, IPv4 low bits in byte 14 */
 };
 
-/* Per-CPU counters: one slot per outcome of a packet. */
+/* Per-CPU counters: one slot per outcome of a packet. The one list of
+ * them: X(ID, name, description) gives enum tspgw_counter its TSPGW_CNT_ID
+ * values (in this order, which is the map's index: keep it), and userspace
+ * the names `tspgw status` prints (scripts match them) and their meaning. */
+#define TSPGW_COUNTERS(X) \
+	X(DECAP, "decap", "tunnel packet decapsulated and forwarded in XDP") \
+	X(ENCAP, "encap", "IPv6 packet encapsulated and sent in XDP") \
+	X(ENCAP_TC, "encap_tc", "encapsulated on the slow path (tc on the tunnel device)") \
+	X(PASS_SIGNAL, "pass_signal", "TSP signalling handed to the broker's socket") \
+	X(PASS_KERNEL, "pass_kernel", "decapsulated packet handed to the kernel to route") \
+	X(PASS_FRAGMENT, "pass_fragment", "outer IPv4 fragment: the kernel reassembles") \
+	X(PASS_TOO_BIG, "pass_too_big", "bigger than the tunnel MTU: kernel sends Packet Too Big") \
+	X(PASS_NO_NEIGH, "pass_no_neigh", "encap route found but no neighbour yet: kernel resolves") \
+	X(KEEPALIVE, "keepalive", "keepalive echo request answered in XDP") \
+	X(DROP_MALFORMED, "drop_malformed", "outer headers truncated or lengths that lie") \
+	X(DROP_NOT_IPV6, "drop_not_ipv6", "tunnel payload is neither signalling nor IPv6") \
+	X(DROP_INNER_BAD, "drop_inner_bad", "inner IPv6 header truncated or its length lies") \
+	X(DROP_UNBOUND, "drop_unbound", "origin has no tunnel (and not public mode)") \
+	X(DROP_SPOOF, "drop_spoof", "inner source does not belong to the origin") \
+	X(DROP_NO_TUNNEL, "drop_no_tunnel", "IPv6 destination in a tunnel range but no live tunnel") \
+	X(DROP_NO_ROUTE, "drop_no_route", "no IPv4 route towards the tunnel endpoint") \
+	X(NH_HIT, "nh_hit", "next hop served from nh_cache (no FIB lookup)") \
+	X(NH_MISS, "nh_miss", "nh_cache on but no usable entry: FIB lookup") \
+	/* Link scope stays in the tunnel (README "Security"). */ \
+	X(DROP_LINK_SCOPE, "drop_link_scope", "from a tunnel: link-scope address, or ND/MLD/Redirect; from the IPv6 side: link-scope source to a tunnel") \
+	X(DROP_NO_META, "drop_no_meta", "to-kernel packet XDP could not mark (driver), or marked but no tunnel device to deliver it on") \
+	X(PASS_TUN_DEV, "pass_tun_dev", "marked packet handed to the kernel on the tunnel device") \
+	/* Special-purpose IPv4 endpoints (special_addr.h), the gateway's own \
+	 * addresses and broadcasts, and UDP port 0: never relayed. */ \
+	X(DROP_SPECIAL_SRC, "drop_special_src", "tunnel packet from such an outer source") \
+	X(DROP_SPECIAL_DST, "drop_special_dst", "encapsulation towards such an endpoint (XDP or tc)") \
+	X(DROP_NOT_FOR_US, "drop_not_for_us", "Ethernet destination not the interface's own MAC") \
+	X(DROP_BAD_CSUM, "drop_bad_checksum", "outer IPv4 header or non-zero UDP checksum wrong") \
+	/* Claimed IPv4 endpoints (named over IPv6 signalling, not seen). */ \
+	X(DROP_UNPROVEN, "drop_unproven", "encap towards a claimed origin not yet proven") \
+	X(CLAIM_PROVEN, "claim_proven", "a tunnel packet from a claimed origin proved the claim")
+
 enum tspgw_counter {
-	TSPGW_CNT_DECAP = 0,        /* tunnel packet decapsulated and forwarded in XDP */
-	TSPGW_CNT_ENCAP,            /* IPv6 packet encapsulated and sent in XDP */
-	TSPGW_CNT_ENCAP_TC,         /* encapsulated on the slow path (tc on the tunnel device) */
-	TSPGW_CNT_PASS_SIGNAL,      /* TSP signalling handed to the broker's socket */
-	TSPGW_CNT_PASS_KERNEL,      /* decapsulated packet handed to the kernel to route */
-	TSPGW_CNT_PASS_FRAGMENT,    /* outer IPv4 fragment: the kernel reassembles */
-	TSPGW_CNT_PASS_TOO_BIG,     /* bigger than the tunnel MTU: kernel sends Packet Too Big */
-	TSPGW_CNT_PASS_NO_NEIGH,    /* encap route found but no neighbour yet: kernel resolves */
-	TSPGW_CNT_KEEPALIVE,        /* keepalive echo request answered in XDP */
-	TSPGW_CNT_DROP_MALFORMED,   /* outer headers truncated or lengths that lie */
-	TSPGW_CNT_DROP_NOT_IPV6,    /* tunnel payload is neither signalling nor IPv6 */
-	TSPGW_CNT_DROP_INNER_BAD,   /* inner IPv6 header truncated or its length lies */
-	TSPGW_CNT_DROP_UNBOUND,     /* origin has no tunnel (and not public mode) */
-	TSPGW_CNT_DROP_SPOOF,       /* inner source does not belong to the origin */
-	TSPGW_CNT_DROP_NO_TUNNEL,   /* IPv6 destination in a tunnel range but no live tunnel */
-	TSPGW_CNT_DROP_NO_ROUTE,    /* no IPv4 route towards the tunnel endpoint */
-	TSPGW_CNT_NH_HIT,           /* next hop served from nh_cache (no FIB lookup) */
-	TSPGW_CNT_NH_MISS,          /* nh_cache on but no usable entry: FIB lookup */
-	/* Link scope stays in the tunnel (README "Security"). */
-	TSPGW_CNT_DROP_LINK_SCOPE,  /* from a tunnel: link-scope address, or ND/MLD/Redirect;
-				     * from the IPv6 side: link-scope source to a tunnel */
-	TSPGW_CNT_DROP_NO_META,     /* to-kernel packet XDP could not mark (driver), or
-				     * marked but no tunnel device to deliver it on */
-	TSPGW_CNT_PASS_TUN_DEV,     /* marked packet handed to the kernel on the tunnel device */
-	/* Special-purpose IPv4 endpoints (special_addr.h), the gateway's own
-	 * addresses and broadcasts, and UDP port 0: never relayed. */
-	TSPGW_CNT_DROP_SPECIAL_SRC, /* tunnel packet from such an outer source */
-	TSPGW_CNT_DROP_SPECIAL_DST, /* encapsulation towards such an endpoint (XDP or tc) */
-	TSPGW_CNT_DROP_NOT_FOR_US,  /* Ethernet destination not the interface's own MAC */
-	TSPGW_CNT_DROP_BAD_CSUM,    /* outer IPv4 header or non-zero UDP checksum wrong */
-	/* Claimed IPv4 endpoints (named over IPv6 signalling, not seen). */
-	TSPGW_CNT_DROP_UNPROVEN,    /* encap towards a claimed origin not yet proven */
-	TSPGW_CNT_CLAIM_PROVEN,     /* a tunnel packet from a claimed origin proved the claim */
+#define TSPGW_COUNTER_ENUM_(id, name, desc) TSPGW_CNT_##id,
+	TSPGW_COUNTERS(TSPGW_COUNTER_ENUM_)
+#undef TSPGW_COUNTER_ENUM_
 	TSPGW_CNT_MAX,
 };
 
@@ -265,5 +271,25 @@ struct tspgw_nh_entry {
 	__u16 max_len;
 	__u16 pad;
 };
+
+/* The maps userspace opens by name (pinned_maps_open), each once:
+ * X(NAME, FIELD, KEY, VALUE). NAME is the map's identifier in the BPF
+ * object and the file it is pinned as under the pin path; FIELD is its fd
+ * in struct tspgw_maps; KEY and VALUE are its records, which maps.bpf.h
+ * declares the map with (through the typedefs below) and which
+ * pinned_maps_open holds the pinned map's sizes to: a binary must never
+ * write records of another size into maps pinned by an older one. */
+#define TSPGW_PINNED_MAPS(X) \
+	X(dp_config, config, __u32, struct tspgw_dp_config) \
+	X(counters, counters, __u32, __u64) \
+	X(bindings, bindings, struct tspgw_origin, struct tspgw_tunnel) \
+	X(routes, routes, struct tspgw_route_key, struct tspgw_origin) \
+	X(claims, claims, struct tspgw_origin, struct tspgw_tunnel)
+
+#define TSPGW_MAP_TYPEDEFS_(name, field, key, value) \
+	typedef key tspgw_map_key_##name;            \
+	typedef value tspgw_map_value_##name;
+TSPGW_PINNED_MAPS(TSPGW_MAP_TYPEDEFS_)
+#undef TSPGW_MAP_TYPEDEFS_
 
 #endif /* TSPGW_MAPS_H */

@@ -224,7 +224,7 @@ static struct src_rec *source_get(struct broker *b, const struct sockaddr *sa, b
 {
 	struct peer_key k;
 
-	if (peer_key_of(sa, b->cfg.ipv6_prefix_len, &k))
+	if (peer_key_of(sa, b->cfg.s.ipv6_prefix_len, &k))
 		return NULL;
 	return src_get(b, &k, create);
 }
@@ -520,7 +520,7 @@ static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
 		return;
 	}
 	if (now >= c->deadline_ns) {
-		snprintf(why, sizeof(why), "reason=unproven timeout=%us", b->cfg.claim_timeout);
+		snprintf(why, sizeof(why), "reason=unproven timeout=%us", b->cfg.s.claim_timeout);
 		claim_drop(b, c, "claim-expired", why);
 	}
 }
@@ -542,7 +542,7 @@ static void claim_start(struct broker *b, struct reservation *r)
 	}
 	c->r = *r;
 	free(r);
-	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.claim_timeout * NS_PER_S;
+	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.s.claim_timeout * NS_PER_S;
 	if (claim_place(b, c, err, sizeof(err))) {
 		char msg[300];
 
@@ -554,7 +554,7 @@ static void claim_start(struct broker *b, struct reservation *r)
 		return;
 	}
 	claim_link(b, c);
-	snprintf(extra, sizeof(extra), "timeout=%us%s", b->cfg.claim_timeout,
+	snprintf(extra, sizeof(extra), "timeout=%us%s", b->cfg.s.claim_timeout,
 		 c->in_claims_map ? " origin_held=1" : "");
 	log_event(b, "claimed", c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, extra);
 }
@@ -592,7 +592,7 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 	c->r.anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
 	c->r.counted = true;
 	c->r.claimed = true;
-	c->r.keepalive = b->cfg.keepalive ? b->cfg.keepalive_default : 0;
+	c->r.keepalive = b->cfg.keepalive ? b->cfg.s.keepalive_default : 0;
 	if (!c->r.anonymous && b->db) {
 		struct in6_addr host;
 
@@ -604,7 +604,7 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 		c->r.anonymous = true;
 	c->in_claims_map = in_claims_map;
 	c->routed = !in_claims_map && tunnel_table_routed_to(&b->maps, e->tun.host, &e->origin);
-	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.claim_timeout * NS_PER_S;
+	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.s.claim_timeout * NS_PER_S;
 	if (claim_by_origin(b, &c->r.origin)) {
 		free(c);
 		return 0;
@@ -616,6 +616,8 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+const char *const broker_tunnel_types[] = { "v6udpv4", "v6v4", "v6anyv4", NULL };
+
 struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 			  const struct tspgw_maps *maps, broker_log_fn log)
 {
@@ -624,16 +626,16 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 	if (!b)
 		return NULL;
 	b->cfg = *cfg;
-	if (!b->cfg.ipv6_prefix_len || b->cfg.ipv6_prefix_len > 128)
-		b->cfg.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
+	if (!b->cfg.s.ipv6_prefix_len || b->cfg.s.ipv6_prefix_len > 128)
+		b->cfg.s.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
 	b->db = db;
 	b->maps = *maps;
 	b->log = log;
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
-		.max_per_user = cfg->auth_fail_max,
-		.max_per_source = cfg->auth_fail_max_per_source,
-		.window_s = cfg->auth_fail_window,
-		.ipv6_prefix_len = b->cfg.ipv6_prefix_len,
+		.max_per_user = cfg->s.auth_failures,
+		.max_per_source = cfg->s.auth_failures_per_source,
+		.window_s = cfg->s.auth_failure_window,
+		.ipv6_prefix_len = b->cfg.s.ipv6_prefix_len,
 	});
 	if (!b->logins || !htab_init(&b->by_origin, 1024) || !htab_init(&b->by_user, 1024) ||
 	    !htab_init(&b->by_src, 1024) || !htab_init(&b->claims_by_origin, 256)) {
@@ -717,7 +719,7 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	if (e->tun.keepalive_s)
 		l->keepalive = e->tun.keepalive_s;
 	else
-		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.keepalive_default : 0;
+		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.s.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
@@ -773,14 +775,14 @@ enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *
 
 	if (!r)
 		return BROKER_ADMIT_OK; /* out of memory: not the client's fault */
-	if (b->cfg.max_sessions_per_source && r->open >= b->cfg.max_sessions_per_source)
+	if (b->cfg.s.sessions_per_source && r->open >= b->cfg.s.sessions_per_source)
 		return BROKER_ADMIT_CONCURRENT;
-	if (b->cfg.max_sessions_per_ipv4_per_min) {
+	if (b->cfg.s.sessions_per_ipv4_per_minute) {
 		if (now - r->sessions_since > 60 * NS_PER_S) {
 			r->sessions_since = now;
 			r->sessions = 0;
 		}
-		if (++r->sessions > b->cfg.max_sessions_per_ipv4_per_min)
+		if (++r->sessions > b->cfg.s.sessions_per_ipv4_per_minute)
 			return BROKER_ADMIT_RATE;
 	}
 	r->open++;
@@ -856,15 +858,15 @@ static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 static unsigned negotiate_keepalive(const struct broker_cfg *c, const struct tsp_request *req)
 {
 	unsigned t = req->has_keepalive && req->keepalive_interval ? req->keepalive_interval
-								    : c->keepalive_default;
+								    : c->s.keepalive_default;
 
 	if (!c->keepalive)
 		return 0;
 	/* The server's value wins: clamp the client's wish to our bounds. */
-	if (t < c->keepalive_min)
-		t = c->keepalive_min;
-	if (t > c->keepalive_max)
-		t = c->keepalive_max;
+	if (t < c->s.keepalive_min)
+		t = c->s.keepalive_min;
+	if (t > c->s.keepalive_max)
+		t = c->s.keepalive_max;
 	return t;
 }
 
@@ -882,23 +884,23 @@ static int pick_type(const struct broker_cfg *c, const struct tsp_request *req,
 	switch (req->kind) {
 	case TSP_TUN_V6UDPV4:
 		/* The tunnel reuses the signalling's UDP 5-tuple. */
-		if (!c->allow_v6udpv4 || !over_udp)
+		if (!c->s.allow_v6udpv4 || !over_udp)
 			return TSP_BAD_TUNNEL_TYPE;
 		*type = TSPGW_TUN_V6UDPV4;
 		return TSP_OK;
 	case TSP_TUN_V6V4:
-		if (!c->allow_v6v4)
+		if (!c->s.allow_v6v4)
 			return TSP_BAD_TUNNEL_TYPE;
 		*type = TSPGW_TUN_V6V4;
 		return TSP_OK;
 	case TSP_TUN_V6ANYV4:
 		nat = v4_peer && (!req->has_client_ipv4 ||
 				  req->client_ipv4.s_addr != tsp_session_peer(s)->sin_addr.s_addr);
-		if (nat && c->allow_v6udpv4 && over_udp) {
+		if (nat && c->s.allow_v6udpv4 && over_udp) {
 			*type = TSPGW_TUN_V6UDPV4;
 			return TSP_OK;
 		}
-		if (!nat && c->allow_v6v4) {
+		if (!nat && c->s.allow_v6v4) {
 			*type = TSPGW_TUN_V6V4;
 			return TSP_OK;
 		}
@@ -949,7 +951,7 @@ static int assign_addresses(struct broker *b, struct tsp_session *s, const struc
  * unset or the user name would not make a host name. */
 static void dns_name(const struct broker_cfg *c, const char *user, char *out, size_t len)
 {
-	const char *u = strstr(c->dn_template, "%u");
+	const char *u = strstr(c->s.dn_template, "%u");
 	size_t n;
 
 	out[0] = '\0';
@@ -958,7 +960,8 @@ static void dns_name(const struct broker_cfg *c, const char *user, char *out, si
 	for (const char *p = user; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-')
 			return;
-	n = (size_t)snprintf(out, len, "%.*s%s%s", (int)(u - c->dn_template), c->dn_template, user,
+	n = (size_t)snprintf(out, len, "%.*s%s%s", (int)(u - c->s.dn_template), c->s.dn_template,
+			     user,
 			     u + 2);
 	if (n >= len)
 		out[0] = '\0';
@@ -971,7 +974,7 @@ static void fill_reply(const struct broker *b, const struct reservation *r,
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->kind = r->origin.type == TSPGW_TUN_V6V4 ? TSP_TUN_V6V4 : TSP_TUN_V6UDPV4;
-	rep->lifetime = b->cfg.lifetime / 60; /* RFC 5572 §4.2: minutes */
+	rep->lifetime = b->cfg.s.lifetime_minutes; /* RFC 5572 §4.2: minutes */
 	rep->server_ipv4 = b->cfg.server_ipv4;
 	rep->server_ipv6 = b->cfg.server_ipv6;
 	rep->client_ipv4 = tsp_session_peer(s)->sin_addr;
@@ -985,8 +988,9 @@ static void fill_reply(const struct broker *b, const struct reservation *r,
 		rep->prefix_len = r->tun.prefix_len;
 	}
 	rep->client_dn = r->dn[0] ? r->dn : NULL;
-	rep->n_dns = b->cfg.n_dns;
-	memcpy(rep->dns, b->cfg.dns, sizeof(rep->dns));
+	rep->n_dns = b->cfg.s.n_dns;
+	_Static_assert(sizeof(rep->dns) == sizeof(b->cfg.s.dns), "DNS server lists differ");
+	memcpy(rep->dns, b->cfg.s.dns, sizeof(rep->dns));
 }
 
 static void refuse(struct broker *b, struct tsp_session *s, const struct tspgw_origin *o, int code)
@@ -1076,8 +1080,8 @@ static int create(void *ctx, struct tsp_session *s, const struct tsp_request *re
 		code = TSP_NO_MORE_TUNNELS;
 		goto refused;
 	}
-	if (!replaces && ip && b->cfg.max_tunnels_per_ipv4 &&
-	    ip->tunnels >= b->cfg.max_tunnels_per_ipv4) {
+	if (!replaces && ip && b->cfg.s.tunnels_per_ipv4 &&
+	    ip->tunnels >= b->cfg.s.tunnels_per_ipv4) {
 		code = TSP_IPV4_IN_USE;
 		goto refused;
 	}
@@ -1274,18 +1278,19 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 	struct tunnel_entry e;
 	uint64_t last;
 
-	if (b->cfg.lifetime && now - l->created_ns > (uint64_t)b->cfg.lifetime * NS_PER_S) {
+	if (b->cfg.s.lifetime_minutes &&
+	    now - l->created_ns > (uint64_t)b->cfg.s.lifetime_minutes * 60 * NS_PER_S) {
 		snprintf(why, len, "reason=lifetime");
 		return true;
 	}
-	if (!l->keepalive || !b->cfg.keepalive_misses)
+	if (!l->keepalive || !b->cfg.s.keepalive_misses)
 		return false;
 	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
 	}
 	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
-	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.keepalive_misses * NS_PER_S) {
+	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.s.keepalive_misses * NS_PER_S) {
 		snprintf(why, len, "reason=silent idle=%llus",
 			 (unsigned long long)((now - last) / NS_PER_S));
 		return true;

@@ -12,40 +12,32 @@
 #include <stdio.h>
 
 #include "assign.h"
+#include "config.h"
 #include "peer_key.h"
 #include "pinned_maps.h"
 #include "tsp_session.h"
 
-#define BROKER_MAX_MECHS 8
 #define BROKER_MAX_BROKERS 16
 
-/* Everything the broker needs from config.yaml (the `broker` section plus
- * the gateway and pool settings). Times in seconds. */
+/* Everything the broker needs from config.yaml: the `broker` section as
+ * parsed, and what it takes from the gateway and pool settings. Times in
+ * seconds. */
 struct broker_cfg {
+	struct tspgw_broker_settings s;  /* broker: (config.h) */
 	struct in_addr server_ipv4;      /* gateway.ipv4: tunnel endpoint */
 	struct in6_addr server_ipv6;     /* gateway.ipv6 */
 	bool keepalive;                  /* gateway.keepalive set */
 	struct in6_addr keepalive_addr;
-	unsigned keepalive_default, keepalive_min, keepalive_max;
-	unsigned keepalive_misses;       /* silent intervals before expiry */
-	unsigned lifetime;               /* tunnel lifetime (s); 0 = unlimited */
-	bool allow_v6udpv4, allow_v6v4;  /* v6anyv4 is allowed when either is */
 	struct assign_pools pools;
-	uint32_t max_tunnels;            /* total (301) */
-	uint32_t max_tunnels_per_ipv4;   /* 506 */
-	uint32_t max_sessions_per_ipv4_per_min; /* 522; per source (peer_key.h) */
-	uint32_t max_sessions_per_source; /* concurrent, per source; 522 beyond; 0 = none */
-	unsigned ipv6_prefix_len;        /* an IPv6 source is its /N (0 = 64) */
-	unsigned auth_fail_window;       /* failures counted over this many s */
-	unsigned auth_fail_max;          /* per (IPv4, user); then that user is
-					  * refused from there until the window passes */
-	unsigned auth_fail_max_per_source; /* per IPv4 across users; 0 = no cap */
-	int n_dns;
-	struct in6_addr dns[TSP_MAX_DNS];
-	char dn_template[256];           /* client DNS name; %u = user; "" = none */
-	unsigned claim_timeout;          /* s a claimed IPv4 endpoint may stay unproven */
+	/* The smaller of broker.limits.max_tunnels and data_plane.max_tunnels
+	 * (TSP 301 beyond). */
+	uint32_t max_tunnels;
 	uint32_t special_allow;          /* TSPGW_V4_* classes allowed as endpoints */
 };
+
+/* The tunnel types the broker offers, as broker.tunnel_types names them
+ * (NULL-terminated); v6anyv4 lets it pick per client, so it needs both. */
+extern const char *const broker_tunnel_types[];
 
 struct broker;
 

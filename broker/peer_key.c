@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "htab.h"
-
-static void mask(uint8_t *a, unsigned bytes, unsigned len)
-{
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned bits = len > i * 8 ? len - i * 8 : 0;
-
-		if (bits < 8)
-			a[i] &= (uint8_t)(0xff00u >> bits);
-	}
-}
+#include "prefix.h"
 
 static bool v4_mapped(const struct in6_addr *a)
 {
@@ -41,7 +32,7 @@ int peer_key_make(const struct sockaddr *sa, unsigned v4_len, unsigned v6_len,
 			k->family = AF_INET6;
 			k->len = (uint8_t)v6_len;
 			memcpy(k->addr, a, 16);
-			mask(k->addr, 16, v6_len);
+			prefix_mask(k->addr, 16, v6_len);
 			return 0;
 		}
 		memcpy(k->addr, a->s6_addr + 12, 4);
@@ -50,7 +41,7 @@ int peer_key_make(const struct sockaddr *sa, unsigned v4_len, unsigned v6_len,
 	}
 	k->family = AF_INET;
 	k->len = (uint8_t)v4_len;
-	mask(k->addr, 4, v4_len);
+	prefix_mask(k->addr, 4, v4_len);
 	return 0;
 }
 

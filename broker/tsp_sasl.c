@@ -23,8 +23,8 @@
 #define CB_PROC(f) ((int (*)(void))(void (*)(void))(f))
 
 /* The mechanisms this layer knows, in the bit order of allowed masks. */
-static const char *const known_mechs[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-256" };
-#define N_KNOWN ((int)(sizeof(known_mechs) / sizeof(known_mechs[0])))
+const char *const tsp_sasl_mechanisms[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-256", NULL };
+#define N_KNOWN ((int)(sizeof(tsp_sasl_mechanisms) / sizeof(tsp_sasl_mechanisms[0])) - 1)
 #define MECH_ANONYMOUS 0
 #define MECH_PLAIN 1
 
@@ -54,7 +54,7 @@ struct tsp_sasl_session {
 	 * authentication (bench/README.md §3). */
 	sasl_conn_t *conn;
 	enum sess_state state;
-	int mech;              /* index in known_mechs, -1 before start */
+	int mech;              /* index in tsp_sasl_mechanisms, -1 before start */
 	char *user;
 	char client[64];       /* for logs, and libsasl2's remote address */
 	char local[64];        /* libsasl2's local address; "" = none */
@@ -124,7 +124,7 @@ static bool plugin_offers(int m);
 static int mech_index(const char *name)
 {
 	for (int i = 0; i < N_KNOWN; i++)
-		if (!strcasecmp(name, known_mechs[i]))
+		if (!strcasecmp(name, tsp_sasl_mechanisms[i]))
 			return i;
 	return -1;
 }
@@ -252,7 +252,7 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 	for (int i = 0; i < g.n_order; i++) {
 		if (i)
 			strcat(g.mech_list, " ");
-		strcat(g.mech_list, known_mechs[g.order[i]]);
+		strcat(g.mech_list, tsp_sasl_mechanisms[g.order[i]]);
 	}
 
 	if (g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
@@ -369,7 +369,7 @@ static sasl_conn_t *new_conn(const char *remote, const char *local)
 /* Is mechanism m (known index) offered by the installed plugins? */
 static bool mech_available(const char *list, int m)
 {
-	const char *name = known_mechs[m];
+	const char *name = tsp_sasl_mechanisms[m];
 	size_t n = strlen(name);
 
 	for (const char *p = list; p && *p;) {
@@ -403,7 +403,7 @@ const char *tsp_sasl_mech_name(const char *name)
 {
 	int m = name ? mech_index(name) : -1;
 
-	return m < 0 ? NULL : known_mechs[m];
+	return m < 0 ? NULL : tsp_sasl_mechanisms[m];
 }
 
 int tsp_sasl_check_offered(char *err, size_t errlen)
@@ -418,7 +418,7 @@ int tsp_sasl_check_offered(char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "SASL mechanism %s (broker.auth.mechanisms) is not offered by libsasl2: its "
 			 "plugin is not installed (Debian: libsasl2-modules) or not in SASL_PATH",
-			 known_mechs[g.order[i]]);
+			 tsp_sasl_mechanisms[g.order[i]]);
 		return -1;
 	}
 	return 0;
@@ -446,7 +446,7 @@ int tsp_sasl_capability(char *buf, size_t len)
 
 		if (!mech_available(list, m))
 			continue;
-		w = snprintf(buf + off, len - off, "%sAUTH=%s", off ? " " : "", known_mechs[m]);
+		w = snprintf(buf + off, len - off, "%sAUTH=%s", off ? " " : "", tsp_sasl_mechanisms[m]);
 		if (w < 0 || (size_t)w >= len - off) {
 			buf[0] = '\0';
 			sasl_dispose(&conn);
@@ -521,7 +521,7 @@ static char *user_name(const struct tsp_sasl_session *s, const char *canon)
 static enum tsp_sasl_result finish(struct tsp_sasl_session *s, int rc, const char *sout,
 				   unsigned soutlen, const char **out, unsigned *outlen)
 {
-	const char *mech = s->mech >= 0 ? known_mechs[s->mech] : "?";
+	const char *mech = s->mech >= 0 ? tsp_sasl_mechanisms[s->mech] : "?";
 	char uq[LOG_VALUE_MAX], q[1024];
 	const char *detail;
 
@@ -674,7 +674,7 @@ bool tsp_sasl_has_conn(const struct tsp_sasl_session *s)
 
 const char *tsp_sasl_mech(const struct tsp_sasl_session *s)
 {
-	return s && s->mech >= 0 ? known_mechs[s->mech] : NULL;
+	return s && s->mech >= 0 ? tsp_sasl_mechanisms[s->mech] : NULL;
 }
 
 /* ---- base64 ----------------------------------------------------------- */

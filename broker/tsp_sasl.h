@@ -82,6 +82,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The SASL mechanisms this layer can serve (NULL-terminated): the words
+ * broker.auth.mechanisms accepts. */
+extern const char *const tsp_sasl_mechanisms[];
+
 struct tsp_sasl_cfg {
 	/* sasldb file with the users (saslpasswd2 -f). Required when a
 	 * password mechanism (PLAIN, DIGEST-MD5, SCRAM-SHA-256) is allowed. */

@@ -17,6 +17,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "prefix.h"
+
 /* Longest element text the parser looks at: a host name (253) plus slack
  * for blanks the RFC examples put around addresses. */
 #define TEXT_MAX 320
@@ -757,11 +759,7 @@ static struct in6_addr masked(const struct in6_addr *p, unsigned len)
 {
 	struct in6_addr m = *p;
 
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len > i * 8 ? len - i * 8 : 0;
-		if (keep < 8)
-			m.s6_addr[i] &= (uint8_t)(0xffu << (8 - keep));
-	}
+	prefix_mask(m.s6_addr, sizeof(m.s6_addr), len);
 	return m;
 }
 

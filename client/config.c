@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "config.h"
 
+#include "prefix.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -117,36 +119,18 @@ int config_split_server(const char *server, char *host, size_t hostlen, unsigned
 	return 0;
 }
 
-void prefix6_mask(struct in6_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
-
-		a->s6_addr[i] &= (uint8_t)(0xff00 >> keep);
-	}
-}
-
 int parse_prefix6(const char *s, struct route6 *r)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
 	unsigned len;
 
 	if (!strcasecmp(s, "default")) {
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (parse_uint(slash + 1, 0, 128, &len) < 0 || inet_pton(AF_INET6, buf, &r->addr) != 1)
+	if (prefix6_parse(s, false, &r->addr, &len))
 		return -1;
 	r->len = len;
-	prefix6_mask(&r->addr, len);
+	prefix_mask(r->addr.s6_addr, 16, len);
 	return 0;
 }
 

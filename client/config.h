@@ -76,9 +76,6 @@ enum tspc_transport config_transport(const struct tspc_config *c);
 /* Split "host[:port]" (port 1-65535; IPv4 literal or DNS name). */
 int config_split_server(const char *server, char *host, size_t hostlen, unsigned short *port);
 
-/* Clear the bits of a beyond the first len (a prefix's host bits). */
-void prefix6_mask(struct in6_addr *a, unsigned len);
-
 /* Parse "ADDR/LEN" (or "default" = ::/0) into r; host bits are cleared. */
 int parse_prefix6(const char *s, struct route6 *r);
 

@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 
 #include "config.h"
+#include "prefix.h"
 
 /* Replies are a few hundred bytes; a broker list of 50 is a few KiB. */
 #define REPLY_XML_MAX 65536
@@ -288,7 +289,7 @@ static int parse_prefix(xmlNodePtr pfx, struct tunnel_params *p, char *err, size
 			return -1;
 		}
 	}
-	prefix6_mask(&p->prefix, len);
+	prefix_mask(p->prefix.s6_addr, 16, len);
 	p->prefix_len = len;
 	p->has_prefix = true;
 	return 0;

@@ -11,7 +11,7 @@
 static enum log_level cur_level = LOG_LEVEL_INFO;
 static FILE *forced_out;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+const char *const log_level_names[] = { "error", "warn", "info", "debug", NULL };
 
 void log_set_level(enum log_level level)
 {
@@ -31,14 +31,14 @@ bool log_enabled(enum log_level level)
 int log_level_parse(const char *name)
 {
 	for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
-		if (name && !strcmp(name, level_names[i]))
+		if (name && !strcmp(name, log_level_names[i]))
 			return i;
 	return -1;
 }
 
 const char *log_level_name(enum log_level level)
 {
-	return (unsigned)level <= LOG_LEVEL_DEBUG ? level_names[level] : "?";
+	return (unsigned)level <= LOG_LEVEL_DEBUG ? log_level_names[level] : "?";
 }
 
 void log_set_output(FILE *out)

@@ -42,6 +42,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG,     /* libsasl2's chatter, libbpf's debug lines, login details */
 };
 
+/* The levels' names in enum order, NULL-terminated (broker.log_level). */
+extern const char *const log_level_names[];
+
 /* A buffer for log_value that holds any bare user name (up to 255 bytes)
  * or about 75 client bytes that all need escaping; longer values are cut. */
 #define LOG_VALUE_MAX 320

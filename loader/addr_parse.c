@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "addr_parse.h"
 
+#include "prefix.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -43,37 +45,12 @@ int parse_ipv4_port(const char *s, struct in_addr *addr, uint16_t *port, bool *h
 	return inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
 }
 
-bool ipv6_host_bits_zero(const struct in6_addr *addr, uint8_t len)
-{
-	for (int i = 0; i < 16; i++) {
-		int bits = (int)len - i * 8;
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-
-		if (addr->s6_addr[i] & (uint8_t)~mask)
-			return false;
-	}
-	return true;
-}
-
 int parse_ipv6_prefix(const char *s, struct in6_addr *addr, uint8_t *len, bool allow_bare)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
-	unsigned long l = 128;
+	unsigned l;
 
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		if (parse_uint(slash + 1, 128, &l))
-			return -1;
-	} else if (!allow_bare) {
-		return -1;
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
+	if (prefix6_parse(s, allow_bare, addr, &l) || !prefix_host_bits_zero(addr->s6_addr, 16, l))
 		return -1;
 	*len = (uint8_t)l;
-	return ipv6_host_bits_zero(addr, *len) ? 0 : -1;
+	return 0;
 }

@@ -15,7 +15,4 @@ int parse_ipv4_port(const char *s, struct in_addr *addr, uint16_t *port, bool *h
  * "2001:db8::1" meaning /128. Returns 0 or -1. */
 int parse_ipv6_prefix(const char *s, struct in6_addr *addr, uint8_t *len, bool allow_bare);
 
-/* Are bits past len all zero? */
-bool ipv6_host_bits_zero(const struct in6_addr *addr, uint8_t len);
-
 #endif

@@ -44,18 +44,18 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 		case '6':
 			o->ipv6_iface = optarg;
 			break;
-		case 'm':
-			if (!strcmp(optarg, "native"))
-				o->mode = TSPGW_XDP_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				o->mode = TSPGW_XDP_GENERIC;
-			else if (!strcmp(optarg, "auto"))
-				o->mode = TSPGW_XDP_AUTO;
-			else {
+		case 'm': {
+			int m = 0;
+
+			while (dp_xdp_modes[m] && strcmp(optarg, dp_xdp_modes[m]))
+				m++;
+			if (!dp_xdp_modes[m]) {
 				log_msg(LOG_LEVEL_ERROR, "tspgw: --mode must be native, generic or auto");
 				return -1;
 			}
+			o->mode = (enum tspgw_xdp_mode)m;
 			break;
+		}
 		default:
 			fputs(usage, stderr);
 			return -1;

@@ -59,33 +59,15 @@ void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
 
 static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 {
-	const struct tspgw_broker_settings *s = &cfg->broker;
-
 	memset(b, 0, sizeof(*b));
+	b->s = cfg->broker;
 	b->server_ipv4 = cfg->gateway_ipv4;
 	b->server_ipv6 = cfg->gateway_ipv6;
 	b->keepalive = cfg->has_keepalive_ipv6;
 	b->keepalive_addr = cfg->keepalive_ipv6;
-	b->keepalive_default = s->keepalive_default;
-	b->keepalive_min = s->keepalive_min;
-	b->keepalive_max = s->keepalive_max;
-	b->keepalive_misses = s->keepalive_misses;
-	b->lifetime = s->lifetime_minutes * 60;
-	b->allow_v6udpv4 = s->allow_v6udpv4;
-	b->allow_v6v4 = s->allow_v6v4;
 	cli_assign_pools(cfg, &b->pools);
-	b->max_tunnels = s->max_tunnels < cfg->max_tunnels ? s->max_tunnels : cfg->max_tunnels;
-	b->max_tunnels_per_ipv4 = s->tunnels_per_ipv4;
-	b->max_sessions_per_ipv4_per_min = s->sessions_per_ipv4_per_minute;
-	b->max_sessions_per_source = s->sessions_per_source;
-	b->ipv6_prefix_len = s->ipv6_prefix_len;
-	b->auth_fail_max = s->auth_failures;
-	b->auth_fail_window = s->auth_failure_window;
-	b->auth_fail_max_per_source = s->auth_failures_per_source;
-	b->n_dns = s->n_dns < TSP_MAX_DNS ? s->n_dns : TSP_MAX_DNS;
-	memcpy(b->dns, s->dns, sizeof(b->dns[0]) * (size_t)b->n_dns);
-	snprintf(b->dn_template, sizeof(b->dn_template), "%s", s->dn_template);
-	b->claim_timeout = s->claim_timeout;
+	b->max_tunnels = cfg->broker.max_tunnels < cfg->max_tunnels ? cfg->broker.max_tunnels
+								    : cfg->max_tunnels;
 	b->special_allow = cfg->special_allow;
 }
 

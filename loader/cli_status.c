@@ -20,7 +20,17 @@ static const char status_usage[] =
 	"\n"
 	"Show the XDP attachments, the tc slow path, map fill levels and the data\n"
 	"plane's counters (summed over CPUs), then those of the daemon's slow path\n"
-	"for reassembled fragments (decap_fragment, frag_drop_*).\n";
+	"for reassembled fragments (decap_fragment, frag_drop_*).\n"
+	"\n"
+	"The data plane's counters:\n";
+
+/* The usage, then what each counter counts (one list: TSPGW_COUNTERS). */
+static void print_usage(FILE *f)
+{
+	fputs(status_usage, f);
+	for (int i = 0; i < TSPGW_CNT_MAX; i++)
+		fprintf(f, "  %-18s %s\n", tspgw_counter_names[i], tspgw_counter_descs[i]);
+}
 
 struct map_fill {
 	const char *name;
@@ -60,10 +70,10 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(status_usage, stdout);
+			print_usage(stdout);
 			return 0;
 		} else {
-			fputs(status_usage, stderr);
+			print_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}

@@ -2,8 +2,9 @@
 /* config.yaml -> struct tspgw_cfg.
  *
  * The file is read whole and loaded into a libyaml document tree, which is
- * then walked against a fixed schema: every node keeps its position, so each
- * error can point at the exact line and column at fault. The schema is at
+ * then walked against the key table (config_keys.c), which also gives the
+ * defaults: every node keeps its position, so each error can point at the
+ * exact line and column at fault. The schema is at
  * most four levels deep and the walk only descends into keys it knows, so
  * aliases (even ones that refer to themselves) cannot make it loop.
  *
@@ -12,6 +13,7 @@
  * here, keep the defaults", and is an error where a single value belongs.
  */
 #include "config.h"
+#include "config_keys.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -27,9 +29,8 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "prefix.h"
 #include "special_addr.h"
-#include "tsp_sasl.h"
-#include "tspgw_maps.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
  * memory before the parser gets a chance to complain. */
@@ -46,28 +47,21 @@
 #define TSPGW_STR_(x) #x
 #define TSPGW_STR(x) TSPGW_STR_(x)
 
-/* Value nodes that a cross-field check may have to point at; NULL when the
- * key was not in the file (its value is a default) or there is no file. */
-struct blame {
-	const yaml_node_t *anon_prefix, *public_mode;
-	const yaml_node_t *host_pool, *prefix_pool;
-	const yaml_node_t *plen_min, *plen_max, *plen_default;
-	const yaml_node_t *ka_min, *ka_max, *ka_default;
-};
-
-struct ctx {
+struct cfg_ctx {
 	const char *path;      /* for messages */
 	yaml_document_t *doc;  /* NULL when validating without a file */
 	struct tspgw_cfg *cfg;
 	char *err;
 	size_t errlen;
-	struct blame at;
+	/* The value node of each key of the table (by index) that the file
+	 * set, for cross-field checks to point at; NULL for defaults. */
+	const yaml_node_t *at[CFG_MAX_KEYS];
 	char shown[SHOW_MAX + 4]; /* show()'s buffer: one quoted value per message */
 };
 
 /* ---- errors ----------------------------------------------------------- */
 
-static void put_err(struct ctx *c, size_t line, size_t col, const char *msg)
+static void put_err(struct cfg_ctx *c, size_t line, size_t col, const char *msg)
 {
 	if (!c->err || !c->errlen)
 		return;
@@ -79,10 +73,10 @@ static void put_err(struct ctx *c, size_t line, size_t col, const char *msg)
 
 /* Report an error at node n (or at no position when n is NULL); returns -1
  * so handlers can `return fail(...)`. */
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static int fail(struct cfg_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static int fail(struct cfg_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -104,7 +98,7 @@ static const char *text(const yaml_node_t *n)
 
 /* A scalar's value fit to quote in a message: cut short, control
  * characters (from quoted strings) replaced, so errors stay one line. */
-static const char *show(struct ctx *c, const yaml_node_t *n)
+static const char *show(struct cfg_ctx *c, const yaml_node_t *n)
 {
 	size_t len = n->data.scalar.length, i;
 
@@ -144,7 +138,7 @@ static const char *kind(const yaml_node_t *n)
 
 /* A single, non-empty value without NUL bytes (which would silently cut
  * the C string short). */
-static int want_value(struct ctx *c, const yaml_node_t *n, const char *name)
+static int want_value(struct cfg_ctx *c, const yaml_node_t *n, const char *name)
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return fail(c, n, "'%s' must be a single value, not %s", name, kind(n));
@@ -157,7 +151,7 @@ static int want_value(struct ctx *c, const yaml_node_t *n, const char *name)
 
 /* Numbers and booleans are plain scalars: in quotes they are strings, and
  * most likely not what the writer meant. */
-static int want_plain(struct ctx *c, const yaml_node_t *n, const char *name, const char *what)
+static int want_plain(struct cfg_ctx *c, const yaml_node_t *n, const char *name, const char *what)
 {
 	if (want_value(c, n, name))
 		return -1;
@@ -189,7 +183,7 @@ static int parse_decimal(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int get_uint(struct ctx *c, const yaml_node_t *n, const char *name, unsigned long min,
+static int get_uint(struct cfg_ctx *c, const yaml_node_t *n, const char *name, unsigned long min,
 		    unsigned long max, unsigned long *out)
 {
 	int rc;
@@ -204,30 +198,8 @@ static int get_uint(struct ctx *c, const yaml_node_t *n, const char *name, unsig
 	return 0;
 }
 
-static int get_u8(struct ctx *c, const yaml_node_t *n, const char *name, unsigned long min,
-		  unsigned long max, uint8_t *out)
-{
-	unsigned long v;
-
-	if (get_uint(c, n, name, min, max, &v))
-		return -1;
-	*out = (uint8_t)v;
-	return 0;
-}
-
-static int get_u32(struct ctx *c, const yaml_node_t *n, const char *name, unsigned long min,
-		   unsigned long max, uint32_t *out)
-{
-	unsigned long v;
-
-	if (get_uint(c, n, name, min, max, &v))
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* YAML 1.1's spellings, as libyaml users write them. */
-static int get_bool(struct ctx *c, const yaml_node_t *n, const char *name, bool *out)
+static int get_bool(struct cfg_ctx *c, const yaml_node_t *n, const char *name, bool *out)
 {
 	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
 
@@ -242,26 +214,36 @@ static int get_bool(struct ctx *c, const yaml_node_t *n, const char *name, bool 
 	return fail(c, n, "'%s' must be true or false, not '%s'", name, show(c, n));
 }
 
-/* One of a few words; *out = its index. */
-static int get_choice(struct ctx *c, const yaml_node_t *n, const char *name,
-		      const char *const *words, size_t nwords, int *out)
+/* "a, b or c" from a NULL-terminated list of words. */
+static const char *word_list(const char *const *words, char *buf, size_t len)
 {
-	char list[128] = "";
+	buf[0] = '\0';
+	for (size_t i = 0; words[i]; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			 i ? (words[i + 1] ? ", " : " or ") : "", words[i]);
+	return buf;
+}
+
+/* One of a few words (NULL-terminated); *out = its index. fold: any case,
+ * as SASL mechanism names are. */
+static int get_choice(struct cfg_ctx *c, const yaml_node_t *n, const char *name,
+		      const char *const *words, bool fold, int *out)
+{
+	char list[160];
 
 	if (want_value(c, n, name))
 		return -1;
-	for (size_t i = 0; i < nwords; i++) {
-		if (!strcmp(text(n), words[i])) {
+	for (size_t i = 0; words[i]; i++) {
+		if (!(fold ? strcasecmp : strcmp)(text(n), words[i])) {
 			*out = (int)i;
 			return 0;
 		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-			 i ? (i + 1 < nwords ? ", " : " or ") : "", words[i]);
 	}
-	return fail(c, n, "'%s' must be %s, not '%s'", name, list, show(c, n));
+	return fail(c, n, "'%s' must be %s, not '%s'", name, word_list(words, list, sizeof(list)),
+		    show(c, n));
 }
 
-static int get_ipv4(struct ctx *c, const yaml_node_t *n, const char *name, struct in_addr *out)
+static int get_ipv4(struct cfg_ctx *c, const yaml_node_t *n, const char *name, struct in_addr *out)
 {
 	if (want_value(c, n, name))
 		return -1;
@@ -270,7 +252,7 @@ static int get_ipv4(struct ctx *c, const yaml_node_t *n, const char *name, struc
 	return 0;
 }
 
-static int get_ipv6(struct ctx *c, const yaml_node_t *n, const char *name, struct in6_addr *out)
+static int get_ipv6(struct cfg_ctx *c, const yaml_node_t *n, const char *name, struct in6_addr *out)
 {
 	if (want_value(c, n, name))
 		return -1;
@@ -280,7 +262,7 @@ static int get_ipv6(struct ctx *c, const yaml_node_t *n, const char *name, struc
 }
 
 /* The gateway's own addresses: clients must be able to send to them. */
-static int get_ipv4_unicast(struct ctx *c, const yaml_node_t *n, const char *name,
+static int get_ipv4_unicast(struct cfg_ctx *c, const yaml_node_t *n, const char *name,
 			    struct in_addr *out)
 {
 	uint32_t a;
@@ -293,7 +275,7 @@ static int get_ipv4_unicast(struct ctx *c, const yaml_node_t *n, const char *nam
 	return 0;
 }
 
-static int get_ipv6_unicast(struct ctx *c, const yaml_node_t *n, const char *name,
+static int get_ipv6_unicast(struct cfg_ctx *c, const yaml_node_t *n, const char *name,
 			    struct in6_addr *out)
 {
 	if (get_ipv6(c, n, name, out))
@@ -303,53 +285,38 @@ static int get_ipv6_unicast(struct ctx *c, const yaml_node_t *n, const char *nam
 	return 0;
 }
 
-/* Clear the bits past len. */
-static void mask_prefix(struct in6_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		int bits = (int)len - (int)i * 8;
-
-		a->s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-	}
-}
-
 /* ADDRESS/LEN with min_len <= LEN <= max_len and no bits set past LEN
  * (checked in that order, so the length error comes first). why, when not
  * NULL, explains the length bounds. */
-static int get_prefix(struct ctx *c, const yaml_node_t *n, const char *name, unsigned min_len,
+static int get_prefix(struct cfg_ctx *c, const yaml_node_t *n, const char *name, unsigned min_len,
 		      unsigned max_len, const char *why, struct tspgw_prefix *p)
 {
-	char addr[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN];
-	const char *s, *slash;
-	unsigned long len;
+	char fixed[INET6_ADDRSTRLEN];
 	struct in6_addr masked;
+	unsigned len;
 
 	if (want_value(c, n, name))
 		return -1;
-	s = text(n);
-	slash = strchr(s, '/');
-	if (!slash)
+	switch (prefix6_parse(text(n), false, &p->addr, &len)) {
+	case PREFIX_NO_SLASH:
 		return fail(c, n, "'%s' must be an IPv6 prefix ADDRESS/LENGTH, not '%s'", name,
 			    show(c, n));
-	if ((size_t)(slash - s) >= sizeof(addr))
+	case PREFIX_BAD_ADDR:
 		return fail(c, n, "'%s' is not an IPv6 prefix: '%s'", name, show(c, n));
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET6, addr, &p->addr) != 1)
-		return fail(c, n, "'%s' is not an IPv6 prefix: '%s'", name, show(c, n));
-	if (parse_decimal(slash + 1, 128, &len))
+	case PREFIX_BAD_LEN:
 		return fail(c, n, "'%s' has a bad prefix length in '%s' (0..128)", name, show(c, n));
+	}
 	if (len < min_len || len > max_len) {
 		if (min_len == max_len)
-			return fail(c, n, "'%s' must be a /%u%s%s, not /%lu", name, min_len,
+			return fail(c, n, "'%s' must be a /%u%s%s, not /%u", name, min_len,
 				    why ? " " : "", why ? why : "", len);
-		return fail(c, n, "'%s' must be /%u to /%u%s%s, not /%lu", name, min_len, max_len,
+		return fail(c, n, "'%s' must be /%u to /%u%s%s, not /%u", name, min_len, max_len,
 			    why ? " " : "", why ? why : "", len);
 	}
 	p->len = (uint8_t)len;
-	masked = p->addr;
-	mask_prefix(&masked, p->len);
-	if (memcmp(&masked, &p->addr, sizeof(masked))) {
+	if (!prefix_host_bits_zero(p->addr.s6_addr, 16, len)) {
+		masked = p->addr;
+		prefix_mask(masked.s6_addr, 16, len);
 		inet_ntop(AF_INET6, &masked, fixed, sizeof(fixed));
 		return fail(c, n, "'%s' %s has host bits set (bits past /%u must be zero: %s/%u?)",
 			    name, show(c, n), p->len, fixed, p->len);
@@ -359,7 +326,7 @@ static int get_prefix(struct ctx *c, const yaml_node_t *n, const char *name, uns
 
 /* What the kernel accepts (dev_valid_name): 1..15 bytes, not "." or "..",
  * no '/', ':' or white space. */
-static int get_ifname(struct ctx *c, const yaml_node_t *n, const char *name, char out[IFNAMSIZ])
+static int get_ifname(struct cfg_ctx *c, const yaml_node_t *n, const char *name, char out[IFNAMSIZ])
 {
 	const char *s;
 
@@ -376,7 +343,8 @@ static int get_ifname(struct ctx *c, const yaml_node_t *n, const char *name, cha
 }
 
 /* Free text such as a realm: printable, bounded. */
-static int get_text(struct ctx *c, const yaml_node_t *n, const char *name, char *out, size_t cap)
+static int get_text(struct cfg_ctx *c, const yaml_node_t *n, const char *name, char *out,
+		    size_t cap)
 {
 	if (want_value(c, n, name))
 		return -1;
@@ -389,7 +357,7 @@ static int get_text(struct ctx *c, const yaml_node_t *n, const char *name, char 
 	return 0;
 }
 
-static int get_abs_path(struct ctx *c, const yaml_node_t *n, const char *name, char *out,
+static int get_abs_path(struct cfg_ctx *c, const yaml_node_t *n, const char *name, char *out,
 			size_t cap)
 {
 	if (get_text(c, n, name, out, cap))
@@ -399,46 +367,87 @@ static int get_abs_path(struct ctx *c, const yaml_node_t *n, const char *name, c
 	return 0;
 }
 
+/* ---- the key table ---------------------------------------------------- */
+
+static const struct cfg_key *key_at(const char *section, const char *key, size_t *index)
+{
+	size_t slen = section ? strlen(section) : 0;
+
+	for (size_t i = 0; i < tspgw_cfg_nkeys; i++) {
+		const char *p = tspgw_cfg_keys[i].path;
+
+		if (section && (strncmp(p, section, slen) || p[slen] != '.'))
+			continue;
+		if (!strcmp(p + (section ? slen + 1 : 0), key)) {
+			*index = i;
+			return &tspgw_cfg_keys[i];
+		}
+	}
+	return NULL;
+}
+
+/* The file's node for a key (NULL: the key was not in the file). */
+static const yaml_node_t *at(const struct cfg_ctx *c, const char *path)
+{
+	for (size_t i = 0; i < tspgw_cfg_nkeys; i++)
+		if (!strcmp(tspgw_cfg_keys[i].path, path))
+			return c->at[i];
+	return NULL;
+}
+
+/* "a, b, c": the keys directly under section (NULL: the sections). */
+static const char *known_keys(const char *section, char *buf, size_t len)
+{
+	size_t slen = section ? strlen(section) : 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < tspgw_cfg_nkeys; i++) {
+		const char *p = tspgw_cfg_keys[i].path, *key = p + (section ? slen + 1 : 0);
+
+		if (section && (strncmp(p, section, slen) || p[slen] != '.'))
+			continue;
+		if (strchr(key, '.'))
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "", key);
+	}
+	return buf;
+}
+
 /* ---- mappings and lists ----------------------------------------------- */
 
-/* Handle one key of a section: 0 done, -1 error reported, 1 unknown key.
- * name is the dotted path ("pools.hosts") used in messages. */
-typedef int (*key_fn)(struct ctx *c, const char *key, const char *name, const yaml_node_t *v);
+static int set_key(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 
-struct section {
-	const char *name; /* dotted path; NULL for the top level */
-	key_fn fn;
-	const char *keys; /* the known keys, listed in the unknown-key message */
-};
-
-static int unknown_key(struct ctx *c, const struct section *s, const yaml_node_t *k)
+static int unknown_key(struct cfg_ctx *c, const char *section, const yaml_node_t *k)
 {
-	if (!s->name)
-		return fail(c, k, "unknown section '%s' (known: %s)", show(c, k), s->keys);
-	return fail(c, k, "unknown key '%s' in '%s' (known: %s)", show(c, k), s->name, s->keys);
+	char known[512];
+
+	known_keys(section, known, sizeof(known));
+	if (!section)
+		return fail(c, k, "unknown section '%s' (known: %s)", show(c, k), known);
+	return fail(c, k, "unknown key '%s' in '%s' (known: %s)", show(c, k), section, known);
 }
 
-static int duplicate_key(struct ctx *c, const struct section *s, const yaml_node_t *k)
+static int duplicate_key(struct cfg_ctx *c, const char *section, const yaml_node_t *k)
 {
-	if (!s->name)
+	if (!section)
 		return fail(c, k, "duplicate section '%s'", show(c, k));
-	return fail(c, k, "duplicate key '%s' in '%s'", show(c, k), s->name);
+	return fail(c, k, "duplicate key '%s' in '%s'", show(c, k), section);
 }
 
-/* Check every key of a mapping (scalar, not repeated, known) and hand its
- * value to the section's handler. An empty value stands for an empty
- * mapping: the section keeps its defaults. */
-static int walk(struct ctx *c, const yaml_node_t *map, const struct section *s)
+/* Check every key of a mapping (scalar, not repeated, known) and set it.
+ * section is the mapping's dotted path, NULL for the top level. An empty
+ * value stands for an empty mapping: the section keeps its defaults. */
+static int walk(struct cfg_ctx *c, const yaml_node_t *map, const char *section)
 {
 	yaml_node_pair_t *start, *top;
 
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE) {
-		if (!s->name)
+		if (!section)
 			return fail(c, map, "the configuration must be a mapping of sections, not %s",
 				    kind(map));
-		return fail(c, map, "'%s' must be a mapping (key: value lines), not %s", s->name,
+		return fail(c, map, "'%s' must be a mapping (key: value lines), not %s", section,
 			    kind(map));
 	}
 	start = map->data.mapping.pairs.start;
@@ -446,45 +455,45 @@ static int walk(struct ctx *c, const yaml_node_t *map, const struct section *s)
 	for (yaml_node_pair_t *p = start; p < top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 		const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-		char name[96];
-		int rc;
+		const struct cfg_key *key;
+		size_t index = 0;
 
 		if (!k || !v) /* the loader never does this; but never crash */
 			return fail(c, map, "broken mapping");
 		if (k->type != YAML_SCALAR_NODE || k->data.scalar.length != strlen(text(k)))
 			return fail(c, k, "keys in '%s' must be plain names, not %s",
-				    s->name ? s->name : "the top level", kind(k));
+				    section ? section : "the top level", kind(k));
 		/* Quadratic, but bounded: the walk stops at the first unknown
 		 * key, so it never gets past a section's few known keys. */
 		for (yaml_node_pair_t *q = start; q < p; q++) {
 			const yaml_node_t *prev = yaml_document_get_node(c->doc, q->key);
 
 			if (prev && prev->type == YAML_SCALAR_NODE && !strcmp(text(prev), text(k)))
-				return duplicate_key(c, s, k);
+				return duplicate_key(c, section, k);
 		}
-		snprintf(name, sizeof(name), "%s%s%.40s", s->name ? s->name : "", s->name ? "." : "",
-			 text(k));
-		rc = s->fn(c, text(k), name, v);
-		if (rc > 0)
-			return unknown_key(c, s, k);
-		if (rc < 0)
+		key = key_at(section, text(k), &index);
+		if (!key)
+			return unknown_key(c, section, k);
+		c->at[index] = v;
+		if (set_key(c, key, v))
 			return -1;
 	}
 	return 0;
 }
 
-typedef int (*item_fn)(struct ctx *c, const char *name, const yaml_node_t *item, int index);
+typedef int (*item_fn)(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *item,
+		       int index);
 
-/* A list of at most max single values, each handed to fn. An empty value
- * is an empty list. */
-static int walk_list(struct ctx *c, const yaml_node_t *seq, const char *name, int max, item_fn fn)
+/* A list of at most k->max single values, each handed to k->item. An
+ * empty value is an empty list. */
+static int walk_list(struct cfg_ctx *c, const yaml_node_t *seq, const struct cfg_key *k)
 {
 	int i = 0;
 
 	if (is_null(seq))
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail(c, seq, "'%s' must be a list ([a, b] or '- a' lines), not %s", name,
+		return fail(c, seq, "'%s' must be a list ([a, b] or '- a' lines), not %s", k->path,
 			    kind(seq));
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
 	     it++, i++) {
@@ -492,9 +501,9 @@ static int walk_list(struct ctx *c, const yaml_node_t *seq, const char *name, in
 
 		if (!e)
 			return fail(c, seq, "broken list");
-		if (i >= max)
-			return fail(c, e, "'%s' has more than %d entries", name, max);
-		if (fn(c, name, e, i))
+		if ((unsigned long)i >= k->max)
+			return fail(c, e, "'%s' has more than %lu entries", k->path, k->max);
+		if (k->item(c, k, e, i))
 			return -1;
 	}
 	return 0;
@@ -507,471 +516,207 @@ static int list_len(const yaml_node_t *seq)
 	return (int)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 }
 
-/* ---- interfaces, gateway, tsp ----------------------------------------- */
-
-static int interfaces_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
+/* An unsigned field of 1, 2 or 4 bytes (the table gives its size). */
+static void store_uint(void *field, size_t size, unsigned long v)
 {
-	static const char *const modes[] = { "auto", "native", "generic" }; /* enum order */
-	struct tspgw_cfg *cfg = c->cfg;
-	int mode = 0;
-
-	if (!strcmp(k, "ipv4"))
-		return get_ifname(c, v, name, cfg->ipv4_iface);
-	if (!strcmp(k, "ipv6"))
-		return get_ifname(c, v, name, cfg->ipv6_iface);
-	if (!strcmp(k, "tunnel_device"))
-		return get_ifname(c, v, name, cfg->tunnel_device);
-	if (!strcmp(k, "xdp_mode")) {
-		if (get_choice(c, v, name, modes, ARRAY_SIZE(modes), &mode))
-			return -1;
-		cfg->xdp_mode = (enum tspgw_xdp_mode)mode;
-		return 0;
-	}
-	return 1;
+	if (size == 1)
+		*(uint8_t *)field = (uint8_t)v;
+	else if (size == 2)
+		*(uint16_t *)field = (uint16_t)v;
+	else
+		*(uint32_t *)field = (uint32_t)v;
 }
 
-static int gateway_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
+/* One key's value into its field, by the table. */
+static int set_key(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
 {
-	struct tspgw_cfg *cfg = c->cfg;
+	void *f = (char *)c->cfg + k->off;
+	const char *name = k->path;
+	unsigned long u = 0;
+	struct in6_addr a6;
+	struct in_addr a4;
+	int i, rc = 0;
 
-	if (!strcmp(k, "ipv4")) {
-		if (get_ipv4_unicast(c, v, name, &cfg->gateway_ipv4))
-			return -1;
-		cfg->has_gateway_ipv4 = true;
-		return 0;
+	switch (k->kind) {
+	case CFG_SECTION:
+		return walk(c, v, k->path);
+	case CFG_UINT:
+		rc = get_uint(c, v, name, k->min, k->max, &u);
+		if (!rc)
+			store_uint(f, k->size, u);
+		break;
+	case CFG_BOOL:
+		rc = get_bool(c, v, name, f);
+		break;
+	case CFG_WORD:
+		rc = get_choice(c, v, name, k->words, false, &i);
+		if (!rc)
+			store_uint(f, k->size, (unsigned long)i);
+		break;
+	case CFG_IFNAME:
+		rc = get_ifname(c, v, name, f);
+		break;
+	case CFG_TEXT:
+		rc = get_text(c, v, name, f, k->size);
+		break;
+	case CFG_PATH:
+		rc = get_abs_path(c, v, name, f, k->size);
+		break;
+	case CFG_IPV4:
+		rc = get_ipv4_unicast(c, v, name, f);
+		break;
+	case CFG_IPV6:
+		rc = get_ipv6_unicast(c, v, name, f);
+		break;
+	case CFG_IPV4_TEXT:
+		rc = get_ipv4(c, v, name, &a4);
+		if (!rc)
+			inet_ntop(AF_INET, &a4, f, (socklen_t)k->size);
+		break;
+	case CFG_IPV6_TEXT:
+		rc = get_ipv6(c, v, name, &a6);
+		if (!rc)
+			inet_ntop(AF_INET6, &a6, f, (socklen_t)k->size);
+		break;
+	case CFG_PREFIX:
+		rc = get_prefix(c, v, name, (unsigned)k->min, (unsigned)k->max, k->why, f);
+		break;
+	case CFG_LIST:
+		rc = walk_list(c, v, k);
+		if (!rc && k->min && !list_len(v))
+			return fail(c, v, "'%s' needs at least one %s", name, k->why);
+		break;
 	}
-	if (!strcmp(k, "ipv6")) {
-		if (get_ipv6_unicast(c, v, name, &cfg->gateway_ipv6))
-			return -1;
-		cfg->has_gateway_ipv6 = true;
-		return 0;
-	}
-	if (!strcmp(k, "keepalive")) {
-		if (get_ipv6_unicast(c, v, name, &cfg->keepalive_ipv6))
-			return -1;
-		cfg->has_keepalive_ipv6 = true;
-		return 0;
-	}
-	return 1;
-}
-
-static int tsp_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	unsigned long port;
-
-	if (strcmp(k, "port"))
-		return 1;
-	if (get_uint(c, v, name, 1, 65535, &port))
+	if (rc)
 		return -1;
-	c->cfg->tsp_port = (uint16_t)port;
+	if (k->has)
+		*(bool *)((char *)c->cfg + k->has - 1) = true;
+	return k->check ? k->check(c, k, v) : 0;
+}
+
+/* ---- the values that need more than the table says -------------------- */
+
+int cfg_check_outer_mtu(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	uint32_t mtu = c->cfg->outer_mtu;
+
+	/* A tunnel must carry IPv6's minimum MTU behind IPv4 + UDP. */
+	if (mtu && mtu < 1280 + 28)
+		return fail(c, v, "'%s' = %u leaves less than IPv6's 1280 inside a tunnel "
+				  "(use 0 for the interface's MTU, or at least 1308)",
+			    k->path, mtu);
 	return 0;
 }
 
-/* ---- anonymous, pools, data_plane ------------------------------------- */
-
-static int anonymous_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
+int cfg_check_dn_template(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
 {
-	static const char *const layouts[] = { [TSPGW_LAYOUT_PUBTSP] = "pubtsp",
-					       [TSPGW_LAYOUT_6BED4] = "6bed4" };
-	struct tspgw_cfg *cfg = c->cfg;
-	int layout = 0;
+	const char *t = c->cfg->broker.dn_template, *u = strstr(t, "%u");
 
-	if (!strcmp(k, "prefix")) {
-		/* The data plane compares 8 bytes and embeds the origin in the rest. */
-		if (get_prefix(c, v, name, 64, 64,
-			       "(the other 64 bits embed the client's IPv4 address and port)",
-			       &cfg->anon_prefix))
-			return -1;
-		cfg->anon_enabled = true;
-		c->at.anon_prefix = v;
-		return 0;
-	}
-	if (!strcmp(k, "layout")) {
-		if (get_choice(c, v, name, layouts, ARRAY_SIZE(layouts), &layout))
-			return -1;
-		cfg->anon_layout = (uint8_t)layout;
-		return 0;
-	}
-	if (!strcmp(k, "public")) {
-		c->at.public_mode = v;
-		return get_bool(c, v, name, &cfg->public_mode);
-	}
-	return 1;
+	if (!u || strstr(u + 2, "%u") || strchr(t, '%') != u)
+		return fail(c, v, "'%s' must contain %%u (the user name) exactly once and no other %%",
+			    k->path);
+	for (const char *p = t; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || p == u || p == u + 1))
+			return fail(c, v, "'%s' may only hold a host name around %%u", k->path);
+	return 0;
 }
 
-static int prefix_length_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
+/* Classes of special-purpose IPv4 ranges (special_addr.h) an operator may
+ * allow as tunnel endpoints, in the order of their bits below. */
+const char *const cfg_special_ranges[] = { "private", "shared", "documentation", "benchmarking",
+					   "ietf", "reserved", NULL };
+static const uint32_t special_range_bits[] = { TSPGW_V4_PRIVATE, TSPGW_V4_SHARED,
+					       TSPGW_V4_DOCUMENTATION, TSPGW_V4_BENCHMARKING,
+					       TSPGW_V4_IETF, TSPGW_V4_RESERVED };
+
+int cfg_item_special_range(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i)
 {
-	struct tspgw_cfg *cfg = c->cfg;
-
-	/* Delegated prefixes end at /64 at the longest: SLAAC needs 64 bits. */
-	if (!strcmp(k, "min")) {
-		c->at.plen_min = v;
-		return get_u8(c, v, name, 1, 64, &cfg->prefix_len_min);
-	}
-	if (!strcmp(k, "max")) {
-		c->at.plen_max = v;
-		return get_u8(c, v, name, 1, 64, &cfg->prefix_len_max);
-	}
-	if (!strcmp(k, "default")) {
-		c->at.plen_default = v;
-		return get_u8(c, v, name, 1, 64, &cfg->prefix_len_default);
-	}
-	return 1;
-}
-
-static const struct section prefix_length_section = { "pools.prefix_length", prefix_length_key,
-						      "min, max, default" };
-
-static int pools_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	struct tspgw_cfg *cfg = c->cfg;
-
-	/* Pools are routed into the tunnel device: /0 would swallow all of IPv6. */
-	if (!strcmp(k, "hosts")) {
-		if (get_prefix(c, v, name, 1, 126, "(it holds one /128 per user)", &cfg->host_pool))
-			return -1;
-		cfg->has_host_pool = true;
-		c->at.host_pool = v;
-		return 0;
-	}
-	if (!strcmp(k, "prefixes")) {
-		if (get_prefix(c, v, name, 1, 64, "(delegated prefixes are /64 or shorter)",
-			       &cfg->prefix_pool))
-			return -1;
-		cfg->has_prefix_pool = true;
-		c->at.prefix_pool = v;
-		return 0;
-	}
-	if (!strcmp(k, "prefix_length"))
-		return walk(c, v, &prefix_length_section);
-	return 1;
-}
-
-/* One name of data_plane.allowed_special_ranges: a class of special-purpose
- * IPv4 ranges (special_addr.h) the operator allows as tunnel endpoints. */
-static int special_range_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
-{
-	static const struct {
-		const char *name;
-		uint32_t bit;
-	} classes[] = {
-		{ "private", TSPGW_V4_PRIVATE },	     { "shared", TSPGW_V4_SHARED },
-		{ "documentation", TSPGW_V4_DOCUMENTATION }, { "benchmarking", TSPGW_V4_BENCHMARKING },
-		{ "ietf", TSPGW_V4_IETF },		     { "reserved", TSPGW_V4_RESERVED },
-	};
-
-	(void)i;
-	if (want_value(c, e, name))
+	if (!i)
+		c->cfg->special_allow = 0;
+	if (want_value(c, e, k->path))
 		return -1;
-	for (size_t j = 0; j < ARRAY_SIZE(classes); j++) {
-		if (strcmp(text(e), classes[j].name))
+	for (size_t j = 0; k->words[j]; j++) {
+		if (strcmp(text(e), k->words[j]))
 			continue;
-		c->cfg->special_allow |= classes[j].bit;
+		c->cfg->special_allow |= special_range_bits[j];
 		return 0;
 	}
 	return fail(c, e, "'%s': unknown range '%s' (private, shared, documentation, "
 			  "benchmarking, ietf or reserved; loopback, 0/8, link-local, multicast "
-			  "and broadcast can never be allowed)", name, show(c, e));
+			  "and broadcast can never be allowed)", k->path, show(c, e));
 }
 
-static int data_plane_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
+int cfg_item_tunnel_type(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i)
 {
-	struct tspgw_cfg *cfg = c->cfg;
-
-	if (!strcmp(k, "outer_mtu")) {
-		if (get_u32(c, v, name, 0, 65535, &cfg->outer_mtu))
-			return -1;
-		/* A tunnel must carry IPv6's minimum MTU behind IPv4 + UDP. */
-		if (cfg->outer_mtu && cfg->outer_mtu < 1280 + 28)
-			return fail(c, v, "'%s' = %u leaves less than IPv6's 1280 inside a tunnel "
-					  "(use 0 for the interface's MTU, or at least 1308)",
-				    name, cfg->outer_mtu);
-		return 0;
-	}
-	if (!strcmp(k, "pin_path"))
-		return get_abs_path(c, v, name, cfg->pin_path, sizeof(cfg->pin_path));
-	if (!strcmp(k, "max_tunnels"))
-		return get_u32(c, v, name, 1, 16777216, &cfg->max_tunnels);
-	if (!strcmp(k, "nh_cache"))
-		return get_bool(c, v, name, &cfg->nh_cache);
-	if (!strcmp(k, "verify_udp_checksum"))
-		return get_bool(c, v, name, &cfg->verify_udp_checksum);
-	if (!strcmp(k, "allowed_special_ranges")) {
-		cfg->special_allow = 0;
-		return walk_list(c, v, name, 6, special_range_item);
-	}
-	return 1;
-}
-
-/* ---- broker ----------------------------------------------------------- */
-
-static int tunnel_type_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
-{
-	static const char *const types[] = { "v6udpv4", "v6v4", "v6anyv4" };
 	struct tspgw_broker_settings *b = &c->cfg->broker;
 	int t = 0;
 
-	(void)i;
-	if (get_choice(c, e, name, types, ARRAY_SIZE(types), &t))
+	if (!i)
+		b->allow_v6udpv4 = b->allow_v6v4 = false;
+	if (get_choice(c, e, k->path, k->words, false, &t))
 		return -1;
-	/* v6anyv4 lets the broker pick per client, so it needs both. */
+	/* broker_tunnel_types: v6udpv4, v6v4, v6anyv4; the last lets the
+	 * broker pick per client, so it needs both. */
 	b->allow_v6udpv4 |= t == 0 || t == 2;
 	b->allow_v6v4 |= t == 1 || t == 2;
 	return 0;
 }
 
-/* The names the SASL layer knows (tsp_sasl.h): one list, so a mechanism
- * config.yaml accepts is one the daemon can offer. */
-static int mechanism_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
+int cfg_item_mechanism(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i)
 {
 	struct tspgw_broker_settings *b = &c->cfg->broker;
-	const char *canonical;
+	char list[160];
+	int m;
 
-	if (want_value(c, e, name))
+	if (!i)
+		b->n_mechs = 0;
+	if (want_value(c, e, k->path))
 		return -1;
-	canonical = tsp_sasl_mech_name(text(e));
-	if (canonical) {
-		snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", canonical);
-		b->n_mechs = i + 1;
-		return 0;
-	}
-	return fail(c, e, "'%s': unknown SASL mechanism '%s' (ANONYMOUS, PLAIN, DIGEST-MD5 or "
-			  "SCRAM-SHA-256)", name, show(c, e));
+	for (m = 0; k->words[m]; m++)
+		if (!strcasecmp(text(e), k->words[m]))
+			break;
+	if (!k->words[m])
+		return fail(c, e, "'%s': unknown SASL mechanism '%s' (%s)", k->path, show(c, e),
+			    word_list(k->words, list, sizeof(list)));
+	snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", k->words[m]); /* canonical case */
+	b->n_mechs = i + 1;
+	return 0;
 }
 
-static int dns_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
+int cfg_item_dns(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i)
 {
 	struct tspgw_broker_settings *b = &c->cfg->broker;
 
-	if (get_ipv6_unicast(c, e, name, &b->dns[i]))
+	if (!i)
+		b->n_dns = 0;
+	if (get_ipv6_unicast(c, e, k->path, &b->dns[i]))
 		return -1;
 	b->n_dns = i + 1;
 	return 0;
 }
 
 /* Brokers are named to clients in XML: host names or addresses only. */
-static int redirect_item(struct ctx *c, const char *name, const yaml_node_t *e, int i)
+int cfg_item_redirect(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i)
 {
 	struct tspgw_broker_settings *b = &c->cfg->broker;
 
-	if (get_text(c, e, name, b->redirects[i], sizeof(b->redirects[i])))
+	if (!i)
+		b->n_redirects = 0;
+	if (get_text(c, e, k->path, b->redirects[i], sizeof(b->redirects[i])))
 		return -1;
 	if (strspn(text(e), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
 	    strlen(text(e)))
-		return fail(c, e, "'%s' entries must be host names or addresses, not '%s'", name,
+		return fail(c, e, "'%s' entries must be host names or addresses, not '%s'", k->path,
 			    show(c, e));
 	b->n_redirects = i + 1;
 	return 0;
 }
 
-static int auth_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	struct tspgw_broker_settings *b = &c->cfg->broker;
-
-	if (!strcmp(k, "mechanisms")) {
-		b->n_mechs = 0;
-		if (walk_list(c, v, name, TSPGW_MAX_MECHS, mechanism_item))
-			return -1;
-		if (!b->n_mechs)
-			return fail(c, v, "'%s' needs at least one mechanism", name);
-		return 0;
-	}
-	if (!strcmp(k, "sasldb"))
-		return get_abs_path(c, v, name, b->sasldb, sizeof(b->sasldb));
-	if (!strcmp(k, "realm"))
-		return get_text(c, v, name, b->realm, sizeof(b->realm));
-	if (!strcmp(k, "server_name"))
-		return get_text(c, v, name, b->server_name, sizeof(b->server_name));
-	if (!strcmp(k, "failures"))
-		return get_u32(c, v, name, 0, 1000000, &b->auth_failures);
-	if (!strcmp(k, "failures_per_source"))
-		return get_u32(c, v, name, 0, 1000000, &b->auth_failures_per_source);
-	if (!strcmp(k, "failure_window"))
-		return get_u32(c, v, name, 1, 86400, &b->auth_failure_window);
-	return 1;
-}
-
-/* A tunnel's negotiated interval is kept in its binding record's 16 bits
- * (struct tspgw_tunnel.keepalive_s), so restarts keep it. */
-#define KEEPALIVE_MAX_S 65535
-
-static int broker_keepalive_key(struct ctx *c, const char *k, const char *name,
-				const yaml_node_t *v)
-{
-	struct tspgw_broker_settings *b = &c->cfg->broker;
-
-	if (!strcmp(k, "default")) {
-		c->at.ka_default = v;
-		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_default);
-	}
-	if (!strcmp(k, "min")) {
-		c->at.ka_min = v;
-		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_min);
-	}
-	if (!strcmp(k, "max")) {
-		c->at.ka_max = v;
-		return get_u32(c, v, name, 1, KEEPALIVE_MAX_S, &b->keepalive_max);
-	}
-	if (!strcmp(k, "misses"))
-		return get_u32(c, v, name, 0, 1000, &b->keepalive_misses);
-	return 1;
-}
-
-static int limits_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	struct tspgw_broker_settings *b = &c->cfg->broker;
-
-	if (!strcmp(k, "max_tunnels"))
-		return get_u32(c, v, name, 1, 16777216, &b->max_tunnels);
-	if (!strcmp(k, "tunnels_per_ipv4"))
-		return get_u32(c, v, name, 0, 16777216, &b->tunnels_per_ipv4);
-	if (!strcmp(k, "sessions_per_ipv4_per_minute"))
-		return get_u32(c, v, name, 0, 1000000, &b->sessions_per_ipv4_per_minute);
-	if (!strcmp(k, "sessions_per_source"))
-		return get_u32(c, v, name, 0, 1000000, &b->sessions_per_source);
-	if (!strcmp(k, "ipv6_prefix_len"))
-		return get_u32(c, v, name, 16, 128, &b->ipv6_prefix_len);
-	if (!strcmp(k, "max_sessions"))
-		return get_u32(c, v, name, 1, 10000000, &b->max_sessions);
-	if (!strcmp(k, "session_idle_timeout"))
-		return get_u32(c, v, name, 1, 86400, &b->session_idle_timeout);
-	if (!strcmp(k, "max_content_length"))
-		return get_u32(c, v, name, 256, 1048576, &b->max_content_length);
-	if (!strcmp(k, "max_output_bytes"))
-		return get_u32(c, v, name, 4096, 16777216, &b->max_output_bytes);
-	if (!strcmp(k, "output_stall_timeout"))
-		return get_u32(c, v, name, 1, 3600, &b->output_stall_timeout);
-	return 1;
-}
-
-static const struct section auth_section = {
-	"broker.auth", auth_key, "mechanisms, sasldb, realm, server_name, failures, failures_per_source, failure_window"
-};
-static const struct section broker_keepalive_section = { "broker.keepalive", broker_keepalive_key,
-							 "default, min, max, misses" };
-static const struct section limits_section = {
-	"broker.limits", limits_key,
-	"max_tunnels, tunnels_per_ipv4, sessions_per_ipv4_per_minute, sessions_per_source, "
-	"ipv6_prefix_len, max_sessions, session_idle_timeout, max_content_length, "
-	"max_output_bytes, output_stall_timeout"
-};
-
-static int broker_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	struct tspgw_broker_settings *b = &c->cfg->broker;
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	/* Listen addresses are kept as text, normalised, for the server. */
-	if (!strcmp(k, "listen_ipv4")) {
-		if (get_ipv4(c, v, name, &a4))
-			return -1;
-		inet_ntop(AF_INET, &a4, b->listen_ipv4, sizeof(b->listen_ipv4));
-		return 0;
-	}
-	if (!strcmp(k, "listen_ipv6")) {
-		if (get_ipv6(c, v, name, &a6))
-			return -1;
-		inet_ntop(AF_INET6, &a6, b->listen_ipv6, sizeof(b->listen_ipv6));
-		return 0;
-	}
-	if (!strcmp(k, "ipv6_transport"))
-		return get_bool(c, v, name, &b->ipv6_transport);
-	if (!strcmp(k, "claim_timeout"))
-		return get_u32(c, v, name, 1, 3600, &b->claim_timeout);
-	if (!strcmp(k, "tunnel_types")) {
-		b->allow_v6udpv4 = b->allow_v6v4 = false;
-		if (walk_list(c, v, name, 3, tunnel_type_item))
-			return -1;
-		if (!list_len(v))
-			return fail(c, v, "'%s' needs at least one tunnel type", name);
-		return 0;
-	}
-	if (!strcmp(k, "auth"))
-		return walk(c, v, &auth_section);
-	if (!strcmp(k, "database"))
-		return get_abs_path(c, v, name, b->database, sizeof(b->database));
-	if (!strcmp(k, "keepalive"))
-		return walk(c, v, &broker_keepalive_section);
-	if (!strcmp(k, "lifetime"))
-		return get_u32(c, v, name, 0, 5256000, &b->lifetime_minutes); /* ten years */
-	if (!strcmp(k, "limits"))
-		return walk(c, v, &limits_section);
-	if (!strcmp(k, "dns_servers")) {
-		b->n_dns = 0;
-		return walk_list(c, v, name, TSPGW_MAX_DNS, dns_item);
-	}
-	if (!strcmp(k, "dn_template")) {
-		const char *u;
-
-		if (get_text(c, v, name, b->dn_template, sizeof(b->dn_template)))
-			return -1;
-		u = strstr(b->dn_template, "%u");
-		if (!u || strstr(u + 2, "%u") || strchr(b->dn_template, '%') != u)
-			return fail(c, v, "'%s' must contain %%u (the user name) exactly once and no other %%",
-				    name);
-		for (const char *p = b->dn_template; *p; p++)
-			if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || p == u || p == u + 1))
-				return fail(c, v, "'%s' may only hold a host name around %%u", name);
-		return 0;
-	}
-	if (!strcmp(k, "redirect")) {
-		b->n_redirects = 0;
-		return walk_list(c, v, name, TSPGW_MAX_REDIRECTS, redirect_item);
-	}
-	if (!strcmp(k, "log_level")) {
-		const char *levels[LOG_LEVEL_DEBUG + 1];
-		int level;
-
-		for (int i = 0; i <= LOG_LEVEL_DEBUG; i++)
-			levels[i] = log_level_name((enum log_level)i);
-
-		if (get_choice(c, v, name, levels, ARRAY_SIZE(levels), &level))
-			return -1;
-		b->log_level = (unsigned)level;
-		return 0;
-	}
-	return 1;
-}
-
-/* ---- top level -------------------------------------------------------- */
-
-static const struct section sections[] = {
-	{ "interfaces", interfaces_key, "ipv4, ipv6, xdp_mode, tunnel_device" },
-	{ "gateway", gateway_key, "ipv4, ipv6, keepalive" },
-	{ "tsp", tsp_key, "port" },
-	{ "anonymous", anonymous_key, "prefix, layout, public" },
-	{ "pools", pools_key, "hosts, prefixes, prefix_length" },
-	{ "data_plane", data_plane_key, "outer_mtu, pin_path, max_tunnels, nh_cache, allowed_special_ranges, "
-							 "verify_udp_checksum" },
-	{ "broker", broker_key,
-	  "listen_ipv4, listen_ipv6, ipv6_transport, claim_timeout, tunnel_types, auth, database, keepalive, "
-	  "lifetime, limits, dns_servers, dn_template, redirect, log_level" },
-};
-
-static int root_key(struct ctx *c, const char *k, const char *name, const yaml_node_t *v)
-{
-	(void)name;
-	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		if (!strcmp(k, sections[i].name))
-			return walk(c, v, &sections[i]);
-	return 1;
-}
-
-static const struct section root_section = {
-	NULL, root_key, "interfaces, gateway, tsp, anonymous, pools, data_plane, broker"
-};
-
 /* ---- cross-field checks ----------------------------------------------- */
 
 static bool overlaps(const struct tspgw_prefix *a, const struct tspgw_prefix *b)
 {
-	struct in6_addr x = a->addr, y = b->addr;
-	unsigned len = a->len < b->len ? a->len : b->len;
-
-	mask_prefix(&x, len);
-	mask_prefix(&y, len);
-	return !memcmp(&x, &y, sizeof(x));
+	return prefix_overlap(a->addr.s6_addr, a->len, b->addr.s6_addr, b->len);
 }
 
 static const yaml_node_t *first(const yaml_node_t *a, const yaml_node_t *b)
@@ -981,10 +726,18 @@ static const yaml_node_t *first(const yaml_node_t *a, const yaml_node_t *b)
 
 /* min <= def <= max, blaming the value that was written in the file (the
  * others are defaults the writer may not even know about). */
-static int check_order(struct ctx *c, const char *section, unsigned long min, unsigned long def,
-		       unsigned long max, const yaml_node_t *at_min, const yaml_node_t *at_def,
-		       const yaml_node_t *at_max)
+static int check_order(struct cfg_ctx *c, const char *section, unsigned long min,
+		       unsigned long def, unsigned long max)
 {
+	char path[64];
+	const yaml_node_t *at_min, *at_def, *at_max;
+
+	snprintf(path, sizeof(path), "%s.min", section);
+	at_min = at(c, path);
+	snprintf(path, sizeof(path), "%s.default", section);
+	at_def = at(c, path);
+	snprintf(path, sizeof(path), "%s.max", section);
+	at_max = at(c, path);
 	if (min > max)
 		return fail(c, first(at_max, at_min), "'%s.min' (%lu) is larger than '%s.max' (%lu)",
 			    section, min, section, max);
@@ -999,44 +752,44 @@ static int check_order(struct ctx *c, const char *section, unsigned long min, un
 
 /* Tunnel ranges must be disjoint: an address in two of them would be both
  * anonymous (checked by what it embeds) and assigned (checked by binding). */
-static int check_ranges(struct ctx *c)
+static int check_ranges(struct cfg_ctx *c)
 {
 	const struct tspgw_cfg *cfg = c->cfg;
 
 	if (cfg->anon_enabled && cfg->has_host_pool && overlaps(&cfg->anon_prefix, &cfg->host_pool))
-		return fail(c, first(c->at.host_pool, c->at.anon_prefix),
+		return fail(c, first(at(c, "pools.hosts"), at(c, "anonymous.prefix")),
 			    "'pools.hosts' overlaps 'anonymous.prefix'");
 	if (cfg->anon_enabled && cfg->has_prefix_pool &&
 	    overlaps(&cfg->anon_prefix, &cfg->prefix_pool))
-		return fail(c, first(c->at.prefix_pool, c->at.anon_prefix),
+		return fail(c, first(at(c, "pools.prefixes"), at(c, "anonymous.prefix")),
 			    "'pools.prefixes' overlaps 'anonymous.prefix'");
 	if (cfg->has_host_pool && cfg->has_prefix_pool && overlaps(&cfg->host_pool, &cfg->prefix_pool))
-		return fail(c, first(c->at.prefix_pool, c->at.host_pool),
+		return fail(c, first(at(c, "pools.prefixes"), at(c, "pools.hosts")),
 			    "'pools.prefixes' overlaps 'pools.hosts'");
 	return 0;
 }
 
-static int cross_checks(struct ctx *c)
+static int cross_checks(struct cfg_ctx *c)
 {
 	struct tspgw_cfg *cfg = c->cfg;
 	struct tspgw_broker_settings *b = &cfg->broker;
 
 	if (cfg->public_mode && !cfg->anon_enabled)
-		return fail(c, c->at.public_mode,
+		return fail(c, at(c, "anonymous.public"),
 			    "'anonymous.public' needs 'anonymous.prefix' (it accepts addresses "
 			    "from that prefix)");
 	if (check_order(c, "pools.prefix_length", cfg->prefix_len_min, cfg->prefix_len_default,
-			cfg->prefix_len_max, c->at.plen_min, c->at.plen_default, c->at.plen_max))
+			cfg->prefix_len_max))
 		return -1;
 	/* min <= default <= max, so min alone decides whether all fit. */
 	if (cfg->has_prefix_pool && cfg->prefix_len_min < cfg->prefix_pool.len)
-		return fail(c, first(c->at.plen_min, c->at.prefix_pool),
+		return fail(c, first(at(c, "pools.prefix_length.min"), at(c, "pools.prefixes")),
 			    "'pools.prefix_length.min' /%u is shorter than the /%u of 'pools.prefixes'",
 			    cfg->prefix_len_min, cfg->prefix_pool.len);
 	if (check_ranges(c))
 		return -1;
 	if (check_order(c, "broker.keepalive", b->keepalive_min, b->keepalive_default,
-			b->keepalive_max, c->at.ka_min, c->at.ka_default, c->at.ka_max))
+			b->keepalive_max))
 		return -1;
 
 	/* Defaults that depend on other keys. */
@@ -1053,7 +806,7 @@ static int cross_checks(struct ctx *c)
 
 /* The whole file in memory, so reader errors (bad UTF-8), which libyaml
  * gives as a byte offset, can be turned into a line and column. */
-static int read_file(struct ctx *c, char **out, size_t *len)
+static int read_file(struct cfg_ctx *c, char **out, size_t *len)
 {
 	struct stat st = { 0 };
 	FILE *f;
@@ -1115,7 +868,7 @@ static const char *syntax_hint(const yaml_mark_t *m, const char *buf, size_t len
 	return "";
 }
 
-static int syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
+static int syntax_error(struct cfg_ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	char msg[384];
 	const char *problem = p->problem ? p->problem : "not valid YAML";
@@ -1143,7 +896,7 @@ static int syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, 
 
 /* First pass over the events only: syntax errors, and the nesting and
  * aliases that would make building the tree slow (see MAX_DEPTH). */
-static int precheck(struct ctx *c, const char *buf, size_t len)
+static int precheck(struct cfg_ctx *c, const char *buf, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -1179,7 +932,7 @@ static int precheck(struct ctx *c, const char *buf, size_t len)
 
 /* yaml_parser_load reads one document; a second one would be ignored
  * silently, so refuse it (a stray `---` usually means a pasted file). */
-static int no_second_document(struct ctx *c, yaml_parser_t *p, const char *buf, size_t len)
+static int no_second_document(struct cfg_ctx *c, yaml_parser_t *p, const char *buf, size_t len)
 {
 	yaml_document_t next;
 	int rc = 0;
@@ -1195,7 +948,7 @@ static int no_second_document(struct ctx *c, yaml_parser_t *p, const char *buf, 
 	return rc;
 }
 
-static int parse(struct ctx *c, const char *buf, size_t len)
+static int parse(struct cfg_ctx *c, const char *buf, size_t len)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -1214,7 +967,7 @@ static int parse(struct ctx *c, const char *buf, size_t len)
 	}
 	c->doc = &doc;
 	root = yaml_document_get_root_node(&doc);
-	rc = root ? walk(c, root, &root_section) : 0; /* no document at all: defaults */
+	rc = root ? walk(c, root, NULL) : 0; /* no document at all: defaults */
 	if (!rc)
 		rc = no_second_document(c, &parser, buf, len);
 	if (!rc)
@@ -1227,55 +980,56 @@ static int parse(struct ctx *c, const char *buf, size_t len)
 
 /* ---- entry points ----------------------------------------------------- */
 
+/* A default, written as YAML in the table, goes through the very parser
+ * a value from the file does: one plain scalar, or a flow list "[a, b]"
+ * whose entries are handed to the key's item function one by one. */
+static int apply_default(struct cfg_ctx *c, const struct cfg_key *k)
+{
+	yaml_node_t n = { .type = YAML_SCALAR_NODE };
+	char buf[256], *save = NULL, *e;
+	int i = 0;
+
+	if (!k->def)
+		return 0; /* stays zero: not set */
+	n.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+	if (k->kind != CFG_LIST) {
+		n.data.scalar.value = (yaml_char_t *)k->def;
+		n.data.scalar.length = strlen(k->def);
+		return set_key(c, k, &n);
+	}
+	if (snprintf(buf, sizeof(buf), "%s", k->def) >= (int)sizeof(buf) || buf[0] != '[' ||
+	    buf[strlen(buf) - 1] != ']')
+		return fail(c, NULL, "'%s': default %s is not a [list]", k->path, k->def);
+	buf[strlen(buf) - 1] = '\0';
+	for (e = strtok_r(buf + 1, ", ", &save); e; e = strtok_r(NULL, ", ", &save), i++) {
+		n.data.scalar.value = (yaml_char_t *)e;
+		n.data.scalar.length = strlen(e);
+		if ((unsigned long)i >= k->max || k->item(c, k, &n, i))
+			return fail(c, NULL, "'%s': bad default %s", k->path, k->def);
+	}
+	return 0;
+}
+
+int tspgw_cfg_key_default(const struct cfg_key *k, struct tspgw_cfg *cfg, char *err, size_t errlen)
+{
+	struct cfg_ctx c = { .path = "default", .cfg = cfg, .err = err, .errlen = errlen };
+
+	return apply_default(&c, k);
+}
+
 void tspgw_config_defaults(struct tspgw_cfg *cfg)
 {
-	struct tspgw_broker_settings *b = &cfg->broker;
+	struct cfg_ctx c = { .path = "default", .cfg = cfg };
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->xdp_mode = TSPGW_XDP_AUTO;
-	snprintf(cfg->tunnel_device, sizeof(cfg->tunnel_device), "tspgw0");
-	cfg->tsp_port = TSPGW_DEFAULT_TSP_PORT;
-	cfg->anon_layout = TSPGW_LAYOUT_PUBTSP;
-	cfg->prefix_len_min = 48;
-	cfg->prefix_len_max = 64;
-	cfg->prefix_len_default = 56;
-	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", TSPGW_DEFAULT_PIN_PATH);
-	cfg->max_tunnels = 65536;
-	cfg->nh_cache = true;
-	cfg->verify_udp_checksum = true;
-
-	b->ipv6_transport = true;
-	b->allow_v6udpv4 = b->allow_v6v4 = true;
-	b->n_mechs = 2;
-	snprintf(b->mechs[0], sizeof(b->mechs[0]), "ANONYMOUS");
-	snprintf(b->mechs[1], sizeof(b->mechs[1]), "DIGEST-MD5");
-	snprintf(b->sasldb, sizeof(b->sasldb), "/var/lib/tspgw/sasldb2");
-	snprintf(b->database, sizeof(b->database), "/var/lib/tspgw/assignments.sqlite");
-	b->keepalive_default = 30;
-	b->keepalive_min = 10;
-	b->keepalive_max = 300;
-	b->keepalive_misses = 3;
-	b->lifetime_minutes = 1440;
-	b->max_tunnels = 65536;
-	b->tunnels_per_ipv4 = 16;
-	b->sessions_per_ipv4_per_minute = 60;
-	b->sessions_per_source = 8;
-	b->ipv6_prefix_len = 64;
-	b->max_sessions = 10000;
-	b->session_idle_timeout = 60;
-	b->claim_timeout = 30;
-	b->auth_failures = 5;
-	b->auth_failures_per_source = 20;
-	b->auth_failure_window = 300;
-	b->max_content_length = 65536;
-	b->max_output_bytes = 65536;
-	b->output_stall_timeout = 10;
-	b->log_level = LOG_LEVEL_INFO;
+	/* Every default is checked by the unit tests (config_keys). */
+	for (size_t i = 0; i < tspgw_cfg_nkeys; i++)
+		apply_default(&c, &tspgw_cfg_keys[i]);
 }
 
 int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen)
 {
-	struct ctx c = { .path = cfg->source[0] ? cfg->source : "configuration",
+	struct cfg_ctx c = { .path = cfg->source[0] ? cfg->source : "configuration",
 			 .cfg = cfg,
 			 .err = err,
 			 .errlen = errlen };
@@ -1285,7 +1039,7 @@ int tspgw_config_validate(struct tspgw_cfg *cfg, char *err, size_t errlen)
 
 int tspgw_config_load(const char *path, struct tspgw_cfg *cfg, char *err, size_t errlen)
 {
-	struct ctx c = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
+	struct cfg_ctx c = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -1301,7 +1055,7 @@ int tspgw_config_load(const char *path, struct tspgw_cfg *cfg, char *err, size_t
 int tspgw_config_parse(const char *name, const char *buf, size_t len, struct tspgw_cfg *cfg,
 		       char *err, size_t errlen)
 {
-	struct ctx c = { .path = name, .cfg = cfg, .err = err, .errlen = errlen };
+	struct cfg_ctx c = { .path = name, .cfg = cfg, .err = err, .errlen = errlen };
 
 	tspgw_config_defaults(cfg);
 	if (len > MAX_FILE_BYTES)

@@ -33,6 +33,9 @@
 #define TC_PRIORITY 1
 #define TC_HANDLE 1
 
+const char *const dp_xdp_modes[] = { [TSPGW_XDP_AUTO] = "auto", [TSPGW_XDP_NATIVE] = "native",
+				      [TSPGW_XDP_GENERIC] = "generic", NULL };
+
 /* bpf_err_hint for what runs after dp_preflight confirmed the
  * capabilities: a refusal then is not theirs to explain. */
 static const char *held_caps_hint(int rc)
@@ -468,7 +471,8 @@ bool dp_attached(const char *pin_path)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, TSPGW_MAP_CONFIG);
+	/* dp_config of TSPGW_PINNED_MAPS, pinned under its own name. */
+	snprintf(path, sizeof(path), "%s/dp_config", pin_path);
 	return access(path, F_OK) == 0;
 }
 

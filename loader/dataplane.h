@@ -8,6 +8,10 @@
 
 #include "config.h"
 
+/* enum tspgw_xdp_mode's names, in enum order, NULL-terminated: the words
+ * of interfaces.xdp_mode and of --mode. */
+extern const char *const dp_xdp_modes[];
+
 struct dp_attach_opts {
 	const char *ipv4_iface;      /* IPv4-facing interface */
 	const char *ipv6_iface;      /* IPv6-facing; NULL or "" = the same */

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "pinned_maps.h"
 
+#include "tspgw_maps.h"
+
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -51,18 +54,56 @@ static int open_one(const char *pin_path, const char *name, int *fd, char *err, 
 	return 0;
 }
 
+int pinned_map_check_sizes(int fd, const char *name, size_t key_size, size_t value_size,
+			   char *err, size_t errlen)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int e = -errno;
+
+		snprintf(err, errlen, "cannot inspect pinned map %s: %s", name, bpf_err_hint(e));
+		return e;
+	}
+	if (info.key_size != key_size || info.value_size != value_size) {
+		snprintf(err, errlen,
+			 "pinned map %s has %u-byte keys and %u-byte values, this tspgw writes "
+			 "%zu and %zu (attached by another version? run `tspgw detach`, then "
+			 "`tspgw attach`)",
+			 name, info.key_size, info.value_size, key_size, value_size);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* TSPGW_PINNED_MAPS as data: name, where its fd goes, record sizes. */
+static const struct {
+	const char *name;
+	size_t fd_off, key_size, value_size;
+} pinned[] = {
+#define PINNED_SPEC_(name, field, key, value) \
+	{ #name, offsetof(struct tspgw_maps, field), sizeof(key), sizeof(value) },
+	TSPGW_PINNED_MAPS(PINNED_SPEC_)
+#undef PINNED_SPEC_
+};
+
 int pinned_maps_open(const char *pin_path, struct tspgw_maps *m, char *err, size_t errlen)
 {
-	int rc;
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+		*(int *)((char *)m + pinned[i].fd_off) = -1;
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		int *fd = (int *)((char *)m + pinned[i].fd_off);
+		int rc = open_one(pin_path, pinned[i].name, fd, err, errlen);
 
-	m->config = m->counters = m->bindings = m->routes = m->claims = -1;
-	if ((rc = open_one(pin_path, TSPGW_MAP_CONFIG, &m->config, err, errlen)) ||
-	    (rc = open_one(pin_path, TSPGW_MAP_COUNTERS, &m->counters, err, errlen)) ||
-	    (rc = open_one(pin_path, TSPGW_MAP_BINDINGS, &m->bindings, err, errlen)) ||
-	    (rc = open_one(pin_path, TSPGW_MAP_ROUTES, &m->routes, err, errlen)) ||
-	    (rc = open_one(pin_path, TSPGW_MAP_CLAIMS, &m->claims, err, errlen))) {
-		pinned_maps_close(m);
-		return rc;
+		if (!rc)
+			rc = pinned_map_check_sizes(*fd, pinned[i].name, pinned[i].key_size,
+						    pinned[i].value_size, err, errlen);
+		if (rc) {
+			pinned_maps_close(m);
+			return rc;
+		}
 	}
 	return 0;
 }

@@ -6,13 +6,8 @@
 
 #include <stddef.h>
 
-/* Map names, as in bpf/maps.bpf.h; each is pinned as PIN_PATH/NAME. */
-#define TSPGW_MAP_CONFIG "dp_config"
-#define TSPGW_MAP_COUNTERS "counters"
-#define TSPGW_MAP_BINDINGS "bindings"
-#define TSPGW_MAP_ROUTES "routes"
-#define TSPGW_MAP_CLAIMS "claims"
-
+/* The fds of the maps in TSPGW_PINNED_MAPS (tspgw_maps.h), each pinned as
+ * PIN_PATH/NAME. */
 struct tspgw_maps {
 	int config;
 	int counters;
@@ -21,8 +16,15 @@ struct tspgw_maps {
 	int claims; /* pending claims over another tunnel's origin */
 };
 
-/* Returns 0, or -errno with a sentence in err (e.g. not attached). */
+/* Opens every map of TSPGW_PINNED_MAPS and checks that its key and value
+ * sizes are those of the records this binary writes. Returns 0, or -errno
+ * with a sentence in err (e.g. not attached; -EPROTO: sizes differ). */
 int pinned_maps_open(const char *pin_path, struct tspgw_maps *maps, char *err, size_t errlen);
+
+/* Does the map behind fd have these key and value sizes? 0, or -EPROTO
+ * with err naming the map and both sizes (-errno if it cannot be asked). */
+int pinned_map_check_sizes(int fd, const char *name, size_t key_size, size_t value_size,
+			   char *err, size_t errlen);
 void pinned_maps_close(struct tspgw_maps *maps);
 
 /* Is path on a bpf filesystem? If not, mount one at `path` (mkdir -p first). */

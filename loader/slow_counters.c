@@ -48,6 +48,14 @@ int slow_counters_open(const char *pin_path, struct slow_counters *sc, char *err
 			 TSPGW_MAP_SLOW_COUNTERS, bpf_err_hint(e));
 		return e;
 	}
+	/* Written through a shared mapping: a map of other records would be
+	 * written out of step. */
+	if (pinned_map_check_sizes(sc->fd, TSPGW_MAP_SLOW_COUNTERS, sizeof(__u32), sizeof(uint64_t),
+				   err, errlen)) {
+		close(sc->fd);
+		sc->fd = -1;
+		return -EPROTO;
+	}
 	sc->maplen = ((sizeof(uint64_t) * TSPGW_SLOW_MAX + (size_t)page - 1) / (size_t)page) *
 		     (size_t)page;
 	p = mmap(NULL, sc->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, sc->fd, 0);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "prefix.h"
 #include "special_addr.h"
 
 void own_addrs_add4(struct own_addrs *o, __u32 addr)
@@ -46,23 +47,6 @@ int tunnel_refuse_remote(const struct tspgw_dp_config *dc, const struct tspgw_or
 	return 0;
 }
 
-/* Do a/alen and b/blen share an address? Two prefixes overlap exactly when
- * one contains the other: when their first min(alen, blen) bits agree. */
-static int overlaps(const __u8 *a, unsigned alen, const __u8 *b, unsigned blen)
-{
-	unsigned n = alen < blen ? alen : blen;
-
-	for (unsigned i = 0; i < n / 8; i++)
-		if (a[i] != b[i])
-			return 0;
-	if (n % 8) {
-		__u8 mask = (__u8)(0xff << (8 - n % 8));
-
-		return ((a[n / 8] ^ b[n / 8]) & mask) == 0;
-	}
-	return 1;
-}
-
 /* Link-scoped IPv6 space, as ranges: the same set tspgw_ipv6_link_scope
  * tests one address against (special_addr.h), needed here for prefixes. */
 static const struct {
@@ -99,7 +83,7 @@ int tunnel_refuse_ipv6(const __u8 *addr, __u8 len, const struct own_addrs *own, 
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(link_scope_ranges) / sizeof(link_scope_ranges[0]); i++) {
-		if (overlaps(addr, len, link_scope_ranges[i].addr, link_scope_ranges[i].len)) {
+		if (prefix_overlap(addr, len, link_scope_ranges[i].addr, link_scope_ranges[i].len)) {
 			snprintf(err, errlen,
 				 "%s %s refused: overlaps link-local, site-local, multicast, unspecified, "
 				 "loopback or IPv4-mapped space",
@@ -108,7 +92,7 @@ int tunnel_refuse_ipv6(const __u8 *addr, __u8 len, const struct own_addrs *own, 
 		}
 	}
 	for (size_t i = 0; i < own->n6; i++) {
-		if (overlaps(addr, len, own->v6[i], 128)) {
+		if (prefix_overlap(addr, len, own->v6[i], 128)) {
 			inet_ntop(AF_INET6, own->v6[i], s, sizeof(s));
 			snprintf(err, errlen, "%s %s refused: holds the gateway's own address %s", what, p,
 				 s);

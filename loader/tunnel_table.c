@@ -10,20 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefix.h"
+
 static void route_key(struct tspgw_route_key *k, const __u8 *addr, __u8 len)
 {
 	memset(k, 0, sizeof(*k));
 	k->prefixlen = len;
 	memcpy(k->addr, addr, 16);
 	/* LPM trie keys must not carry bits past prefixlen. */
-	for (int i = 0; i < 16; i++) {
-		int bits = (int)len - i * 8;
-
-		if (bits <= 0)
-			k->addr[i] = 0;
-		else if (bits < 8)
-			k->addr[i] &= (__u8)(0xff << (8 - bits));
-	}
+	prefix_mask(k->addr, sizeof(k->addr), len);
 }
 
 static int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)

@@ -24,7 +24,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_WARN    := $(WARN) -Wno-unknown-warning-option
 FUZZ_CFLAGS  := -O1 -g $(CSTD) $(FUZZ_WARN) $(FUZZ_SAN)
 FUZZ_GW_INC  := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2 -Itests/fuzz
-FUZZ_CL_INC  := -Iclient -I/usr/include/libxml2 -Itests/fuzz
+FUZZ_CL_INC  := -Iclient -I/usr/include/libxml2 -Itests/fuzz -idirafter loader
 FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
 
 LIB_OBJS_FUZZ    := $(patsubst %.c,$(BUILD)/obj-fuzz/%.o,$(LIB_SRCS))

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "addr_parse.h"
+#include "prefix.h"
 
 Test(addr_parse, ipv4_with_and_without_port)
 {
@@ -69,10 +70,10 @@ Test(addr_parse, host_bits)
 	struct in6_addr a;
 
 	inet_pton(AF_INET6, "2001:db8:0:1::", &a);
-	cr_assert(ipv6_host_bits_zero(&a, 64));
-	cr_assert(!ipv6_host_bits_zero(&a, 63));
-	cr_assert(ipv6_host_bits_zero(&a, 128));
+	cr_assert(prefix_host_bits_zero(a.s6_addr, 16, 64));
+	cr_assert(!prefix_host_bits_zero(a.s6_addr, 16, 63));
+	cr_assert(prefix_host_bits_zero(a.s6_addr, 16, 128));
 	inet_pton(AF_INET6, "2001:db8::", &a);
-	cr_assert(ipv6_host_bits_zero(&a, 29)); /* 0x0db8: bit 29+ are zero */
-	cr_assert(!ipv6_host_bits_zero(&a, 28));
+	cr_assert(prefix_host_bits_zero(a.s6_addr, 16, 29)); /* 0x0db8: bit 29+ are zero */
+	cr_assert(!prefix_host_bits_zero(a.s6_addr, 16, 28));
 }

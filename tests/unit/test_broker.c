@@ -64,16 +64,16 @@ static void bt_default_cfg(void)
 	inet_pton(AF_INET6, "2001:db8::1", &bt_cfg.server_ipv6);
 	bt_cfg.keepalive = true;
 	bt_cfg.keepalive_addr = bt_cfg.server_ipv6;
-	bt_cfg.keepalive_default = 30;
-	bt_cfg.keepalive_min = 10;
-	bt_cfg.keepalive_max = 300;
-	bt_cfg.keepalive_misses = 3;
-	bt_cfg.allow_v6udpv4 = bt_cfg.allow_v6v4 = true;
+	bt_cfg.s.keepalive_default = 30;
+	bt_cfg.s.keepalive_min = 10;
+	bt_cfg.s.keepalive_max = 300;
+	bt_cfg.s.keepalive_misses = 3;
+	bt_cfg.s.allow_v6udpv4 = bt_cfg.s.allow_v6v4 = true;
 	bt_cfg.max_tunnels = 64;
-	bt_cfg.max_tunnels_per_ipv4 = 4;
-	bt_cfg.auth_fail_window = 300;
-	bt_cfg.auth_fail_max = 5;
-	bt_cfg.claim_timeout = 30;
+	bt_cfg.s.tunnels_per_ipv4 = 4;
+	bt_cfg.s.auth_failure_window = 300;
+	bt_cfg.s.auth_failures = 5;
+	bt_cfg.s.claim_timeout = 30;
 	bt_cfg.special_allow = TSPGW_V4_DOCUMENTATION;
 	inet_pton(AF_INET6, "2001:db8:1::", &p->host_pool);
 	p->host_pool_len = 64;
@@ -258,7 +258,7 @@ Test(broker, concurrent_sessions_capped_per_source_and_freed_on_end)
 	struct sockaddr_in other = bt_v4("192.0.2.3", 1000);
 	const struct sockaddr *p1 = (const struct sockaddr *)&a1, *p2 = (const struct sockaddr *)&a2;
 
-	bt_cfg.max_sessions_per_source = 2;
+	bt_cfg.s.sessions_per_source = 2;
 	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
 	cr_assert_not_null(bt);
 	cr_expect_eq(broker_session_admit(bt, p1), BROKER_ADMIT_OK);
@@ -275,7 +275,7 @@ Test(broker, session_rate_capped_per_source_per_minute)
 	struct sockaddr_in a = bt_v4("198.51.100.9", 2000), other = bt_v4("198.51.100.10", 2000);
 	const struct sockaddr *p = (const struct sockaddr *)&a;
 
-	bt_cfg.max_sessions_per_ipv4_per_min = 3;
+	bt_cfg.s.sessions_per_ipv4_per_minute = 3;
 	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
 	cr_assert_not_null(bt);
 	for (int i = 0; i < 3; i++) {
@@ -293,7 +293,7 @@ Test(broker, ipv6_sources_share_their_prefix)
 	inet_pton(AF_INET6, "2001:db8:5::1", &a.sin6_addr);
 	inet_pton(AF_INET6, "2001:db8:5::2", &b.sin6_addr); /* same /64 */
 	inet_pton(AF_INET6, "2001:db8:6::1", &c.sin6_addr);
-	bt_cfg.max_sessions_per_source = 1;
+	bt_cfg.s.sessions_per_source = 1;
 	bt = broker_new(&bt_cfg, NULL, &no_maps, bt_logger);
 	cr_assert_not_null(bt);
 	cr_expect_eq(broker_session_admit(bt, (const struct sockaddr *)&a), BROKER_ADMIT_OK);
@@ -365,8 +365,8 @@ Test(broker, lifetime_ends_a_tunnel)
 	struct tsp_session *s;
 	uint64_t t0;
 
-	bt_cfg.lifetime = 60;
-	bt_cfg.keepalive_misses = 0; /* silence alone never ends it */
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.keepalive_misses = 0; /* silence alone never ends it */
 	bt_start();
 	s = bt_session();
 	t0 = broker_now_ns();
@@ -467,7 +467,7 @@ Test(broker, tunnels_per_ipv4_capped)
 	const char *reply;
 	struct tspgw_origin o = bt_origin_v6v4();
 
-	bt_cfg.max_tunnels_per_ipv4 = 1;
+	bt_cfg.s.tunnels_per_ipv4 = 1;
 	bt_start();
 	/* Another of this address's tunnels (another port). */
 	o.type = TSPGW_TUN_V6UDPV4;

@@ -55,7 +55,7 @@ static void sv_setup(void)
 	cr_assert_eq(tsp_sasl_init(&sasl, err, sizeof(err)), 0, "tsp_sasl_init: %s", err);
 	memset(&sv_bcfg, 0, sizeof(sv_bcfg));
 	inet_pton(AF_INET, "192.0.2.1", &sv_bcfg.server_ipv4);
-	sv_bcfg.allow_v6udpv4 = sv_bcfg.allow_v6v4 = true;
+	sv_bcfg.s.allow_v6udpv4 = sv_bcfg.s.allow_v6v4 = true;
 	sv_bcfg.max_tunnels = 16;
 	memset(&sv_cfg, 0, sizeof(sv_cfg));
 	sv_cfg.port = 3653;
@@ -214,7 +214,7 @@ Test(server, sessions_per_source_capped_until_one_ends)
 	struct sockaddr_storage p1 = sv_peer("198.51.100.7", 1000), p2 = sv_peer("198.51.100.7", 1001);
 	uint64_t t0 = broker_now_ns();
 
-	sv_bcfg.max_sessions_per_source = 1;
+	sv_bcfg.s.sessions_per_source = 1;
 	sv_start();
 	sv_send(&p1, 2, SV_AUTH);
 	sv_send(&p2, 2, SV_AUTH);
