@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Bar chart of section 2 (bench/fwd.sh): delivered Mpps per path, one bar
 # per direction, each labelled with its value. A path without a direction
 # (tc only has no decap) has NaN there and no bar.

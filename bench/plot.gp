@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Bar chart of bench/pkt_cost's figures: ns/packet per path, one bar per
 # tunnel count, log scale (the paths span 1 ns to over 1 us), each bar
 # labelled with its value, each path's target drawn as a black line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The keys of config.yaml (config_keys.h). Order matters twice: a
  * section's keys are listed in this order in "unknown key" errors, and
  * defaults are applied in it. config.yaml in the repository root explains

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Every key of config.yaml in one table (config_keys.c): its path, type,
  * place in struct tspgw_cfg, bounds, default and allowed words. The parser
  * (config.c) walks the file against it, sets the defaults from it and

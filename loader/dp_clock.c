@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "dp_clock.h"
 
 #include <bpf/bpf.h>

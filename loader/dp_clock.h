@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The data plane's clock for last_seen_ns (dp_config.clock_*): the loader
  * samples jiffies and CLOCK_BOOTTIME together through the tspgw_clock
  * program, twice, works out the kernel's tick, and the programs then stamp

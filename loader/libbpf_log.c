@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libbpf's messages in tspgw's log; see libbpf_log.h. */
 #include "libbpf_log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libbpf's messages in tspgw's log (log.h), and the verifier's verdict
  * kept for the error message that follows a refused load.
  *

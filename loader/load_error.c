@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Classifying a failed load of the BPF programs; see load_error.h. */
 #include "load_error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Why the kernel did not take the BPF programs, in one sentence: the
  * verifier's verdict, a filter in front of bpf(2), capabilities that
  * belong to a user namespace, or anything else. Capabilities were checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* IP prefixes: the one parser of "ADDRESS/LENGTH" for IPv6 and the one
  * helper for the bits past a prefix length, used by the configuration, the
  * CLI, the tunnel table, the broker and tspc (which links this file). */

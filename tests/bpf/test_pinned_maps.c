@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* pinned_maps_open against real pinned maps: the data plane's own maps
  * open (their sizes are TSPGW_PINNED_MAPS's records), and a map whose
  * records have another size, as an older tspgw may have pinned, is refused

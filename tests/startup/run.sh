@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317 # helpers are called through e2e_check
 # make test-startup: `tspgw run` and `attach` that cannot start say why in
 # a last error line and leave nothing behind: no pin, no tunnel device, no

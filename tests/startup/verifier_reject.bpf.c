@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The data plane plus one program the verifier must refuse: it reads the
  * Ethernet header without checking it lies inside the packet. Built into a
  * skeleton of the same name (tspgw_bpf) and a tspgw used only by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The key table (loader/config_keys.c) against itself, the parser and
  * README.md's "Configuration" table: every key has a default (or says what
  * no value means) that its own parser accepts, and README lists every key

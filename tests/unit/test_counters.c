@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The counters' names and descriptions come from one list (TSPGW_COUNTERS
  * in tspgw_maps.h); scripts find counters by name, so each must be there,
  * and once. */

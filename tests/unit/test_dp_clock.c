@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* dp_clock_hz (loader/dp_clock.c): the kernel's tick from jiffies and
  * nanoseconds elapsed together, as the loader measures it between two
  * tick edges about 50 ms apart (so the figures are close; the window is

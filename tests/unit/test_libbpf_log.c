@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* libbpf's messages in the log (loader/libbpf_log.c): levels kept, one
  * line per line of text, and a program's load log kept for the error. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Why the BPF programs did not load (loader/load_error.c): a program with
  * a verifier log was refused by the verifier, whatever the errno; a refusal
  * without one is put down to capabilities only when they were not checked. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The one IPv6 prefix parser and the prefix-mask helpers (loader/prefix.c). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
