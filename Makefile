@@ -187,7 +187,7 @@ ALL_OBJS := $(LIB_OBJS) $(LIB_OBJS_SAN) $(CLIENT_OBJS) $(CLIENT_OBJS_SAN) $(UNIT
 	$(CLIENTT_OBJS) $(BUILD)/obj/loader/main.o $(BUILD)/obj-san/loader/main.o \
 	$(BUILD)/obj/client/main.o $(BUILD)/obj-san/client/main.o \
 	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o
-$(ALL_OBJS:.o=.d): ;
+$(sort $(ALL_OBJS:.o=.d)): ;
 
 # Kept although only steps towards another file (the suites load the
 # .bpf.o files). Not all targets: a missing .d must count.
