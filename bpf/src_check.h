@@ -27,7 +27,9 @@ enum src_verdict {
  * own addresses or subnet broadcasts, or a v6udpv4 endpoint on UDP port 0
  * (nothing can answer from or to it). Checked for every tunnel packet in
  * both directions, bound or not: a binding or route made before the
- * operator narrowed allowed_special_ranges is refused too. Shared by XDP,
+ * operator narrowed allowed_special_ranges is refused too (XDP checks a
+ * route's endpoint where it looks up the next hop, so that a next-hop
+ * cache hit stands for a check under the same route_gen). Shared by XDP,
  * tc and the daemon's slow path for reassembled fragments. */
 TSPGW_INLINE int tspgw_endpoint_refused(const struct tspgw_dp_config *cfg,
 					  const struct tspgw_origin *o)

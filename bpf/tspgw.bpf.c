@@ -206,6 +206,14 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	if (!nh_get(cfg, &nk, olen + inner_len, &fib)) {
 		__u32 gen = route_gen_now(cfg);
 
+		/* The endpoint check of a route (resolve_tunnel checks
+		 * anonymous ones): here, on a miss, so that a hit proves it.
+		 * Only endpoints that pass get an entry, and the daemon bumps
+		 * route_gen on every address event and every attach (new
+		 * allowed ranges), which makes all entries miss. */
+		if (HARDENED(tspgw_endpoint_refused(cfg, origin)))
+			return drop(TSPGW_CNT_DROP_SPECIAL_DST);
+
 		fib.family = AF_INET;
 		fib.l4_protocol = hdr.ip.protocol;
 		fib.tot_len = (__u16)(olen + inner_len);
@@ -325,7 +333,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, const struct tspgw_dp_co
 	if ((void *)(ip6 + 1) > data_end)
 		return from_tunnel ? drop(TSPGW_CNT_DROP_INNER_BAD) : XDP_PASS;
 
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6->daddr, &origin, 0)) {
 	case DST_TUNNEL:
 		/* A router never forwards a link-scope source off its link
 		 * (RFC 4291 section 2.5.6): one from the IPv6 side stays
@@ -727,7 +735,7 @@ int tspgw_tc_encap(struct __sk_buff *skb)
 	 * solicitations) has nowhere to go: drop it without counting. */
 	if (ip6.daddr.in6_u.u6_addr8[0] == 0xff)
 		return TC_ACT_SHOT;
-	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin)) {
+	switch (resolve_tunnel(cfg, (const __u8 *)&ip6.daddr, &origin, 1)) {
 	case DST_TUNNEL:
 		break;
 	case DST_REFUSED:

@@ -115,10 +115,17 @@ static __always_inline enum dst_verdict tunnel_checked(const struct tspgw_origin
 }
 
 /* Where does the tunnel for this IPv6 destination end? dst: 16 bytes.
- * DST_TUNNEL says only that *origin is a tunnel endpoint we may send to;
- * the caller then checks the binding with tunnel_checked. */
+ * DST_TUNNEL says that *origin is the tunnel's endpoint; the caller then
+ * checks the binding with tunnel_checked. An anonymous address's endpoint
+ * (anyone can write one) is checked here; a route's only when
+ * check_routed: the broker and the CLI refused it when they made the
+ * route, and XDP re-checks it where it looks the next hop up instead
+ * (xdp_encap: a next-hop cache entry is only made for an endpoint that
+ * passed, and every change of the allowed ranges or of the gateway's own
+ * addresses invalidates the cache). */
 static __always_inline enum dst_verdict
-resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_origin *origin)
+resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_origin *origin,
+	       int check_routed)
 {
 	struct tspgw_route_key key = { .prefixlen = 128 };
 	struct tspgw_origin *o;
@@ -127,9 +134,9 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	o = bpf_map_lookup_elem(&routes, &key);
 	if (o) {
 		*origin = *o;
-		/* Defensive: the broker and the CLI refuse such endpoints, but
-		 * the allowed ranges may have been narrowed since. */
-		if (HARDENED(tspgw_endpoint_refused(cfg, origin)))
+		/* Defensive: the allowed ranges may have been narrowed, or
+		 * the gateway given the address, since the route was made. */
+		if (check_routed && HARDENED(tspgw_endpoint_refused(cfg, origin)))
 			return DST_REFUSED;
 		return DST_TUNNEL;
 	}

@@ -15,6 +15,7 @@
 #include "expect.h"
 #include "netenv.h"
 #include "route_watch.h"
+#include "special_addr.h"
 
 static struct netenv env;
 static const uint8_t MAC_NEW[6] = { 0x02, 0, 0, 0, 0x0b, 0x0b };
@@ -225,6 +226,42 @@ Test(nh_cache, encapsulation_cached_per_endpoint_and_invalidated)
 	run_encap(&r4);
 	expect_verdict(&r4, V_XDP_DROP);
 	expect_counts(&r4, TSPGW_CNT_DROP_NO_ROUTE, 1, TSPGW_CNT_NH_HIT, 1, -1);
+}
+
+/* A routed tunnel's endpoint is checked (tspgw_endpoint_refused) on a
+ * cache miss only: an entry exists only for an endpoint that passed, and
+ * what changes the verdict (allowed ranges: a new attach; own addresses:
+ * an address event) bumps route_gen. Narrowed and bumped, the next packet
+ * is refused; the gateway given the endpoint's address likewise. */
+Test(nh_cache, endpoint_check_follows_route_gen)
+{
+	struct run_res r;
+
+	fx_tunnel_a();
+	run_encap(&r);
+	expect_counts(&r, TSPGW_CNT_ENCAP, 1, TSPGW_CNT_NH_MISS, 1, -1);
+	run_encap(&r);
+	expect_counts(&r, TSPGW_CNT_ENCAP, 1, TSPGW_CNT_NH_HIT, 1, -1);
+	/* Documentation addresses no longer allowed (a re-attach bumps). */
+	fx.cfg.special_allow = 0;
+	bump_route_gen();
+	run_encap(&r);
+	expect_verdict(&r, V_XDP_DROP);
+	expect_counts(&r, TSPGW_CNT_DROP_SPECIAL_DST, 1, TSPGW_CNT_NH_MISS, 1, -1);
+	run_encap(&r);
+	expect_verdict(&r, V_XDP_DROP);
+	expect_counts(&r, TSPGW_CNT_DROP_SPECIAL_DST, 1, TSPGW_CNT_NH_MISS, 1, -1);
+	/* Allowed again; then the endpoint becomes one of the gateway's own
+	 * addresses (route_watch bumps on the address event). */
+	fx.cfg.special_allow = TSPGW_V4_DOCUMENTATION;
+	bump_route_gen();
+	run_encap(&r);
+	expect_counts(&r, TSPGW_CNT_ENCAP, 1, TSPGW_CNT_NH_MISS, 1, -1);
+	fx.cfg.own_ipv4[5] = t_ip4(T_CLIENT4);
+	bump_route_gen();
+	run_encap(&r);
+	expect_verdict(&r, V_XDP_DROP);
+	expect_counts(&r, TSPGW_CNT_DROP_SPECIAL_DST, 1, TSPGW_CNT_NH_MISS, 1, -1);
 }
 
 /* The daemon's side: route_watch turns the cache on, bumps route_gen for a
