@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* TSP authentication on the Cyrus SASL server API; see tsp_sasl.h. */
-#include "tsp_sasl.h"
+#include "broker/tsp_sasl.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
-#include "log.h"
+#include "common/log.h"
 
 #define SERVICE "tsp"
 #define APPNAME "tspgw"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The daemon's log; see log.h for the line format and the escaping rules. */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -20,8 +20,8 @@
 #include <sasl/md5global.h>
 #include <sasl/md5.h>
 
-#include "log.h"
-#include "tsp_sasl.h"
+#include "common/log.h"
+#include "broker/tsp_sasl.h"
 
 #define SERVER "192.0.2.1"
 #define REALM "tsp.example"
