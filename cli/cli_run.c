@@ -20,7 +20,6 @@
 #include "broker/assign.h"
 #include "broker/broker.h"
 #include "cli/cli.h"
-#include "cli/pid_link.h"
 #include "cli/reload.h"
 #include "cli/run_settings.h"
 #include "dataplane/dataplane.h"
@@ -111,6 +110,13 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
 		return EXIT_USAGE;
+	/* From the start: `tspgw reload` finds the daemon once its database is
+	 * open, and a SIGHUP must never end it. One during the start is served
+	 * by the loop's first turn. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART; /* epoll_wait is woken all the same */
+	sigaction(SIGHUP, &sa, NULL);
 
 	/* Everything that can be checked without touching the system, before
 	 * the data plane is attached: a start that fails here leaves nothing. */
@@ -220,21 +226,12 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* After the handlers: `tspgw reload` finds the daemon only once a
-	 * SIGHUP no longer ends it. */
-	if (pid_link_write(cfg->pin_path, err, sizeof(err)))
-		log_msg(LOG_LEVEL_WARN, "tspgw reload will not find this daemon (SIGHUP still "
-					"reloads): %s",
-			err);
 	/* The CAPABILITY line without its CRLF (the server sends it whole). */
 	log_msg(LOG_LEVEL_INFO, "serving TSP on port %u (TCP and UDP%s), %.*s (log level %s)",
 		cfg->tsp_port, bs->ipv6_transport ? ", IPv4 and IPv6" : ", IPv4",
 		(int)strcspn(capability, "\r\n"), capability, log_level_name(log_get_level()));
 	rc = server_run(srv, &stop_requested) ? 1 : 0;
-	pid_link_remove(cfg->pin_path);
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
 	attached = false; /* served: what it attached stays */
 out:
