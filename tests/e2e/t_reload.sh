@@ -207,8 +207,8 @@ sleep 0.5
 ten_reloads() {
 	local i how
 	for ((i = 0; i < 10; i++)); do
-		how=signal
-		[ $((i % 2)) = 0 ] && how=command
+		how="signal"
+		[ $((i % 2)) = 0 ] && how="command"
 		flip $((i % 2)) && reload_via "$how" || return 1
 		last_has "configuration reloaded from" || return 1
 		sleep 0.4
@@ -242,7 +242,10 @@ route_moved() {
 	# The host pool ended a /64 again: its route too, the /60's gone.
 	local r
 	r=$(e2e_ns "$NS_G" ip -6 route show dev "$TUNDEV")
-	grep -q "^2001:db8:100::/64" <<<"$r" && ! grep -q "^2001:db8:100::/60" <<<"$r" || { echo "$r"; return 1; }
+	if ! grep -q "^2001:db8:100::/64" <<<"$r" || grep -q "^2001:db8:100::/60" <<<"$r"; then
+		echo "$r"
+		return 1
+	fi
 	grep -q "route 2001:db8:100::/60 -> $TUNDEV" "$LOG"
 }
 e2e_check "  the host pool's route followed it (/60 added, then the /64 again)" route_moved
@@ -253,14 +256,14 @@ level_applied() {
 	write_conf
 	reload_via signal || return 1
 	before=$(debug_lines)
-	sim dbg1 --transport udp --local-port 42010 && [ "$(debug_lines)" -gt "$before" ] ||
-		{ echo "no debug line at level debug"; return 1; }
+	sim dbg1 --transport udp --local-port 42010 || { cat "$T/dbg1.json"; return 1; }
+	[ "$(debug_lines)" -gt "$before" ] || { echo "no debug line at level debug"; return 1; }
 	LEVEL=info
 	write_conf
 	reload_via command || return 1
 	before=$(debug_lines)
-	sim dbg2 --transport udp --local-port 42011 && [ "$(debug_lines)" = "$before" ] ||
-		{ echo "debug lines at level info"; return 1; }
+	sim dbg2 --transport udp --local-port 42011 || { cat "$T/dbg2.json"; return 1; }
+	[ "$(debug_lines)" = "$before" ] || { echo "debug lines at level info"; return 1; }
 }
 e2e_check "broker.log_level applies: debug lines at debug, none once back at info" level_applied
 
@@ -274,7 +277,10 @@ pool_refused() {
 		return 1
 	local r
 	r=$(e2e_ns "$NS_G" ip -6 route show dev "$TUNDEV")
-	grep -q "^2001:db8:100::/64" <<<"$r" && ! grep -q "^2001:db8:300::" <<<"$r" || { echo "$r"; return 1; }
+	if ! grep -q "^2001:db8:100::/64" <<<"$r" || grep -q "^2001:db8:300::" <<<"$r"; then
+		echo "$r"
+		return 1
+	fi
 }
 e2e_check "a host pool leaving out alice's live address is refused; the old pool and route stay" pool_refused
 HOSTS=2001:db8:100::/64
@@ -371,7 +377,7 @@ other_config() {
 }
 e2e_check "tspgw reload with another configuration's database signals nothing" other_config
 
-stop_gateway
+stop_gateway TERM
 no_daemon() {
 	local out
 	out=$(gw reload 2>&1) && { echo "$out"; return 1; }
