@@ -209,3 +209,53 @@ Test(config_reload, files)
 	cr_assert_eq(cfg_reload_merge(running, next, record, &s), 0);
 	cr_assert_eq(s.n, 0, "%s", s.paths[0]);
 }
+
+/* README's "Operations" lists exactly the live keys, after "Applied by a
+ * reload:" up to the next blank line. */
+Test(config_reload, readme_lists_the_live_keys)
+{
+	FILE *f = fopen("README.md", "r");
+	char line[512], list[4096] = "";
+	bool in = false;
+
+	cr_assert_not_null(f, "README.md (the unit tests run from the repository root)");
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "Applied by a reload:");
+
+		if (p) {
+			in = true;
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s",
+				 p + strlen("Applied by a reload:"));
+			continue;
+		}
+		if (!in)
+			continue;
+		if (line[0] == '\n')
+			break;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s", line);
+	}
+	fclose(f);
+	cr_assert(in, "no \"Applied by a reload:\" in README.md");
+	for (size_t i = 0; i < tspgw_cfg_nkeys; i++) {
+		const struct cfg_key *k = &tspgw_cfg_keys[i];
+		char tok[80];
+
+		if (k->kind == CFG_SECTION)
+			continue;
+		snprintf(tok, sizeof(tok), "`%s`", k->path);
+		cr_assert_eq(strstr(list, tok) != NULL, k->live, "README %s %s", k->live ? "lacks" : "lists",
+			     k->path);
+	}
+	/* And nothing the table lacks. */
+	for (char *p = strchr(list, '`'); p; p = strchr(p, '`')) {
+		char *e = strchr(p + 1, '`');
+		bool known = false;
+
+		cr_assert_not_null(e);
+		*e = '\0';
+		for (size_t i = 0; i < tspgw_cfg_nkeys; i++)
+			known |= !strcmp(tspgw_cfg_keys[i].path, p + 1);
+		cr_assert(known, "README lists %s, not a key", p + 1);
+		p = e + 1;
+	}
+}
