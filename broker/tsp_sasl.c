@@ -480,6 +480,9 @@ int tsp_sasl_set_mechanisms(const char *const *mechs, int n, char *err, size_t e
 	}
 	memcpy(g.order, order, sizeof(g.order));
 	g.n_order = n_order;
+	if (password && access(g.sasldb_path, R_OK) != 0)
+		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
+			g.sasldb_path);
 	return 0;
 }
 
