@@ -318,7 +318,7 @@ test-adversarial: all san
 
 # /metrics scraped by a throwaway Prometheus (tests/metrics/run.sh), the
 # daemon from the sanitizer build: its HTTP side faces the network too.
-test-metrics: all san
+test-metrics: check-deps all san
 	$(call run_san_suite,tests/metrics/run.sh,metrics)
 
 # The live demo: TSP tunnels through a NAT and a public address, in
