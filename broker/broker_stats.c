@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "broker_stats.h"
+#include "broker/broker_stats.h"
 
 #include <string.h>
 
-#include "tsp_sasl.h"
-#include "tspgw_maps.h"
+#include "broker/tsp_sasl.h"
+#include "bpf/tspgw_maps.h"
 
 #define CODE_ENTRY_(c) c,
 const int broker_stats_codes[BROKER_NCODES - 1] = { BROKER_STATS_CODES(CODE_ENTRY_) };

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "anon_addr.h"
-#include "assign.h"
+#include "bpf/anon_addr.h"
+#include "broker/assign.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture: a temporary directory; the database goes into a subdirectory

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* /metrics as text (loader/metrics_text.c) and the broker's counters behind
+/* /metrics as text (cli/metrics_text.c) and the broker's counters behind
  * it (broker/broker_stats.c): every data-plane counter served once under a
  * Prometheus name, histograms cumulative, labels escaped, each family in
  * one block, every line in the exposition format. */
@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_stats.h"
-#include "counters.h"
-#include "metrics_text.h"
-#include "slow_counters.h"
-#include "tsp_sasl.h"
-#include "tspgw_maps.h"
+#include "broker/broker_stats.h"
+#include "dataplane/counters.h"
+#include "cli/metrics_text.h"
+#include "dataplane/slow_counters.h"
+#include "broker/tsp_sasl.h"
+#include "bpf/tspgw_maps.h"
 
 static char *page;
 static size_t page_len;
