@@ -348,6 +348,11 @@ const char *assign_db_errmsg(const struct assign_db *db)
 	return db ? db->errmsg : "no database";
 }
 
+uint64_t assign_db_errors(struct assign_db *db)
+{
+	return db ? atomic_load_explicit(&db->errors, memory_order_relaxed) : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Authenticated users */
 

@@ -85,6 +85,7 @@ static const char *const stmt_sql[ADB_NSTMT] = {
 
 int adb_fail(struct assign_db *db, const char *what)
 {
+	atomic_fetch_add_explicit(&db->errors, 1, memory_order_relaxed);
 	snprintf(db->errmsg, sizeof(db->errmsg), "%s: %s", what,
 		 db->sql ? sqlite3_errmsg(db->sql) : "no database");
 	return ASSIGN_DB;

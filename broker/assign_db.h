@@ -16,6 +16,7 @@
 
 #include <netinet/in.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,8 @@ struct assign_db {
 	struct assign_pools cfg;
 	struct adb_pool host, pfx;
 	char errmsg[256];
+	/* Every failure adb_fail recorded; read by the metrics thread. */
+	_Atomic uint64_t errors;
 };
 
 /* A user's row as far as assignment is concerned. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "bpf/anon_addr.h"
+#include "broker/broker_stats.h"
 #include "broker/htab.h"
 #include "common/log.h"
 #include "broker/login_throttle.h"
@@ -112,6 +113,7 @@ struct broker {
 	struct claim *claims;    /* pending claims, newest first */
 	unsigned reserved;       /* reservations outstanding */
 	size_t src_sweep_next;   /* next bucket of by_src to sweep */
+	struct broker_stats stats; /* for /metrics (broker_stats.h) */
 };
 
 uint64_t broker_now_ns(void)
@@ -254,6 +256,7 @@ static void live_unlink(struct broker *b, struct live *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	ipv4_tunnels_add(b, l->origin.addr, -1);
+	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, -1);
 }
 
 static void live_link(struct broker *b, struct live *l)
@@ -266,6 +269,7 @@ static void live_link(struct broker *b, struct live *l)
 	if (b->head)
 		b->head->prev = l;
 	b->head = l;
+	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, 1);
 }
 
 /* Take a tunnel out of the maps: its binding only if still its own (a
@@ -348,6 +352,7 @@ static void claim_link(struct broker *b, struct claim *c)
 	if (b->claims)
 		b->claims->prev = c;
 	b->claims = c;
+	broker_stats_claims(&b->stats, 1);
 }
 
 static void claim_unlink(struct broker *b, struct claim *c)
@@ -359,6 +364,7 @@ static void claim_unlink(struct broker *b, struct claim *c)
 		b->claims = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	broker_stats_claims(&b->stats, -1);
 }
 
 /* Is the origin's binding this claim's (same host address)? */
@@ -525,8 +531,9 @@ static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
 	}
 }
 
-/* accept_offer for a claimed origin. Takes r. */
-static void claim_start(struct broker *b, struct reservation *r)
+/* accept_offer for a claimed origin. Takes r. true: the claim is in
+ * place (the client has its tunnel, pending the proof). */
+static bool claim_start(struct broker *b, struct reservation *r)
 {
 	struct claim *c = claim_by_origin(b, &r->origin);
 	char err[256], extra[96];
@@ -538,7 +545,7 @@ static void claim_start(struct broker *b, struct reservation *r)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
-		return;
+		return false;
 	}
 	c->r = *r;
 	free(r);
@@ -551,12 +558,13 @@ static void claim_start(struct broker *b, struct reservation *r)
 		if (c->r.counted)
 			ipv4_tunnels_add(b, c->r.origin.addr, -1);
 		free(c);
-		return;
+		return false;
 	}
 	claim_link(b, c);
 	snprintf(extra, sizeof(extra), "timeout=%us%s", b->cfg.s.claim_timeout,
 		 c->in_claims_map ? " origin_held=1" : "");
 	log_event(b, "claimed", c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, extra);
+	return true;
 }
 
 /* A claim that changes nothing the data plane does: the origin's live
@@ -631,6 +639,7 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 	b->db = db;
 	b->maps = *maps;
 	b->log = log;
+	broker_stats_init(&b->stats);
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
 		.max_per_user = cfg->s.auth_failures,
 		.max_per_source = cfg->s.auth_failures_per_source,
@@ -668,7 +677,13 @@ void broker_free(struct broker *b)
 	htab_free(&b->by_src);
 	login_throttle_free(b->logins);
 	htab_free(&b->claims_by_origin);
+	broker_stats_destroy(&b->stats);
 	free(b);
+}
+
+struct broker_stats *broker_stats_of(struct broker *b)
+{
+	return &b->stats;
 }
 
 unsigned broker_tunnel_count(const struct broker *b)
@@ -775,17 +790,22 @@ enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *
 
 	if (!r)
 		return BROKER_ADMIT_OK; /* out of memory: not the client's fault */
-	if (b->cfg.s.sessions_per_source && r->open >= b->cfg.s.sessions_per_source)
+	if (b->cfg.s.sessions_per_source && r->open >= b->cfg.s.sessions_per_source) {
+		broker_stats_session_refused(&b->stats, BROKER_SESS_PER_SOURCE);
 		return BROKER_ADMIT_CONCURRENT;
+	}
 	if (b->cfg.s.sessions_per_ipv4_per_minute) {
 		if (now - r->sessions_since > 60 * NS_PER_S) {
 			r->sessions_since = now;
 			r->sessions = 0;
 		}
-		if (++r->sessions > b->cfg.s.sessions_per_ipv4_per_minute)
+		if (++r->sessions > b->cfg.s.sessions_per_ipv4_per_minute) {
+			broker_stats_session_refused(&b->stats, BROKER_SESS_RATE);
 			return BROKER_ADMIT_RATE;
+		}
 	}
 	r->open++;
+	broker_stats_sessions(&b->stats, 1);
 	return BROKER_ADMIT_OK;
 }
 
@@ -793,8 +813,10 @@ void broker_session_end(struct broker *b, const struct sockaddr *sa)
 {
 	struct src_rec *r = source_get(b, sa, false);
 
-	if (r && r->open)
+	if (r && r->open) {
 		r->open--;
+		broker_stats_sessions(&b->stats, -1);
+	}
 }
 
 /* The peer and claimed user of a login, for the log. */
@@ -823,6 +845,8 @@ static bool auth_allowed(void *ctx, struct tsp_session *s)
 
 	if (v == LOGIN_ALLOWED)
 		return true;
+	broker_stats_login_refused(&b->stats, v == LOGIN_USER_LOCKED ? BROKER_REFUSED_USER
+								  : BROKER_REFUSED_SOURCE);
 	fmt_login(who, sizeof(who), s);
 	snprintf(line, sizeof(line), "login refused %s reason=%s", who,
 		 v == LOGIN_USER_LOCKED ? "user-failures" : "source-failures");
@@ -843,6 +867,7 @@ static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 			login_throttle_succeeded(b->logins, tsp_session_source(s), user);
 		return;
 	}
+	broker_stats_auth_failure(&b->stats, mech);
 	/* Only a failed password counts: ANONYMOUS has none to guess. */
 	if (mech && sasl_mech_has_password(mech))
 		login_throttle_failed(b->logins, tsp_session_source(s), user ? user : "",
@@ -1020,8 +1045,8 @@ static int claim_check(struct broker *b, uint32_t addr)
 	return TSP_OK;
 }
 
-static int create(void *ctx, struct tsp_session *s, const struct tsp_request *req,
-		  struct tsp_tunnel_reply *reply)
+static int create_offer(void *ctx, struct tsp_session *s, const struct tsp_request *req,
+			struct tsp_tunnel_reply *reply)
 {
 	struct broker *b = ctx;
 	const struct sockaddr_in *peer = tsp_session_peer(s);
@@ -1123,6 +1148,26 @@ refused:
 	return code;
 }
 
+/* A refused create ends its setup here; an offer ends at accept_offer. */
+static int create(void *ctx, struct tsp_session *s, const struct tsp_request *req,
+		  struct tsp_tunnel_reply *reply)
+{
+	struct broker *b = ctx;
+	int code = create_offer(ctx, s, req, reply);
+
+	if (code != TSP_OK)
+		broker_stats_setup(&b->stats, code, tsp_session_mech(s), false, 0);
+	return code;
+}
+
+/* An accepted offer's setup is over: in service (200, with the time since
+ * the session started) or failed at the last step. */
+static void setup_done(struct broker *b, struct tsp_session *s, int code)
+{
+	broker_stats_setup(&b->stats, code, tsp_session_mech(s), code == TSP_OK,
+			   tsp_session_age_ns(s));
+}
+
 static void accept_offer(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
@@ -1136,7 +1181,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	tsp_session_set_data(s, NULL);
 	b->reserved--;
 	if (r->claimed && !claim_is_refresh(b, r)) {
-		claim_start(b, r);
+		setup_done(b, s, claim_start(b, r) ? TSP_OK : TSP_SERVER_ERROR);
 		return;
 	}
 	/* A tunnel that takes the origin now ends a claim waiting there. */
@@ -1156,6 +1201,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
+		setup_done(b, s, TSP_IPV4_IN_USE);
 		return;
 	}
 	if (old) {
@@ -1185,12 +1231,14 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
+		setup_done(b, s, TSP_SERVER_ERROR);
 		return;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		tunnel_table_del(&b->maps, &r->origin, NULL);
 		free(r);
+		setup_done(b, s, TSP_SERVER_ERROR);
 		return;
 	}
 	l->origin = r->origin;
@@ -1209,6 +1257,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &r->tun, ka);
 	}
 	free(r);
+	setup_done(b, s, TSP_OK);
 }
 
 static void release(void *ctx, struct tsp_session *s)

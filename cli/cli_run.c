@@ -9,6 +9,7 @@
  * forwarding, and a restarted daemon takes its tunnels back
  * (broker_restore). */
 #include <arpa/inet.h>
+#include <bpf/libbpf.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,8 +18,13 @@
 
 #include "broker/assign.h"
 #include "broker/broker.h"
+#include "broker/broker_stats.h"
+#include "cli/build_info.h"
 #include "cli/cli.h"
+#include "cli/metrics_http.h"
+#include "cli/metrics_text.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/dp_stats.h"
 #include "dataplane/frag_slowpath.h"
 #include "common/log.h"
 #include "dataplane/pinned_maps.h"
@@ -71,6 +77,32 @@ static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->special_allow = cfg->special_allow;
 }
 
+/* What /metrics reads, from the metrics server's thread: the data plane
+ * through the kernel (as `tspgw status` reads it), the broker's counters
+ * through their mutex, the database's error count atomically. Nothing of
+ * the event loop's own state. */
+struct metrics_source {
+	const char *pin_path;
+	const struct tspgw_maps *maps;
+	struct broker *broker;
+	struct assign_db *db;
+};
+
+static int metrics_page(void *arg, char **body, size_t *len)
+{
+	const struct metrics_source *src = arg;
+	struct metrics_snapshot snap;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.have_dp = dp_stats_read(src->pin_path, src->maps, &snap.dp) == 0;
+	broker_stats_snapshot(broker_stats_of(src->broker), &snap.broker);
+	snap.have_broker = true;
+	snap.db_errors = assign_db_errors(src->db);
+	snap.version = tspgw_build_version();
+	snap.libbpf = libbpf_version_string();
+	return metrics_render(&snap, body, len);
+}
+
 static const char run_usage[] =
 	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
 	"\n"
@@ -101,6 +133,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct broker *broker = NULL;
 	struct server *srv = NULL;
 	struct frag_slowpath *frag = NULL;
+	struct metrics_http *metrics = NULL;
+	struct metrics_source msrc;
 	struct sigaction sa;
 	bool fresh = false, had_pin_dir = false, attached = false;
 	int rc = 1;
@@ -161,6 +195,13 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	/* Bound now, served once the broker exists (server_set_broker). */
 	srv = server_open(&scfg, NULL, err, sizeof(err));
 	if (!srv) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+
+	/* Bound before anything is attached, like the TSP ports. */
+	if (cfg->has_metrics_listen && !(metrics = metrics_http_bind(cfg->metrics_listen, err,
+								     sizeof(err)))) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		goto out;
 	}
@@ -227,6 +268,14 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		route_watch_track_addresses(&rw, cfg->gateway_ipv4.s_addr, o.ipv4_iface,
 					    o.ipv6_iface);
 	}
+	if (metrics) {
+		msrc = (struct metrics_source){ .pin_path = cfg->pin_path, .maps = &maps,
+						.broker = broker, .db = db };
+		if (metrics_http_start(metrics, metrics_page, &msrc, err, sizeof(err))) {
+			log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+			goto out;
+		}
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -240,6 +289,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
 	attached = false; /* served: what it attached stays */
 out:
+	/* First: its thread reads the maps, the broker and the database. */
+	metrics_http_stop(metrics);
 	route_watch_close(&rw);
 	server_close(srv);
 	frag_slowpath_free(frag);

@@ -161,6 +161,12 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	  .why = "host names or addresses", .item = cfg_item_redirect, .def = "[]" },
 	{ "broker.log_level", CFG_WORD, FIELD(broker.log_level), .words = log_level_names,
 	  .def = "info" },
+
+	SECTION("metrics"),
+	/* No default address: whoever reaches it reads the gateway's counters,
+	 * so the operator names one (README "Security"). */
+	{ "metrics.listen", CFG_LISTEN, FIELD(metrics_listen), HAS(has_metrics_listen),
+	  .unset = "none: no metrics served" },
 };
 
 const size_t tspgw_cfg_nkeys = sizeof(tspgw_cfg_keys) / sizeof(tspgw_cfg_keys[0]);

@@ -98,6 +98,9 @@ struct tspgw_cfg {
 	bool verify_udp_checksum;        /* default true: XDP checks non-zero outer UDP checksums */
 	/* broker: */
 	struct tspgw_broker_settings broker;
+	/* metrics: "ADDR:PORT" normalised (addr_parse.h), "" = not served */
+	char metrics_listen[INET6_ADDRSTRLEN + 8];
+	bool has_metrics_listen;
 	char source[PATH_MAX];           /* file it was loaded from, "" for defaults */
 };
 

@@ -251,6 +251,30 @@ Test(config, verify_udp_checksum)
 	expect_error("data_plane:\n  verify_udp_checksum: sometimes\n", "2:24", "verify_udp_checksum");
 }
 
+/* metrics.listen: off unless given; an address and a port, normalised;
+ * anything else refused at its line. */
+Test(config, metrics_listen)
+{
+	expect_ok("");
+	cr_assert_not(cfg.has_metrics_listen);
+	cr_assert_str_eq(cfg.metrics_listen, "");
+	expect_ok("metrics:\n  listen: 192.0.2.1:9653\n");
+	cr_assert(cfg.has_metrics_listen);
+	cr_assert_str_eq(cfg.metrics_listen, "192.0.2.1:9653");
+	expect_ok("metrics:\n  listen: \"[2001:DB8:0::1]:80\"\n");
+	cr_assert_str_eq(cfg.metrics_listen, "[2001:db8::1]:80");
+	expect_ok("metrics:\n");
+	cr_assert_not(cfg.has_metrics_listen);
+	expect_error("metrics:\n  listen: 192.0.2.1\n", "2:11",
+		     "'metrics.listen' must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: 192.0.2.1:0\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: 192.0.2.1:65536\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: localhost:9653\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: \"2001:db8::1:9653\"\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: \"[192.0.2.1]:9653\"\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  port: 9653\n", "2:3", "unknown key 'port' in 'metrics'");
+}
+
 /* Special-purpose IPv4 ranges are refused unless allowed by name; the
  * ranges that reach the gateway itself or a whole link cannot be. */
 Test(config, allowed_special_ranges)
