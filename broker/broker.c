@@ -12,6 +12,7 @@
 
 #include "anon_addr.h"
 #include "htab.h"
+#include "lifetime.h"
 #include "log.h"
 #include "login_throttle.h"
 #include "sasl_claim.h"
@@ -37,6 +38,7 @@ struct live {
 	bool anonymous;
 	unsigned keepalive; /* negotiated interval (s), 0 = none */
 	uint64_t created_ns;
+	uint64_t lifetime_n; /* which lifetime it is in (lifetime.h), for the renewal log */
 };
 
 static void live_set_addrs(struct live *l, const struct tspgw_tunnel *t)
@@ -104,6 +106,7 @@ struct broker {
 	struct broker_cfg cfg;
 	struct assign_db *db;
 	struct tspgw_maps maps;
+	struct lifetime_policy life;
 	broker_log_fn log;
 	struct htab by_origin, by_user, by_src;
 	struct login_throttle *logins;
@@ -630,6 +633,8 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		b->cfg.s.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
 	b->db = db;
 	b->maps = *maps;
+	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
+					       cfg->s.lifetime_max_minutes);
 	b->log = log;
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
 		.max_per_user = cfg->s.auth_failures,
@@ -721,6 +726,8 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	else
 		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.s.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
+	lifetime_check(&c->b->life, l->created_ns, e->tun.stats.last_seen_ns, broker_now_ns(),
+		       &l->lifetime_n);
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
 
@@ -1273,21 +1280,43 @@ const struct tsp_session_ops broker_session_ops = {
 
 /* ---- expiry ----------------------------------------------------------- */
 
+/* A tunnel still in use at the end of its lifetime gets another
+ * (broker.lifetime_renew): logged once per renewal. */
+static void log_renewal(struct broker *b, struct live *l, uint64_t n)
+{
+	struct tspgw_tunnel t = live_addrs(l);
+	char extra[64];
+
+	if (n <= l->lifetime_n)
+		return;
+	l->lifetime_n = n;
+	snprintf(extra, sizeof(extra), "renewals=%llu lifetime=%um", (unsigned long long)n,
+		 b->cfg.s.lifetime_minutes);
+	log_event(b, "renewed", l->anonymous ? NULL : l->user, &l->origin, &t, extra);
+}
+
 static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, size_t len)
 {
 	struct tunnel_entry e;
-	uint64_t last;
+	uint64_t last, n;
 
-	if (b->cfg.s.lifetime_minutes &&
-	    now - l->created_ns > (uint64_t)b->cfg.s.lifetime_minutes * 60 * NS_PER_S) {
-		snprintf(why, len, "reason=lifetime");
-		return true;
-	}
-	if (!l->keepalive || !b->cfg.s.keepalive_misses)
-		return false;
 	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
+	}
+	switch (lifetime_check(&b->life, l->created_ns, e.tun.stats.last_seen_ns, now, &n)) {
+	case LIFETIME_CAP:
+		snprintf(why, len, "reason=lifetime_max");
+		return true;
+	case LIFETIME_OVER:
+		snprintf(why, len, "reason=lifetime");
+		return true;
+	case LIFETIME_LIVE:
+		break;
+	}
+	if (!l->keepalive || !b->cfg.s.keepalive_misses) {
+		log_renewal(b, l, n);
+		return false;
 	}
 	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
 	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.s.keepalive_misses * NS_PER_S) {
@@ -1295,6 +1324,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 			 (unsigned long long)((now - last) / NS_PER_S));
 		return true;
 	}
+	log_renewal(b, l, n);
 	return false;
 }
 
