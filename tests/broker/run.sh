@@ -54,6 +54,7 @@ broker:
     failure_window: 60
   database: $T/assignments.sqlite
   keepalive: {default: 2, min: 1, max: 10, misses: 2}
+  lifetime: 1             # minutes: the gogoc-shaped client below outlives two
   dns_servers: [2001:db8::53]
   dn_template: "%u.users.tspgw.example"
   limits:
@@ -114,13 +115,15 @@ ip -n "$NS_C" addr add 192.0.2.4/24 dev c0
 # Fresh addresses for the limits' exact boundaries: nothing else uses them.
 ip -n "$NS_C" addr add 192.0.2.5/24 dev c0
 ip -n "$NS_C" addr add 192.0.2.6/24 dev c0
+# The long-lived gogoc-shaped client of the lifetime checks.
+ip -n "$NS_C" addr add 192.0.2.7/24 dev c0
 ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
 ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
 ip -n "$NS_H" addr add 2001:db8:2::2/64 dev h0 nodad
 ip -n "$NS_H" -6 route add default via 2001:db8:2::1
 e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
 e2e_xdp_pass "$NS_H" h0 "$XDP_PASS"
-for a in 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.6; do
+for a in 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.6 192.0.2.7; do
 	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_C" c0)" dev u0 nud permanent
 done
 ip -n "$NS_C" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
@@ -150,6 +153,23 @@ EOF
 	grep -q "belong to a user namespace" <<<"$out" && ! grep -q seccomp <<<"$out"
 }
 e2e_check "in a user namespace, bpf(2)'s refusal is put down to it, not to seccomp" rootless_eperm
+
+# --- lifetime (started here, checked at the end) --------------------------------
+
+# gogoc on Unix never acts on the lifetime it is given: it keeps its tunnel
+# and its keepalives (every 2 s here) going. This one does so for 150 s,
+# two and a half lifetimes, through the rest of the suite and its daemon
+# restarts; the checks at the end ask whether its keepalives were answered
+# all along. Before renewal its binding went at 60 s, and gogoc would
+# have set up again only after three unanswered keepalives.
+LIFE_FOR=150
+e2e_bg "$NS_C" "$T/life.log" timeout $((LIFE_FOR + 40)) python3 "$SIM" --server 192.0.2.1 \
+	--server-name "$REALM" --local-ip 192.0.2.7 --local-port 49000 --keepalive 2 \
+	--keepalive-for "$LIFE_FOR"
+LIFE_PID=$E2E_BG_PID
+life_accepted() { grep -q '"accepted": true' "$T/life.log"; }
+e2e_check "a gogoc-shaped client that will outlive its lifetime gets its tunnel" \
+	e2e_wait_for 20 life_accepted
 
 # --- anonymous ----------------------------------------------------------------
 
@@ -501,6 +521,42 @@ auth_throttle() {
 		grep -q "300" "$T/last.json"
 }
 e2e_check "repeated failed logins from one address are refused for a while" auth_throttle
+
+# The lifetime client's end: bounded by its own duration (and timeout).
+e2e_wait_exit "$LIFE_PID" $((LIFE_FOR + 45))
+life_outlived() {
+	local res
+	res=$(tail -n 1 "$T/life.log")
+	echo "$res"
+	python3 - "$res" "$LIFE_FOR" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+want = int(sys.argv[2])
+ok = True
+def need(cond, what):
+    global ok
+    if not cond:
+        print("not so:", what); ok = False
+need(r.get("status") == 200 and r.get("lifetime_min") == 1, "a tunnel with a 1-minute lifetime")
+# gogoc gives up after three unanswered keepalives in a row: never so.
+need(r.get("ka_worst_missed_run", 99) < 3, "never three keepalives unanswered in a row")
+# Answered past the end of its second lifetime (120 s after it was made).
+need((r.get("ka_last_answer_s") or 0) >= 125, "answered after two lifetimes")
+need(r.get("ka_answered", 0) >= 0.9 * r.get("ka_sent", 0), "nine in ten keepalives answered")
+sys.exit(0 if ok else 1)
+PY
+}
+e2e_check "a busy gogoc client keeps its tunnel past its lifetime (keepalives answered for 150 s)" \
+	life_outlived
+life_renewed_logged() {
+	local origin="origin=v6udpv4 192.0.2.7:49000"
+	grep -h "tunnel renewed user=anonymous $origin " "$T"/run.*.log | grep -q "renewals=" || {
+		echo "no renewal logged"
+		return 1
+	}
+	! grep -h "tunnel expired user=anonymous $origin .*reason=lifetime" "$T"/run.*.log
+}
+e2e_check "  its renewals are logged, and it never expired by its lifetime" life_renewed_logged
 
 stop_gateway TERM
 echo $? >"$T/stop.rc"
