@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "anon_addr.h"
+#include "assign_ops.h"
 #include "htab.h"
 #include "lifetime.h"
 #include "log.h"
@@ -1353,10 +1354,53 @@ static void sweep_sources(struct broker *b, uint64_t now)
 	}
 }
 
+/* ---- the operator's requests ----------------------------------------- */
+
+struct end_ctx {
+	struct broker *b;
+	uint64_t now_boot;
+	int64_t now_unix;
+};
+
+/* `tspgw tunnel del --user` (assign_ops.h): the CLI has removed the
+ * user's binding and routes and asked, at `requested`, for the tunnel to
+ * end. Forget it and give its place back; but a tunnel the user set up
+ * again after the request (its binding is back, made later) stays. */
+static void end_requested(const char *user, int64_t requested, void *arg)
+{
+	struct end_ctx *c = arg;
+	struct live *l = live_by_user(c->b, user);
+	struct tunnel_entry e;
+	bool gone;
+	int64_t asked_ago, age;
+
+	if (!l)
+		return;
+	gone = tunnel_table_get(&c->b->maps, &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
+	asked_ago = c->now_unix > requested ? c->now_unix - requested : 0;
+	age = c->now_boot > l->created_ns ? (int64_t)((c->now_boot - l->created_ns) / NS_PER_S) : 0;
+	if (!gone && age < asked_ago)
+		return;
+	live_remove(c->b, l, "deleted", "by=operator");
+}
+
+static void operator_requests(struct broker *b, uint64_t now)
+{
+	struct end_ctx c = { .b = b, .now_boot = now, .now_unix = (int64_t)time(NULL) };
+	bool changed;
+
+	if (!b->db || assign_changed_elsewhere(b->db, &changed) || !changed)
+		return;
+	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
+		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
+			assign_db_errmsg(b->db));
+}
+
 void broker_tick(struct broker *b, uint64_t now)
 {
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
+	operator_requests(b, now);
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 	/* Claims first: a claim proven over a live tunnel must move that

@@ -19,8 +19,10 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sqlite3.h>
 
 #include "assign.h"
+#include "assign_ops.h"
 #include "broker.h"
 #include "special_addr.h"
 #include "tsp_sasl.h"
@@ -35,6 +37,9 @@
 static struct tspgw_bpf *bt_skel;
 static struct tspgw_maps bt_maps = { -1, -1, -1, -1, -1 };
 static struct assign_db *bt_db;
+/* Where bt_start opens the database: in memory, unless a test needs a
+ * second connection (the operator's CLI) to the same file. */
+static char bt_db_path[64] = ":memory:";
 static struct broker *bt;
 static struct broker_cfg bt_cfg;
 static char bt_log[32][512];
@@ -130,7 +135,7 @@ static void bt_start(void)
 	memset(&dc, 0, sizeof(dc));
 	dc.special_allow = TSPGW_V4_DOCUMENTATION;
 	cr_assert_eq(bpf_map_update_elem(bt_maps.config, &zero, &dc, BPF_ANY), 0);
-	bt_db = assign_db_open(":memory:", &bt_cfg.pools, err, sizeof(err));
+	bt_db = assign_db_open(bt_db_path, &bt_cfg.pools, err, sizeof(err));
 	cr_assert_not_null(bt_db, "assign_db_open: %s", err);
 	bt_sasl_init();
 	bt = broker_new(&bt_cfg, bt_db, &bt_maps, bt_logger);
@@ -154,6 +159,15 @@ static void bt_teardown(void)
 	}
 	tspgw_bpf__destroy(bt_skel);
 	bt_skel = NULL;
+	if (strcmp(bt_db_path, ":memory:")) {
+		char f[96];
+
+		for (int i = 0; i < 3; i++) {
+			snprintf(f, sizeof(f), "%s%s", bt_db_path, (const char *[]){ "", "-wal", "-shm" }[i]);
+			unlink(f);
+		}
+		snprintf(bt_db_path, sizeof(bt_db_path), ":memory:");
+	}
 }
 
 TestSuite(broker, .init = bt_setup, .fini = bt_teardown);
@@ -563,6 +577,93 @@ Test(broker, a_restored_tunnel_keeps_its_lifetimes)
 	broker_tick(bt, now + 31 * NS);
 	cr_expect_eq(broker_tunnel_count(bt), 1);
 	cr_expect_geq(bt_logged("renewed", "renewals=3 "), 0);
+}
+
+/* A file database, so the operator's CLI can open a second connection. */
+static void bt_file_db(void)
+{
+	int fd;
+
+	snprintf(bt_db_path, sizeof(bt_db_path), "/tmp/bt-assign.XXXXXX");
+	fd = mkstemp(bt_db_path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+}
+
+/* alice's tunnel at the usual origin, made `age_s` ago, restored. */
+static void bt_alice_tunnel(const struct tspgw_origin *o, uint64_t now, uint64_t age_s)
+{
+	struct in6_addr host, pfx;
+	char hoststr[INET6_ADDRSTRLEN];
+	uint8_t plen;
+
+	cr_assert_eq(assign_user(bt_db, "alice", false, 0, &host, &pfx, &plen), 0);
+	inet_ntop(AF_INET6, &host, hoststr, sizeof(hoststr));
+	bt_put(o, hoststr, 0, now - age_s * NS);
+	cr_assert_eq(broker_restore(bt), 1);
+}
+
+static struct assign_db *bt_cli_db(void)
+{
+	char err[256];
+	struct assign_db *db = assign_db_open(bt_db_path, &bt_cfg.pools, err, sizeof(err));
+
+	cr_assert_not_null(db, "%s", err);
+	return db;
+}
+
+Test(broker, operator_ends_a_users_tunnel_through_the_database)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	uint64_t now = broker_now_ns();
+	struct assign_db *cli;
+	struct tunnel_entry e;
+
+	bt_file_db();
+	bt_start();
+	bt_alice_tunnel(&o, now, 10);
+	broker_tick(bt, now); /* the first look: nothing asked yet */
+	cr_assert_eq(broker_tunnel_count(bt), 1);
+	cli = bt_cli_db();
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK);
+	assign_db_close(cli);
+	broker_tick(bt, now + NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "the request was not acted on");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT, "its binding stayed");
+	cr_expect_geq(bt_logged("tunnel deleted user=alice", "by=operator"), 0, "not logged");
+}
+
+Test(broker, operator_request_spares_a_tunnel_set_up_after_it)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	uint64_t now = broker_now_ns();
+	struct tunnel_entry e;
+	sqlite3 *s;
+
+	bt_file_db();
+	bt_start();
+	/* Asked a minute ago; alice set up again 10 s ago. */
+	bt_alice_tunnel(&o, now, 10);
+	cr_assert_eq(sqlite3_open(bt_db_path, &s), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(s, "INSERT INTO end_requests VALUES ('alice',"
+				     " CAST(strftime('%s','now') AS INTEGER) - 60)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(s);
+	broker_tick(bt, now);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "a tunnel newer than the request was ended");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), 0);
+	/* ...but one whose binding the CLI removed is forgotten whatever its age. */
+	cr_assert_eq(tunnel_table_del(&bt_maps, &o, NULL), 0);
+	cr_assert_eq(sqlite3_open(bt_db_path, &s), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(s, "INSERT INTO end_requests VALUES ('alice',"
+				     " CAST(strftime('%s','now') AS INTEGER) - 60)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(s);
+	broker_tick(bt, now + NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_geq(bt_logged("tunnel deleted user=alice", "by=operator"), 0);
 }
 
 Test(broker, anonymous_session_cannot_replace_a_users_tunnel)
