@@ -25,11 +25,11 @@ USER_WARN := $(WARN) -Wno-format-truncation
 # Only the optimisation and debug choice lives in CFLAGS: `make CFLAGS=-O0`
 # replaces it and keeps the standard, the warnings and the include paths.
 CFLAGS   ?= -O2 -g
-GW_INC   := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2
-# Not the gateway's: its -Iloader would shadow client/config.h.
-# -idirafter: tspc shares loader/prefix.c (the one IPv6 prefix parser), found
-# in loader/ only after client/ (whose config.h it must not shadow).
-CLIENT_INC := -Iclient -I/usr/include/libxml2 -idirafter loader
+# One include root, the repository's: every include names its folder
+# ("dataplane/pinned_maps.h", "client/config.h"), so no folder's header
+# can shadow another's. $(BUILD) holds the generated skeletons only.
+GW_INC   := -I. -I$(BUILD) -I/usr/include/libxml2
+CLIENT_INC := -I. -I/usr/include/libxml2
 # Each object records the headers it read (build/.../*.d) and is rebuilt
 # when one of them changes; -MP keeps a deleted header from breaking make.
 DEPFLAGS := -MMD -MP
@@ -44,23 +44,27 @@ SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -fno-strict-aliasing \
-	-Wno-unused-function -Ivmlinux -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+	-Wno-unused-function -I. $(CLANG_BPF_SYS_INCLUDES)
 
 BPF_HDRS    := $(wildcard bpf/*.h)
 BPF_PROGS   := tspgw
 SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-# Userspace: everything under common/ (what loader and broker share),
-# loader/ and broker/; main.c holds only main().
-# Objects in $(BUILD)/obj, and built with ASan/UBSan in $(BUILD)/obj-san.
-LIB_SRCS    := $(filter-out loader/main.c,$(wildcard common/*.c loader/*.c broker/*.c))
-USER_HDRS   := $(wildcard common/*.h loader/*.h broker/*.h) $(BPF_HDRS)
+# Userspace, in layers that include only downwards (README "Layout";
+# tests/layers.sh holds them to it): common/ <- dataplane/ (the data
+# plane's userspace side, over bpf/'s shared headers) <- broker/ <- cli/
+# (the tspgw command: subcommands, config parsing, `run`); cli/main.c
+# holds only main(). Objects in $(BUILD)/obj, and built with ASan/UBSan
+# in $(BUILD)/obj-san.
+GW_DIRS     := common dataplane broker cli
+LIB_SRCS    := $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(GW_DIRS))))
+USER_HDRS   := $(wildcard $(addsuffix /*.h,$(GW_DIRS))) $(BPF_HDRS)
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(LIB_SRCS))
 
 # tspc, the TSP client (client/): its own small program, no BPF.
-CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c)) loader/prefix.c
-CLIENT_HDRS  := $(wildcard client/*.h) loader/prefix.h
+CLIENT_SRCS  := $(filter-out client/main.c,$(wildcard client/*.c)) common/prefix.c
+CLIENT_HDRS  := $(wildcard client/*.h) common/prefix.h
 CLIENT_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
 CLIENT_OBJS_SAN := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(CLIENT_SRCS))
 
@@ -74,7 +78,7 @@ CLIENTT_OBJS := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(wildcard tests/client/*.c)
 SAN_BUILD   := $(BUILD)/san
 SAN_PROGS   := $(SAN_BUILD)/tspgw $(SAN_BUILD)/tspc $(SAN_BUILD)/tunclient $(SAN_BUILD)/xdp_pass.bpf.o
 
-.PHONY: all san deps vmlinux test test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
+.PHONY: all san deps vmlinux test test-layers test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 ifeq ($(SAN),1)
@@ -116,7 +120,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# Gateway objects (loader/, broker/, their tests) may include the
+# Gateway objects (dataplane/, broker/, cli/, their tests) may include the
 # skeleton: it exists before the first of them compiles (order-only), and
 # their .d files make them depend on it from then on.
 $(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d | $(SKELS)
@@ -141,9 +145,9 @@ $(BUILD)/obj-san/tests/client/%.o: tests/client/%.c $(BUILD)/obj-san/tests/clien
 
 $(BUILD)/obj-san/tests/bpf/%.o: tests/bpf/%.c $(BUILD)/obj-san/tests/bpf/%.d | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(GW_CFLAGS) -Itests/bpf $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tspgw: $(BUILD)/obj/loader/main.o $(LIB_OBJS)
+$(BUILD)/tspgw: $(BUILD)/obj/cli/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tspc: $(BUILD)/obj/client/main.o $(CLIENT_OBJS)
@@ -153,7 +157,7 @@ $(BUILD)/tspc: $(BUILD)/obj/client/main.o $(CLIENT_OBJS)
 $(BUILD)/tunclient: $(BUILD)/obj/tests/e2e/tunclient.o
 	$(CC) $(CFLAGS) $^ -o $@
 
-$(SAN_BUILD)/tspgw: $(BUILD)/obj-san/loader/main.o $(LIB_OBJS_SAN)
+$(SAN_BUILD)/tspgw: $(BUILD)/obj-san/cli/main.o $(LIB_OBJS_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -184,7 +188,7 @@ $(BUILD)/bpf_tests: $(BPFT_OBJS) $(LIB_OBJS_SAN)
 # An object without its .d (built before a header moved, or interrupted)
 # is rebuilt: the empty rule makes a missing .d count as changed.
 ALL_OBJS := $(LIB_OBJS) $(LIB_OBJS_SAN) $(CLIENT_OBJS) $(CLIENT_OBJS_SAN) $(UNIT_OBJS) $(BPFT_OBJS) \
-	$(CLIENTT_OBJS) $(BUILD)/obj/loader/main.o $(BUILD)/obj-san/loader/main.o \
+	$(CLIENTT_OBJS) $(BUILD)/obj/cli/main.o $(BUILD)/obj-san/cli/main.o \
 	$(BUILD)/obj/client/main.o $(BUILD)/obj-san/client/main.o \
 	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o
 $(sort $(ALL_OBJS:.o=.d)): ;
@@ -198,7 +202,7 @@ $(sort $(ALL_OBJS:.o=.d)): ;
 
 # A tspgw whose data plane holds one program the verifier refuses
 # (tests/startup/verifier_reject.bpf.c), for tests/startup only. Its
-# skeleton has the real one's name, so loader/dataplane.c is compiled
+# skeleton has the real one's name, so dataplane/dataplane.c is compiled
 # against it (-I$(VREJ) first) and linked with everything else unchanged.
 VREJ := $(BUILD)/verifier-reject
 
@@ -214,9 +218,9 @@ $(VREJ)/tspgw.bpf.o: $(VREJ)/tspgw.tmp.bpf.o
 $(VREJ)/tspgw.skel.h: $(VREJ)/tspgw.bpf.o
 	$(BPFTOOL) gen skeleton $< name tspgw_bpf > $@
 
-$(VREJ)/tspgw: loader/main.c loader/dataplane.c $(LIB_OBJS) $(USER_HDRS) $(VREJ)/tspgw.skel.h
-	$(CC) -I$(VREJ) $(GW_CFLAGS) loader/main.c loader/dataplane.c \
-		$(filter-out $(BUILD)/obj/loader/dataplane.o,$(LIB_OBJS)) -o $@ $(LDLIBS)
+$(VREJ)/tspgw: cli/main.c dataplane/dataplane.c $(LIB_OBJS) $(USER_HDRS) $(VREJ)/tspgw.skel.h
+	$(CC) -I$(VREJ) $(GW_CFLAGS) cli/main.c dataplane/dataplane.c \
+		$(filter-out $(BUILD)/obj/dataplane/dataplane.o,$(LIB_OBJS)) -o $@ $(LDLIBS)
 
 check-deps:
 	@$(MAKE) --no-print-directory deps
@@ -227,7 +231,11 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all san $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial
+	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial
+
+# Folders include one way only (tests/layers/run.sh says which).
+test-layers:
+	bash tests/layers/run.sh
 
 test-unit: $(BUILD)/unit_tests $(BUILD)/client_tests
 	$(BUILD)/unit_tests --jobs 1
@@ -304,9 +312,9 @@ BENCH_SUPPORT := tests/bpf/bpf_fixture.c tests/bpf/pkt_build.c tests/bpf/netenv.
 $(BUILD)/bench:
 	mkdir -p $@
 
-# The BPF tests' fixture provisions the maps through the loader's code.
+# The BPF tests' fixture provisions the maps through the data plane's code.
 $(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h | $(BUILD)/bench
-	$(CC) $(GW_CFLAGS) -Itests/bpf -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
+	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 # The data plane built without its hardening checks (HARDENED() in
 # bpf/bpf_consts.h), bench-only: pkt_cost runs it in the same rounds as the

@@ -13,12 +13,12 @@
  * them; anything else is counted apart and passed, so a mangled frame can
  * never be mistaken for a delivered one.
  */
-#include "vmlinux.h"
+#include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "bpf_consts.h"
-#include "fwd_gen.h"
+#include "bpf/bpf_consts.h"
+#include "bench/fwd_gen.h"
 
 /* Set by fwd_gen.c before load (.rodata: the verifier sees constants). */
 const volatile __u8 tmpl[FWD_FRAME_MAX];

@@ -33,7 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fwd_gen.h"
+#include "bench/fwd_gen.h"
 #include "fwd_gen.skel.h"
 
 #define INNER_LEN 64 /* IPv6 + UDP + 16 bytes: as in section 1 */

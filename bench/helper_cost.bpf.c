@@ -8,11 +8,11 @@
  * only when the helper gave the expected answer, and the bench checks that
  * count equals N. hc_base does everything but the helper: subtract it.
  */
-#include "vmlinux.h"
+#include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "helper_cost.h"
+#include "bench/helper_cost.h"
 
 #define AF_INET 2
 #define AF_INET6 10

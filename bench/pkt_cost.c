@@ -50,13 +50,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_fixture.h"
-#include "dp_clock.h"
-#include "expect.h"
-#include "helper_cost.h"
-#include "netenv.h"
-#include "pkt_build.h"
-#include "special_addr.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "dataplane/dp_clock.h"
+#include "tests/bpf/expect.h"
+#include "bench/helper_cost.h"
+#include "tests/bpf/netenv.h"
+#include "tests/bpf/pkt_build.h"
+#include "bpf/special_addr.h"
 #include "tspgw_unhardened.skel.h"
 
 #define SKIP 77
@@ -1114,7 +1114,7 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 }
 
 /* last_seen_ns from jiffies, as the loader sets it up at attach
- * (loader/dp_clock.c): sampled once through a small throwaway copy. */
+ * (dataplane/dp_clock.c): sampled once through a small throwaway copy. */
 static void sample_clock(void)
 {
 	struct tspgw_bpf *skel = tspgw_bpf__open();

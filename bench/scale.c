@@ -19,12 +19,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "assign.h"
-#include "broker.h"
-#include "cli.h"
-#include "config.h"
-#include "pinned_maps.h"
-#include "tunnel_table.h"
+#include "broker/assign.h"
+#include "broker/broker.h"
+#include "cli/cli.h"
+#include "cli/config_file.h"
+#include "dataplane/pinned_maps.h"
+#include "dataplane/tunnel_table.h"
 
 static double now_s(void)
 {

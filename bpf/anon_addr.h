@@ -14,7 +14,7 @@
 #ifndef TSPGW_ANON_ADDR_H
 #define TSPGW_ANON_ADDR_H
 
-#include "tspgw_maps.h"
+#include "bpf/tspgw_maps.h"
 
 #ifdef __VMLINUX_H__
 #define TSPGW_INLINE static __always_inline

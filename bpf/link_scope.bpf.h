@@ -24,7 +24,7 @@
 #ifndef TSPGW_LINK_SCOPE_BPF_H
 #define TSPGW_LINK_SCOPE_BPF_H
 
-#include "bpf_consts.h"
+#include "bpf/bpf_consts.h"
 
 /* The packet as the shared walk (link_scope.h) reads it. */
 struct tspgw_ls_src {
@@ -32,7 +32,7 @@ struct tspgw_ls_src {
 	int is_skb; /* a constant at every call: each program keeps only its own helper */
 };
 
-#include "link_scope.h"
+#include "bpf/link_scope.h"
 
 /* Bytes at a variable offset: the helpers accept one where a packet
  * pointer may not move by a variable without CAP_PERFMON. */

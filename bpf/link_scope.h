@@ -4,7 +4,7 @@
  * in link_scope.bpf.h): which ICMPv6 messages belong to one link, and the
  * walk over extension headers to the upper layer. Shared by the BPF
  * programs (XDP and tc, reading the packet through helpers) and the
- * daemon's slow path for reassembled fragments (loader/slowpath_check.c,
+ * daemon's slow path for reassembled fragments (dataplane/slowpath_check.c,
  * reading a packet in memory), so every path refuses exactly the same
  * packets.
  *
@@ -14,7 +14,7 @@
 #ifndef TSPGW_LINK_SCOPE_H
 #define TSPGW_LINK_SCOPE_H
 
-#include "special_addr.h"
+#include "bpf/special_addr.h"
 
 /* IPv6 next-header values (netinet/in.h's names are not visible to BPF,
  * vmlinux.h's enum is not visible to userspace). */

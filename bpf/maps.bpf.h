@@ -7,7 +7,7 @@
 #ifndef TSPGW_MAPS_BPF_H
 #define TSPGW_MAPS_BPF_H
 
-#include "tspgw_maps.h"
+#include "bpf/tspgw_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -17,7 +17,7 @@
 #ifndef TSPGW_SPECIAL_ADDR_H
 #define TSPGW_SPECIAL_ADDR_H
 
-#include "tspgw_maps.h"
+#include "bpf/tspgw_maps.h"
 
 #ifndef TSPGW_INLINE
 #ifdef __VMLINUX_H__

@@ -3,7 +3,7 @@
  * Anti-spoofing as a pure function: does an inner IPv6 source belong to the
  * origin (outer IPv4 address, UDP port, encapsulation) it arrived from?
  * Shared verbatim by the XDP fast path (tunnel.bpf.h) and by the daemon's
- * slow path for reassembled fragments (loader/slowpath_check.c), so a
+ * slow path for reassembled fragments (dataplane/slowpath_check.c), so a
  * packet gets the same answer whichever path it takes. The caller looks up
  * the origin's binding (a map lookup in BPF, a bpf() syscall in userspace)
  * and passes it in, NULL when there is none.
@@ -11,8 +11,8 @@
 #ifndef TSPGW_SRC_CHECK_H
 #define TSPGW_SRC_CHECK_H
 
-#include "anon_addr.h"
-#include "special_addr.h"
+#include "bpf/anon_addr.h"
+#include "bpf/special_addr.h"
 
 enum src_verdict {
 	SRC_OK = 0,

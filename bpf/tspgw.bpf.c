@@ -27,13 +27,13 @@
  * relocated offset", which the verifier refuses on a packet pointer unless
  * the loader holds CAP_PERFMON; tspgw runs with CAP_BPF and CAP_NET_ADMIN. */
 #define BPF_NO_PRESERVE_ACCESS_INDEX
-#include "vmlinux.h"
+#include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "bpf_consts.h"
-#include "link_scope.bpf.h"
-#include "tunnel.bpf.h"
+#include "bpf/bpf_consts.h"
+#include "bpf/link_scope.bpf.h"
+#include "bpf/tunnel.bpf.h"
 
 /* Drop and count. */
 static __always_inline int drop(__u32 reason)
@@ -816,7 +816,7 @@ int tspgw_tc_ingress(struct __sk_buff *skb)
 }
 
 /* Not attached anywhere: the loader runs it with BPF_PROG_RUN to sample
- * jiffies and CLOCK_BOOTTIME together (loader/dp_clock.c), the base of
+ * jiffies and CLOCK_BOOTTIME together (dataplane/dp_clock.c), the base of
  * now_boot_ns. The sample is written over the test packet. */
 SEC("xdp")
 int tspgw_clock(struct xdp_md *ctx)

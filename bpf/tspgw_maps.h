@@ -3,7 +3,7 @@
  * Map keys, values and constants shared by the BPF programs and userspace.
  * This is the one definition of every record in the pinned maps: the BPF
  * objects embed it as BTF, so `bpftool map dump` prints these names, and the
- * loader/broker write the very same structs.
+ * dataplane/ and broker/ write the very same structs.
  *
  * All addresses and ports are stored in network byte order, exactly as they
  * appear on the wire, so the data plane compares them without swapping.
@@ -90,7 +90,7 @@ struct tspgw_xdp_meta {
 };
 
 /* Counters of the daemon's slow path for reassembled tunnel packets
- * (loader/frag_slowpath.c): outer IPv4 fragments that XDP passed to the
+ * (dataplane/frag_slowpath.c): outer IPv4 fragments that XDP passed to the
  * kernel (pass_fragment), reassembled, then checked and decapsulated in
  * userspace. One __u64 per reason in the slow_counters map: a plain
  * (not per-CPU) array that `tspgw run` maps into memory and increments
@@ -228,7 +228,7 @@ struct tspgw_dp_config {
 	 * ns per call): CLOCK_BOOTTIME = clock_base_ns + (jiffies -
 	 * clock_base_jiffies) * clock_ns_per_jiffy, to one tick (4 ms at
 	 * HZ=250; liveness is counted in seconds). The loader samples both
-	 * clocks through tspgw_clock when it attaches (loader/dp_clock.c).
+	 * clocks through tspgw_clock when it attaches (dataplane/dp_clock.c).
 	 * clock_ns_per_jiffy 0 = not sampled: the helper is called. */
 	__u32 clock_ns_per_jiffy;
 	__u32 clock_pad;

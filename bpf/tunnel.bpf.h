@@ -6,12 +6,12 @@
 #ifndef TSPGW_TUNNEL_BPF_H
 #define TSPGW_TUNNEL_BPF_H
 
-#include "anon_addr.h"
-#include "bpf_consts.h"
-#include "csum.h"
-#include "maps.bpf.h"
-#include "special_addr.h"
-#include "src_check.h"
+#include "bpf/anon_addr.h"
+#include "bpf/bpf_consts.h"
+#include "bpf/csum.h"
+#include "bpf/maps.bpf.h"
+#include "bpf/special_addr.h"
+#include "bpf/src_check.h"
 
 /* Is src the tunnel's host address or in its delegated prefix? */
 static __always_inline int tunnel_owns(const struct tspgw_tunnel *t, const __u8 *src)

@@ -22,15 +22,15 @@
  * candidate is checked against the users table (indexed) and, if in use,
  * left allocated to nobody and the next one tried.
  */
-#include "assign.h"
+#include "broker/assign.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "anon_addr.h"
-#include "assign_db.h"
+#include "bpf/anon_addr.h"
+#include "broker/assign_db.h"
 
 /* Block numbers are SQLite integers (signed 64-bit). */
 #define MAX_DEPTH 62

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Storage layer of the address assignment: see assign_db.h. */
-#include "assign_db.h"
+#include "broker/assign_db.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "assign.h"
+#include "broker/assign.h"
 
 #define ADB_SCHEMA_VERSION 2
 

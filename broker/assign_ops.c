@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The operator's queries and requests: see assign_ops.h. Rare calls, so
  * each prepares its statement when it runs rather than at open. */
-#include "assign_ops.h"
+#include "broker/assign_ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "assign_db.h"
+#include "broker/assign_db.h"
 
 static sqlite3_stmt *prepare(struct assign_db *db, const char *sql)
 {

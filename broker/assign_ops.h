@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "assign.h"
+#include "broker/assign.h"
 
 /* A user's row. */
 struct assign_user_record {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "broker.h"
-#include "endpoint.h"
+#include "broker/broker.h"
+#include "dataplane/endpoint.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -10,15 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "anon_addr.h"
-#include "assign_ops.h"
-#include "htab.h"
-#include "lifetime.h"
-#include "log.h"
-#include "login_throttle.h"
-#include "sasl_claim.h"
-#include "special_addr.h"
-#include "tunnel_table.h"
+#include "bpf/anon_addr.h"
+#include "broker/assign_ops.h"
+#include "broker/htab.h"
+#include "broker/lifetime.h"
+#include "common/log.h"
+#include "broker/login_throttle.h"
+#include "broker/sasl_claim.h"
+#include "bpf/special_addr.h"
+#include "dataplane/tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
 #define EXPIRY_CHECKS_PER_TICK 4096
@@ -123,7 +123,7 @@ uint64_t broker_now_ns(void)
 	struct timespec ts;
 
 	/* The data plane stamps last_seen in CLOCK_BOOTTIME (from jiffies, to
-	 * one tick: loader/dp_clock.c). */
+	 * one tick: dataplane/dp_clock.c). */
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }

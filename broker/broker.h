@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "assign.h"
-#include "config.h"
-#include "peer_key.h"
-#include "pinned_maps.h"
-#include "tsp_session.h"
+#include "broker/assign.h"
+#include "common/config.h"
+#include "broker/peer_key.h"
+#include "dataplane/pinned_maps.h"
+#include "broker/tsp_session.h"
 
 #define BROKER_MAX_BROKERS 16
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "bytebuf.h"
+#include "broker/bytebuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

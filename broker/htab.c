@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "htab.h"
+#include "broker/htab.h"
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "lifetime.h"
+#include "broker/lifetime.h"
 
 #define NS_PER_MIN (60ull * 1000000000ull)
 

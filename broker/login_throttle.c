@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "login_throttle.h"
+#include "broker/login_throttle.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
-#include "peer_key.h"
+#include "broker/htab.h"
+#include "broker/peer_key.h"
 
 #define NS_PER_S 1000000000ull
 

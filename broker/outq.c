@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "outq.h"
+#include "broker/outq.h"
 
 #include <errno.h>
 #include <sys/socket.h>

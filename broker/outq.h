@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bytebuf.h"
+#include "broker/bytebuf.h"
 
 struct outq {
 	struct bytebuf buf;

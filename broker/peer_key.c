@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "peer_key.h"
+#include "broker/peer_key.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "htab.h"
-#include "prefix.h"
+#include "broker/htab.h"
+#include "common/prefix.h"
 
 static bool v4_mapped(const struct in6_addr *a)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sasl_claim.h"
+#include "broker/sasl_claim.h"
 
 #include <string.h>
 #include <strings.h>

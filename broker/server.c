@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "server.h"
+#include "broker/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,14 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bytebuf.h"
-#include "htab.h"
-#include "log.h"
-#include "outq.h"
-#include "peer_key.h"
-#include "tsp_udp.h"
-#include "udp_batch.h"
-#include "udp_guard.h"
+#include "broker/bytebuf.h"
+#include "broker/htab.h"
+#include "common/log.h"
+#include "broker/outq.h"
+#include "broker/peer_key.h"
+#include "broker/tsp_udp.h"
+#include "broker/udp_batch.h"
+#include "broker/udp_guard.h"
 
 #define MAX_EVENTS 64
 #define TCP_READ_CHUNK 16384

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "broker.h"
-#include "tsp_session.h"
+#include "broker/broker.h"
+#include "broker/tsp_session.h"
 
 struct server_cfg {
 	uint16_t port;                  /* host order */

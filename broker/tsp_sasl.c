@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* TSP authentication on the Cyrus SASL server API; see tsp_sasl.h. */
-#include "tsp_sasl.h"
+#include "broker/tsp_sasl.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
-#include "log.h"
+#include "common/log.h"
 
 #define SERVICE "tsp"
 #define APPNAME "tspgw"
@@ -28,7 +28,6 @@ const char *const tsp_sasl_mechanisms[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", 
 #define MECH_ANONYMOUS 0
 #define MECH_PLAIN 1
 
-static const char *const default_mechs[] = { "ANONYMOUS", "DIGEST-MD5", "SCRAM-SHA-256" };
 
 static struct {
 	bool active;           /* sasl_server_init succeeded */
@@ -161,18 +160,24 @@ static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *e
 	bool password = false;
 
 	memset(n, 0, sizeof(*n));
+	/* No default here: the configuration's (broker.auth.mechanisms, in
+	 * the key table) is the one, and always lists at least one. */
 	if (!list || count <= 0) {
-		list = default_mechs;
-		count = (int)(sizeof(default_mechs) / sizeof(default_mechs[0]));
+		snprintf(err, errlen, "no SASL mechanism allowed");
+		return -1;
 	}
 	for (int i = 0; i < count; i++) {
 		int m = list[i] ? mech_index(list[i]) : -1;
 		bool dup = false;
 
 		if (m < 0) {
-			snprintf(err, errlen,
-				 "unsupported SASL mechanism \"%s\" (supported: ANONYMOUS, PLAIN, DIGEST-MD5, SCRAM-SHA-256)",
-				 list[i] ? list[i] : "(null)");
+			char known[64] = "";
+
+			for (int k = 0; k < N_KNOWN; k++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+					 k ? ", " : "", tsp_sasl_mechanisms[k]);
+			snprintf(err, errlen, "unsupported SASL mechanism \"%s\" (supported: %s)",
+				 list[i] ? list[i] : "(null)", known);
 			return -1;
 		}
 		for (int j = 0; j < n->n_order; j++)

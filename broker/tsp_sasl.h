@@ -97,8 +97,8 @@ struct tsp_sasl_cfg {
 	const char *server_name;
 	/* Allowed mechanisms, case-insensitive, among ANONYMOUS, PLAIN,
 	 * DIGEST-MD5, SCRAM-SHA-256 (others are a configuration error).
-	 * NULL/0: ANONYMOUS, DIGEST-MD5, SCRAM-SHA-256 (never PLAIN). The
-	 * order is the order of the CAPABILITY tokens. */
+	 * At least one (NULL/0 is an error: the default is the
+	 * configuration's). The order is the order of the CAPABILITY tokens. */
 	const char *const *allowed_mechs;
 	int n_allowed;
 };

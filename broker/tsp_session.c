@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "tsp_session.h"
+#include "broker/tsp_session.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -8,10 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bytebuf.h"
-#include "peer_key.h"
-#include "sasl_claim.h"
-#include "tsp_sasl.h"
+#include "broker/bytebuf.h"
+#include "broker/peer_key.h"
+#include "broker/sasl_claim.h"
+#include "broker/tsp_sasl.h"
 
 #define TSP_MAX_LINE 4096
 #define SASL_B64_MAX 8192

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "tsp_xml.h"
+#include "broker/tsp_xml.h"
 
 enum tsp_transport { TSP_OVER_TCP, TSP_OVER_UDP };
 

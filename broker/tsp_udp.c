@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "tsp_udp.h"
+#include "broker/tsp_udp.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * writer whose output gogoc's hand-rolled parser (xml/xmlparse.c) reads.
  * See tsp_xml.h for what is accepted and produced, and
  * shared/reference/tsp-wire.md for the client's quirks. */
-#include "tsp_xml.h"
+#include "broker/tsp_xml.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-#include "prefix.h"
+#include "common/prefix.h"
 
 /* Longest element text the parser looks at: a host name (253) plus slack
  * for blanks the RFC examples put around addresses. */

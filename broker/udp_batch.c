@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Batched UDP I/O; see udp_batch.h. */
-#include "udp_batch.h"
+#include "broker/udp_batch.h"
 
 #include <errno.h>
 #include <stdlib.h>

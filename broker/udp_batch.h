@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "tsp_udp.h"
+#include "broker/tsp_udp.h"
 
 #define UDP_BATCH 32
 /* Largest datagram received whole (TSP commands are bounded by the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "udp_guard.h"
+#include "broker/udp_guard.h"
 
 #include <string.h>
 #include <sys/socket.h>

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "peer_key.h"
+#include "broker/peer_key.h"
 
 #define UDP_GUARD_FACTOR 3
 /* IP + UDP headers around a datagram's payload. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "auth.h"
+#include "client/auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
-#include "log.h"
+#include "client/log.h"
 
 /* sasl_callback_t.proc is int (*)(void); going through void (*)(void)
  * tells the compiler the cast is meant. */

@@ -17,10 +17,10 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "reply.h"
-#include "status.h"
-#include "transport.h"
+#include "client/config.h"
+#include "client/reply.h"
+#include "client/status.h"
+#include "client/transport.h"
 
 /* Load libsasl2's client plugins, once. */
 int auth_init(char *err, size_t errlen);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "cli.h"
+#include "client/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "client/log.h"
 
 #define TSPC_VERSION "tspc 1.0 (TSP 2.0.2/2.0.1/2.0.0)"
 

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "client/config.h"
 
 void cli_usage(FILE *f);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "config.h"
+#include "client/config.h"
 
-#include "prefix.h"
+#include "common/prefix.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "client/log.h"
 
 void config_defaults(struct tspc_config *c)
 {

@@ -9,7 +9,7 @@
 #ifndef TSPC_HOOK_H
 #define TSPC_HOOK_H
 
-#include "params.h"
+#include "client/params.h"
 
 #define HOOK_TIMEOUT_S 30
 

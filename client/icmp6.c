@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "icmp6.h"
+#include "client/icmp6.h"
 
 #include <arpa/inet.h>
 #include <netinet/icmp6.h>

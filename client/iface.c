@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "iface.h"
+#include "client/iface.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "tun.h"
+#include "client/log.h"
+#include "client/tun.h"
 
 int iface_create(struct iface *i, const struct tspc_config *cfg, char *err, size_t errlen)
 {

@@ -13,9 +13,9 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
-#include "config.h"
-#include "netlink.h"
-#include "tunnel_xml.h"
+#include "client/config.h"
+#include "client/netlink.h"
+#include "client/tunnel_xml.h"
 
 struct iface {
 	int tun_fd;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "keepalive.h"
+#include "client/keepalive.h"
 
 #include <string.h>
 

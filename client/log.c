@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "log.h"
+#include "client/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

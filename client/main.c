@@ -14,17 +14,17 @@
 
 #include <libxml/parser.h>
 
-#include "auth.h"
-#include "cli.h"
-#include "clock.h"
-#include "exitcode.h"
-#include "hook.h"
-#include "iface.h"
-#include "log.h"
-#include "negotiate.h"
-#include "params.h"
-#include "relay.h"
-#include "signals.h"
+#include "client/auth.h"
+#include "client/cli.h"
+#include "client/clock.h"
+#include "client/exitcode.h"
+#include "client/hook.h"
+#include "client/iface.h"
+#include "client/log.h"
+#include "client/negotiate.h"
+#include "client/params.h"
+#include "client/relay.h"
+#include "client/signals.h"
 
 /* Failed negotiation -> exit code, with the message. */
 static int exit_code_of(int st, const char *err)

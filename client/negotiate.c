@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "negotiate.h"
+#include "client/negotiate.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -9,9 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "log.h"
-#include "reply.h"
+#include "client/auth.h"
+#include "client/log.h"
+#include "client/reply.h"
 
 #define MAX_REDIRECTS 5
 

@@ -12,11 +12,11 @@
 
 #include <netinet/in.h>
 
-#include "config.h"
-#include "reply.h"
-#include "status.h"
-#include "transport.h"
-#include "tunnel_xml.h"
+#include "client/config.h"
+#include "client/reply.h"
+#include "client/status.h"
+#include "client/transport.h"
+#include "client/tunnel_xml.h"
 
 struct session {
 	struct tunnel_params p;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "netlink.h"
+#include "client/netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

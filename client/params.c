@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "params.h"
+#include "client/params.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>

@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "config.h"
-#include "negotiate.h"
+#include "client/config.h"
+#include "client/negotiate.h"
 
 #define PARAMS_MAX 32
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "relay.h"
+#include "client/relay.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,11 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "icmp6.h"
-#include "keepalive.h"
-#include "log.h"
-#include "signals.h"
+#include "client/clock.h"
+#include "client/icmp6.h"
+#include "client/keepalive.h"
+#include "client/log.h"
+#include "client/signals.h"
 
 #define BUF_SIZE 65536
 #define BATCH 64               /* packets per wake-up and direction */

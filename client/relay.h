@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tunnel_xml.h"
+#include "client/tunnel_xml.h"
 
 struct relay_stats {
 	unsigned long long to_net, to_net_bytes, to_net_err, not_ipv6, link_local;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "reply.h"
+#include "client/reply.h"
 
 #include <ctype.h>
 #include <stdio.h>

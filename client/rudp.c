@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "rudp.h"
+#include "client/rudp.h"
 
 #include <arpa/inet.h>
 #include <string.h>

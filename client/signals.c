@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "signals.h"
+#include "client/signals.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "transport.h"
+#include "client/transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "reply.h"
-#include "signals.h"
+#include "client/clock.h"
+#include "client/log.h"
+#include "client/reply.h"
+#include "client/signals.h"
 
 static const char *peer_str(const struct tsp_conn *c, char *buf, size_t cap)
 {

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "rudp.h"
-#include "status.h"
+#include "client/rudp.h"
+#include "client/status.h"
 
 enum conn_kind { CONN_UDP, CONN_TCP };
 

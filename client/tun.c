@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "tun.h"
+#include "client/tun.h"
 
 #include <errno.h>
 #include <fcntl.h>

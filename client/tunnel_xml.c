@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "tunnel_xml.h"
+#include "client/tunnel_xml.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,8 +13,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "config.h"
-#include "prefix.h"
+#include "client/config.h"
+#include "common/prefix.h"
 
 /* Replies are a few hundred bytes; a broker list of 50 is a few KiB. */
 #define REPLY_XML_MAX 65536

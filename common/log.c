@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The daemon's log; see log.h for the line format and the escaping rules. */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -59,9 +59,21 @@ static bool quoted_ok(unsigned char c)
 	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
 }
 
-char *log_quote(char *out, size_t outlen, const char *s, size_t n)
+/* A byte as \xHH: 4 characters at out, no NUL. The one escape of both
+ * quoted values and whole lines. */
+static size_t put_hex_escape(char *out, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+char *log_quote(char *out, size_t outlen, const char *s, size_t n)
+{
 	size_t o = 0;
 
 	/* Room kept for the closing quote and NUL, or for `..."` and NUL. */
@@ -80,14 +92,10 @@ char *log_quote(char *out, size_t outlen, const char *s, size_t n)
 			o += 3;
 			break;
 		}
-		if (need == 1) {
+		if (need == 1)
 			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
+		else
+			o += put_hex_escape(out + o, c);
 	}
 	out[o++] = '"';
 	out[o] = '\0';
@@ -111,7 +119,6 @@ char *log_value(char *out, size_t outlen, const char *s)
 void log_format_line(char *out, size_t outlen, long long now, enum log_level level,
 		     const char *msg)
 {
-	static const char hex[] = "0123456789abcdef";
 	time_t t = (time_t)now;
 	struct tm tm;
 	size_t o;
@@ -126,14 +133,10 @@ void log_format_line(char *out, size_t outlen, long long now, enum log_level lev
 	for (const char *p = msg; *p && o + 5 < outlen; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c >= 0x20 && c <= 0x7e) {
+		if (c >= 0x20 && c <= 0x7e)
 			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
+		else
+			o += put_hex_escape(out + o, c);
 	}
 	out[o] = '\0';
 }

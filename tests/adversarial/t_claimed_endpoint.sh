@@ -262,4 +262,5 @@ claim_expires() {
 }
 e2e_check "the unproven claim expires after broker.claim_timeout and leaves the maps" claim_expires
 
+e2e_check_no_leftovers
 e2e_finish

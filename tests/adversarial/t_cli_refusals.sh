@@ -129,4 +129,5 @@ e2e_check "-c FIFO refused without blocking" cfg_refused "$T/fifo" "not a regula
 e2e_check "-c directory refused" cfg_refused "$T" "not a regular file (a directory)"
 e2e_check "-c /dev/zero refused" cfg_refused /dev/zero "not a regular file (a device)"
 
+e2e_check_no_leftovers
 e2e_finish

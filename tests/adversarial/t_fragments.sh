@@ -250,4 +250,5 @@ e2e_check "tspgw status lists the slow path's counters" \
 	status_shows decap_fragment frag_drop_spoof frag_drop_unbound frag_drop_link_scope
 e2e_check "tspgw run is still running" kill -0 "$RUN_PID"
 
+e2e_check_no_leftovers
 e2e_finish

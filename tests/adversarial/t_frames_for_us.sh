@@ -53,4 +53,5 @@ e2e_check "drop_bad_checksum +6 ($c0 -> $c1)" test $((c1 - c0)) -eq 6
 
 got=$(attack good "$GW_MAC")
 e2e_check "the control, a right frame to our MAC: all 3 reached the IPv6 host ($got)" test "$got" = 3
+e2e_check_no_leftovers
 e2e_finish

@@ -72,4 +72,5 @@ assert codes[0] == b"CAP" and b"522" in codes
 '
 }
 e2e_check "the session rate (10 a minute) applies to an IPv6 /64" rate
+e2e_check_no_leftovers
 e2e_finish

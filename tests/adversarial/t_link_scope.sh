@@ -294,4 +294,5 @@ detach_clean() {
 }
 e2e_check "detach removes the tc ingress filter from u0" detach_clean
 
+e2e_check_no_leftovers
 e2e_finish

@@ -175,4 +175,5 @@ bad_level() {
 }
 e2e_check "an unknown broker.log_level is a FILE:LINE:COL error, logged as a stamped line" bad_level
 
+e2e_check_no_leftovers
 e2e_finish

@@ -106,4 +106,5 @@ e2e_check "  and locks nobody out: alice logs in from behind the NAT" \
 	expect_login 200 198.51.100.2 plain alice secret
 e2e_check "  nor bob" expect_login 200 198.51.100.3 plain bob hunter2
 
+e2e_check_no_leftovers
 e2e_finish

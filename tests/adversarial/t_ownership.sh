@@ -168,4 +168,5 @@ anon_own() {
 }
 e2e_check "documented limit: a spoofer at an anonymous tunnel's own origin can delete it" anon_own
 
+e2e_check_no_leftovers
 e2e_finish

@@ -124,4 +124,5 @@ a_lifetime_from_creation() {
 }
 e2e_check "A's lifetime runs from its creation, not from the restart" a_lifetime_from_creation
 
+e2e_check_no_leftovers
 e2e_finish

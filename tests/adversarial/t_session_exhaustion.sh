@@ -104,4 +104,5 @@ per_64() {
 	[ "$out" = "1 0 0" ]
 }
 e2e_check "one IPv6 /64 holds at most 8 sessions, whatever its addresses" per_64
+e2e_check_no_leftovers
 e2e_finish

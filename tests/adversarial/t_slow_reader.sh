@@ -116,4 +116,5 @@ still_serves() {
 }
 e2e_check "  the broker still serves a normal client" still_serves
 
+e2e_check_no_leftovers
 e2e_finish

@@ -81,4 +81,5 @@ before=$(pgw_counter drop_special_src)
 e2e_ns "$PGW_C" $CRAFT tunnel c0 "$GW_MAC" 192.0.2.2 40000 2001:db8:2::2
 e2e_check "documentation not allowed: drop_special_src +1" \
 	e2e_wait_for 5 special_src_is $((before + 1))
+e2e_check_no_leftovers
 e2e_finish

@@ -52,4 +52,5 @@ e2e_check "every legitimate tunnel packet arrived, nothing of the flood did (${a
 e2e_check "decap counts exactly the legitimate packets (+$((d1 - d0)))" test $((d1 - d0)) -eq "$LEGIT"
 e2e_check "drop_spoof counts the whole flood (+$((s1 - s0)) for ${flooded:-?} sent)" \
 	test $((s1 - s0)) -eq "${flooded:-0}"
+e2e_check_no_leftovers
 e2e_finish

@@ -97,4 +97,5 @@ counters() {
 	grep "signalling guards:" "$E2E_TMP/run.log" | tail -1
 }
 e2e_check "the daemon logs what the guards held back" counters
+e2e_check_no_leftovers
 e2e_finish

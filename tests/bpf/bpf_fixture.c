@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "bpf_fixture.h"
+#include "tests/bpf/bpf_fixture.h"
 
-#include "config.h"
-#include "counters.h"
-#include "dp_config.h"
-#include "tunnel_table.h"
+#include "cli/config_file.h"
+#include "dataplane/counters.h"
+#include "dataplane/dp_config.h"
+#include "dataplane/tunnel_table.h"
 
-#include "special_addr.h"
+#include "bpf/special_addr.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -26,7 +26,7 @@ struct fx fx;
 
 const char *t_cnt_name(int idx)
 {
-	/* The names `tspgw status` prints (loader/counters.c): one list. */
+	/* The names `tspgw status` prints (dataplane/counters.c): one list. */
 	if (idx < 0 || idx >= TSPGW_CNT_MAX || !tspgw_counter_names[idx])
 		return "?";
 	return tspgw_counter_names[idx];

@@ -13,8 +13,8 @@
 #include <criterion/criterion.h>
 
 #include "tspgw.skel.h"
-#include "tspgw_maps.h"
-#include "pkt_build.h"
+#include "bpf/tspgw_maps.h"
+#include "tests/bpf/pkt_build.h"
 
 /* Verdicts, spelled out so the tests do not need the kernel's enums. */
 #define V_XDP_ABORTED 0
@@ -61,7 +61,7 @@ void fx_apply_config(void);
 
 struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type);
 /* The binding alone (zeroed stats), and binding + routes for host/128 and
- * prefix: through the tunnel table (loader/tunnel_table.h), as the
+ * prefix: through the tunnel table (dataplane/tunnel_table.h), as the
  * gateway writes them. */
 void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *prefix,
 		    uint8_t prefix_len);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "expect.h"
+#include "tests/bpf/expect.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

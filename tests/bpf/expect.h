@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf_fixture.h"
-#include "pkt_build.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/pkt_build.h"
 
 /* The decapsulated frame: in's Ethernet addresses with type 0x86DD, then
  * the inner IPv6 packet (40 + payload_len bytes) exactly as it was inside.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "netenv.h"
+#include "tests/bpf/netenv.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

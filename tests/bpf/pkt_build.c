@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "pkt_build.h"
+#include "tests/bpf/pkt_build.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
-#include "netenv.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
+#include "tests/bpf/netenv.h"
 
 static struct netenv env;
 

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bpf_fixture.h"
-#include "dp_clock.h"
-#include "expect.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "dataplane/dp_clock.h"
+#include "tests/bpf/expect.h"
 
 TestSuite(decap, .init = fx_setup, .fini = fx_teardown);
 

@@ -64,7 +64,7 @@ Test(least_privilege, programs_load_with_cap_bpf_and_cap_net_admin_only)
 
 Test(least_privilege, cap_sys_admin_stands_for_cap_bpf)
 {
-	/* What loader/caps.c accepts in place of CAP_BPF (older container
+	/* What dataplane/caps.c accepts in place of CAP_BPF (older container
 	 * engines know no CAP_BPF) must load. */
 	cr_expect_eq(load_with(CAP(CAP_SYS_ADMIN) | CAP(CAP_NET_ADMIN)), 0);
 }

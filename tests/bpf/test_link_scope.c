@@ -13,8 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
 
 TestSuite(link_scope, .init = fx_setup, .fini = fx_teardown);
 

@@ -5,8 +5,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
 
 TestSuite(malformed, .init = fx_setup, .fini = fx_teardown);
 

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
-#include "netenv.h"
-#include "route_watch.h"
-#include "special_addr.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
+#include "tests/bpf/netenv.h"
+#include "dataplane/route_watch.h"
+#include "bpf/special_addr.h"
 
 static struct netenv env;
 static const uint8_t MAC_NEW[6] = { 0x02, 0, 0, 0, 0x0b, 0x0b };

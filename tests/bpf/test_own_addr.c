@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The gateway's own addresses and MACs as the loader reads them
- * (loader/own_addr.c), and `tspgw run`'s watcher keeping the addresses in
+ * (dataplane/own_addr.c), and `tspgw run`'s watcher keeping the addresses in
  * dp_config current (route_watch.c), so a newly added address is refused
  * as a tunnel endpoint without a restart. */
 #include <arpa/inet.h>
@@ -8,10 +8,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
-#include "netenv.h"
-#include "own_addr.h"
-#include "route_watch.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/netenv.h"
+#include "dataplane/own_addr.h"
+#include "dataplane/route_watch.h"
 
 TestSuite(own_addr, .init = fx_setup, .fini = fx_teardown);
 

@@ -12,9 +12,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "bpf_fixture.h"
-#include "pinned_maps.h"
-#include "tspgw_maps.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "dataplane/pinned_maps.h"
+#include "bpf/tspgw_maps.h"
 
 static char dir[PATH_MAX];
 

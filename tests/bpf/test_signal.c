@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
+#include "tests/bpf/bpf_fixture.h"
 
 TestSuite(signal, .init = fx_setup, .fini = fx_teardown);
 

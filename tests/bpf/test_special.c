@@ -11,9 +11,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
-#include "special_addr.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
+#include "bpf/special_addr.h"
 
 TestSuite(special, .init = fx_setup, .fini = fx_teardown);
 

@@ -38,9 +38,9 @@
 
 #include <bpf/libbpf.h>
 
-#include "bpf_fixture.h"
-#include "expect.h"
-#include "netenv.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "tests/bpf/expect.h"
+#include "tests/bpf/netenv.h"
 
 TestSuite(tc, .init = fx_setup, .fini = fx_teardown);
 

@@ -10,9 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bpf_fixture.h"
-#include "pinned_maps.h"
-#include "tunnel_table.h"
+#include "tests/bpf/bpf_fixture.h"
+#include "dataplane/pinned_maps.h"
+#include "dataplane/tunnel_table.h"
 
 TestSuite(tunnel_table, .init = fx_setup, .fini = fx_teardown);
 

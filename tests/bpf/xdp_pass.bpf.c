@@ -11,7 +11,7 @@
  * host compiler, for which it is an empty translation unit.
  */
 #if defined(__bpf__)
-#include "vmlinux.h"
+#include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 SEC("xdp")

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "client/config.h"
+#include "client/log.h"
 
 static char path[64];
 

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "icmp6.h"
+#include "client/icmp6.h"
 
 Test(icmp6, echo_request_is_valid)
 {

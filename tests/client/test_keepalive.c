@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "keepalive.h"
+#include "client/keepalive.h"
 
 Test(keepalive, jitter_bounds_for_extreme_random_values)
 {

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "negotiate.h"
+#include "client/negotiate.h"
 
 static const char *type_for(enum tspc_mode mode, const char *capability)
 {

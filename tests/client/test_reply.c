@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reply.h"
+#include "client/reply.h"
 
 #define S(x) x, strlen(x)
 

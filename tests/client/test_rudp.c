@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "rudp.h"
+#include "client/rudp.h"
 
 Test(rudp, first_sequence_is_gogocs)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tunnel_xml.h"
+#include "client/tunnel_xml.h"
 
 /* What tspgw's broker sent in a real session (anonymous, v6udpv4). */
 static const char anon_reply[] =

@@ -23,8 +23,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # clang knows no -Wformat-truncation; our flags otherwise as for the build.
 FUZZ_WARN    := $(WARN) -Wno-unknown-warning-option
 FUZZ_CFLAGS  := -O1 -g $(CSTD) $(FUZZ_WARN) $(FUZZ_SAN)
-FUZZ_GW_INC  := -I$(BUILD) -Ibpf -Icommon -Iloader -Ibroker -I/usr/include/libxml2 -Itests/fuzz
-FUZZ_CL_INC  := -Iclient -I/usr/include/libxml2 -Itests/fuzz -idirafter loader
+FUZZ_GW_INC  := -I. -I$(BUILD) -I/usr/include/libxml2
+FUZZ_CL_INC  := -I. -I/usr/include/libxml2
 FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
 
 LIB_OBJS_FUZZ    := $(patsubst %.c,$(BUILD)/obj-fuzz/%.o,$(LIB_SRCS))
@@ -35,19 +35,16 @@ REPLAY_BINS  := $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-build fuzz-deps test-fuzz-corpus
 
-$(BUILD)/fuzz $(BUILD)/obj-fuzz/common $(BUILD)/obj-fuzz/loader $(BUILD)/obj-fuzz/broker $(BUILD)/obj-fuzz/client:
+$(BUILD)/fuzz:
 	mkdir -p $@
 
-$(BUILD)/obj-fuzz/common/%.o: common/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-fuzz/common
+# The gateway's folders (GW_DIRS) and common/prefix.c, which tspc shares.
+$(BUILD)/obj-fuzz/%.o: %.c $(USER_HDRS) $(SKELS)
+	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_GW_INC) -c $< -o $@
 
-$(BUILD)/obj-fuzz/loader/%.o: loader/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-fuzz/loader
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_GW_INC) -c $< -o $@
-
-$(BUILD)/obj-fuzz/broker/%.o: broker/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/obj-fuzz/broker
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_GW_INC) -c $< -o $@
-
-$(BUILD)/obj-fuzz/client/%.o: client/%.c $(CLIENT_HDRS) | $(BUILD)/obj-fuzz/client
+$(BUILD)/obj-fuzz/client/%.o: client/%.c $(CLIENT_HDRS)
+	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_CL_INC) -c $< -o $@
 
 $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_GW)): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(LIB_OBJS_FUZZ) | $(BUILD)/fuzz
@@ -58,10 +55,10 @@ $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_CLIENT)): $(BUILD)/fuzz/fuzz_%: tests/f
 
 # Replay binaries: gcc, the unit tests' sanitizer objects.
 $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_GW)): $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_HDRS) $(LIB_OBJS_SAN) | $(BUILD)/fuzz
-	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) -Itests/fuzz $< tests/fuzz/replay_main.c $(LIB_OBJS_SAN) -o $@ $(LDLIBS)
+	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) $< tests/fuzz/replay_main.c $(LIB_OBJS_SAN) -o $@ $(LDLIBS)
 
 $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_CLIENT)): $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_HDRS) $(CLIENT_SRCS) $(CLIENT_HDRS) | $(BUILD)/fuzz
-	$(CC) $(CLIENT_CFLAGS) $(SAN_CFLAGS) -Itests/fuzz $< tests/fuzz/replay_main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
+	$(CC) $(CLIENT_CFLAGS) $(SAN_CFLAGS) $< tests/fuzz/replay_main.c $(CLIENT_SRCS) -o $@ $(CLIENT_LIBS)
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_DEB_PACKAGES)"

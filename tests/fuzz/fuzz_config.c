@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libFuzzer harness: config.yaml loading (loader/config.c) through
+/* libFuzzer harness: config.yaml loading (cli/config_file.c) through
  * tspgw_config_parse, the in-memory half of tspgw_config_load: the same
  * YAML precheck, tree walk, key parsers and cross-field checks, without a
  * file per input. Every failure must come with a FILE:LINE:COL (or FILE:)
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "cli/config_file.h"
 
 #define NAME "fuzz.yaml"
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_chunks.h"
-#include "fuzz_sasldb.h"
-#include "tsp_sasl.h"
+#include "tests/fuzz/fuzz_chunks.h"
+#include "tests/fuzz/fuzz_sasldb.h"
+#include "broker/tsp_sasl.h"
 
 static const char *const mechs[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-256" };
 #define N_MECHS ((int)(sizeof(mechs) / sizeof(mechs[0])))

@@ -20,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assign.h"
-#include "broker.h"
-#include "fuzz_chunks.h"
-#include "fuzz_sasldb.h"
-#include "server.h"
-#include "tsp_sasl.h"
-#include "tsp_session.h"
+#include "broker/assign.h"
+#include "broker/broker.h"
+#include "tests/fuzz/fuzz_chunks.h"
+#include "tests/fuzz/fuzz_sasldb.h"
+#include "broker/server.h"
+#include "broker/tsp_sasl.h"
+#include "broker/tsp_session.h"
 
 static struct assign_db *db;
 static struct broker_cfg bcfg;

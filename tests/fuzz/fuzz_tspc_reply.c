@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reply.h"
-#include "tunnel_xml.h"
+#include "client/reply.h"
+#include "client/tunnel_xml.h"
 
 static void parse_xml(const char *xml, size_t len)
 {

@@ -185,4 +185,5 @@ verbose_log() {
 }
 e2e_check "-v: the verifier's whole log at debug" verbose_log
 
+e2e_check_no_leftovers
 e2e_finish

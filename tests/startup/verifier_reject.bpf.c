@@ -4,7 +4,7 @@
  * skeleton of the same name (tspgw_bpf) and a tspgw used only by
  * tests/startup/run.sh, so `attach` meets a real verifier rejection while
  * the gateway itself loads no object but its own. */
-#include "tspgw.bpf.c"
+#include "bpf/tspgw.bpf.c"
 
 SEC("xdp")
 int tspgw_unchecked_read(struct xdp_md *ctx)

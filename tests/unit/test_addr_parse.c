@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 
-#include "addr_parse.h"
-#include "prefix.h"
+#include "cli/addr_parse.h"
+#include "common/prefix.h"
 
 Test(addr_parse, ipv4_with_and_without_port)
 {

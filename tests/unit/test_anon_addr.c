@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "anon_addr.h"
+#include "bpf/anon_addr.h"
 
 #define PUBTSP TSPGW_LAYOUT_PUBTSP
 #define SIXBED4 TSPGW_LAYOUT_6BED4

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "anon_addr.h"
-#include "assign.h"
-#include "assign_ops.h"
+#include "bpf/anon_addr.h"
+#include "broker/assign.h"
+#include "broker/assign_ops.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture: a temporary directory; the database goes into a subdirectory

@@ -21,14 +21,14 @@
 #include <bpf/libbpf.h>
 #include <sqlite3.h>
 
-#include "assign.h"
-#include "assign_ops.h"
-#include "broker.h"
-#include "special_addr.h"
-#include "tsp_sasl.h"
-#include "tsp_session.h"
+#include "broker/assign.h"
+#include "broker/assign_ops.h"
+#include "broker/broker.h"
+#include "bpf/special_addr.h"
+#include "broker/tsp_sasl.h"
+#include "broker/tsp_session.h"
 #include "tspgw.skel.h"
-#include "tunnel_table.h"
+#include "dataplane/tunnel_table.h"
 
 #define NS 1000000000ull
 #define BT_CAP "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"

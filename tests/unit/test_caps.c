@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "dataplane/caps.h"
 
 #define BIT(c) (1ULL << (c))
 #define ALL_NEEDED (BIT(CAP_BPF) | BIT(CAP_NET_ADMIN))

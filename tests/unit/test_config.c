@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests of loader/config.c: the documented config.yaml, defaults, and
+/* Unit tests of cli/config_file.c: the documented config.yaml, defaults, and
  * for every kind of bad input the exact line:column and message. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "special_addr.h"
-#include "tspgw_maps.h"
+#include "cli/config_file.h"
+#include "common/log.h"
+#include "bpf/special_addr.h"
+#include "bpf/tspgw_maps.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

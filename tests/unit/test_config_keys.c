@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The key table (loader/config_keys.c) against itself, the parser and
+/* The key table (cli/config_keys.c) against itself, the parser and
  * README.md's "Configuration" table: every key has a default (or says what
  * no value means) that its own parser accepts, and README lists every key
  * with that default and those bounds, and no key the table lacks. */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_keys.h"
+#include "common/config.h"
+#include "cli/config_keys.h"
 
 /* The unit tests run from the repository root (make test-unit). */
 #define README "README.md"

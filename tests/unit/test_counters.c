@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "counters.h"
+#include "dataplane/counters.h"
 
 Test(counters, every_counter_named_once_and_described)
 {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* dp_clock_hz (loader/dp_clock.c): the kernel's tick from jiffies and
+/* dp_clock_hz (dataplane/dp_clock.c): the kernel's tick from jiffies and
  * nanoseconds elapsed together, as the loader measures it between two
  * tick edges about 50 ms apart (so the figures are close; the window is
  * 8 %). */
 #include <criterion/criterion.h>
 
-#include "dp_clock.h"
+#include "dataplane/dp_clock.h"
 
 Test(dp_clock, tick_rates_linux_is_built_with)
 {

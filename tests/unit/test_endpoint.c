@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* endpoint_refusal (loader/endpoint.c): the broker's question "may a
+/* endpoint_refusal (dataplane/endpoint.c): the broker's question "may a
  * tunnel end here?" answered by the data plane's own rule
  * (tspgw_endpoint_refused), with a reason for the log. Without a readable
  * dp_config no special range is allowed. */
@@ -7,9 +7,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "endpoint.h"
-#include "special_addr.h"
-#include "tspgw_maps.h"
+#include "dataplane/endpoint.h"
+#include "bpf/special_addr.h"
+#include "bpf/tspgw_maps.h"
 
 static uint32_t v4(const char *s)
 {

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "htab.h"
+#include "broker/htab.h"
 
 struct item {
 	struct htab_node node;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libbpf's messages in the log (loader/libbpf_log.c): levels kept, one
+/* libbpf's messages in the log (dataplane/libbpf_log.c): levels kept, one
  * line per line of text, and a program's load log kept for the error. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "libbpf_log.h"
-#include "log.h"
+#include "dataplane/libbpf_log.h"
+#include "common/log.h"
 
 static char *text;
 static size_t len;

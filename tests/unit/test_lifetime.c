@@ -4,7 +4,7 @@
  * arbitrary boot-time origin, converted to ns. */
 #include <criterion/criterion.h>
 
-#include "lifetime.h"
+#include "broker/lifetime.h"
 
 #define S 1000000000ull
 #define T0 (1000 * S) /* a creation time well after boot */

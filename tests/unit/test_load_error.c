@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Why the BPF programs did not load (loader/load_error.c): a program with
+/* Why the BPF programs did not load (dataplane/load_error.c): a program with
  * a verifier log was refused by the verifier, whatever the errno; a refusal
  * without one is put down to capabilities only when they were not checked. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "load_error.h"
+#include "dataplane/load_error.h"
 
 static char err[1024];
 

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "login_throttle.h"
+#include "broker/login_throttle.h"
 
 #define SA(p) ((const struct sockaddr *)(p))
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "outq.h"
+#include "broker/outq.h"
 
 #define MS 1000000ull
 

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "peer_key.h"
+#include "broker/peer_key.h"
 
 static struct sockaddr_in v4(const char *a, uint16_t port)
 {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The one IPv6 prefix parser and the prefix-mask helpers (loader/prefix.c). */
+/* The one IPv6 prefix parser and the prefix-mask helpers (common/prefix.c). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 
-#include "prefix.h"
+#include "common/prefix.h"
 
 static struct in6_addr ip6(const char *s)
 {

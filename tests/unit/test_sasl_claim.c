@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sasl_claim.h"
+#include "broker/sasl_claim.h"
 
 static const char *claim(const char *mech, const char *msg, size_t len)
 {

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker.h"
-#include "server.h"
-#include "tsp_sasl.h"
-#include "tsp_udp.h"
-#include "udp_guard.h"
+#include "broker/broker.h"
+#include "broker/server.h"
+#include "broker/tsp_sasl.h"
+#include "broker/tsp_udp.h"
+#include "broker/udp_guard.h"
 
 #define NS 1000000000ull
 #define SV_CAP "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests of loader/slowpath_check.c: the checks a reassembled tunnel
+/* Unit tests of dataplane/slowpath_check.c: the checks a reassembled tunnel
  * packet passes before the daemon delivers it, driven with a fake binding
  * table. The anti-spoofing decision is bpf/src_check.h's, the one XDP
  * uses, so these cases also pin down XDP's answer. */
@@ -7,9 +7,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "anon_addr.h"
-#include "slowpath_check.h"
-#include "special_addr.h"
+#include "bpf/anon_addr.h"
+#include "dataplane/slowpath_check.h"
+#include "bpf/special_addr.h"
 
 struct fake_bindings {
 	struct tspgw_origin origin;

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 
-#include "special_addr.h"
+#include "bpf/special_addr.h"
 
 static __u32 v4(const char *s)
 {

@@ -20,8 +20,9 @@
 #include <sasl/md5global.h>
 #include <sasl/md5.h>
 
-#include "log.h"
-#include "tsp_sasl.h"
+#include "common/log.h"
+#include "broker/tsp_sasl.h"
+#include "cli/config_file.h"
 
 #define SERVER "192.0.2.1"
 #define REALM "tsp.example"
@@ -474,16 +475,26 @@ Test(tsp_sasl, plain_refused_unless_allowed)
 	cr_assert_null(strstr(cap, "PLAIN"), "capability: %s", cap);
 }
 
+/* The default is the configuration's (broker.auth.mechanisms), the one
+ * place it is written: the SASL layer has none of its own. */
 Test(tsp_sasl, default_mechanisms_exclude_plain)
 {
 	struct tsp_sasl_cfg cfg = { .sasldb_path = dbpath, .server_name = SERVER };
 	struct tsp_sasl_session *s;
+	struct tspgw_cfg gw;
+	const char *mechs[TSPGW_MAX_MECHS];
 	char err[256], cap[256];
 	const char *out;
 	unsigned outlen;
 
+	tspgw_config_defaults(&gw);
+	for (int i = 0; i < gw.broker.n_mechs; i++)
+		mechs[i] = gw.broker.mechs[i];
+	cfg.allowed_mechs = mechs;
+	cfg.n_allowed = gw.broker.n_mechs;
 	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_geq(tsp_sasl_capability(cap, sizeof(cap)), 0);
+	cr_assert_str_eq(cap, "AUTH=ANONYMOUS AUTH=DIGEST-MD5");
 	cr_assert_null(strstr(cap, "PLAIN"), "capability: %s", cap);
 	cr_assert_not_null(strstr(cap, "AUTH=DIGEST-MD5"), "capability: %s", cap);
 	s = tsp_sasl_session_new(NULL, NULL);
@@ -857,6 +868,14 @@ Test(tsp_sasl, init_rejects_bad_configuration)
 	cfg.n_allowed = 2;
 	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "CRAM-MD5"), "%s", err);
+	cr_assert_not_null(strstr(err, "supported: ANONYMOUS, PLAIN, DIGEST-MD5, SCRAM-SHA-256"), "%s",
+			   err);
+
+	/* No list: no default behind the configuration's back. */
+	cfg.allowed_mechs = NULL;
+	cfg.n_allowed = 0;
+	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "no SASL mechanism allowed");
 
 	cfg.allowed_mechs = (const char *const[]){ "DIGEST-MD5" };
 	cfg.n_allowed = 1;
@@ -913,7 +932,10 @@ Test(tsp_sasl, init_is_idempotent_and_reconfigurable)
 
 Test(tsp_sasl, realm_defaults_to_server_name)
 {
-	struct tsp_sasl_cfg cfg = { .sasldb_path = dbpath, .server_name = SERVER };
+	struct tsp_sasl_cfg cfg = { .sasldb_path = dbpath,
+				    .server_name = SERVER,
+				    .allowed_mechs = (const char *const[]){ "DIGEST-MD5" },
+				    .n_allowed = 1 };
 	struct tsp_sasl_session *s;
 	const char *out;
 	unsigned outlen;

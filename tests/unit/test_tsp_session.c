@@ -31,9 +31,9 @@
 #include <sasl/md5global.h>
 #include <sasl/md5.h>
 
-#include "tsp_sasl.h"
-#include "tsp_session.h"
-#include "tsp_xml.h"
+#include "broker/tsp_sasl.h"
+#include "broker/tsp_session.h"
+#include "broker/tsp_xml.h"
 
 #define SS_SERVER "192.0.2.1"
 #define SS_REALM "tsp.example"

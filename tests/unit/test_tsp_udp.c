@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "tsp_udp.h"
+#include "broker/tsp_udp.h"
 
 /* gogoc's first datagram: sequence 240 with the 0xF nibble, then a
  * millisecond timestamp, then VERSION. */

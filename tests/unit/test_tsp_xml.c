@@ -9,7 +9,7 @@
 
 #include <libxml/parserInternals.h>
 
-#include "tsp_xml.h"
+#include "broker/tsp_xml.h"
 
 static int parse(const char *xml, struct tsp_request *r)
 {

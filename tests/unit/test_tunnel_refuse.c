@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests of loader/tunnel_refuse.c: what `tspgw tunnel add` refuses as
+/* Unit tests of dataplane/tunnel_refuse.c: what `tspgw tunnel add` refuses as
  * --remote, --address and --prefix. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "special_addr.h"
-#include "src_check.h"
-#include "tunnel_refuse.h"
+#include "bpf/special_addr.h"
+#include "bpf/src_check.h"
+#include "dataplane/tunnel_refuse.h"
 
 static char err[256];
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "udp_batch.h"
+#include "broker/udp_batch.h"
 
 static int udp_socket(struct sockaddr_in *bound)
 {

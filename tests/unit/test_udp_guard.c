@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "udp_guard.h"
+#include "broker/udp_guard.h"
 
 #define S 1000000000ull
 

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* tspgw run: the gateway daemon. Checks everything it can without
+ * touching the system (capabilities and interfaces, SASL mechanisms, the
+ * address database, the TSP ports), then attaches the data plane (as
+ * `attach` does) and serves TSP until SIGTERM/SIGINT. A start that fails
+ * after a first attach takes the data plane away again; one that fails
+ * over a data plane already attached leaves it forwarding. The data plane
+ * stays attached when the daemon stops: pinned maps and links keep
+ * forwarding, and a restarted daemon takes its tunnels back
+ * (broker_restore). */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/assign.h"
+#include "broker/broker.h"
+#include "cli/cli.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/frag_slowpath.h"
+#include "common/log.h"
+#include "dataplane/pinned_maps.h"
+#include "dataplane/route_watch.h"
+#include "broker/server.h"
+#include "broker/tsp_sasl.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* The broker's tunnel events and the data plane's progress: info. */
+static void log_line(const char *line)
+{
+	log_msg(LOG_LEVEL_INFO, "%s", line);
+}
+
+void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->has_host_pool = cfg->has_host_pool;
+	p->host_pool = cfg->host_pool.addr;
+	p->host_pool_len = cfg->host_pool.len;
+	p->has_prefix_pool = cfg->has_prefix_pool;
+	p->prefix_pool = cfg->prefix_pool.addr;
+	p->prefix_pool_len = cfg->prefix_pool.len;
+	p->prefix_len_min = cfg->prefix_len_min;
+	p->prefix_len_max = cfg->prefix_len_max;
+	p->prefix_len_default = cfg->prefix_len_default;
+	p->has_anon = cfg->anon_enabled;
+	p->anon_prefix = cfg->anon_prefix.addr;
+	p->anon_layout = cfg->anon_layout;
+}
+
+static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->s = cfg->broker;
+	b->server_ipv4 = cfg->gateway_ipv4;
+	b->server_ipv6 = cfg->gateway_ipv6;
+	b->keepalive = cfg->has_keepalive_ipv6;
+	b->keepalive_addr = cfg->keepalive_ipv6;
+	cli_assign_pools(cfg, &b->pools);
+	b->max_tunnels = cfg->broker.max_tunnels < cfg->max_tunnels ? cfg->broker.max_tunnels
+								    : cfg->max_tunnels;
+	b->special_allow = cfg->special_allow;
+}
+
+static const char run_usage[] =
+	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
+	"\n"
+	"Attach the data plane and serve TSP on the configured port over TCP and UDP\n"
+	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout,\n"
+	"errors and warnings on stderr, each line stamped (RFC 3339, UTC); the level\n"
+	"is broker.log_level (error, warn, info, debug), `tspgw -v run` for debug.\n"
+	"Everything that can be checked (capabilities, interfaces, SASL mechanisms,\n"
+	"the address database, the TSP ports) is checked before anything is attached;\n"
+	"a first start that fails after attaching removes what it made.\n"
+	"The data plane stays attached when the daemon stops (`tspgw detach` removes\n"
+	"it), so a restart loses no packet and no tunnel.\n";
+
+int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
+{
+	const struct tspgw_broker_settings *bs = &cfg->broker;
+	const char *mechs[TSPGW_MAX_MECHS];
+	const char *brokers[TSPGW_MAX_REDIRECTS];
+	char err[512], capability[256], auth[160] = "";
+	struct tsp_sasl_cfg sasl_cfg;
+	struct dp_attach_opts o;
+	struct broker_cfg bcfg;
+	struct assign_pools pools;
+	struct server_cfg scfg;
+	struct tspgw_maps maps = { -1, -1, -1, -1, -1 };
+	struct route_watch rw = { .nl = -1 };
+	struct assign_db *db = NULL;
+	struct broker *broker = NULL;
+	struct server *srv = NULL;
+	struct frag_slowpath *frag = NULL;
+	struct sigaction sa;
+	bool fresh = false, had_pin_dir = false, attached = false;
+	int rc = 1;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(run_usage, stdout);
+		return 0;
+	}
+	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
+		return EXIT_USAGE;
+
+	/* Everything that can be checked without touching the system, before
+	 * the data plane is attached: a start that fails here leaves nothing. */
+	if (dp_preflight(cfg, &o, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		return 1;
+	}
+	for (int i = 0; i < bs->n_mechs; i++)
+		mechs[i] = bs->mechs[i];
+	memset(&sasl_cfg, 0, sizeof(sasl_cfg));
+	sasl_cfg.sasldb_path = bs->sasldb;
+	sasl_cfg.realm = bs->realm[0] ? bs->realm : bs->server_name;
+	sasl_cfg.server_name = bs->server_name;
+	sasl_cfg.allowed_mechs = mechs;
+	sasl_cfg.n_allowed = bs->n_mechs;
+	if (tsp_sasl_init(&sasl_cfg, err, sizeof(err)) || tsp_sasl_check_offered(err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: SASL: %s", err);
+		goto out;
+	}
+	tsp_sasl_capability(auth, sizeof(auth));
+	snprintf(capability, sizeof(capability), "CAPABILITY%s%s %s\r\n",
+		 bs->allow_v6v4 ? " TUNNEL=V6V4" : "", bs->allow_v6udpv4 ? " TUNNEL=V6UDPV4" : "",
+		 auth);
+	cli_assign_pools(cfg, &pools);
+	db = assign_db_open(bs->database, &pools, err, sizeof(err));
+	if (!db) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: address database %s: %s", bs->database, err);
+		goto out;
+	}
+	for (int i = 0; i < bs->n_redirects; i++)
+		brokers[i] = bs->redirects[i];
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.port = cfg->tsp_port;
+	scfg.bind_ipv4 = bs->listen_ipv4[0] ? bs->listen_ipv4 : NULL;
+	scfg.bind_ipv6 = !bs->ipv6_transport ? "" : bs->listen_ipv6[0] ? bs->listen_ipv6 : NULL;
+	scfg.idle_timeout = bs->session_idle_timeout;
+	scfg.max_sessions = bs->max_sessions;
+	scfg.tcp_deferred_ms = 200;
+	scfg.session.capability = capability;
+	scfg.session.brokers = brokers;
+	scfg.session.n_brokers = bs->n_redirects;
+	scfg.session.max_content_length = bs->max_content_length;
+	scfg.session.max_buffer = (size_t)bs->max_content_length + 4096;
+	scfg.session.max_output = bs->max_output_bytes;
+	scfg.max_output = bs->max_output_bytes;
+	scfg.output_stall_timeout = bs->output_stall_timeout;
+	scfg.log = log_line;
+	/* Bound now, served once the broker exists (server_set_broker). */
+	srv = server_open(&scfg, NULL, err, sizeof(err));
+	if (!srv) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+
+	fresh = !dp_attached(cfg->pin_path);
+	had_pin_dir = access(cfg->pin_path, F_OK) == 0;
+	if (dp_attach(cfg, &o, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+	attached = true;
+	if (pinned_maps_open(cfg->pin_path, &maps, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+	/* Fragmented tunnel packets, once the kernel has reassembled them. */
+	frag = frag_slowpath_open(cfg, &maps, err, sizeof(err));
+	if (!frag) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", err);
+		goto out;
+	}
+	server_set_tunnel_datagram(srv, frag_slowpath_udp, frag);
+
+	broker_cfg_of(cfg, &bcfg);
+	broker = broker_new(&bcfg, db, &maps, log_line);
+	if (!broker) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
+		goto out;
+	}
+	/* Tunnels the data plane forwards that the broker would not know
+	 * (to expire, to count against limits) must not be served over. */
+	if ((rc = broker_restore(broker)) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: cannot restore the tunnels pinned under %s: %s",
+			cfg->pin_path, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	server_set_broker(srv, broker);
+
+	if (frag_slowpath_raw_fd(frag) < 0) {
+		log_msg(LOG_LEVEL_WARN, "fragmented v6v4 packets not delivered: no CAP_NET_RAW for the "
+					"protocol-41 socket (fragmented v6udpv4 packets are)");
+	} else if ((rc = server_watch(srv, frag_slowpath_raw_fd(frag), frag_slowpath_raw_readable,
+				      frag))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: fragment slow path: %s", strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+
+	/* The next-hop cache is on only while this listener keeps route_gen
+	 * current. It is turned off again on a clean exit; after a SIGKILL it
+	 * stays on, and dp_config.nh_ttl_jiffies (at most 1 s) bounds how
+	 * long an answer can outlive a routing change until a restart. */
+	if (!cfg->nh_cache) {
+		log_line("next-hop cache off (data_plane.nh_cache: false)");
+	} else if (route_watch_open(&rw, maps.config, err, sizeof(err)) ||
+		   server_watch(srv, rw.nl, route_watch_readable, &rw)) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: next-hop cache: %s", err);
+		goto out;
+	} else {
+		log_line("next-hop cache on (route changes tracked by rtnetlink)");
+		route_watch_track_addresses(&rw, cfg->gateway_ipv4.s_addr, o.ipv4_iface,
+					    o.ipv6_iface);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* The CAPABILITY line without its CRLF (the server sends it whole). */
+	log_msg(LOG_LEVEL_INFO, "serving TSP on port %u (TCP and UDP%s), %.*s (log level %s)",
+		cfg->tsp_port, bs->ipv6_transport ? ", IPv4 and IPv6" : ", IPv4",
+		(int)strcspn(capability, "\r\n"), capability, log_level_name(log_get_level()));
+	rc = server_run(srv, &stop_requested) ? 1 : 0;
+	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
+	attached = false; /* served: what it attached stays */
+out:
+	route_watch_close(&rw);
+	server_close(srv);
+	frag_slowpath_free(frag);
+	broker_free(broker);
+	assign_db_close(db);
+	tsp_sasl_done();
+	pinned_maps_close(&maps);
+	if (attached && fresh) {
+		/* A first start that failed after attaching: nothing stays. */
+		log_line("start failed: removing the data plane it attached");
+		dp_undo(cfg, o.ipv4_iface, o.ipv6_iface, !had_pin_dir);
+		/* The last line of a failed start is an error line. */
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: not started; the data plane it attached is removed");
+	}
+	return rc;
+}
