@@ -323,6 +323,7 @@ struct assign_db *assign_db_open(const char *path, const struct assign_pools *po
 		return NULL;
 	}
 	db->cfg = *pools;
+	db->data_version = -1;
 	if (adb_open(db, path, err, errlen))
 		goto fail;
 	if (pools_setup(db)) {

@@ -42,6 +42,12 @@ static const char *const migrations[ADB_SCHEMA_VERSION] = {
 	"  pool INTEGER NOT NULL, plen INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	"  PRIMARY KEY (pool, plen, idx)"
 	") WITHOUT ROWID;",
+	/* 1 -> 2: requests to end a user's tunnel, written by the operator's
+	 * CLI and taken by the daemon (assign_ops.c). */
+	"CREATE TABLE end_requests ("
+	"  name      TEXT PRIMARY KEY,"
+	"  requested INTEGER NOT NULL" /* Unix seconds */
+	");",
 };
 
 /* Every query, prepared once at open. The free-list lookups are two

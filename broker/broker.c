@@ -12,7 +12,9 @@
 
 #include "bpf/anon_addr.h"
 #include "broker/broker_stats.h"
+#include "broker/assign_ops.h"
 #include "broker/htab.h"
+#include "broker/lifetime.h"
 #include "common/log.h"
 #include "broker/login_throttle.h"
 #include "broker/sasl_claim.h"
@@ -38,6 +40,7 @@ struct live {
 	bool anonymous;
 	unsigned keepalive; /* negotiated interval (s), 0 = none */
 	uint64_t created_ns;
+	uint64_t lifetime_n; /* which lifetime it is in (lifetime.h), for the renewal log */
 };
 
 static void live_set_addrs(struct live *l, const struct tspgw_tunnel *t)
@@ -105,6 +108,7 @@ struct broker {
 	struct broker_cfg cfg;
 	struct assign_db *db;
 	struct tspgw_maps maps;
+	struct lifetime_policy life;
 	broker_log_fn log;
 	struct htab by_origin, by_user, by_src;
 	struct login_throttle *logins;
@@ -638,6 +642,8 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		b->cfg.s.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
 	b->db = db;
 	b->maps = *maps;
+	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
+					       cfg->s.lifetime_max_minutes);
 	b->log = log;
 	broker_stats_init(&b->stats);
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
@@ -736,6 +742,8 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	else
 		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.s.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
+	lifetime_check(&c->b->life, l->created_ns, e->tun.stats.last_seen_ns, broker_now_ns(),
+		       &l->lifetime_n);
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
 
@@ -1322,21 +1330,43 @@ const struct tsp_session_ops broker_session_ops = {
 
 /* ---- expiry ----------------------------------------------------------- */
 
+/* A tunnel still in use at the end of its lifetime gets another
+ * (broker.lifetime_renew): logged once per renewal. */
+static void log_renewal(struct broker *b, struct live *l, uint64_t n)
+{
+	struct tspgw_tunnel t = live_addrs(l);
+	char extra[64];
+
+	if (n <= l->lifetime_n)
+		return;
+	l->lifetime_n = n;
+	snprintf(extra, sizeof(extra), "renewals=%llu lifetime=%um", (unsigned long long)n,
+		 b->cfg.s.lifetime_minutes);
+	log_event(b, "renewed", l->anonymous ? NULL : l->user, &l->origin, &t, extra);
+}
+
 static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, size_t len)
 {
 	struct tunnel_entry e;
-	uint64_t last;
+	uint64_t last, n;
 
-	if (b->cfg.s.lifetime_minutes &&
-	    now - l->created_ns > (uint64_t)b->cfg.s.lifetime_minutes * 60 * NS_PER_S) {
-		snprintf(why, len, "reason=lifetime");
-		return true;
-	}
-	if (!l->keepalive || !b->cfg.s.keepalive_misses)
-		return false;
 	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
+	}
+	switch (lifetime_check(&b->life, l->created_ns, e.tun.stats.last_seen_ns, now, &n)) {
+	case LIFETIME_CAP:
+		snprintf(why, len, "reason=lifetime_max");
+		return true;
+	case LIFETIME_OVER:
+		snprintf(why, len, "reason=lifetime");
+		return true;
+	case LIFETIME_LIVE:
+		break;
+	}
+	if (!l->keepalive || !b->cfg.s.keepalive_misses) {
+		log_renewal(b, l, n);
+		return false;
 	}
 	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
 	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.s.keepalive_misses * NS_PER_S) {
@@ -1344,6 +1374,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 			 (unsigned long long)((now - last) / NS_PER_S));
 		return true;
 	}
+	log_renewal(b, l, n);
 	return false;
 }
 
@@ -1372,10 +1403,53 @@ static void sweep_sources(struct broker *b, uint64_t now)
 	}
 }
 
+/* ---- the operator's requests ----------------------------------------- */
+
+struct end_ctx {
+	struct broker *b;
+	uint64_t now_boot;
+	int64_t now_unix;
+};
+
+/* `tspgw tunnel del --user` (assign_ops.h): the CLI has removed the
+ * user's binding and routes and asked, at `requested`, for the tunnel to
+ * end. Forget it and give its place back; but a tunnel the user set up
+ * again after the request (its binding is back, made later) stays. */
+static void end_requested(const char *user, int64_t requested, void *arg)
+{
+	struct end_ctx *c = arg;
+	struct live *l = live_by_user(c->b, user);
+	struct tunnel_entry e;
+	bool gone;
+	int64_t asked_ago, age;
+
+	if (!l)
+		return;
+	gone = tunnel_table_get(&c->b->maps, &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
+	asked_ago = c->now_unix > requested ? c->now_unix - requested : 0;
+	age = c->now_boot > l->created_ns ? (int64_t)((c->now_boot - l->created_ns) / NS_PER_S) : 0;
+	if (!gone && age < asked_ago)
+		return;
+	live_remove(c->b, l, "deleted", "by=operator");
+}
+
+static void operator_requests(struct broker *b, uint64_t now)
+{
+	struct end_ctx c = { .b = b, .now_boot = now, .now_unix = (int64_t)time(NULL) };
+	bool changed;
+
+	if (!b->db || assign_changed_elsewhere(b->db, &changed) || !changed)
+		return;
+	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
+		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
+			assign_db_errmsg(b->db));
+}
+
 void broker_tick(struct broker *b, uint64_t now)
 {
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
+	operator_requests(b, now);
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 	/* Claims first: a claim proven over a live tunnel must move that

@@ -816,6 +816,14 @@ static int cross_checks(struct cfg_ctx *c)
 	if (check_order(c, "broker.keepalive", b->keepalive_min, b->keepalive_default,
 			b->keepalive_max))
 		return -1;
+	/* A cap below one lifetime would end every tunnel before the lifetime
+	 * it was told: say so rather than announce one and apply the other. */
+	if (b->lifetime_max_minutes && b->lifetime_minutes &&
+	    b->lifetime_max_minutes < b->lifetime_minutes)
+		return fail(c, first(at(c, "broker.lifetime_max"), at(c, "broker.lifetime")),
+			    "'broker.lifetime_max' (%u minutes) is shorter than 'broker.lifetime' "
+			    "(%u minutes)",
+			    b->lifetime_max_minutes, b->lifetime_minutes);
 
 	/* Defaults that depend on other keys. */
 	if (!cfg->has_keepalive_ipv6 && cfg->has_gateway_ipv6) {

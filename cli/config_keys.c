@@ -127,6 +127,9 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	/* Ten years at most. */
 	{ "broker.lifetime", CFG_UINT, FIELD(broker.lifetime_minutes), .max = 5256000,
 	  .why = "minutes; 0: unlimited", .def = "1440" },
+	{ "broker.lifetime_renew", CFG_BOOL, FIELD(broker.lifetime_renew), .def = "true" },
+	{ "broker.lifetime_max", CFG_UINT, FIELD(broker.lifetime_max_minutes), .max = 5256000,
+	  .why = "minutes; 0: no cap", .def = "0" },
 	SECTION("broker.limits"),
 	{ "broker.limits.max_tunnels", CFG_UINT, FIELD(broker.max_tunnels), .min = 1,
 	  .max = 16777216, .def = "65536" },

@@ -734,6 +734,29 @@ Test(config, broker_login_and_output_limits)
 	cr_assert_eq(cfg.broker.output_stall_timeout, 2);
 }
 
+Test(config, broker_lifetime_policy)
+{
+	expect_ok("broker:\n  tunnel_types: [v6v4]\n");
+	cr_assert_eq(cfg.broker.lifetime_minutes, 1440, "default");
+	cr_assert(cfg.broker.lifetime_renew, "default: a tunnel in use is renewed");
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 0, "default: no cap");
+	expect_ok("broker:\n  lifetime: 60\n  lifetime_renew: false\n  lifetime_max: 60\n");
+	cr_assert_eq(cfg.broker.lifetime_minutes, 60);
+	cr_assert_not(cfg.broker.lifetime_renew);
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 60);
+	/* An age cap alone, with unlimited lifetimes. */
+	expect_ok("broker:\n  lifetime: 0\n  lifetime_max: 10080\n");
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 10080);
+}
+
+Test(config_errors, broker_lifetime_policy)
+{
+	expect_error("broker:\n  lifetime: 1440\n  lifetime_max: 60\n", "3:17",
+		     "'broker.lifetime_max' (60 minutes) is shorter than 'broker.lifetime' (1440 minutes)");
+	expect_error("broker:\n  lifetime_renew: sometimes\n", "2:19", "lifetime_renew");
+	expect_error("broker:\n  lifetime_max: 5256001\n", "2:17", "out of range 0..5256000");
+}
+
 Test(config_errors, broker_login_and_output_limits)
 {
 	expect_error("broker:\n  limits:\n    max_output_bytes: 100\n", "3:23",
