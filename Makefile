@@ -16,7 +16,11 @@ DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
 	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
 	nftables conntrack netcat-openbsd procps python3 python3-scapy util-linux \
-	libclang-rt-14-dev
+	libclang-rt-14-dev libmicrohttpd-dev curl
+# Servers the tests start themselves (throwaway instances in namespaces):
+# installed without their recommends and under a policy-rc.d that exits
+# 101, so the package never starts a system service.
+SERVER_DEB_PACKAGES := prometheus
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
@@ -35,7 +39,7 @@ CLIENT_INC := -I. -I/usr/include/libxml2
 DEPFLAGS := -MMD -MP
 GW_CFLAGS     = $(CSTD) $(USER_WARN) $(GW_INC) $(CFLAGS)
 CLIENT_CFLAGS = $(CSTD) $(USER_WARN) $(CLIENT_INC) $(CFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3
+LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3 -lmicrohttpd
 CLIENT_LIBS := -lxml2 -lsasl2
 SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -78,7 +82,7 @@ CLIENTT_OBJS := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(wildcard tests/client/*.c)
 SAN_BUILD   := $(BUILD)/san
 SAN_PROGS   := $(SAN_BUILD)/tspgw $(SAN_BUILD)/tspc $(SAN_BUILD)/tunclient $(SAN_BUILD)/xdp_pass.bpf.o
 
-.PHONY: all san deps vmlinux test test-layers test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial test-reload demo clean check-deps
+.PHONY: all san deps vmlinux test test-layers test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial test-metrics test-reload demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 ifeq ($(SAN),1)
@@ -88,14 +92,28 @@ endif
 san: $(SAN_PROGS)
 
 # Installs what is missing; quiet and quick when everything is there.
+# Server packages go in under a policy-rc.d of ours that exits 101 (no
+# service starts); an existing policy-rc.d is put back afterwards.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	servers=""; for p in $(SERVER_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || servers="$$servers $$p"; \
+	done; \
+	if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	if [ -n "$$missing$$servers" ]; then $$SUDO apt-get update -q || exit 1; fi; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing || exit 1; \
+	fi; \
+	if [ -n "$$servers" ]; then \
+		echo "installing (not started):$$servers"; \
+		$$SUDO sh -c 'p=/usr/sbin/policy-rc.d; saved=""; \
+			if [ -e $$p ]; then saved=$$p.tspgw-saved; mv $$p $$saved; fi; \
+			printf "#!/bin/sh\nexit 101\n" > $$p; chmod 755 $$p; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends '"$$servers"'; rc=$$?; \
+			rm -f $$p; if [ -n "$$saved" ]; then mv $$saved $$p; fi; exit $$rc' || exit 1; \
 	fi
 
 vmlinux:
@@ -104,6 +122,17 @@ vmlinux:
 
 $(BUILD):
 	mkdir -p $@
+
+# The build's git description, for tspgw_build_info in /metrics
+# (cli/build_info.c): rewritten only when it changes, so it rebuilds
+# one object then and nothing otherwise.
+$(BUILD)/tspgw_version.h: FORCE | $(BUILD)
+	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	printf '#define TSPGW_VERSION "%s"\n' "$$v" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: FORCE
+FORCE:
 
 # BPF objects, linked through bpftool so the skeleton sees final BTF.
 $(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)
@@ -123,11 +152,11 @@ $(BUILD)/xdp_pass.tmp.bpf.o: tests/bpf/xdp_pass.bpf.c | $(BUILD)
 # Gateway objects (dataplane/, broker/, cli/, their tests) may include the
 # skeleton: it exists before the first of them compiles (order-only), and
 # their .d files make them depend on it from then on.
-$(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d | $(SKELS)
+$(BUILD)/obj/%.o: %.c $(BUILD)/obj/%.d | $(SKELS) $(BUILD)/tspgw_version.h
 	@mkdir -p $(@D)
 	$(CC) $(GW_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/obj-san/%.o: %.c $(BUILD)/obj-san/%.d | $(SKELS)
+$(BUILD)/obj-san/%.o: %.c $(BUILD)/obj-san/%.d | $(SKELS) $(BUILD)/tspgw_version.h
 	@mkdir -p $(@D)
 	$(CC) $(GW_CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -231,7 +260,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all san $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-reload test-scenarios test-adversarial
+	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-reload test-scenarios test-adversarial test-metrics
 
 # Folders include one way only (tests/layers/run.sh says which).
 test-layers:
@@ -299,6 +328,11 @@ test-scenarios: all
 # packets (scapy, raw sockets) from tunnels, spoofers and hostile clients.
 test-adversarial: all san
 	$(call run_san_suite,tests/adversarial/run.sh,adversarial)
+
+# /metrics scraped by a throwaway Prometheus (tests/metrics/run.sh), the
+# daemon from the sanitizer build: its HTTP side faces the network too.
+test-metrics: check-deps all san
+	$(call run_san_suite,tests/metrics/run.sh,metrics)
 
 # The live demo: TSP tunnels through a NAT and a public address, in
 # network namespaces. (DEMO=1 bash tests/e2e/run.sh narrates the data-plane

@@ -323,6 +323,7 @@ struct assign_db *assign_db_open(const char *path, const struct assign_pools *po
 		return NULL;
 	}
 	db->cfg = *pools;
+	db->data_version = -1;
 	if (adb_open(db, path, err, errlen))
 		goto fail;
 	if (pools_setup(db)) {
@@ -368,6 +369,11 @@ void assign_db_close(struct assign_db *db)
 const char *assign_db_errmsg(const struct assign_db *db)
 {
 	return db ? db->errmsg : "no database";
+}
+
+uint64_t assign_db_errors(struct assign_db *db)
+{
+	return db ? atomic_load_explicit(&db->errors, memory_order_relaxed) : 0;
 }
 
 /* ------------------------------------------------------------------ */

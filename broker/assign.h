@@ -84,6 +84,9 @@ int assign_db_set_pools(struct assign_db *db, const struct assign_pools *pools, 
 
 /* What went wrong in the last call that returned ASSIGN_DB. */
 const char *assign_db_errmsg(const struct assign_db *db);
+/* How many calls failed with ASSIGN_DB since open (any thread may ask:
+ * /metrics reads it from its own). 0 for NULL. */
+uint64_t assign_db_errors(struct assign_db *db);
 
 /* Authenticated user: a stable host address; with want_prefix (router
  * request) also a prefix of prefix_len (0 = keep the user's or the default).

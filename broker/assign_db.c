@@ -42,6 +42,12 @@ static const char *const migrations[ADB_SCHEMA_VERSION] = {
 	"  pool INTEGER NOT NULL, plen INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	"  PRIMARY KEY (pool, plen, idx)"
 	") WITHOUT ROWID;",
+	/* 1 -> 2: requests to end a user's tunnel, written by the operator's
+	 * CLI and taken by the daemon (assign_ops.c). */
+	"CREATE TABLE end_requests ("
+	"  name      TEXT PRIMARY KEY,"
+	"  requested INTEGER NOT NULL" /* Unix seconds */
+	");",
 };
 
 /* Every query, prepared once at open. The free-list lookups are two
@@ -85,6 +91,7 @@ static const char *const stmt_sql[ADB_NSTMT] = {
 
 int adb_fail(struct assign_db *db, const char *what)
 {
+	atomic_fetch_add_explicit(&db->errors, 1, memory_order_relaxed);
 	snprintf(db->errmsg, sizeof(db->errmsg), "%s: %s", what,
 		 db->sql ? sqlite3_errmsg(db->sql) : "no database");
 	return ASSIGN_DB;

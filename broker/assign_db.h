@@ -8,6 +8,8 @@
  *         columns, timestamps)
  *   pools(id PK, name UNIQUE)        one row per allocator ("host ..."/"prefix ...")
  *   free_blocks(pool, plen, idx) PK  the allocators' free lists
+ *   end_requests(name PK, requested) the operator's `tunnel del --user`,
+ *                                    for the daemon (assign_ops.h)
  * Addresses are 16-byte big-endian BLOBs: SQLite compares BLOBs with
  * memcmp(), which is numeric order, so range queries on them use the index.
  */
@@ -16,13 +18,14 @@
 
 #include <netinet/in.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "broker/assign.h"
 
-#define ADB_SCHEMA_VERSION 1
+#define ADB_SCHEMA_VERSION 2
 
 enum adb_stmt {
 	ADB_BEGIN,
@@ -61,6 +64,11 @@ struct assign_db {
 	struct assign_pools cfg;
 	struct adb_pool host, pfx;
 	char errmsg[256];
+	/* Every failure adb_fail recorded; read by the metrics thread. */
+	_Atomic uint64_t errors;
+	/* PRAGMA data_version at the last assign_changed_elsewhere(); -1
+	 * before the first, so that one reports a change. */
+	int64_t data_version;
 };
 
 /* A user's row as far as assignment is concerned. */

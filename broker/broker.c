@@ -11,7 +11,10 @@
 #include <time.h>
 
 #include "bpf/anon_addr.h"
+#include "broker/broker_stats.h"
+#include "broker/assign_ops.h"
 #include "broker/htab.h"
+#include "broker/lifetime.h"
 #include "common/log.h"
 #include "broker/login_throttle.h"
 #include "broker/sasl_claim.h"
@@ -37,6 +40,7 @@ struct live {
 	bool anonymous;
 	unsigned keepalive; /* negotiated interval (s), 0 = none */
 	uint64_t created_ns;
+	uint64_t lifetime_n; /* which lifetime it is in (lifetime.h), for the renewal log */
 };
 
 static void live_set_addrs(struct live *l, const struct tspgw_tunnel *t)
@@ -104,6 +108,7 @@ struct broker {
 	struct broker_cfg cfg;
 	struct assign_db *db;
 	struct tspgw_maps maps;
+	struct lifetime_policy life;
 	broker_log_fn log;
 	struct htab by_origin, by_user, by_src;
 	struct login_throttle *logins;
@@ -112,6 +117,7 @@ struct broker {
 	struct claim *claims;    /* pending claims, newest first */
 	unsigned reserved;       /* reservations outstanding */
 	size_t src_sweep_next;   /* next bucket of by_src to sweep */
+	struct broker_stats stats; /* for /metrics (broker_stats.h) */
 };
 
 uint64_t broker_now_ns(void)
@@ -254,6 +260,7 @@ static void live_unlink(struct broker *b, struct live *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	ipv4_tunnels_add(b, l->origin.addr, -1);
+	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, -1);
 }
 
 static void live_link(struct broker *b, struct live *l)
@@ -266,6 +273,7 @@ static void live_link(struct broker *b, struct live *l)
 	if (b->head)
 		b->head->prev = l;
 	b->head = l;
+	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, 1);
 }
 
 /* Take a tunnel out of the maps: its binding only if still its own (a
@@ -348,6 +356,7 @@ static void claim_link(struct broker *b, struct claim *c)
 	if (b->claims)
 		b->claims->prev = c;
 	b->claims = c;
+	broker_stats_claims(&b->stats, 1);
 }
 
 static void claim_unlink(struct broker *b, struct claim *c)
@@ -359,6 +368,7 @@ static void claim_unlink(struct broker *b, struct claim *c)
 		b->claims = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	broker_stats_claims(&b->stats, -1);
 }
 
 /* Is the origin's binding this claim's (same host address)? */
@@ -525,8 +535,9 @@ static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
 	}
 }
 
-/* accept_offer for a claimed origin. Takes r. */
-static void claim_start(struct broker *b, struct reservation *r)
+/* accept_offer for a claimed origin. Takes r. true: the claim is in
+ * place (the client has its tunnel, pending the proof). */
+static bool claim_start(struct broker *b, struct reservation *r)
 {
 	struct claim *c = claim_by_origin(b, &r->origin);
 	char err[256], extra[96];
@@ -538,7 +549,7 @@ static void claim_start(struct broker *b, struct reservation *r)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
-		return;
+		return false;
 	}
 	c->r = *r;
 	free(r);
@@ -551,12 +562,13 @@ static void claim_start(struct broker *b, struct reservation *r)
 		if (c->r.counted)
 			ipv4_tunnels_add(b, c->r.origin.addr, -1);
 		free(c);
-		return;
+		return false;
 	}
 	claim_link(b, c);
 	snprintf(extra, sizeof(extra), "timeout=%us%s", b->cfg.s.claim_timeout,
 		 c->in_claims_map ? " origin_held=1" : "");
 	log_event(b, "claimed", c->r.anonymous ? NULL : c->r.user, &c->r.origin, &c->r.tun, extra);
+	return true;
 }
 
 /* A claim that changes nothing the data plane does: the origin's live
@@ -630,7 +642,10 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		b->cfg.s.ipv6_prefix_len = PEER_KEY_IPV6_PREFIX_DEFAULT;
 	b->db = db;
 	b->maps = *maps;
+	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
+					       cfg->s.lifetime_max_minutes);
 	b->log = log;
+	broker_stats_init(&b->stats);
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
 		.max_per_user = cfg->s.auth_failures,
 		.max_per_source = cfg->s.auth_failures_per_source,
@@ -668,6 +683,7 @@ void broker_free(struct broker *b)
 	htab_free(&b->by_src);
 	login_throttle_free(b->logins);
 	htab_free(&b->claims_by_origin);
+	broker_stats_destroy(&b->stats);
 	free(b);
 }
 
@@ -744,8 +760,15 @@ void broker_reconfigure(struct broker *b, const struct broker_cfg *cfg)
 
 	b->cfg = *cfg;
 	b->cfg.s.ipv6_prefix_len = prefix_len;
+	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
+					       cfg->s.lifetime_max_minutes);
 	login_throttle_set_limits(b->logins, cfg->s.auth_failures, cfg->s.auth_failures_per_source,
 				  cfg->s.auth_failure_window);
+}
+
+struct broker_stats *broker_stats_of(struct broker *b)
+{
+	return &b->stats;
 }
 
 unsigned broker_tunnel_count(const struct broker *b)
@@ -798,6 +821,8 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 	else
 		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.s.keepalive_default : 0;
 	l->created_ns = e->tun.created_ns;
+	lifetime_check(&c->b->life, l->created_ns, e->tun.stats.last_seen_ns, broker_now_ns(),
+		       &l->lifetime_n);
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
 
@@ -852,17 +877,22 @@ enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *
 
 	if (!r)
 		return BROKER_ADMIT_OK; /* out of memory: not the client's fault */
-	if (b->cfg.s.sessions_per_source && r->open >= b->cfg.s.sessions_per_source)
+	if (b->cfg.s.sessions_per_source && r->open >= b->cfg.s.sessions_per_source) {
+		broker_stats_session_refused(&b->stats, BROKER_SESS_PER_SOURCE);
 		return BROKER_ADMIT_CONCURRENT;
+	}
 	if (b->cfg.s.sessions_per_ipv4_per_minute) {
 		if (now - r->sessions_since > 60 * NS_PER_S) {
 			r->sessions_since = now;
 			r->sessions = 0;
 		}
-		if (++r->sessions > b->cfg.s.sessions_per_ipv4_per_minute)
+		if (++r->sessions > b->cfg.s.sessions_per_ipv4_per_minute) {
+			broker_stats_session_refused(&b->stats, BROKER_SESS_RATE);
 			return BROKER_ADMIT_RATE;
+		}
 	}
 	r->open++;
+	broker_stats_sessions(&b->stats, 1);
 	return BROKER_ADMIT_OK;
 }
 
@@ -870,8 +900,10 @@ void broker_session_end(struct broker *b, const struct sockaddr *sa)
 {
 	struct src_rec *r = source_get(b, sa, false);
 
-	if (r && r->open)
+	if (r && r->open) {
 		r->open--;
+		broker_stats_sessions(&b->stats, -1);
+	}
 }
 
 /* The peer and claimed user of a login, for the log. */
@@ -900,6 +932,8 @@ static bool auth_allowed(void *ctx, struct tsp_session *s)
 
 	if (v == LOGIN_ALLOWED)
 		return true;
+	broker_stats_login_refused(&b->stats, v == LOGIN_USER_LOCKED ? BROKER_REFUSED_USER
+								  : BROKER_REFUSED_SOURCE);
 	fmt_login(who, sizeof(who), s);
 	snprintf(line, sizeof(line), "login refused %s reason=%s", who,
 		 v == LOGIN_USER_LOCKED ? "user-failures" : "source-failures");
@@ -920,6 +954,7 @@ static void auth_result(void *ctx, struct tsp_session *s, bool ok)
 			login_throttle_succeeded(b->logins, tsp_session_source(s), user);
 		return;
 	}
+	broker_stats_auth_failure(&b->stats, mech);
 	/* Only a failed password counts: ANONYMOUS has none to guess. */
 	if (mech && sasl_mech_has_password(mech))
 		login_throttle_failed(b->logins, tsp_session_source(s), user ? user : "",
@@ -1097,8 +1132,8 @@ static int claim_check(struct broker *b, uint32_t addr)
 	return TSP_OK;
 }
 
-static int create(void *ctx, struct tsp_session *s, const struct tsp_request *req,
-		  struct tsp_tunnel_reply *reply)
+static int create_offer(void *ctx, struct tsp_session *s, const struct tsp_request *req,
+			struct tsp_tunnel_reply *reply)
 {
 	struct broker *b = ctx;
 	const struct sockaddr_in *peer = tsp_session_peer(s);
@@ -1200,6 +1235,26 @@ refused:
 	return code;
 }
 
+/* A refused create ends its setup here; an offer ends at accept_offer. */
+static int create(void *ctx, struct tsp_session *s, const struct tsp_request *req,
+		  struct tsp_tunnel_reply *reply)
+{
+	struct broker *b = ctx;
+	int code = create_offer(ctx, s, req, reply);
+
+	if (code != TSP_OK)
+		broker_stats_setup(&b->stats, code, tsp_session_mech(s), false, 0);
+	return code;
+}
+
+/* An accepted offer's setup is over: in service (200, with the time since
+ * the session started) or failed at the last step. */
+static void setup_done(struct broker *b, struct tsp_session *s, int code)
+{
+	broker_stats_setup(&b->stats, code, tsp_session_mech(s), code == TSP_OK,
+			   tsp_session_age_ns(s));
+}
+
 static void accept_offer(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
@@ -1213,7 +1268,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	tsp_session_set_data(s, NULL);
 	b->reserved--;
 	if (r->claimed && !claim_is_refresh(b, r)) {
-		claim_start(b, r);
+		setup_done(b, s, claim_start(b, r) ? TSP_OK : TSP_SERVER_ERROR);
 		return;
 	}
 	/* A tunnel that takes the origin now ends a claim waiting there. */
@@ -1233,6 +1288,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
+		setup_done(b, s, TSP_IPV4_IN_USE);
 		return;
 	}
 	if (old) {
@@ -1262,12 +1318,14 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		if (r->counted)
 			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
+		setup_done(b, s, TSP_SERVER_ERROR);
 		return;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		tunnel_table_del(&b->maps, &r->origin, NULL);
 		free(r);
+		setup_done(b, s, TSP_SERVER_ERROR);
 		return;
 	}
 	l->origin = r->origin;
@@ -1286,6 +1344,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &r->tun, ka);
 	}
 	free(r);
+	setup_done(b, s, TSP_OK);
 }
 
 static void release(void *ctx, struct tsp_session *s)
@@ -1350,21 +1409,43 @@ const struct tsp_session_ops broker_session_ops = {
 
 /* ---- expiry ----------------------------------------------------------- */
 
+/* A tunnel still in use at the end of its lifetime gets another
+ * (broker.lifetime_renew): logged once per renewal. */
+static void log_renewal(struct broker *b, struct live *l, uint64_t n)
+{
+	struct tspgw_tunnel t = live_addrs(l);
+	char extra[64];
+
+	if (n <= l->lifetime_n)
+		return;
+	l->lifetime_n = n;
+	snprintf(extra, sizeof(extra), "renewals=%llu lifetime=%um", (unsigned long long)n,
+		 b->cfg.s.lifetime_minutes);
+	log_event(b, "renewed", l->anonymous ? NULL : l->user, &l->origin, &t, extra);
+}
+
 static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, size_t len)
 {
 	struct tunnel_entry e;
-	uint64_t last;
+	uint64_t last, n;
 
-	if (b->cfg.s.lifetime_minutes &&
-	    now - l->created_ns > (uint64_t)b->cfg.s.lifetime_minutes * 60 * NS_PER_S) {
-		snprintf(why, len, "reason=lifetime");
-		return true;
-	}
-	if (!l->keepalive || !b->cfg.s.keepalive_misses)
-		return false;
 	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
+	}
+	switch (lifetime_check(&b->life, l->created_ns, e.tun.stats.last_seen_ns, now, &n)) {
+	case LIFETIME_CAP:
+		snprintf(why, len, "reason=lifetime_max");
+		return true;
+	case LIFETIME_OVER:
+		snprintf(why, len, "reason=lifetime");
+		return true;
+	case LIFETIME_LIVE:
+		break;
+	}
+	if (!l->keepalive || !b->cfg.s.keepalive_misses) {
+		log_renewal(b, l, n);
+		return false;
 	}
 	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
 	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.s.keepalive_misses * NS_PER_S) {
@@ -1372,6 +1453,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 			 (unsigned long long)((now - last) / NS_PER_S));
 		return true;
 	}
+	log_renewal(b, l, n);
 	return false;
 }
 
@@ -1400,10 +1482,53 @@ static void sweep_sources(struct broker *b, uint64_t now)
 	}
 }
 
+/* ---- the operator's requests ----------------------------------------- */
+
+struct end_ctx {
+	struct broker *b;
+	uint64_t now_boot;
+	int64_t now_unix;
+};
+
+/* `tspgw tunnel del --user` (assign_ops.h): the CLI has removed the
+ * user's binding and routes and asked, at `requested`, for the tunnel to
+ * end. Forget it and give its place back; but a tunnel the user set up
+ * again after the request (its binding is back, made later) stays. */
+static void end_requested(const char *user, int64_t requested, void *arg)
+{
+	struct end_ctx *c = arg;
+	struct live *l = live_by_user(c->b, user);
+	struct tunnel_entry e;
+	bool gone;
+	int64_t asked_ago, age;
+
+	if (!l)
+		return;
+	gone = tunnel_table_get(&c->b->maps, &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
+	asked_ago = c->now_unix > requested ? c->now_unix - requested : 0;
+	age = c->now_boot > l->created_ns ? (int64_t)((c->now_boot - l->created_ns) / NS_PER_S) : 0;
+	if (!gone && age < asked_ago)
+		return;
+	live_remove(c->b, l, "deleted", "by=operator");
+}
+
+static void operator_requests(struct broker *b, uint64_t now)
+{
+	struct end_ctx c = { .b = b, .now_boot = now, .now_unix = (int64_t)time(NULL) };
+	bool changed;
+
+	if (!b->db || assign_changed_elsewhere(b->db, &changed) || !changed)
+		return;
+	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
+		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
+			assign_db_errmsg(b->db));
+}
+
 void broker_tick(struct broker *b, uint64_t now)
 {
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
+	operator_requests(b, now);
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 	/* Claims first: a claim proven over a live tunnel must move that

@@ -96,4 +96,9 @@ unsigned broker_claim_count(const struct broker *b);
 
 uint64_t broker_now_ns(void);
 
+/* The broker's counters for /metrics (broker_stats.h): readable from
+ * another thread through broker_stats_snapshot. */
+struct broker_stats;
+struct broker_stats *broker_stats_of(struct broker *b);
+
 #endif

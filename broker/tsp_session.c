@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "broker/bytebuf.h"
 #include "broker/peer_key.h"
@@ -25,6 +26,7 @@ struct tsp_session {
 	const struct tsp_session_ops *ops;
 	void *ctx;
 	void *data;
+	uint64_t started_ns; /* CLOCK_MONOTONIC at creation */
 
 	struct tsp_sasl_session *sasl;
 	char user[256];
@@ -65,6 +67,14 @@ const char *tsp_status_text(int code)
 	}
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct sockaddr_in *peer,
 				    const struct tsp_session_cfg *cfg,
 				    const struct tsp_session_ops *ops, void *ctx)
@@ -80,7 +90,15 @@ struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct s
 	s->cfg = cfg;
 	s->ops = ops;
 	s->ctx = ctx;
+	s->started_ns = monotonic_ns();
 	return s;
+}
+
+uint64_t tsp_session_age_ns(const struct tsp_session *s)
+{
+	uint64_t now = monotonic_ns();
+
+	return now > s->started_ns ? now - s->started_ns : 0;
 }
 
 /* Give up an offer not yet accepted: the broker frees the reservation

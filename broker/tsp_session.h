@@ -138,6 +138,9 @@ bool tsp_session_is_anonymous(const struct tsp_session *s);
  * before the check ("" when none could be read); NULL before that message
  * or for ANONYMOUS. Unproven: only for throttling failures. */
 const char *tsp_session_claimed_user(const struct tsp_session *s);
+/* Nanoseconds since the session was created (CLOCK_MONOTONIC): a tunnel
+ * setup's duration when its tunnel goes into service. */
+uint64_t tsp_session_age_ns(const struct tsp_session *s);
 /* The SASL mechanism started (upper case), or NULL. */
 const char *tsp_session_mech(const struct tsp_session *s);
 /* The broker's per-session data (its reservation). */

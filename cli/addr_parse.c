@@ -4,6 +4,7 @@
 #include "common/prefix.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -53,4 +54,66 @@ int parse_ipv6_prefix(const char *s, struct in6_addr *addr, uint8_t *len, bool a
 		return -1;
 	*len = (uint8_t)l;
 	return 0;
+}
+
+int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *port_text;
+	unsigned long port;
+	char *end;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	memset(sa, 0, sizeof(*sa));
+	if (buf[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+
+		end = strchr(buf, ']');
+		if (!end || end[1] != ':')
+			return -1;
+		*end = '\0';
+		port_text = end + 2;
+		if (inet_pton(AF_INET6, buf + 1, &a6->sin6_addr) != 1)
+			return -1;
+		a6->sin6_family = AF_INET6;
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+
+		end = strrchr(buf, ':');
+		if (!end)
+			return -1;
+		*end = '\0';
+		port_text = end + 1;
+		if (inet_pton(AF_INET, buf, &a4->sin_addr) != 1)
+			return -1;
+		a4->sin_family = AF_INET;
+		*len = sizeof(*a4);
+	}
+	if (parse_uint(port_text, 65535, &port) || port == 0)
+		return -1;
+	if (sa->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+void format_listen(const struct sockaddr_storage *sa, char out[LISTEN_STRLEN])
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, a, sizeof(a));
+		snprintf(out, LISTEN_STRLEN, "[%s]:%u", a, ntohs(a6->sin6_port));
+	} else {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &a4->sin_addr, a, sizeof(a));
+		snprintf(out, LISTEN_STRLEN, "%s:%u", a, ntohs(a4->sin_port));
+	}
 }

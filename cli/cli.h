@@ -4,6 +4,9 @@
 #ifndef TSPGW_CLI_H
 #define TSPGW_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "common/config.h"
 #include "dataplane/dataplane.h"
 
@@ -26,5 +29,23 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 
 /* "-h"/"--help" anywhere in argv? */
 int cli_wants_help(int argc, char **argv);
+
+int cmd_user(const struct tspgw_cfg *cfg, int argc, char **argv);
+
+struct assign_db;
+struct in6_addr;
+struct tunnel_entry;
+/* The daemon's address database (broker.database), for the commands that
+ * name users. An existing file only, never a new one; for_write also
+ * needs write access. NULL after one line saying why ("tspgw WHAT: the
+ * daemon's database ... is not reachable: ..."). */
+struct assign_db *cli_daemon_db(const struct tspgw_cfg *cfg, const char *what, bool for_write);
+/* The user's stable host address, or one line ("no user ...") and -1. */
+int cli_user_host(struct assign_db *db, const char *what, const char *user,
+		  struct in6_addr *host);
+/* Is this binding the authenticated tunnel of the user with that address? */
+bool cli_tunnel_is_users(const struct tunnel_entry *e, const struct in6_addr *host);
+/* One tunnel as `tunnel list --json` writes it, on stdout. */
+void cli_tunnel_json(const struct tunnel_entry *e, const char *user, uint64_t now_boot_ns);
 
 #endif

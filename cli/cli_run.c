@@ -10,6 +10,7 @@
  * forwarding, and a restarted daemon takes its tunnels back
  * (broker_restore). */
 #include <arpa/inet.h>
+#include <bpf/libbpf.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,10 +20,15 @@
 
 #include "broker/assign.h"
 #include "broker/broker.h"
+#include "broker/broker_stats.h"
+#include "cli/build_info.h"
 #include "cli/cli.h"
+#include "cli/metrics_http.h"
+#include "cli/metrics_text.h"
 #include "cli/reload.h"
 #include "cli/run_settings.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/dp_stats.h"
 #include "dataplane/frag_slowpath.h"
 #include "common/log.h"
 #include "dataplane/pinned_maps.h"
@@ -68,6 +74,32 @@ void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
 	p->anon_layout = cfg->anon_layout;
 }
 
+/* What /metrics reads, from the metrics server's thread: the data plane
+ * through the kernel (as `tspgw status` reads it), the broker's counters
+ * through their mutex, the database's error count atomically. Nothing of
+ * the event loop's own state. */
+struct metrics_source {
+	const char *pin_path;
+	const struct tspgw_maps *maps;
+	struct broker *broker;
+	struct assign_db *db;
+};
+
+static int metrics_page(void *arg, char **body, size_t *len)
+{
+	const struct metrics_source *src = arg;
+	struct metrics_snapshot snap;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.have_dp = dp_stats_read(src->pin_path, src->maps, &snap.dp) == 0;
+	broker_stats_snapshot(broker_stats_of(src->broker), &snap.broker);
+	snap.have_broker = true;
+	snap.db_errors = assign_db_errors(src->db);
+	snap.version = tspgw_build_version();
+	snap.libbpf = libbpf_version_string();
+	return metrics_render(&snap, body, len);
+}
+
 static const char run_usage[] =
 	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
 	"\n"
@@ -100,6 +132,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct server *srv = NULL;
 	struct frag_slowpath *frag = NULL;
 	struct reload *reload = NULL;
+	struct metrics_http *metrics = NULL;
+	struct metrics_source msrc;
 	struct sigaction sa;
 	bool fresh = false, had_pin_dir = false, attached = false;
 	int rc = 1;
@@ -148,6 +182,13 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	/* Bound now, served once the broker exists (server_set_broker). */
 	srv = server_open(&scfg, NULL, err, sizeof(err));
 	if (!srv) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+		goto out;
+	}
+
+	/* Bound before anything is attached, like the TSP ports. */
+	if (cfg->has_metrics_listen && !(metrics = metrics_http_bind(cfg->metrics_listen, err,
+								     sizeof(err)))) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
 		goto out;
 	}
@@ -222,6 +263,14 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	*reload = (struct reload){ .running = *cfg, .srv = srv, .broker = broker, .db = db,
 				   .verbose = log_get_level() != cfg->broker.log_level };
 	server_on_flag(srv, &reload_requested, reload_on_signal, reload);
+	if (metrics) {
+		msrc = (struct metrics_source){ .pin_path = cfg->pin_path, .maps = &maps,
+						.broker = broker, .db = db };
+		if (metrics_http_start(metrics, metrics_page, &msrc, err, sizeof(err))) {
+			log_msg(LOG_LEVEL_ERROR, "tspgw run: %s", err);
+			goto out;
+		}
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -235,6 +284,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	log_line("stopping; the data plane stays attached (tspgw detach removes it)");
 	attached = false; /* served: what it attached stays */
 out:
+	/* First: its thread reads the maps, the broker and the database. */
+	metrics_http_stop(metrics);
 	route_watch_close(&rw);
 	server_close(srv);
 	frag_slowpath_free(frag);

@@ -10,10 +10,10 @@
 #include "common/log.h"
 #include "dataplane/counters.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/dp_stats.h"
 #include "cli/json_out.h"
 #include "dataplane/pinned_maps.h"
 #include "dataplane/slow_counters.h"
-#include "dataplane/tunnel_table.h"
 
 static const char status_usage[] =
 	"usage: tspgw [-c CONFIG] status [--json]\n"
@@ -32,23 +32,6 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-18s %s\n", tspgw_counter_names[i], tspgw_counter_descs[i]);
 }
 
-struct map_fill {
-	const char *name;
-	long entries;
-	unsigned int max;
-};
-
-static void fill_of(struct map_fill *f, const char *name, int fd, size_t key_size)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	f->name = name;
-	f->entries = map_count_entries(fd, key_size);
-	f->max = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : 0;
-}
-
 static int tc_attached(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -61,9 +44,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 {
 	struct dp_xdp_attachment xdp[16];
 	struct tspgw_maps m;
-	struct map_fill fills[2];
-	uint64_t cnt[TSPGW_CNT_MAX], slow[TSPGW_SLOW_MAX];
-	int have_slow, json = 0, nxdp, tun_ifindex, tc;
+	struct dp_stats st;
+	int json = 0, nxdp, tun_ifindex, tc;
 	char err[512];
 
 	for (int i = 1; i < argc; i++) {
@@ -84,16 +66,13 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	nxdp = dp_list_xdp(cfg->pin_path, xdp, 16);
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	tc = tc_attached(tun_ifindex);
-	fill_of(&fills[0], "bindings", m.bindings, sizeof(struct tspgw_origin));
-	fill_of(&fills[1], "routes", m.routes, sizeof(struct tspgw_route_key));
-	if (counters_read(m.counters, cnt)) {
+	/* The very numbers /metrics serves (dp_stats.h). */
+	if (dp_stats_read(cfg->pin_path, &m, &st)) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw status: cannot read counters: %s", bpf_err_hint(-1));
 		pinned_maps_close(&m);
 		return 1;
 	}
 	pinned_maps_close(&m);
-	/* Missing only on a data plane attached by an older tspgw. */
-	have_slow = slow_counters_read(cfg->pin_path, slow) == 0;
 
 	if (json) {
 		printf("{\"pin_path\":");
@@ -109,15 +88,16 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 		json_str(stdout, cfg->tunnel_device);
 		printf(",\"present\":%s,\"tc_attached\":%s},\"maps\":{", tun_ifindex > 0 ? "true" : "false",
 		       tc ? "true" : "false");
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < DP_NMAPS; i++)
 			printf("%s\"%s\":{\"entries\":%ld,\"max_entries\":%u}", i ? "," : "",
-			       fills[i].name, fills[i].entries, fills[i].max);
+			       dp_stats_map_names[i], st.entries[i], st.max_entries[i]);
 		printf("},\"counters\":{");
 		for (int i = 0; i < TSPGW_CNT_MAX; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", tspgw_counter_names[i],
-			       (unsigned long long)cnt[i]);
-		for (int i = 0; have_slow && i < TSPGW_SLOW_MAX; i++)
-			printf(",\"%s\":%llu", tspgw_slow_counter_names[i], (unsigned long long)slow[i]);
+			       (unsigned long long)st.counters[i]);
+		for (int i = 0; st.have_slow && i < TSPGW_SLOW_MAX; i++)
+			printf(",\"%s\":%llu", tspgw_slow_counter_names[i],
+			       (unsigned long long)st.slow[i]);
 		printf("}}\n");
 		return 0;
 	}
@@ -137,14 +117,15 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	printf("tunnel device: %s%s, tc egress %s\n", cfg->tunnel_device,
 	       tun_ifindex > 0 ? "" : " (missing)", tc ? "attached" : "NOT attached");
-	for (int i = 0; i < 2; i++)
-		printf("map %-13s %ld / %u\n", fills[i].name, fills[i].entries, fills[i].max);
+	for (int i = 0; i < DP_NMAPS; i++)
+		printf("map %-13s %ld / %u\n", dp_stats_map_names[i], st.entries[i],
+		       st.max_entries[i]);
 	printf("counters:\n");
 	for (int i = 0; i < TSPGW_CNT_MAX; i++)
-		printf("  %-16s %llu\n", tspgw_counter_names[i], (unsigned long long)cnt[i]);
-	if (have_slow)
+		printf("  %-16s %llu\n", tspgw_counter_names[i], (unsigned long long)st.counters[i]);
+	if (st.have_slow)
 		printf("slow path (reassembled fragments, tspgw run):\n");
-	for (int i = 0; have_slow && i < TSPGW_SLOW_MAX; i++)
-		printf("  %-20s %llu\n", tspgw_slow_counter_names[i], (unsigned long long)slow[i]);
+	for (int i = 0; st.have_slow && i < TSPGW_SLOW_MAX; i++)
+		printf("  %-20s %llu\n", tspgw_slow_counter_names[i], (unsigned long long)st.slow[i]);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "cli/addr_parse.h"
 #include "bpf/anon_addr.h"
 #include "broker/assign.h"
+#include "broker/assign_ops.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "cli/json_out.h"
@@ -26,7 +27,8 @@ static const char tunnel_usage[] =
 	"usage: tspgw [-c CONFIG] tunnel add --type v6udpv4|v6v4 --remote IPV4[:PORT]\n"
 	"                                    --address IPV6 [--prefix IPV6/LEN]\n"
 	"       tspgw [-c CONFIG] tunnel del --type v6udpv4|v6v4 --remote IPV4[:PORT]\n"
-	"       tspgw [-c CONFIG] tunnel list [--json]\n"
+	"       tspgw [-c CONFIG] tunnel del --user NAME [--json]\n"
+	"       tspgw [-c CONFIG] tunnel list [--user NAME] [--json]\n"
 	"\n"
 	"Static tunnels. --remote is the client's outer IPv4 address as the gateway\n"
 	"sees it (after NAT) and, for v6udpv4, its UDP port. --address is the\n"
@@ -37,13 +39,22 @@ static const char tunnel_usage[] =
 	"this-network, link-local, broadcast, a special range not allowed by\n"
 	"data_plane.allowed_special_ranges, or one of the gateway's own addresses;\n"
 	"an --address or --prefix that overlaps link-local, site-local, multicast,\n"
-	"unspecified, loopback or IPv4-mapped space or holds a gateway address.\n";
+	"unspecified, loopback or IPv4-mapped space or holds a gateway address.\n"
+	"\n"
+	"--user NAME: the tunnels of an authenticated user, found through the\n"
+	"daemon's address database (broker.database; refused when it cannot be\n"
+	"opened). del --user ends the user's tunnel at once (binding and routes\n"
+	"out of the maps) and asks the running daemon, through that database, to\n"
+	"forget it: it logs `tunnel deleted ... by=operator` within a second or\n"
+	"two. The user may set up a new tunnel; remove it from the SASL database\n"
+	"first to keep it out.\n";
 
 struct tunnel_args {
 	struct tspgw_origin origin;
 	struct tspgw_tunnel tun;
 	int have_type, have_remote, have_address;
 	int json;
+	const char *user; /* --user NAME */
 };
 
 static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int need_address)
@@ -54,6 +65,7 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 		{ "address", required_argument, NULL, 'a' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -118,6 +130,13 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 		case 'j':
 			a->json = 1;
 			break;
+		case 'u':
+			if (!*optarg) {
+				log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --user needs a user name");
+				return -1;
+			}
+			a->user = optarg;
+			break;
 		default:
 			return -1;
 		}
@@ -126,7 +145,16 @@ static int parse_tunnel_args(int argc, char **argv, struct tunnel_args *a, int n
 		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	if (!need_address)
+	if (a->user && need_address > 1) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel add: --user is for list and del (users' tunnels come from TSP)");
+		return -1;
+	}
+	if (a->user && (a->have_type || a->have_remote || a->have_address || a->tun.prefix_len)) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --user names the tunnel by itself: "
+				"no --type, --remote, --address or --prefix with it");
+		return -1;
+	}
+	if (!need_address || a->user)
 		return 0;
 	if (!a->have_type || !a->have_remote) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel: --type and --remote are required");
@@ -302,11 +330,98 @@ static int tunnel_del(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 	return 0;
 }
 
+/* ---- by user -------------------------------------------------------- */
+
+#define MAX_USER_TUNNELS 16
+
+struct user_tunnels {
+	struct in6_addr host;
+	struct tunnel_entry e[MAX_USER_TUNNELS];
+	int n;
+};
+
+static int collect_users(const struct tunnel_entry *e, void *arg)
+{
+	struct user_tunnels *u = arg;
+
+	if (cli_tunnel_is_users(e, &u->host) && u->n < MAX_USER_TUNNELS)
+		u->e[u->n++] = *e;
+	return 0;
+}
+
+/* End a user's tunnels: a request in the database for the daemon, which
+ * forgets them, gives their places back and logs it; then out of the maps
+ * (the reverse path first, as tunnel_table_del does), so they stop at once
+ * even with no daemon running. The request goes first: a daemon that sees
+ * it finds the tunnel still there and ends it itself, never mistaking it
+ * for one removed behind its back. A tunnel the user sets up after the
+ * request is the daemon's to keep. */
+static int tunnel_del_user(const struct tspgw_cfg *cfg, const char *user, int json)
+{
+	struct user_tunnels u = { .n = 0 };
+	struct assign_db *db;
+	struct tspgw_maps m;
+	char err[512], uv[LOG_VALUE_MAX];
+	int rc = 0;
+
+	if (pinned_maps_open(cfg->pin_path, &m, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel del: %s", err);
+		return 1;
+	}
+	db = cli_daemon_db(cfg, "tunnel del", true);
+	if (!db || cli_user_host(db, "tunnel del", user, &u.host)) {
+		assign_db_close(db);
+		pinned_maps_close(&m);
+		return 1;
+	}
+	tunnel_table_foreach_binding(&m, collect_users, &u);
+	log_value(uv, sizeof(uv), user);
+	if (!u.n) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel del: user %s has no tunnel", uv);
+		rc = 1;
+	} else if (assign_request_end(db, user) != ASSIGN_OK) {
+		log_msg(LOG_LEVEL_WARN, "tspgw tunnel del: the daemon cannot be told (%s); it forgets "
+				"the tunnel on its next expiry check",
+			assign_db_errmsg(db));
+	}
+	if (json && u.n) {
+		printf("{\"user\":");
+		json_str(stdout, user);
+		printf(",\"deleted\":[");
+	}
+	for (int i = 0; i < u.n; i++) {
+		char org[64], host[INET6_ADDRSTRLEN];
+		struct tspgw_tunnel old;
+
+		/* ENOENT: the daemon was quicker, or it expired or moved. */
+		if (tunnel_table_del(&m, &u.e[i].origin, &old) == 0)
+			kernel_routes(cfg, &old, 0);
+		if (json) {
+			/* As they were just before: their last counters. */
+			if (i)
+				printf(",");
+			cli_tunnel_json(&u.e[i], user, now_boot_ns());
+			continue;
+		}
+		tunnel_origin_format(org, sizeof(org), &u.e[i].origin);
+		inet_ntop(AF_INET6, u.e[i].tun.host, host, sizeof(host));
+		log_msg(LOG_LEVEL_INFO, "tunnel deleted user=%s origin=%s address=%s by=operator", uv,
+			org, host);
+	}
+	if (json && u.n)
+		printf("]}\n");
+	assign_db_close(db);
+	pinned_maps_close(&m);
+	return rc;
+}
+
 struct list_ctx {
 	int json;
 	int n;
 	uint64_t now;
 	struct assign_db *db; /* the broker's users, when its database exists */
+	const char *user;     /* --user: only that user's tunnels, */
+	struct in6_addr user_host; /* recognised by its stable address */
 };
 
 /* Who owns a tunnel: static ones are the operator's, anonymous ones have
@@ -339,6 +454,46 @@ static void fmt_remote(char *buf, size_t len, const struct tspgw_origin *o)
 		snprintf(buf, len, "%s:%u", ip, ntohs(o->port));
 }
 
+bool cli_tunnel_is_users(const struct tunnel_entry *e, const struct in6_addr *host)
+{
+	return !(e->tun.flags & (TSPGW_TUNNEL_F_STATIC | TSPGW_TUNNEL_F_ANON)) &&
+	       !memcmp(e->tun.host, host, 16);
+}
+
+void cli_tunnel_json(const struct tunnel_entry *e, const char *user, uint64_t now)
+{
+	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4];
+	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
+	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
+	double age = e->tun.created_ns ? (double)(now - e->tun.created_ns) / 1e9 : 0;
+	double idle = e->tun.stats.last_seen_ns ? (double)(now - e->tun.stats.last_seen_ns) / 1e9 : -1;
+
+	fmt_remote(remote, sizeof(remote), &e->origin);
+	inet_ntop(AF_INET6, e->tun.host, host, sizeof(host));
+	printf("{\"type\":\"%s\",\"remote\":\"%s\",\"address\":\"%s\",", type, remote, host);
+	if (e->tun.prefix_len) {
+		char p[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, e->tun.prefix, p, sizeof(p));
+		snprintf(prefix, sizeof(prefix), "%s/%u", p, e->tun.prefix_len);
+		printf("\"prefix\":\"%s\",", prefix);
+	}
+	printf("\"source\":\"%s\",\"user\":", source);
+	json_str(stdout, user);
+	printf(",\"anonymous\":%s,\"claimed\":%s,\"keepalive_s\":%u,\"age_s\":%.1f,\"last_seen_s\":",
+	       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false",
+	       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? "true" : "false", e->tun.keepalive_s, age);
+	if (idle < 0)
+		printf("null");
+	else
+		printf("%.1f", idle);
+	printf(",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
+	       "\"spoof_drops\":%llu}",
+	       (unsigned long long)e->tun.stats.rx_packets, (unsigned long long)e->tun.stats.rx_bytes,
+	       (unsigned long long)e->tun.stats.tx_packets, (unsigned long long)e->tun.stats.tx_bytes,
+	       (unsigned long long)e->tun.stats.drops);
+}
+
 static int list_one(const struct tunnel_entry *e, void *arg)
 {
 	struct list_ctx *c = arg;
@@ -348,8 +503,13 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 	double age = e->tun.created_ns ? (double)(c->now - e->tun.created_ns) / 1e9 : 0;
 	double idle = e->tun.stats.last_seen_ns ? (double)(c->now - e->tun.stats.last_seen_ns) / 1e9 : -1;
 
+	if (c->user && !cli_tunnel_is_users(e, &c->user_host))
+		return 0;
 	fmt_remote(remote, sizeof(remote), &e->origin);
-	owner_of(c, e, user, sizeof(user));
+	if (c->user)
+		snprintf(user, sizeof(user), "%s", c->user);
+	else
+		owner_of(c, e, user, sizeof(user));
 	inet_ntop(AF_INET6, e->tun.host, host, sizeof(host));
 	if (e->tun.prefix_len) {
 		char p[INET6_ADDRSTRLEN];
@@ -358,24 +518,9 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 		snprintf(prefix, sizeof(prefix), "%s/%u", p, e->tun.prefix_len);
 	}
 	if (c->json) {
-		printf("%s{\"type\":\"%s\",\"remote\":\"%s\",\"address\":\"%s\",", c->n ? "," : "", type,
-		       remote, host);
-		if (e->tun.prefix_len)
-			printf("\"prefix\":\"%s\",", prefix);
-		printf("\"source\":\"%s\",\"user\":", source);
-		json_str(stdout, user);
-		printf(",\"anonymous\":%s,\"claimed\":%s,\"keepalive_s\":%u,\"age_s\":%.1f,\"last_seen_s\":",
-		       e->tun.flags & TSPGW_TUNNEL_F_ANON ? "true" : "false",
-		       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? "true" : "false", e->tun.keepalive_s, age);
-		if (idle < 0)
-			printf("null");
-		else
-			printf("%.1f", idle);
-		printf(",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
-		       "\"spoof_drops\":%llu}",
-		       (unsigned long long)e->tun.stats.rx_packets, (unsigned long long)e->tun.stats.rx_bytes,
-		       (unsigned long long)e->tun.stats.tx_packets, (unsigned long long)e->tun.stats.tx_bytes,
-		       (unsigned long long)e->tun.stats.drops);
+		if (c->n)
+			printf(",");
+		cli_tunnel_json(e, user, c->now);
 	} else {
 		char seen[32];
 
@@ -402,13 +547,24 @@ static int tunnel_list(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 		log_msg(LOG_LEVEL_ERROR, "tspgw tunnel list: %s", err);
 		return 1;
 	}
+	if (a->user) {
+		/* Asked by user: the database is what names them, so without
+		 * it there is no answer (not an empty one). */
+		c.db = cli_daemon_db(cfg, "tunnel list", false);
+		if (!c.db || cli_user_host(c.db, "tunnel list", a->user, &c.user_host)) {
+			assign_db_close(c.db);
+			pinned_maps_close(&m);
+			return 1;
+		}
+		c.user = a->user;
+	}
 	if (c.json)
 		printf("[");
 	else
 		printf("%-8s %-21s %-30s %-24s %-6s %-12s %9s %-12s %8s %8s %6s\n", "TYPE", "REMOTE",
 		       "ADDRESS", "PREFIX", "SOURCE", "USER", "AGE", "LAST-SEEN", "RX-PKTS", "TX-PKTS",
 		       "SPOOF");
-	if (access(cfg->broker.database, R_OK) == 0) {
+	if (!c.db && access(cfg->broker.database, R_OK) == 0) {
 		struct assign_pools pools;
 
 		cli_assign_pools(cfg, &pools);
@@ -445,6 +601,6 @@ int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv)
 	if (need == 2)
 		return tunnel_add(cfg, &a);
 	if (need == 1)
-		return tunnel_del(cfg, &a);
+		return a.user ? tunnel_del_user(cfg, a.user, a.json) : tunnel_del(cfg, &a);
 	return tunnel_list(cfg, &a);
 }

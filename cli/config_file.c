@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "cli/addr_parse.h"
 #include "common/log.h"
 #include "common/prefix.h"
 #include "bpf/special_addr.h"
@@ -258,6 +259,27 @@ static int get_ipv6(struct cfg_ctx *c, const yaml_node_t *n, const char *name, s
 		return -1;
 	if (inet_pton(AF_INET6, text(n), out) != 1)
 		return fail(c, n, "'%s' is not an IPv6 address: '%s'", name, show(c, n));
+	return 0;
+}
+
+/* An address to listen on with its port, kept normalised. */
+static int get_listen(struct cfg_ctx *c, const yaml_node_t *n, const char *name, char *out,
+		      size_t cap)
+{
+	struct sockaddr_storage sa;
+	char norm[LISTEN_STRLEN];
+	socklen_t len;
+
+	if (want_value(c, n, name))
+		return -1;
+	if (parse_listen(text(n), &sa, &len))
+		return fail(c, n, "'%s' must be ADDRESS:PORT (192.0.2.1:9653, [2001:db8::1]:9653), "
+				  "not '%s'",
+			    name, show(c, n));
+	format_listen(&sa, norm);
+	if (strlen(norm) >= cap)
+		return fail(c, n, "'%s' is too long", name);
+	strcpy(out, norm);
 	return 0;
 }
 
@@ -578,6 +600,9 @@ static int set_key(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t
 		if (!rc)
 			inet_ntop(AF_INET6, &a6, f, (socklen_t)k->size);
 		break;
+	case CFG_LISTEN:
+		rc = get_listen(c, v, name, f, k->size);
+		break;
 	case CFG_PREFIX:
 		rc = get_prefix(c, v, name, (unsigned)k->min, (unsigned)k->max, k->why, f);
 		break;
@@ -795,6 +820,14 @@ static int cross_checks(struct cfg_ctx *c)
 	if (check_order(c, "broker.keepalive", b->keepalive_min, b->keepalive_default,
 			b->keepalive_max))
 		return -1;
+	/* A cap below one lifetime would end every tunnel before the lifetime
+	 * it was told: say so rather than announce one and apply the other. */
+	if (b->lifetime_max_minutes && b->lifetime_minutes &&
+	    b->lifetime_max_minutes < b->lifetime_minutes)
+		return fail(c, first(at(c, "broker.lifetime_max"), at(c, "broker.lifetime")),
+			    "'broker.lifetime_max' (%u minutes) is shorter than 'broker.lifetime' "
+			    "(%u minutes)",
+			    b->lifetime_max_minutes, b->lifetime_minutes);
 
 	/* Defaults that depend on other keys. */
 	if (!cfg->has_keepalive_ipv6 && cfg->has_gateway_ipv6) {

@@ -137,6 +137,9 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	/* Ten years at most. */
 	{ "broker.lifetime", CFG_UINT, FIELD(broker.lifetime_minutes), .max = 5256000,
 	  .why = "minutes; 0: unlimited", .def = "1440", LIVE },
+	{ "broker.lifetime_renew", CFG_BOOL, FIELD(broker.lifetime_renew), .def = "true", LIVE },
+	{ "broker.lifetime_max", CFG_UINT, FIELD(broker.lifetime_max_minutes), .max = 5256000,
+	  .why = "minutes; 0: no cap", .def = "0", LIVE },
 	SECTION("broker.limits"),
 	{ "broker.limits.max_tunnels", CFG_UINT, FIELD(broker.max_tunnels), .min = 1,
 	  .max = 16777216, .def = "65536", LIVE },
@@ -173,6 +176,12 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	  .why = "host names or addresses", .item = cfg_item_redirect, .def = "[]", LIVE },
 	{ "broker.log_level", CFG_WORD, FIELD(broker.log_level), .words = log_level_names,
 	  .def = "info", LIVE },
+
+	SECTION("metrics"),
+	/* No default address: whoever reaches it reads the gateway's counters,
+	 * so the operator names one (README "Security"). */
+	{ "metrics.listen", CFG_LISTEN, FIELD(metrics_listen), HAS(has_metrics_listen),
+	  .unset = "none: no metrics served" },
 };
 
 const size_t tspgw_cfg_nkeys = sizeof(tspgw_cfg_keys) / sizeof(tspgw_cfg_keys[0]);

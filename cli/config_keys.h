@@ -25,6 +25,7 @@ enum cfg_kind {
 	CFG_IPV6,      /* a unicast IPv6 address (struct in6_addr) */
 	CFG_IPV4_TEXT, /* any IPv4 address, kept as normalised text in char[size] */
 	CFG_IPV6_TEXT, /* any IPv6 address, the same */
+	CFG_LISTEN,    /* ADDR:PORT or [ADDR6]:PORT, kept as normalised text in char[size] */
 	CFG_PREFIX,    /* an IPv6 prefix /min to /max, host bits zero (struct tspgw_prefix) */
 	CFG_LIST,      /* at most max entries, at least min, each handed to item */
 };

@@ -27,6 +27,7 @@ bool cfg_key_equal(const struct cfg_key *k, const struct tspgw_cfg *a, const str
 	case CFG_PATH:
 	case CFG_IPV4_TEXT:
 	case CFG_IPV6_TEXT:
+	case CFG_LISTEN:
 		/* Bytes after the terminator are whatever an earlier value left. */
 		return !strncmp(fa, fb, k->size);
 	case CFG_PREFIX: {

@@ -23,7 +23,8 @@ static const char usage[] =
 	"  attach IFACE    load and attach the data plane (replaces it atomically)\n"
 	"  detach          remove programs, tunnel device and pins\n"
 	"  status          attachments, map fill levels, counters (--json)\n"
-	"  tunnel          add|del|list static tunnels (--json for list)\n"
+	"  tunnel          add|del|list static tunnels (--json for list); a user's by --user\n"
+	"  user show NAME  a user's address, prefix, tunnel and counters (--json)\n"
 	"\n"
 	"options:\n"
 	"  -c CONFIG       configuration file (default " DEFAULT_CONFIG " if it exists)\n"
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
 		return cmd_status(&cfg, argc, argv);
 	if (!strcmp(argv[0], "tunnel"))
 		return cmd_tunnel(&cfg, argc, argv);
+	if (!strcmp(argv[0], "user"))
+		return cmd_user(&cfg, argc, argv);
 	if (!strcmp(argv[0], "run"))
 		return cmd_run(&cfg, argc, argv);
 	if (!strcmp(argv[0], "reload"))

@@ -34,6 +34,8 @@ struct tspgw_broker_settings {
 	char database[PATH_MAX];            /* address assignments (SQLite) */
 	unsigned keepalive_default, keepalive_min, keepalive_max, keepalive_misses;
 	unsigned lifetime_minutes;          /* 0 = unlimited */
+	bool lifetime_renew;                /* a tunnel in use gets another lifetime */
+	unsigned lifetime_max_minutes;      /* even a busy tunnel ends at this age; 0 = never */
 	int n_dns;
 	struct in6_addr dns[TSPGW_MAX_DNS];
 	char dn_template[256];              /* client DNS name, %u = user; "" = none */
@@ -98,6 +100,9 @@ struct tspgw_cfg {
 	bool verify_udp_checksum;        /* default true: XDP checks non-zero outer UDP checksums */
 	/* broker: */
 	struct tspgw_broker_settings broker;
+	/* metrics: "ADDR:PORT" normalised (addr_parse.h), "" = not served */
+	char metrics_listen[INET6_ADDRSTRLEN + 8];
+	bool has_metrics_listen;
 	char source[PATH_MAX];           /* file it was loaded from, "" for defaults */
 };
 

@@ -305,6 +305,47 @@ def ping_through(conn, src, dst, count=3, interval=0.0):
     return got
 
 
+def keep_alive(conn, src, dst, interval, duration, timeout):
+    """gogoc's keepalive loop on Unix: an echo request to the keepalive
+    address every interval, jittered within [0.75T, T], for `duration`
+    seconds; the lifetime it was given plays no part (gogoc passes none to
+    the loop). Each echo waits `timeout` seconds for its reply; gogoc sets
+    up again after 3 misses in a row, which this records instead. Times are
+    seconds since the loop started."""
+    import random
+    t0 = time.monotonic()
+    sent = answered = run = worst = 0
+    last_answer = None
+    seq = 0
+    while time.monotonic() - t0 < duration:
+        conn.sock.send(icmp6_echo(src, dst, seq & 0xFFFF, ident=0x6b61))
+        sent += 1
+        got = False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = conn.sock.recv(2048)
+            except socket.timeout:
+                break
+            if (data and data[0] >> 4 == 6 and len(data) >= 48 and data[40] == 129 and
+                    struct.unpack("!HH", data[44:48]) == (0x6b61, seq & 0xFFFF)):
+                got = True
+                break
+        seq += 1
+        if got:
+            answered += 1
+            run = 0
+            last_answer = round(time.monotonic() - t0, 1)
+        else:
+            run += 1
+            worst = max(worst, run)
+        time.sleep(max(0.0, random.uniform(0.75 * interval, interval) -
+                       (time.monotonic() - (deadline - timeout))))
+    return {"ka_sent": sent, "ka_answered": answered, "ka_worst_missed_run": worst,
+            "ka_last_answer_s": last_answer}
+
+
 def session(args):
     local = (args.local_ip or "", args.local_port) if (args.local_ip or args.local_port) else None
     cls = Rudp if args.transport == "udp" else Tcp
@@ -347,6 +388,14 @@ def session(args):
             result["pings_answered"] = ping_through(conn, src,
                                                    args.ping_dst or info["keepalive_addr"],
                                                    args.ping, args.interval)
+        if args.keepalive_for and args.transport == "udp" and info.get("type") == "v6udpv4":
+            result["lifetime_min"] = int(re.search(r'lifetime="(\d+)"', info["raw"]).group(1))
+            # The answer to the accept has arrived: the tunnel is in the
+            # maps (its start, from the broker's side).
+            print(json.dumps({"accepted": True}), file=sys.stderr, flush=True)
+            result.update(keep_alive(conn, info["client_ipv6"], info["keepalive_addr"],
+                                     info["keepalive"], args.keepalive_for,
+                                     args.keepalive_timeout))
         if args.hold:
             time.sleep(args.hold)
     finally:
@@ -384,6 +433,10 @@ def parser():
     p.add_argument("--hold", type=float, default=0)
     p.add_argument("--pause-file", help="pause mid-session until this file exists "
                    "(DIGEST-MD5: after the challenge; else after authentication)")
+    p.add_argument("--keepalive-for", type=float, default=0,
+                   help="after accept, send keepalives as gogoc does for this many seconds")
+    p.add_argument("--keepalive-timeout", type=float, default=1.5,
+                   help="seconds each keepalive waits for its reply")
     return p
 
 

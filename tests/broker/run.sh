@@ -54,6 +54,7 @@ broker:
     failure_window: 60
   database: $T/assignments.sqlite
   keepalive: {default: 2, min: 1, max: 10, misses: 2}
+  lifetime: 1             # minutes: the gogoc-shaped client below outlives two
   dns_servers: [2001:db8::53]
   dn_template: "%u.users.tspgw.example"
   limits:
@@ -114,13 +115,15 @@ ip -n "$NS_C" addr add 192.0.2.4/24 dev c0
 # Fresh addresses for the limits' exact boundaries: nothing else uses them.
 ip -n "$NS_C" addr add 192.0.2.5/24 dev c0
 ip -n "$NS_C" addr add 192.0.2.6/24 dev c0
+# The long-lived gogoc-shaped client of the lifetime checks.
+ip -n "$NS_C" addr add 192.0.2.7/24 dev c0
 ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
 ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
 ip -n "$NS_H" addr add 2001:db8:2::2/64 dev h0 nodad
 ip -n "$NS_H" -6 route add default via 2001:db8:2::1
 e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
 e2e_xdp_pass "$NS_H" h0 "$XDP_PASS"
-for a in 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.6; do
+for a in 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.6 192.0.2.7; do
 	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_C" c0)" dev u0 nud permanent
 done
 ip -n "$NS_C" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
@@ -150,6 +153,23 @@ EOF
 	grep -q "belong to a user namespace" <<<"$out" && ! grep -q seccomp <<<"$out"
 }
 e2e_check "in a user namespace, bpf(2)'s refusal is put down to it, not to seccomp" rootless_eperm
+
+# --- lifetime (started here, checked at the end) --------------------------------
+
+# gogoc on Unix never acts on the lifetime it is given: it keeps its tunnel
+# and its keepalives (every 2 s here) going. This one does so for 150 s,
+# two and a half lifetimes, through the rest of the suite and its daemon
+# restarts; the checks at the end ask whether its keepalives were answered
+# all along. Before renewal its binding went at 60 s, and gogoc would
+# have set up again only after three unanswered keepalives.
+LIFE_FOR=150
+e2e_bg "$NS_C" "$T/life.log" timeout $((LIFE_FOR + 40)) python3 "$SIM" --server 192.0.2.1 \
+	--server-name "$REALM" --local-ip 192.0.2.7 --local-port 49000 --keepalive 2 \
+	--keepalive-for "$LIFE_FOR"
+LIFE_PID=$E2E_BG_PID
+life_accepted() { grep -q '"accepted": true' "$T/life.log"; }
+e2e_check "a gogoc-shaped client that will outlive its lifetime gets its tunnel" \
+	e2e_wait_for 20 life_accepted
 
 # --- anonymous ----------------------------------------------------------------
 
@@ -256,6 +276,112 @@ wrong_password() {
 		grep -q "300 Authentication failed" "$T/last.json"
 }
 e2e_check "wrong password gets 300" wrong_password
+
+# --- tunnels by user ------------------------------------------------------------
+
+# bob's router tunnel, kept alive by its keepalives (every 2 s) until
+# `tunnel del --user` ends it.
+e2e_bg "$NS_C" "$T/bob-ka.log" timeout 100 python3 "$SIM" --server 192.0.2.1 \
+	--server-name "$REALM" --auth digest --user bob --password hunter2 --router \
+	--prefix-len 56 --local-port 42050 --keepalive 2 --keepalive-for 60
+BOB_PID=$E2E_BG_PID
+bob_up() { grep -q '"accepted": true' "$T/bob-ka.log"; }
+e2e_check "bob (a DIGEST-MD5 router) holds a tunnel, kept alive" e2e_wait_for 20 bob_up
+
+user_show_json() {
+	gw user show bob --json >"$T/bob.json" || return 1
+	cat "$T/bob.json"
+	python3 - "$T/bob.json" "$(cat "$T/bob.prefix")" <<'PY'
+import json, sys
+u = json.load(open(sys.argv[1]))
+assert u["user"] == "bob" and u["prefix"] == sys.argv[2], "address or prefix"
+assert u["address"].startswith("2001:db8:100::"), "address from the host pool"
+assert u["created"].endswith("Z") and u["assigned"].endswith("Z")
+t = u["tunnels"]
+assert len(t) == 1 and t[0]["remote"] == "192.0.2.2:42050" and t[0]["type"] == "v6udpv4", t
+assert t[0]["user"] == "bob" and t[0]["keepalive_s"] == 2
+assert t[0]["last_seen_s"] is not None and t[0]["last_seen_s"] < 15, "its keepalives are seen"
+for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "spoof_drops"):
+    assert isinstance(t[0][k], int), k
+assert u["last_router_setup"]["origin"] == "v6udpv4 192.0.2.2:42050", u["last_router_setup"]
+PY
+}
+e2e_check "user show bob --json: address, prefix, current origin, last seen, counters" user_show_json
+user_show_text() {
+	local out
+	out=$(gw user show bob) || return 1
+	echo "$out"
+	grep -q "^prefix  *$(cat "$T/bob.prefix")$" <<<"$out" &&
+		grep -q "^tunnel  *v6udpv4 192.0.2.2:42050, " <<<"$out" &&
+		grep -q "^counters  *rx [0-9]* packets" <<<"$out"
+}
+e2e_check "  and as text" user_show_text
+list_by_user() {
+	gw tunnel list --user bob --json | python3 -c '
+import json, sys
+t = json.load(sys.stdin); print(t)
+assert [(x["remote"], x["user"]) for x in t] == [("192.0.2.2:42050", "bob")]' || return 1
+	# alice's list does not hold bob's tunnel, whatever alice holds now.
+	! gw tunnel list --user alice --json | grep -q 42050
+}
+e2e_check "tunnel list --user bob: bob's tunnel only" list_by_user
+
+by_user_refusals() {
+	local conf=$T/nodb.yaml out rc
+	sed "s|^  database: .*|  database: $T/nowhere/assignments.sqlite|" "$CONF" >"$conf"
+	out=$(e2e_ns "$NS_G" "$TSPGW" -c "$conf" user show bob 2>&1); rc=$?
+	echo "$out"
+	[ $rc = 1 ] && grep -q "the daemon's database $T/nowhere/assignments.sqlite is not reachable" <<<"$out" ||
+		return 1
+	e2e_ns "$NS_G" "$TSPGW" -c "$conf" tunnel list --user bob >/dev/null 2>&1 && return 1
+	e2e_ns "$NS_G" "$TSPGW" -c "$conf" tunnel del --user bob >/dev/null 2>&1 && return 1
+	[ ! -e "$T/nowhere" ] || { echo "a database was created"; return 1; }
+	out=$(gw user show nobody 2>&1); rc=$?
+	echo "$out"
+	[ $rc = 1 ] && grep -q "no user nobody in the daemon's database" <<<"$out" || return 1
+	gw user show >/dev/null 2>&1; [ $? = 2 ] || return 1
+	gw tunnel del --user bob --type v6v4 >/dev/null 2>&1; [ $? = 2 ] || return 1
+	gw tunnel add --user bob --type v6v4 --remote 192.0.2.9 --address 2001:db8:100::99 \
+		>/dev/null 2>&1; [ $? = 2 ] || return 1
+	# bob's tunnel is still there after all that.
+	in_maps "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$T/bob.json")"
+}
+e2e_check "by user: refused clearly without the daemon's database (none created), unknown users and bad options" \
+	by_user_refusals
+
+del_by_user() {
+	local out addr
+	addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$T/bob.json")
+	out=$(gw tunnel del --user bob) || return 1
+	echo "$out"
+	grep -q "tunnel deleted user=bob origin=v6udpv4 192.0.2.2:42050 address=$addr by=operator" <<<"$out" ||
+		return 1
+	not_in_maps "$addr" || { echo "bob's binding is still in the maps"; return 1; }
+	# The daemon hears of it through the database and logs it.
+	e2e_wait_for 10 grep -q "tunnel deleted user=bob origin=v6udpv4 192.0.2.2:42050 .*by=operator" \
+		"$T/run.1.log" || { echo "the daemon did not log it"; return 1; }
+	gw user show bob --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["tunnels"] == []'
+}
+e2e_check "tunnel del --user bob ends bob's tunnel at once; the daemon forgets it and logs it" del_by_user
+e2e_stop "$BOB_PID" 3
+bob_again() {
+	local rc
+	gw tunnel del --user bob >/dev/null 2>&1; rc=$?
+	[ $rc = 1 ] || { echo "a second del: exit $rc, want 1"; return 1; }
+	sim --transport udp --auth digest --user bob --password hunter2 --type v6udpv4 --router \
+		--prefix-len 56 --local-port 42051 >/dev/null || return 1
+	expect status 200 && [ "$(field prefix)" = "$(cat "$T/bob.prefix")" ]
+}
+e2e_check "  a second del finds none; bob sets up again with his prefix" bob_again
+del_by_user_json() {
+	gw tunnel del --user bob --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin); print(d)
+assert d["user"] == "bob" and [t["remote"] for t in d["deleted"]] == ["192.0.2.2:42051"]' || return 1
+	e2e_wait_for 10 grep -q "tunnel deleted user=bob origin=v6udpv4 192.0.2.2:42051 .*by=operator" \
+		"$T/run.1.log"
+}
+e2e_check "  tunnel del --user --json: what was deleted, as JSON; the daemon logs it" del_by_user_json
 
 # --- retransmissions and bad input -------------------------------------------
 
@@ -501,6 +627,42 @@ auth_throttle() {
 		grep -q "300" "$T/last.json"
 }
 e2e_check "repeated failed logins from one address are refused for a while" auth_throttle
+
+# The lifetime client's end: bounded by its own duration (and timeout).
+e2e_wait_exit "$LIFE_PID" $((LIFE_FOR + 45))
+life_outlived() {
+	local res
+	res=$(tail -n 1 "$T/life.log")
+	echo "$res"
+	python3 - "$res" "$LIFE_FOR" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+want = int(sys.argv[2])
+ok = True
+def need(cond, what):
+    global ok
+    if not cond:
+        print("not so:", what); ok = False
+need(r.get("status") == 200 and r.get("lifetime_min") == 1, "a tunnel with a 1-minute lifetime")
+# gogoc gives up after three unanswered keepalives in a row: never so.
+need(r.get("ka_worst_missed_run", 99) < 3, "never three keepalives unanswered in a row")
+# Answered past the end of its second lifetime (120 s after it was made).
+need((r.get("ka_last_answer_s") or 0) >= 125, "answered after two lifetimes")
+need(r.get("ka_answered", 0) >= 0.9 * r.get("ka_sent", 0), "nine in ten keepalives answered")
+sys.exit(0 if ok else 1)
+PY
+}
+e2e_check "a busy gogoc client keeps its tunnel past its lifetime (keepalives answered for 150 s)" \
+	life_outlived
+life_renewed_logged() {
+	local origin="origin=v6udpv4 192.0.2.7:49000"
+	grep -h "tunnel renewed user=anonymous $origin " "$T"/run.*.log | grep -q "renewals=" || {
+		echo "no renewal logged"
+		return 1
+	}
+	! grep -h "tunnel expired user=anonymous $origin .*reason=lifetime" "$T"/run.*.log
+}
+e2e_check "  its renewals are logged, and it never expired by its lifetime" life_renewed_logged
 
 stop_gateway TERM
 echo $? >"$T/stop.rc"

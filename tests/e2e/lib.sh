@@ -114,10 +114,21 @@ e2e_init() {
 # Stop every registered background process (TERM, at most 2 s, KILL).
 e2e_stop_registered() {
 	local pid i
-	for pid in "${E2E_PIDS[@]}"; do
+	local -a pids=("${E2E_PIDS[@]}")
+	# e2e_bg also lists its PIDs in a file: a check runs in a command
+	# substitution (e2e_check), whose E2E_PIDS+= the script never sees.
+	# Only those still in our namespaces: a PID that ended long ago may
+	# name someone else's process by now.
+	if [ -n "$E2E_TMP" ] && [ -s "$E2E_TMP/bg.pids" ]; then
+		local ours=" $(e2e_ns_pids | tr '\n' ' ') "
+		while read -r pid; do
+			[[ "$ours" == *" $pid "* ]] && pids+=("$pid")
+		done <"$E2E_TMP/bg.pids"
+	fi
+	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	for pid in "${E2E_PIDS[@]}"; do
+	for pid in "${pids[@]}"; do
 		for ((i = 0; i < 20; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
@@ -259,6 +270,7 @@ e2e_bg() {
 	nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 </dev/null &
 	E2E_BG_PID=$!
 	E2E_PIDS+=("$E2E_BG_PID")
+	[ -n "$E2E_TMP" ] && echo "$E2E_BG_PID" >>"$E2E_TMP/bg.pids"
 }
 
 # e2e_stop PID [SECONDS]: SIGTERM, wait up to SECONDS (default 3), then KILL.

@@ -203,6 +203,8 @@ def config_seeds():
                           b"  auth:\n    mechanisms: [anonymous, plain, digest-md5]\n"
                           b"  keepalive: {min: 10, default: 30, max: 300}\n"
                           b"  dns_servers: [2001:db8::53]\n  lifetime: 0\n")
+    yield "metrics_listen", b"metrics:\n  listen: 198.51.100.1:9653\n"
+    yield "metrics_listen6", b"metrics: {listen: '[2001:db8::1]:9653'}\n"
     yield "anchors", b"a: &x {ipv4: 192.0.2.1}\ngateway: *x\n"
     yield "tab_error", b"gateway:\n\tipv4: 192.0.2.1\n"
     yield "two_docs", b"gateway: {}\n---\nbroker: {}\n"

@@ -77,3 +77,34 @@ Test(addr_parse, host_bits)
 	cr_assert(prefix_host_bits_zero(a.s6_addr, 16, 29)); /* 0x0db8: bit 29+ are zero */
 	cr_assert(!prefix_host_bits_zero(a.s6_addr, 16, 28));
 }
+
+static void expect_listen(const char *in, const char *norm, int family)
+{
+	struct sockaddr_storage sa;
+	char out[LISTEN_STRLEN];
+	socklen_t len;
+
+	cr_assert_eq(parse_listen(in, &sa, &len), 0, "refused '%s'", in);
+	cr_assert_eq(sa.ss_family, family);
+	cr_assert_eq(len, family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	format_listen(&sa, out);
+	cr_assert_str_eq(out, norm);
+}
+
+Test(addr_parse, listen_address_and_port)
+{
+	static const char *const bad[] = { "", "192.0.2.1", "192.0.2.1:", "192.0.2.1:0",
+					   "192.0.2.1:65536", "192.0.2.1:80x", ":80", "[::1]",
+					   "[::1]80", "::1:80", "[192.0.2.1]:80", "host:80",
+					   "192.0.2.1:+80", "[2001:db8::1]:-1",
+					   "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff:1111]:80" };
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	expect_listen("192.0.2.1:9653", "192.0.2.1:9653", AF_INET);
+	expect_listen("127.0.0.1:1", "127.0.0.1:1", AF_INET);
+	expect_listen("[2001:DB8:0:0::1]:65535", "[2001:db8::1]:65535", AF_INET6);
+	expect_listen("[::1]:9653", "[::1]:9653", AF_INET6);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(parse_listen(bad[i], &sa, &len), -1, "accepted '%s'", bad[i]);
+}

@@ -19,6 +19,7 @@
 
 #include "bpf/anon_addr.h"
 #include "broker/assign.h"
+#include "broker/assign_ops.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture: a temporary directory; the database goes into a subdirectory
@@ -759,6 +760,109 @@ Test(assign, user_of_host_and_origin_records)
 }
 
 /* ------------------------------------------------------------------ */
+/* The operator's requests and records (assign_ops.h) */
+
+static int ends_seen;
+static char ends_user[64];
+
+static void on_end(const char *user, int64_t requested, void *arg)
+{
+	(void)arg;
+	cr_expect_gt(requested, 0);
+	snprintf(ends_user, sizeof(ends_user), "%s", user);
+	ends_seen++;
+}
+
+Test(assign, user_record)
+{
+	struct assign_pools p = pools();
+	struct assign_db *db = open_db(&p);
+	struct got a = router_ok(db, "alice", 48);
+	struct assign_user_record r;
+
+	host_ok(db, "bob");
+	cr_assert_eq(assign_user_record(db, "alice", &r), ASSIGN_OK);
+	cr_expect(same(&r.host, &a.host));
+	cr_expect(r.has_prefix && same(&r.prefix, &a.prefix) && r.plen == 48);
+	cr_expect_gt(r.created, 0);
+	cr_expect_geq(r.assigned, r.created);
+	cr_expect_not(r.has_origin, "no tunnel recorded yet");
+	cr_assert_eq(assign_record_origin(db, "alice", v4("192.0.2.2"), htons(40000), "v6udpv4",
+					  NULL),
+		     ASSIGN_OK);
+	cr_assert_eq(assign_user_record(db, "alice", &r), ASSIGN_OK);
+	cr_expect(r.has_origin);
+	cr_expect_str_eq(r.origin_ipv4, "192.0.2.2");
+	cr_expect_eq(r.origin_port, 40000);
+	cr_expect_str_eq(r.tunnel_type, "v6udpv4");
+	cr_assert_eq(assign_user_record(db, "bob", &r), ASSIGN_OK);
+	cr_expect_not(r.has_prefix);
+	cr_expect_eq(assign_user_record(db, "mallory", &r), ASSIGN_NO_USER);
+	cr_expect_eq(assign_user_record(db, "", &r), ASSIGN_NO_USER);
+	assign_db_close(db);
+}
+
+Test(assign, end_requests_reach_another_connection_once)
+{
+	struct assign_pools p = pools();
+	struct assign_db *daemon = open_db(&p), *cli;
+	bool changed;
+
+	host_ok(daemon, "alice");
+	cli = open_db(&p);
+	/* The first look always reports a change: requests left from before
+	 * a restart are taken too. */
+	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
+	cr_expect(changed);
+	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 0);
+	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
+	cr_expect_not(changed, "nothing written, yet a change");
+
+	cr_expect_eq(assign_request_end(cli, "mallory"), ASSIGN_NO_USER, "a request for nobody");
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK);
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK, "a second one replaces the first");
+	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
+	cr_expect(changed, "the CLI's request went unnoticed");
+	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 1);
+	cr_expect_eq(ends_seen, 1);
+	cr_expect_str_eq(ends_user, "alice");
+	/* Taken: gone, and the daemon's own removal is no change for it. */
+	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
+	cr_expect_not(changed);
+	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 0);
+	cr_expect_eq(ends_seen, 1);
+	assign_db_close(cli);
+	assign_db_close(daemon);
+}
+
+Test(assign, version_1_database_is_upgraded)
+{
+	struct assign_pools p = pools();
+	struct assign_db *db = open_db(&p);
+	struct in6_addr a = host_ok(db, "alice");
+	sqlite3 *s;
+
+	assign_db_close(db);
+	/* As the previous version left it. */
+	s = raw_open();
+	cr_assert_eq(sqlite3_exec(s, "DROP TABLE end_requests; PRAGMA user_version = 1", NULL, NULL,
+				  NULL),
+		     SQLITE_OK);
+	sqlite3_close(s);
+	db = open_db(&p);
+	{
+		struct in6_addr again = host_ok(db, "alice");
+
+		cr_expect(same(&a, &again), "alice's address changed in the upgrade");
+	}
+	cr_expect_eq(assign_request_end(db, "alice"), ASSIGN_OK);
+	s = raw_open();
+	cr_expect_eq(raw_int(s, "PRAGMA user_version"), 2);
+	sqlite3_close(s);
+	assign_db_close(db);
+}
+
+/* ------------------------------------------------------------------ */
 /* The database file */
 
 Test(assign, creates_directory_and_schema)
@@ -780,7 +884,7 @@ Test(assign, creates_directory_and_schema)
 	cr_assert_eq(stat(dir, &st), 0);
 	cr_assert_eq(st.st_mode & 0077, 0);
 	s = raw_open();
-	cr_assert_eq(raw_int(s, "PRAGMA user_version"), 1);
+	cr_assert_eq(raw_int(s, "PRAGMA user_version"), 2);
 	raw_text(s, "PRAGMA journal_mode", mode, sizeof(mode));
 	cr_assert_str_eq(mode, "wal");
 	sqlite3_close(s);

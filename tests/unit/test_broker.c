@@ -19,8 +19,10 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sqlite3.h>
 
 #include "broker/assign.h"
+#include "broker/assign_ops.h"
 #include "broker/broker.h"
 #include "bpf/special_addr.h"
 #include "broker/tsp_sasl.h"
@@ -35,6 +37,9 @@
 static struct tspgw_bpf *bt_skel;
 static struct tspgw_maps bt_maps = { -1, -1, -1, -1, -1 };
 static struct assign_db *bt_db;
+/* Where bt_start opens the database: in memory, unless a test needs a
+ * second connection (the operator's CLI) to the same file. */
+static char bt_db_path[64] = ":memory:";
 static struct broker *bt;
 static struct broker_cfg bt_cfg;
 static char bt_log[32][512];
@@ -130,7 +135,7 @@ static void bt_start(void)
 	memset(&dc, 0, sizeof(dc));
 	dc.special_allow = TSPGW_V4_DOCUMENTATION;
 	cr_assert_eq(bpf_map_update_elem(bt_maps.config, &zero, &dc, BPF_ANY), 0);
-	bt_db = assign_db_open(":memory:", &bt_cfg.pools, err, sizeof(err));
+	bt_db = assign_db_open(bt_db_path, &bt_cfg.pools, err, sizeof(err));
 	cr_assert_not_null(bt_db, "assign_db_open: %s", err);
 	bt_sasl_init();
 	bt = broker_new(&bt_cfg, bt_db, &bt_maps, bt_logger);
@@ -154,6 +159,15 @@ static void bt_teardown(void)
 	}
 	tspgw_bpf__destroy(bt_skel);
 	bt_skel = NULL;
+	if (strcmp(bt_db_path, ":memory:")) {
+		char f[96];
+
+		for (int i = 0; i < 3; i++) {
+			snprintf(f, sizeof(f), "%s%s", bt_db_path, (const char *[]){ "", "-wal", "-shm" }[i]);
+			unlink(f);
+		}
+		snprintf(bt_db_path, sizeof(bt_db_path), ":memory:");
+	}
 }
 
 TestSuite(broker, .init = bt_setup, .fini = bt_teardown);
@@ -380,6 +394,127 @@ Test(broker, lifetime_ends_a_tunnel)
 	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
 }
 
+/* The data plane saw the tunnel at `at` (it stamps last_seen on every
+ * tunnel packet, keepalives included). */
+static void bt_seen(const struct tspgw_origin *o, uint64_t at)
+{
+	struct tspgw_tunnel t;
+
+	cr_assert_eq(bpf_map_lookup_elem(bt_maps.bindings, o, &t), 0);
+	t.stats.last_seen_ns = at;
+	cr_assert_eq(bpf_map_update_elem(bt_maps.bindings, o, &t, BPF_EXIST), 0);
+}
+
+Test(broker, lifetime_renewed_while_the_client_keeps_the_tunnel_alive)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tunnel_entry e;
+	struct tsp_session *s;
+	uint64_t t0, t;
+
+	/* gogoc on Unix ignores the lifetime and keeps sending keepalives
+	 * (30 s here): its tunnel must outlive three lifetimes, each renewal
+	 * logged once. */
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.lifetime_renew = true;
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	for (t = 20; t <= 200; t += 20) {
+		bt_seen(&o, t0 + (t - 1) * NS);
+		broker_tick(bt, t0 + t * NS);
+		cr_assert_eq(broker_tunnel_count(bt), 1, "ended at %llu s although in use",
+			     (unsigned long long)t);
+	}
+	cr_expect_geq(bt_logged("renewed", "renewals=1 lifetime=1m"), 0, "no renewal logged");
+	cr_expect_geq(bt_logged("renewed", "renewals=3 "), 0);
+	cr_expect_lt(bt_logged("renewed", "renewals=4 "), 0, "a renewal before its time");
+	{
+		int n = 0;
+
+		for (int i = 0; i < bt_nlog; i++)
+			n += strstr(bt_log[i], "tunnel renewed") != NULL;
+		cr_expect_eq(n, 3, "each renewal logged once, not on every tick (%d)", n);
+	}
+	/* The client goes away: the keepalive expiry ends it, as before. */
+	broker_tick(bt, t0 + 280 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	broker_tick(bt, t0 + 292 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_geq(bt_logged("expired", "reason=silent"), 0);
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT);
+}
+
+Test(broker, lifetime_not_renewed_for_a_tunnel_unused_during_it)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tsp_session *s;
+	uint64_t t0;
+
+	/* Without keepalive expiry the lifetime is what ends a tunnel whose
+	 * client has gone: renewal needs use during the lifetime that ends. */
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.lifetime_renew = true;
+	bt_cfg.s.keepalive_misses = 0;
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	bt_seen(&o, t0 + 30 * NS);
+	broker_tick(bt, t0 + 90 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "used in its first lifetime, not renewed");
+	cr_expect_geq(bt_logged("renewed", "renewals=1 "), 0);
+	broker_tick(bt, t0 + 121 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "unused through its second lifetime, renewed");
+	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
+}
+
+Test(broker, lifetime_max_ends_even_a_busy_tunnel)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tsp_session *s;
+	uint64_t t0;
+
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.lifetime_renew = true;
+	bt_cfg.s.lifetime_max_minutes = 2;
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	bt_seen(&o, t0 + 118 * NS);
+	broker_tick(bt, t0 + 119 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	bt_seen(&o, t0 + 120 * NS);
+	broker_tick(bt, t0 + 121 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "kept past broker.lifetime_max");
+	cr_expect_geq(bt_logged("expired", "reason=lifetime_max"), 0);
+}
+
+Test(broker, a_tunnel_removed_from_the_maps_is_forgotten_without_keepalive_expiry)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct tsp_session *s;
+	uint64_t t0;
+
+	/* `tspgw tunnel del` behind the daemon's back: its place (and its
+	 * count against the caps) is given back at the next check. */
+	bt_cfg.s.keepalive_misses = 0;
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	cr_assert_eq(tunnel_table_del(&bt_maps, &o, NULL), 0);
+	broker_tick(bt, t0 + NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_geq(bt_logged("expired", "reason=gone"), 0);
+}
+
 /* ---- restart and ownership --------------------------------------------- */
 
 /* A tunnel as a previous run (or `tspgw tunnel add`) left it in the maps. */
@@ -415,6 +550,120 @@ Test(broker, restore_manages_broker_tunnels_and_leaves_static_ones)
 	cr_expect_eq(broker_tunnel_count(bt), 0);
 	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT);
 	cr_expect_eq(tunnel_table_get(&bt_maps, &st, &e), 0, "a static tunnel was expired");
+}
+
+Test(broker, a_restored_tunnel_keeps_its_lifetimes)
+{
+	struct tspgw_origin o = bt_origin_v6v4(), quiet = o;
+	uint64_t now = broker_now_ns();
+
+	/* Made 150 s ago by an earlier run, in use: in its third lifetime.
+	 * The daemon was away for two renewals; it logs none of them, and
+	 * the third when it comes. The other went quiet 100 s ago. */
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.lifetime_renew = true;
+	bt_start();
+	quiet.addr = htonl(ntohl(o.addr) + 1);
+	bt_put(&o, "2001:db8:ff::c000:202:0:0", TSPGW_TUNNEL_F_ANON, now - 150 * NS);
+	bt_seen(&o, now - 5 * NS);
+	bt_put(&quiet, "2001:db8:ff::c000:203:0:0", TSPGW_TUNNEL_F_ANON, now - 150 * NS);
+	bt_seen(&quiet, now - 100 * NS);
+	cr_assert_eq(broker_restore(bt), 2);
+	broker_tick(bt, now);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "the quiet one was renewed, or the busy one ended");
+	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
+	cr_expect_lt(bt_logged("renewed", NULL), 0, "renewals made while away were logged");
+	bt_seen(&o, now + 29 * NS);
+	broker_tick(bt, now + 31 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	cr_expect_geq(bt_logged("renewed", "renewals=3 "), 0);
+}
+
+/* A file database, so the operator's CLI can open a second connection. */
+static void bt_file_db(void)
+{
+	int fd;
+
+	snprintf(bt_db_path, sizeof(bt_db_path), "/tmp/bt-assign.XXXXXX");
+	fd = mkstemp(bt_db_path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+}
+
+/* alice's tunnel at the usual origin, made `age_s` ago, restored. */
+static void bt_alice_tunnel(const struct tspgw_origin *o, uint64_t now, uint64_t age_s)
+{
+	struct in6_addr host, pfx;
+	char hoststr[INET6_ADDRSTRLEN];
+	uint8_t plen;
+
+	cr_assert_eq(assign_user(bt_db, "alice", false, 0, &host, &pfx, &plen), 0);
+	inet_ntop(AF_INET6, &host, hoststr, sizeof(hoststr));
+	bt_put(o, hoststr, 0, now - age_s * NS);
+	cr_assert_eq(broker_restore(bt), 1);
+}
+
+static struct assign_db *bt_cli_db(void)
+{
+	char err[256];
+	struct assign_db *db = assign_db_open(bt_db_path, &bt_cfg.pools, err, sizeof(err));
+
+	cr_assert_not_null(db, "%s", err);
+	return db;
+}
+
+Test(broker, operator_ends_a_users_tunnel_through_the_database)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	uint64_t now = broker_now_ns();
+	struct assign_db *cli;
+	struct tunnel_entry e;
+
+	bt_file_db();
+	bt_start();
+	bt_alice_tunnel(&o, now, 10);
+	broker_tick(bt, now); /* the first look: nothing asked yet */
+	cr_assert_eq(broker_tunnel_count(bt), 1);
+	cli = bt_cli_db();
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK);
+	assign_db_close(cli);
+	broker_tick(bt, now + NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "the request was not acted on");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT, "its binding stayed");
+	cr_expect_geq(bt_logged("tunnel deleted user=alice", "by=operator"), 0, "not logged");
+}
+
+Test(broker, operator_request_spares_a_tunnel_set_up_after_it)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	uint64_t now = broker_now_ns();
+	struct tunnel_entry e;
+	sqlite3 *s;
+
+	bt_file_db();
+	bt_start();
+	/* Asked a minute ago; alice set up again 10 s ago. */
+	bt_alice_tunnel(&o, now, 10);
+	cr_assert_eq(sqlite3_open(bt_db_path, &s), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(s, "INSERT INTO end_requests VALUES ('alice',"
+				     " CAST(strftime('%s','now') AS INTEGER) - 60)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(s);
+	broker_tick(bt, now);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "a tunnel newer than the request was ended");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), 0);
+	/* ...but one whose binding the CLI removed is forgotten whatever its age. */
+	cr_assert_eq(tunnel_table_del(&bt_maps, &o, NULL), 0);
+	cr_assert_eq(sqlite3_open(bt_db_path, &s), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(s, "INSERT INTO end_requests VALUES ('alice',"
+				     " CAST(strftime('%s','now') AS INTEGER) - 60)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(s);
+	broker_tick(bt, now + NS);
+	cr_expect_eq(broker_tunnel_count(bt), 0);
+	cr_expect_geq(bt_logged("tunnel deleted user=alice", "by=operator"), 0);
 }
 
 Test(broker, anonymous_session_cannot_replace_a_users_tunnel)

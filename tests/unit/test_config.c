@@ -251,6 +251,30 @@ Test(config, verify_udp_checksum)
 	expect_error("data_plane:\n  verify_udp_checksum: sometimes\n", "2:24", "verify_udp_checksum");
 }
 
+/* metrics.listen: off unless given; an address and a port, normalised;
+ * anything else refused at its line. */
+Test(config, metrics_listen)
+{
+	expect_ok("");
+	cr_assert_not(cfg.has_metrics_listen);
+	cr_assert_str_eq(cfg.metrics_listen, "");
+	expect_ok("metrics:\n  listen: 192.0.2.1:9653\n");
+	cr_assert(cfg.has_metrics_listen);
+	cr_assert_str_eq(cfg.metrics_listen, "192.0.2.1:9653");
+	expect_ok("metrics:\n  listen: \"[2001:DB8:0::1]:80\"\n");
+	cr_assert_str_eq(cfg.metrics_listen, "[2001:db8::1]:80");
+	expect_ok("metrics:\n");
+	cr_assert_not(cfg.has_metrics_listen);
+	expect_error("metrics:\n  listen: 192.0.2.1\n", "2:11",
+		     "'metrics.listen' must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: 192.0.2.1:0\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: 192.0.2.1:65536\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: localhost:9653\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: \"2001:db8::1:9653\"\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  listen: \"[192.0.2.1]:9653\"\n", "2:11", "must be ADDRESS:PORT");
+	expect_error("metrics:\n  port: 9653\n", "2:3", "unknown key 'port' in 'metrics'");
+}
+
 /* Special-purpose IPv4 ranges are refused unless allowed by name; the
  * ranges that reach the gateway itself or a whole link cannot be. */
 Test(config, allowed_special_ranges)
@@ -708,6 +732,29 @@ Test(config, broker_login_and_output_limits)
 	cr_assert_eq(cfg.broker.auth_failure_window, 30);
 	cr_assert_eq(cfg.broker.max_output_bytes, 4096);
 	cr_assert_eq(cfg.broker.output_stall_timeout, 2);
+}
+
+Test(config, broker_lifetime_policy)
+{
+	expect_ok("broker:\n  tunnel_types: [v6v4]\n");
+	cr_assert_eq(cfg.broker.lifetime_minutes, 1440, "default");
+	cr_assert(cfg.broker.lifetime_renew, "default: a tunnel in use is renewed");
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 0, "default: no cap");
+	expect_ok("broker:\n  lifetime: 60\n  lifetime_renew: false\n  lifetime_max: 60\n");
+	cr_assert_eq(cfg.broker.lifetime_minutes, 60);
+	cr_assert_not(cfg.broker.lifetime_renew);
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 60);
+	/* An age cap alone, with unlimited lifetimes. */
+	expect_ok("broker:\n  lifetime: 0\n  lifetime_max: 10080\n");
+	cr_assert_eq(cfg.broker.lifetime_max_minutes, 10080);
+}
+
+Test(config_errors, broker_lifetime_policy)
+{
+	expect_error("broker:\n  lifetime: 1440\n  lifetime_max: 60\n", "3:17",
+		     "'broker.lifetime_max' (60 minutes) is shorter than 'broker.lifetime' (1440 minutes)");
+	expect_error("broker:\n  lifetime_renew: sometimes\n", "2:19", "lifetime_renew");
+	expect_error("broker:\n  lifetime_max: 5256001\n", "2:17", "out of range 0..5256000");
 }
 
 Test(config_errors, broker_login_and_output_limits)

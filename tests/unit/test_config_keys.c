@@ -62,6 +62,7 @@ static void row_of(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_IPV6: cat(buf, len, "unicast IPv6 address"); break;
 	case CFG_IPV4_TEXT: cat(buf, len, "IPv4 address"); break;
 	case CFG_IPV6_TEXT: cat(buf, len, "IPv6 address"); break;
+	case CFG_LISTEN: cat(buf, len, "`ADDRESS:PORT` or `[IPV6]:PORT`"); break;
 	case CFG_PREFIX:
 		if (k->min == k->max)
 			snprintf(tmp, sizeof(tmp), "IPv6 prefix, /%lu", k->min);
