@@ -450,5 +450,16 @@ else
 	e2e_log "no systemd-analyze: unit not checked"
 fi
 
+# The suite stopped what it started: no container of its own still runs
+# (the refused ones exit by themselves, the others are removed by their
+# checks), and nothing runs in its namespaces.
+no_container_left() {
+	local left
+	left=$(pm ps -q --filter "name=^$NAME" 2>&1) || { echo "$left"; return 1; }
+	[ -z "$left" ] || { pm ps --filter "name=^$NAME"; return 1; }
+}
+e2e_check "no container of this suite is left running" no_container_left
+e2e_check_no_leftovers
+
 e2e_log "container tests took $(elapsed)"
 e2e_finish
