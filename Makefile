@@ -82,7 +82,7 @@ CLIENTT_OBJS := $(patsubst %.c,$(BUILD)/obj-san/%.o,$(wildcard tests/client/*.c)
 SAN_BUILD   := $(BUILD)/san
 SAN_PROGS   := $(SAN_BUILD)/tspgw $(SAN_BUILD)/tspc $(SAN_BUILD)/tunclient $(SAN_BUILD)/xdp_pass.bpf.o
 
-.PHONY: all san deps vmlinux test test-layers test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial test-metrics demo clean check-deps
+.PHONY: all san deps vmlinux test test-layers test-unit test-bpf test-e2e test-broker test-startup test-scenarios test-client test-adversarial test-metrics test-reload demo clean check-deps
 
 all: $(BUILD)/tspgw $(BUILD)/tspc $(BUILD)/tunclient $(BUILD)/xdp_pass.bpf.o
 ifeq ($(SAN),1)
@@ -260,7 +260,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all san $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-scenarios test-adversarial test-metrics
+	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-reload test-scenarios test-adversarial test-metrics
 
 # Folders include one way only (tests/layers/run.sh says which).
 test-layers:
@@ -314,6 +314,11 @@ test-startup: all $(VREJ)/tspgw
 # tspc against the broker: real tunnels, reconnects, redirects, hooks.
 test-client: all san
 	$(call run_san_suite,tests/client/run.sh,client)
+
+# Reload without drops: SIGHUP and `tspgw reload` under traffic, the
+# sanitizer build (a reload swaps settings that sessions point into).
+test-reload: all san
+	$(call run_san_suite,tests/e2e/t_reload.sh,reload)
 
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all

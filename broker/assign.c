@@ -336,6 +336,28 @@ fail:
 	return NULL;
 }
 
+int assign_db_set_pools(struct assign_db *db, const struct assign_pools *pools, char *err,
+			size_t errlen)
+{
+	struct assign_pools old = db->cfg;
+	struct adb_pool host = db->host, pfx = db->pfx;
+
+	if (!pools_valid(pools, err, errlen))
+		return -1;
+	db->cfg = *pools;
+	memset(&db->host, 0, sizeof(db->host));
+	memset(&db->pfx, 0, sizeof(db->pfx));
+	if (pools_setup(db)) {
+		/* Rolled back: the running allocators' rows are all still there. */
+		snprintf(err, errlen, "%s", db->errmsg);
+		db->cfg = old;
+		db->host = host;
+		db->pfx = pfx;
+		return -1;
+	}
+	return 0;
+}
+
 void assign_db_close(struct assign_db *db)
 {
 	if (!db)

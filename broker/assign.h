@@ -74,6 +74,13 @@ struct assign_db; /* opaque */
 struct assign_db *assign_db_open(const char *path, const struct assign_pools *pools, char *err,
 				 size_t errlen);
 void assign_db_close(struct assign_db *db);
+/* Other pools for a database in use (a reload), set up as assign_db_open
+ * sets them up: an unchanged pool keeps its free list, a new one starts
+ * whole, and users assigned under the old ones keep their addresses until
+ * they come back (assign_user replaces what lies outside). 0, or -1 with a
+ * message in err and the running pools kept. */
+int assign_db_set_pools(struct assign_db *db, const struct assign_pools *pools, char *err,
+			size_t errlen);
 
 /* What went wrong in the last call that returned ASSIGN_DB. */
 const char *assign_db_errmsg(const struct assign_db *db);

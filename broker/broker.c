@@ -687,6 +687,85 @@ void broker_free(struct broker *b)
 	free(b);
 }
 
+/* Did pool/len hold a/alen, and does the new one not? */
+static bool leaves_pool(bool had, const struct in6_addr *pool, unsigned len, bool has,
+			const struct in6_addr *npool, unsigned nlen, const uint8_t *a, unsigned alen)
+{
+	bool in_old = had && alen >= len && tspgw_prefix_contains(a, pool->s6_addr, (__u8)len);
+	bool in_new = has && alen >= nlen && tspgw_prefix_contains(a, npool->s6_addr, (__u8)nlen);
+
+	return in_old && !in_new;
+}
+
+/* The first pool change that strands these addresses, or NULL. */
+static const char *stranded(const struct assign_pools *o, const struct assign_pools *n,
+			    const uint8_t *host, const uint8_t *prefix, unsigned plen)
+{
+	if (leaves_pool(o->has_host_pool, &o->host_pool, o->host_pool_len, n->has_host_pool,
+			&n->host_pool, n->host_pool_len, host, 128))
+		return "pools.hosts";
+	if (plen && leaves_pool(o->has_prefix_pool, &o->prefix_pool, o->prefix_pool_len,
+				n->has_prefix_pool, &n->prefix_pool, n->prefix_pool_len, prefix,
+				plen))
+		return "pools.prefixes";
+	return NULL;
+}
+
+static void stranded_msg(char *err, size_t errlen, const char *key, const char *user,
+			 const uint8_t *host, const uint8_t *prefix, unsigned plen)
+{
+	char a[INET6_ADDRSTRLEN], u[LOG_VALUE_MAX];
+
+	/* The user name is the client's: escaped as the event log does. */
+	log_value(u, sizeof(u), user);
+	if (!strcmp(key, "pools.hosts")) {
+		inet_ntop(AF_INET6, host, a, sizeof(a));
+		snprintf(err, errlen, "%s: the new pool leaves out %s, held by a live tunnel (user=%s)",
+			 key, a, u);
+	} else {
+		inet_ntop(AF_INET6, prefix, a, sizeof(a));
+		snprintf(err, errlen,
+			 "%s: the new pool leaves out %s/%u, held by a live tunnel (user=%s)", key, a,
+			 plen, u);
+	}
+}
+
+int broker_pools_check(const struct broker *b, const struct assign_pools *pools, char *err,
+		       size_t errlen)
+{
+	const struct assign_pools *o = &b->cfg.pools;
+	const char *key;
+
+	for (const struct live *l = b->head; l; l = l->next) {
+		if (l->anonymous ||
+		    !(key = stranded(o, pools, l->host, l->prefix, l->prefix_len)))
+			continue;
+		stranded_msg(err, errlen, key, l->user, l->host, l->prefix, l->prefix_len);
+		return -1;
+	}
+	for (const struct claim *c = b->claims; c; c = c->next) {
+		const struct tspgw_tunnel *t = &c->r.tun;
+
+		if (c->r.anonymous || !(key = stranded(o, pools, t->host, t->prefix, t->prefix_len)))
+			continue;
+		stranded_msg(err, errlen, key, c->r.user, t->host, t->prefix, t->prefix_len);
+		return -1;
+	}
+	return 0;
+}
+
+void broker_reconfigure(struct broker *b, const struct broker_cfg *cfg)
+{
+	unsigned prefix_len = b->cfg.s.ipv6_prefix_len;
+
+	b->cfg = *cfg;
+	b->cfg.s.ipv6_prefix_len = prefix_len;
+	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
+					       cfg->s.lifetime_max_minutes);
+	login_throttle_set_limits(b->logins, cfg->s.auth_failures, cfg->s.auth_failures_per_source,
+				  cfg->s.auth_failure_window);
+}
+
 struct broker_stats *broker_stats_of(struct broker *b)
 {
 	return &b->stats;

@@ -49,6 +49,20 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 			  const struct tspgw_maps *maps, broker_log_fn log);
 void broker_free(struct broker *b);
 
+/* A reload: would pools leave a live tunnel's (or a pending claim's)
+ * address or delegated prefix, held from the running pools, outside them?
+ * 0, or -1 with the first such tunnel named in err (the pools must then be
+ * kept). Anonymous tunnels live in the anonymous prefix, not in a pool. */
+int broker_pools_check(const struct broker *b, const struct assign_pools *pools, char *err,
+		       size_t errlen);
+/* A reload: the new settings for every request, tick and login from now
+ * on. Live tunnels keep what they were given (address, keepalive
+ * interval), but expire by the new keepalive misses and lifetime; offers
+ * made before are accepted as made. broker.limits.ipv6_prefix_len is kept:
+ * the per-source records are keyed by it. The pools must have passed
+ * broker_pools_check and be the assignment database's already. */
+void broker_reconfigure(struct broker *b, const struct broker_cfg *cfg);
+
 /* Rebuild the live table from the pinned maps after a restart: tunnels
  * kept forwarding while the daemon was away and are managed again.
  * Returns how many, or -errno (maps unreadable, out of memory): the daemon

@@ -192,6 +192,14 @@ void login_throttle_sweep(struct login_throttle *t, uint64_t now)
 		rec_free(t, t->oldest);
 }
 
+void login_throttle_set_limits(struct login_throttle *t, unsigned max_per_user,
+			       unsigned max_per_source, unsigned window_s)
+{
+	t->cfg.max_per_user = max_per_user;
+	t->cfg.max_per_source = max_per_source;
+	t->cfg.window_s = window_s;
+}
+
 unsigned login_throttle_records(const struct login_throttle *t)
 {
 	return (unsigned)t->recs.count;

@@ -35,6 +35,10 @@ struct login_throttle;
 
 struct login_throttle *login_throttle_new(const struct login_throttle_cfg *cfg);
 void login_throttle_free(struct login_throttle *t);
+/* New limits and window (a reload); the records kept count on under them.
+ * ipv6_prefix_len stays: the records are keyed by it. */
+void login_throttle_set_limits(struct login_throttle *t, unsigned max_per_user,
+			       unsigned max_per_source, unsigned window_s);
 
 enum login_verdict {
 	LOGIN_ALLOWED,

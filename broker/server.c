@@ -118,6 +118,16 @@ struct server {
 	struct udp_guard_stats stats, stats_logged;
 	uint64_t stats_logged_ns;
 	uint64_t last_tick_ns; /* the broker's last tick */
+	/* The strings of cfg.session, the server's own copies: sessions read
+	 * them through cfg.session for their whole life, and a reload
+	 * replaces them (server_reconfigure) between events. */
+	char *capability;
+	char **brokers;
+	int n_brokers;
+	/* server_on_flag: called between events once *flag is set. */
+	volatile sig_atomic_t *flag;
+	void (*on_flag)(void *arg);
+	void *flag_arg;
 };
 
 static void clist_push(struct clist *l, struct conn *c)
@@ -316,6 +326,54 @@ static int open_socket(struct server *s, int family, int type, const char *bind_
 }
 
 /* The server's state without sockets (ep -1). */
+static void strings_free(char *capability, char **brokers, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(brokers[i]);
+	free(brokers);
+	free(capability);
+}
+
+/* Copy sc's strings into s and point s->cfg.session at them; false (s
+ * unchanged) when out of memory. */
+static bool session_strings_set(struct server *s, const struct tsp_session_cfg *sc)
+{
+	int n = sc->brokers && sc->n_brokers > 0 ? sc->n_brokers : 0;
+	char *cap = NULL, **brokers = NULL;
+
+	if (sc->capability && !(cap = strdup(sc->capability)))
+		return false;
+	if (n && !(brokers = calloc((size_t)n, sizeof(*brokers)))) {
+		free(cap);
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!(brokers[i] = strdup(sc->brokers[i]))) {
+			strings_free(cap, brokers, i);
+			return false;
+		}
+	}
+	strings_free(s->capability, s->brokers, s->n_brokers);
+	s->capability = cap;
+	s->brokers = brokers;
+	s->n_brokers = n;
+	s->cfg.session.capability = cap;
+	s->cfg.session.brokers = (const char *const *)brokers;
+	s->cfg.session.n_brokers = n;
+	return true;
+}
+
+/* gogoc's VERSION datagram must earn the capability line over UDP. */
+static void check_capability(const char *capability)
+{
+	if (capability &&
+	    !udp_guard_single(TSP_UDP_HDR_LEN + strlen("VERSION=2.0.2\r\n"),
+			      TSP_UDP_HDR_LEN + strlen(capability), AF_INET))
+		log_msg(LOG_LEVEL_WARN, "the capability line (%zu bytes) is over %dx a VERSION "
+					"datagram: UDP clients will not get it; offer fewer mechanisms",
+			strlen(capability), UDP_GUARD_FACTOR);
+}
+
 static struct server *server_alloc(const struct server_cfg *cfg, struct broker *broker)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -331,18 +389,46 @@ static struct server *server_alloc(const struct server_cfg *cfg, struct broker *
 	}
 	udp_refuse_limiter_init(s->refuse, (uint64_t)UDP_GUARD_REFUSE_INTERVAL_MS * MS);
 	s->cfg = *cfg;
-	if (cfg->session.capability &&
-	    !udp_guard_single(TSP_UDP_HDR_LEN + strlen("VERSION=2.0.2\r\n"),
-			      TSP_UDP_HDR_LEN + strlen(cfg->session.capability), AF_INET))
-		/* gogoc's VERSION datagram would not earn its answer over UDP. */
-		log_msg(LOG_LEVEL_WARN, "the capability line (%zu bytes) is over %dx a VERSION "
-					"datagram: UDP clients will not get it; offer fewer mechanisms",
-			strlen(cfg->session.capability), UDP_GUARD_FACTOR);
+	if (!session_strings_set(s, &cfg->session)) {
+		htab_free(&s->udp_sessions);
+		udp_batch_free(s->udp_io);
+		free(s->refuse);
+		free(s);
+		return NULL;
+	}
+	check_capability(cfg->session.capability);
 	s->broker = broker;
 	s->olim.max_bytes = cfg->max_output;
 	s->olim.stall_ns = (uint64_t)cfg->output_stall_timeout * 1000 * MS;
 	s->ep = -1;
 	return s;
+}
+
+int server_reconfigure(struct server *s, const struct server_cfg *cfg)
+{
+	struct tsp_session_cfg sc = cfg->session;
+
+	if (!session_strings_set(s, &sc))
+		return -ENOMEM;
+	s->cfg.session.max_content_length = sc.max_content_length;
+	s->cfg.session.max_buffer = sc.max_buffer;
+	s->cfg.session.max_output = sc.max_output;
+	s->cfg.idle_timeout = cfg->idle_timeout;
+	s->cfg.max_sessions = cfg->max_sessions;
+	s->cfg.max_output = cfg->max_output;
+	s->cfg.output_stall_timeout = cfg->output_stall_timeout;
+	s->olim.max_bytes = cfg->max_output;
+	s->olim.stall_ns = (uint64_t)cfg->output_stall_timeout * 1000 * MS;
+	check_capability(s->cfg.session.capability);
+	return 0;
+}
+
+void server_on_flag(struct server *s, volatile sig_atomic_t *flag, void (*fn)(void *arg),
+		    void *arg)
+{
+	s->flag = flag;
+	s->on_flag = fn;
+	s->flag_arg = arg;
 }
 
 struct server *server_open(const struct server_cfg *cfg, struct broker *broker, char *err,
@@ -1003,6 +1089,10 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 			}
 		}
 		server_timers(s, now_ns());
+		if (s->flag && *s->flag) {
+			*s->flag = 0;
+			s->on_flag(s->flag_arg);
+		}
 	}
 	return 0;
 }
@@ -1034,5 +1124,6 @@ void server_close(struct server *s)
 	htab_free(&s->udp_sessions);
 	udp_batch_free(s->udp_io);
 	free(s->refuse);
+	strings_free(s->capability, s->brokers, s->n_brokers);
 	free(s);
 }

@@ -48,6 +48,16 @@ void server_set_tunnel_datagram(struct server *srv,
 				void (*fn)(void *arg, const uint8_t *d, size_t len,
 					   const struct sockaddr_storage *sa),
 				void *arg);
+/* A reload: the new session settings (capability line, redirect list,
+ * limits; the strings are copied), session cap, idle timeout and output
+ * limits, applied between events. Sessions in progress go on under them;
+ * sockets, port and handlers stay. 0, or -ENOMEM with nothing changed. */
+int server_reconfigure(struct server *srv, const struct server_cfg *cfg);
+/* Have server_run call fn(arg) between events, within one wakeup, once
+ * *flag is nonzero (it is cleared first): a signal handler only sets the
+ * flag, and the work (a reload) runs in the loop, never in the handler. */
+void server_on_flag(struct server *srv, volatile sig_atomic_t *flag, void (*fn)(void *arg),
+		    void *arg);
 /* Serve until *stop becomes nonzero (set it from a signal handler). */
 int server_run(struct server *srv, volatile sig_atomic_t *stop);
 /* The loop's timers at time now (CLOCK_BOOTTIME ns, broker_now_ns):

@@ -153,13 +153,14 @@ struct norm_cfg {
 	int n_order;
 };
 
-static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *err, size_t errlen)
+/* An allowed list: known mechanisms (case-insensitive), duplicates
+ * dropped, at least one. Sets order/n and whether a password mechanism is
+ * among them. */
+static int normalise_list(const char *const *list, int count, int *order, int *n,
+			  bool *password, char *err, size_t errlen)
 {
-	const char *const *list = cfg->allowed_mechs;
-	int count = cfg->n_allowed;
-	bool password = false;
-
-	memset(n, 0, sizeof(*n));
+	*n = 0;
+	*password = false;
 	/* No default here: the configuration's (broker.auth.mechanisms, in
 	 * the key table) is the one, and always lists at least one. */
 	if (!list || count <= 0) {
@@ -180,27 +181,47 @@ static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *e
 				 list[i] ? list[i] : "(null)", known);
 			return -1;
 		}
-		for (int j = 0; j < n->n_order; j++)
-			dup |= n->order[j] == m;
+		for (int j = 0; j < *n; j++)
+			dup |= order[j] == m;
 		if (!dup)
-			n->order[n->n_order++] = m;
+			order[(*n)++] = m;
 		if (m != MECH_ANONYMOUS)
-			password = true;
+			*password = true;
 	}
+	return 0;
+}
+
+static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *err, size_t errlen)
+{
+	bool password;
+
+	memset(n, 0, sizeof(*n));
+	if (normalise_list(cfg->allowed_mechs, cfg->n_allowed, n->order, &n->n_order, &password,
+			   err, errlen))
+		return -1;
 	if (!cfg->server_name || !*cfg->server_name) {
 		snprintf(err, errlen, "SASL: server_name is required");
 		return -1;
 	}
 	n->server_name = cfg->server_name;
 	n->realm = cfg->realm && *cfg->realm ? cfg->realm : cfg->server_name;
-	if (password) {
-		if (!cfg->sasldb_path || !*cfg->sasldb_path) {
-			snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
-			return -1;
-		}
-		n->sasldb_path = cfg->sasldb_path;
+	if (password && (!cfg->sasldb_path || !*cfg->sasldb_path)) {
+		snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
+		return -1;
 	}
+	/* Kept even when only ANONYMOUS is allowed: a password mechanism
+	 * allowed later (tsp_sasl_set_mechanisms) needs it. */
+	if (cfg->sasldb_path && *cfg->sasldb_path)
+		n->sasldb_path = cfg->sasldb_path;
 	return 0;
+}
+
+static bool allows_password(void)
+{
+	for (int i = 0; i < g.n_order; i++)
+		if (g.order[i] != MECH_ANONYMOUS)
+			return true;
+	return false;
 }
 
 static bool same_cfg(const struct norm_cfg *n)
@@ -253,14 +274,18 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 	}
 	memcpy(g.order, n.order, sizeof(g.order));
 	g.n_order = n.n_order;
+	/* libsasl2 loads every mechanism this layer knows that it has a plugin
+	 * for; g.order, the allowed list, filters what CAPABILITY offers and
+	 * AUTHENTICATE accepts, so a reload can change it with sessions open
+	 * (tsp_sasl_set_mechanisms). */
 	g.mech_list[0] = '\0';
-	for (int i = 0; i < g.n_order; i++) {
+	for (int i = 0; i < N_KNOWN; i++) {
 		if (i)
 			strcat(g.mech_list, " ");
-		strcat(g.mech_list, tsp_sasl_mechanisms[g.order[i]]);
+		strcat(g.mech_list, tsp_sasl_mechanisms[i]);
 	}
 
-	if (g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
+	if (allows_password() && g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
 		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
 		      g.sasldb_path);
 
@@ -426,6 +451,38 @@ int tsp_sasl_check_offered(char *err, size_t errlen)
 			 tsp_sasl_mechanisms[g.order[i]]);
 		return -1;
 	}
+	return 0;
+}
+
+int tsp_sasl_set_mechanisms(const char *const *mechs, int n, char *err, size_t errlen)
+{
+	int order[N_KNOWN], n_order;
+	bool password;
+
+	if (!g.active) {
+		snprintf(err, errlen, "SASL: not initialised");
+		return -1;
+	}
+	if (normalise_list(mechs, n, order, &n_order, &password, err, errlen))
+		return -1;
+	if (password && !g.sasldb_path) {
+		snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
+		return -1;
+	}
+	for (int i = 0; i < n_order; i++) {
+		if (plugin_offers(order[i]))
+			continue;
+		snprintf(err, errlen,
+			 "SASL mechanism %s (broker.auth.mechanisms) is not offered by libsasl2: its "
+			 "plugin is not installed (Debian: libsasl2-modules) or not in SASL_PATH",
+			 tsp_sasl_mechanisms[order[i]]);
+		return -1;
+	}
+	memcpy(g.order, order, sizeof(g.order));
+	g.n_order = n_order;
+	if (password && access(g.sasldb_path, R_OK) != 0)
+		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
+			g.sasldb_path);
 	return 0;
 }
 

@@ -124,6 +124,13 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen);
  * else -1 with err naming the first it does not (its plugin is missing).
  * The daemon checks this before it attaches anything. */
 int tsp_sasl_check_offered(char *err, size_t errlen);
+/* A reload: the allowed mechanisms and their CAPABILITY order from now on,
+ * for new AUTHENTICATEs and tsp_sasl_capability; exchanges already started
+ * finish under the mechanism they chose. Checked as tsp_sasl_init and
+ * tsp_sasl_check_offered check: every one known and offered by libsasl2
+ * (its plugins are loaded at init, all the known ones), a sasldb path given
+ * at init for password mechanisms. 0, or -1 with err and the list kept. */
+int tsp_sasl_set_mechanisms(const char *const *mechs, int n, char *err, size_t errlen);
 /* sasl_server_done and free the copy. Sessions must be freed before. */
 void tsp_sasl_done(void);
 

@@ -17,6 +17,7 @@ int cmd_detach(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_tunnel(const struct tspgw_cfg *cfg, int argc, char **argv);
 int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv);
+int cmd_reload(const struct tspgw_cfg *cfg, int argc, char **argv);
 
 struct assign_pools;
 /* The address pools of config.yaml in the broker's terms. */

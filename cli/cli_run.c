@@ -2,7 +2,8 @@
 /* tspgw run: the gateway daemon. Checks everything it can without
  * touching the system (capabilities and interfaces, SASL mechanisms, the
  * address database, the TSP ports), then attaches the data plane (as
- * `attach` does) and serves TSP until SIGTERM/SIGINT. A start that fails
+ * `attach` does) and serves TSP until SIGTERM/SIGINT; SIGHUP reloads
+ * config.yaml (cli/reload.c). A start that fails
  * after a first attach takes the data plane away again; one that fails
  * over a data plane already attached leaves it forwarding. The data plane
  * stays attached when the daemon stops: pinned maps and links keep
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +25,8 @@
 #include "cli/cli.h"
 #include "cli/metrics_http.h"
 #include "cli/metrics_text.h"
+#include "cli/reload.h"
+#include "cli/run_settings.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/frag_slowpath.h"
@@ -32,12 +36,19 @@
 #include "broker/server.h"
 #include "broker/tsp_sasl.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+/* Only a flag: the server loop reloads between events (server_on_flag). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
 }
 
 /* The broker's tunnel events and the data plane's progress: info. */
@@ -61,20 +72,6 @@ void cli_assign_pools(const struct tspgw_cfg *cfg, struct assign_pools *p)
 	p->has_anon = cfg->anon_enabled;
 	p->anon_prefix = cfg->anon_prefix.addr;
 	p->anon_layout = cfg->anon_layout;
-}
-
-static void broker_cfg_of(const struct tspgw_cfg *cfg, struct broker_cfg *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->s = cfg->broker;
-	b->server_ipv4 = cfg->gateway_ipv4;
-	b->server_ipv6 = cfg->gateway_ipv6;
-	b->keepalive = cfg->has_keepalive_ipv6;
-	b->keepalive_addr = cfg->keepalive_ipv6;
-	cli_assign_pools(cfg, &b->pools);
-	b->max_tunnels = cfg->broker.max_tunnels < cfg->max_tunnels ? cfg->broker.max_tunnels
-								    : cfg->max_tunnels;
-	b->special_allow = cfg->special_allow;
 }
 
 /* What /metrics reads, from the metrics server's thread: the data plane
@@ -107,7 +104,8 @@ static const char run_usage[] =
 	"usage: tspgw [-c CONFIG] run [--ipv6-iface IFACE] [--mode native|generic|auto] [IFACE]\n"
 	"\n"
 	"Attach the data plane and serve TSP on the configured port over TCP and UDP\n"
-	"until SIGTERM or SIGINT. Tunnel events are logged one per line on stdout,\n"
+	"until SIGTERM or SIGINT; SIGHUP (or `tspgw reload`) reloads the configuration.\n"
+	"Tunnel events are logged one per line on stdout,\n"
 	"errors and warnings on stderr, each line stamped (RFC 3339, UTC); the level\n"
 	"is broker.log_level (error, warn, info, debug), `tspgw -v run` for debug.\n"
 	"Everything that can be checked (capabilities, interfaces, SASL mechanisms,\n"
@@ -121,7 +119,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	const struct tspgw_broker_settings *bs = &cfg->broker;
 	const char *mechs[TSPGW_MAX_MECHS];
 	const char *brokers[TSPGW_MAX_REDIRECTS];
-	char err[512], capability[256], auth[160] = "";
+	char err[512], capability[256];
 	struct tsp_sasl_cfg sasl_cfg;
 	struct dp_attach_opts o;
 	struct broker_cfg bcfg;
@@ -133,6 +131,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct broker *broker = NULL;
 	struct server *srv = NULL;
 	struct frag_slowpath *frag = NULL;
+	struct reload *reload = NULL;
 	struct metrics_http *metrics = NULL;
 	struct metrics_source msrc;
 	struct sigaction sa;
@@ -145,6 +144,13 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	if (cli_parse_attach(cfg, argc, argv, &o, run_usage))
 		return EXIT_USAGE;
+	/* From the start: `tspgw reload` finds the daemon once its database is
+	 * open, and a SIGHUP must never end it. One during the start is served
+	 * by the loop's first turn. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART; /* epoll_wait is woken all the same */
+	sigaction(SIGHUP, &sa, NULL);
 
 	/* Everything that can be checked without touching the system, before
 	 * the data plane is attached: a start that fails here leaves nothing. */
@@ -164,33 +170,14 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: SASL: %s", err);
 		goto out;
 	}
-	tsp_sasl_capability(auth, sizeof(auth));
-	snprintf(capability, sizeof(capability), "CAPABILITY%s%s %s\r\n",
-		 bs->allow_v6v4 ? " TUNNEL=V6V4" : "", bs->allow_v6udpv4 ? " TUNNEL=V6UDPV4" : "",
-		 auth);
+	run_capability(bs, capability, sizeof(capability));
 	cli_assign_pools(cfg, &pools);
 	db = assign_db_open(bs->database, &pools, err, sizeof(err));
 	if (!db) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: address database %s: %s", bs->database, err);
 		goto out;
 	}
-	for (int i = 0; i < bs->n_redirects; i++)
-		brokers[i] = bs->redirects[i];
-	memset(&scfg, 0, sizeof(scfg));
-	scfg.port = cfg->tsp_port;
-	scfg.bind_ipv4 = bs->listen_ipv4[0] ? bs->listen_ipv4 : NULL;
-	scfg.bind_ipv6 = !bs->ipv6_transport ? "" : bs->listen_ipv6[0] ? bs->listen_ipv6 : NULL;
-	scfg.idle_timeout = bs->session_idle_timeout;
-	scfg.max_sessions = bs->max_sessions;
-	scfg.tcp_deferred_ms = 200;
-	scfg.session.capability = capability;
-	scfg.session.brokers = brokers;
-	scfg.session.n_brokers = bs->n_redirects;
-	scfg.session.max_content_length = bs->max_content_length;
-	scfg.session.max_buffer = (size_t)bs->max_content_length + 4096;
-	scfg.session.max_output = bs->max_output_bytes;
-	scfg.max_output = bs->max_output_bytes;
-	scfg.output_stall_timeout = bs->output_stall_timeout;
+	run_server_cfg(cfg, capability, brokers, &scfg);
 	scfg.log = log_line;
 	/* Bound now, served once the broker exists (server_set_broker). */
 	srv = server_open(&scfg, NULL, err, sizeof(err));
@@ -225,7 +212,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	}
 	server_set_tunnel_datagram(srv, frag_slowpath_udp, frag);
 
-	broker_cfg_of(cfg, &bcfg);
+	run_broker_cfg(cfg, &bcfg);
 	broker = broker_new(&bcfg, db, &maps, log_line);
 	if (!broker) {
 		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
@@ -268,6 +255,14 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		route_watch_track_addresses(&rw, cfg->gateway_ipv4.s_addr, o.ipv4_iface,
 					    o.ipv6_iface);
 	}
+	reload = calloc(1, sizeof(*reload));
+	if (!reload) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
+		goto out;
+	}
+	*reload = (struct reload){ .running = *cfg, .srv = srv, .broker = broker, .db = db,
+				   .verbose = log_get_level() != cfg->broker.log_level };
+	server_on_flag(srv, &reload_requested, reload_on_signal, reload);
 	if (metrics) {
 		msrc = (struct metrics_source){ .pin_path = cfg->pin_path, .maps = &maps,
 						.broker = broker, .db = db };
@@ -298,6 +293,7 @@ out:
 	assign_db_close(db);
 	tsp_sasl_done();
 	pinned_maps_close(&maps);
+	free(reload);
 	if (attached && fresh) {
 		/* A first start that failed after attaching: nothing stays. */
 		log_line("start failed: removing the data plane it attached");

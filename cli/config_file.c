@@ -703,7 +703,10 @@ int cfg_item_mechanism(struct cfg_ctx *c, const struct cfg_key *k, const yaml_no
 	if (!k->words[m])
 		return fail(c, e, "'%s': unknown SASL mechanism '%s' (%s)", k->path, show(c, e),
 			    word_list(k->words, list, sizeof(list)));
-	snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", k->words[m]); /* canonical case */
+	/* Canonical case; the whole entry written, so a reload compares
+	 * entries byte for byte (cli/reload.c). */
+	memset(b->mechs[i], 0, sizeof(b->mechs[i]));
+	snprintf(b->mechs[i], sizeof(b->mechs[i]), "%s", k->words[m]);
 	b->n_mechs = i + 1;
 	return 0;
 }
@@ -727,6 +730,7 @@ int cfg_item_redirect(struct cfg_ctx *c, const struct cfg_key *k, const yaml_nod
 
 	if (!i)
 		b->n_redirects = 0;
+	memset(b->redirects[i], 0, sizeof(b->redirects[i])); /* compared whole on reload */
 	if (get_text(c, e, k->path, b->redirects[i], sizeof(b->redirects[i])))
 		return -1;
 	if (strspn(text(e), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=

@@ -7,6 +7,7 @@
 #ifndef TSPGW_CONFIG_KEYS_H
 #define TSPGW_CONFIG_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -53,6 +54,12 @@ struct cfg_key {
 	cfg_check_fn check;        /* optional */
 	const char *def;           /* the default as written in YAML; NULL: not set */
 	const char *unset;         /* def NULL: what no value means (README's words) */
+	/* A reload (SIGHUP, `tspgw reload`: cli/reload.c) applies the new
+	 * value to the running daemon; without it the key takes effect at the
+	 * next start and a reload keeps the running value. */
+	bool live;
+	size_t count;              /* CFG_LIST: 1 + offset of the int counting its entries
+				    * (each size / max bytes); 0: the field is the whole value */
 };
 
 /* Room for the table: config.c keeps the node each key came from. */

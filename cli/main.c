@@ -19,6 +19,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run             attach the data plane and serve TSP (the daemon)\n"
+	"  reload          have the daemon read its configuration again (SIGHUP)\n"
 	"  attach IFACE    load and attach the data plane (replaces it atomically)\n"
 	"  detach          remove programs, tunnel device and pins\n"
 	"  status          attachments, map fill levels, counters (--json)\n"
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
 		return cmd_user(&cfg, argc, argv);
 	if (!strcmp(argv[0], "run"))
 		return cmd_run(&cfg, argc, argv);
+	if (!strcmp(argv[0], "reload"))
+		return cmd_reload(&cfg, argc, argv);
 	log_msg(LOG_LEVEL_ERROR, "tspgw: unknown command '%s'", argv[0]);
 	fputs(usage, stderr);
 	return EXIT_USAGE;

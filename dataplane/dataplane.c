@@ -25,6 +25,7 @@
 #include "dataplane/netlink.h"
 #include "dataplane/own_addr.h"
 #include "dataplane/pinned_maps.h"
+#include "dataplane/pool_routes.h"
 #include "tspgw.skel.h"
 #include "bpf/tspgw_maps.h"
 #include "dataplane/tundev.h"
@@ -116,20 +117,13 @@ static void fill_own(const struct tspgw_cfg *cfg, const char *if4name, int if4,
 	}
 }
 
-/* Kernel routes into the tunnel device for every range tunnels live in, so
- * what the kernel itself sends there reaches the tc encapsulation. */
+/* The routes of pool_routes.h. */
 static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, char *err,
 			   size_t errlen)
 {
-	const struct tspgw_prefix *ranges[3];
-	int n = 0;
+	const struct tspgw_prefix *ranges[DP_POOL_RANGES];
+	int n = dp_pool_ranges(cfg, ranges);
 
-	if (cfg->anon_enabled)
-		ranges[n++] = &cfg->anon_prefix;
-	if (cfg->has_host_pool)
-		ranges[n++] = &cfg->host_pool;
-	if (cfg->has_prefix_pool)
-		ranges[n++] = &cfg->prefix_pool;
 	for (int i = 0; i < n; i++) {
 		char buf[INET6_ADDRSTRLEN];
 		int rc = nl_route6_replace(tun_ifindex, &ranges[i]->addr, ranges[i]->len);

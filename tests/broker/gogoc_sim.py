@@ -17,6 +17,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import os
 import re
 import socket
 import struct
@@ -129,10 +130,28 @@ def md5hex(b):
     return hashlib.md5(b).hexdigest()
 
 
+PAUSE_FILE = None
+
+
+def pause_point():
+    """With --pause-file PATH: say so in PATH.paused, then wait (at most
+    30 s) until PATH exists, so a test can act in the middle of a session
+    (a reload between the challenge and the answer)."""
+    if not PAUSE_FILE:
+        return
+    open(PAUSE_FILE + ".paused", "w").close()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(PAUSE_FILE):
+        if time.monotonic() > deadline:
+            raise TspError("paused: %s never appeared" % PAUSE_FILE)
+        time.sleep(0.05)
+
+
 def digest_md5(conn, user, password, server):
     chal_b64 = conn.sendrecv(b"AUTHENTICATE DIGEST-MD5\r\n\0")
     if status_of(chal_b64) == 300:
         raise TspError("300 before the challenge")
+    pause_point()
     chal = base64.b64decode(chal_b64.strip()).decode()
     fields = dict(re.findall(r'([a-z-]+)="?([^",]*)"?', chal))
     realm, nonce = fields.get("realm", ""), fields["nonce"]
@@ -174,8 +193,10 @@ def authenticate(conn, auth, user, password, server):
             raise TspError("plain: %r" % reply)
     elif auth == "digest":
         digest_md5(conn, user, password, server)
+        return
     else:
         raise TspError("unknown auth " + auth)
+    pause_point()
 
 
 def create_request(ttype, client_ipv4, keepalive, router, prefix_len):
@@ -410,6 +431,8 @@ def parser():
     p.add_argument("--ping-src", help="inner source: an address, or 'prefix' (prefix::1)")
     p.add_argument("--interval", type=float, default=0.0, help="seconds between pings")
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--pause-file", help="pause mid-session until this file exists "
+                   "(DIGEST-MD5: after the challenge; else after authentication)")
     p.add_argument("--keepalive-for", type=float, default=0,
                    help="after accept, send keepalives as gogoc does for this many seconds")
     p.add_argument("--keepalive-timeout", type=float, default=1.5,
@@ -418,7 +441,9 @@ def parser():
 
 
 def main():
+    global PAUSE_FILE
     args = parser().parse_args()
+    PAUSE_FILE = args.pause_file
     try:
         print(json.dumps(session(args)))
     except (TspError, OSError) as e:

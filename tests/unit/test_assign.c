@@ -682,6 +682,46 @@ Test(assign, pool_change)
 	assign_db_close(db);
 }
 
+/* A reload on the open database: an exhausted host pool grown serves the
+ * next user while the old ones keep their addresses; pools the allocator
+ * refuses leave the running ones serving. */
+Test(assign, set_pools_on_an_open_database)
+{
+	struct assign_pools p = pools(), bad;
+	struct assign_db *db;
+	struct in6_addr h, a, b;
+	char err[256] = "";
+
+	p.host_pool_len = 126;
+	db = open_db(&p);
+	a = host_ok(db, "a");
+	b = host_ok(db, "b");
+	cr_assert_eq(assign_user(db, "c", false, 0, &h, NULL, NULL), ASSIGN_EXHAUSTED);
+
+	bad = p;
+	bad.prefix_len_min = 30; /* shorter than the /40 prefix pool */
+	cr_assert_eq(assign_db_set_pools(db, &bad, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "prefix lengths"), "%s", err);
+	cr_assert_eq(assign_user(db, "c", false, 0, &h, NULL, NULL), ASSIGN_EXHAUSTED,
+		     "the running pool stays");
+
+	p.host_pool_len = 120;
+	cr_assert_eq(assign_db_set_pools(db, &p, err, sizeof(err)), 0, "%s", err);
+	h = host_ok(db, "a");
+	cr_assert(same(&h, &a));
+	h = host_ok(db, "b");
+	cr_assert(same(&h, &b));
+	h = host_ok(db, "c");
+	assert_addr(&h, "2001:db8:100::4");
+	assign_db_close(db);
+
+	/* What was set is what a restart finds. */
+	db = open_db(&p);
+	h = host_ok(db, "d");
+	assert_addr(&h, "2001:db8:100::5");
+	assign_db_close(db);
+}
+
 Test(assign, user_of_host_and_origin_records)
 {
 	struct assign_pools p = pools();

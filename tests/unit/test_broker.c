@@ -729,3 +729,66 @@ Test(broker, tunnels_per_ipv4_capped)
 	bt_session_end(s);
 	cr_expect_eq(broker_tunnel_count(bt), 1);
 }
+
+/* ---- reload (broker_reconfigure, broker_pools_check) ----------------- */
+
+/* A live tunnel expires by the settings of the last reload; the next
+ * request meets the new limits. */
+Test(broker, reconfigure_applies_to_live_tunnels_and_next_requests)
+{
+	struct broker_cfg next;
+	struct tsp_session *s;
+	uint64_t t0;
+
+	bt_cfg.s.lifetime_minutes = 1;
+	bt_cfg.s.keepalive_misses = 0;
+	bt_start();
+	s = bt_session();
+	t0 = broker_now_ns();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+
+	next = bt_cfg;
+	next.s.lifetime_minutes = 0; /* unlimited from now on */
+	next.max_tunnels = 1;
+	broker_reconfigure(bt, &next);
+	broker_tick(bt, t0 + 62 * NS);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "ended by the lifetime before the reload");
+
+	/* Another origin: max_tunnels 1 is reached. */
+	{
+		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40200) };
+
+		inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
+		cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
+		s = tsp_session_new(TSP_OVER_TCP, &peer, &bt_scfg, &broker_session_ops, bt);
+		cr_assert_not_null(s);
+		bt_send(s, "VERSION=2.0.2\r\n", 15);
+		bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
+		bt_send_xml(s, "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
+			       " <client>\r\n"
+			       "  <address type=\"ipv4\">192.0.2.9</address>\r\n"
+			       " </client>\r\n</tunnel>\r\n");
+		cr_expect(strstr(bt_reply, "301"), "max_tunnels 1 not applied: %s", bt_reply);
+		bt_session_end(s);
+	}
+}
+
+/* Anonymous tunnels live in the anonymous prefix: no pool holds them, so
+ * no pool change is refused for them; without live tunnels any is fine. */
+Test(broker, pools_check_spares_anonymous_tunnels)
+{
+	struct assign_pools moved = bt_cfg.pools;
+	struct tsp_session *s;
+	char err[256] = "";
+
+	inet_pton(AF_INET6, "2001:db8:9::", &moved.host_pool);
+	moved.has_prefix_pool = false;
+	bt_start();
+	cr_expect_eq(broker_pools_check(bt, &moved, err, sizeof(err)), 0, "%s", err);
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	cr_assert_eq(broker_tunnel_count(bt), 1);
+	cr_expect_eq(broker_pools_check(bt, &moved, err, sizeof(err)), 0, "%s", err);
+}

@@ -238,3 +238,60 @@ Test(server, non_signalling_datagrams_go_to_the_slow_path)
 	cr_expect_eq(server_session_count(sv), 0);
 	cr_expect_eq(sv_stats().stateless, 0, "tunnel data was answered");
 }
+
+/* The server keeps copies of the session strings: what the caller built
+ * them in may go (a reload builds them on its stack). Under ASan, a
+ * pointer kept into the freed buffers fails the test. */
+Test(server, session_strings_are_the_servers_own)
+{
+	struct sockaddr_storage p = sv_peer("192.0.2.2", 40000);
+	char *cap = strdup(SV_CAP), *b1 = strdup("broker1.example");
+	const char **brokers = calloc(1, sizeof(*brokers));
+
+	cr_assert(cap && b1 && brokers);
+	brokers[0] = b1;
+	sv_cfg.session.capability = cap;
+	sv_cfg.session.brokers = brokers;
+	sv_cfg.session.n_brokers = 1;
+	sv_start();
+	free(cap);
+	free(b1);
+	free(brokers);
+	sv_send(&p, 1, "VERSION=2.0.2\r\n");
+	sv_send(&p, 2, "VERSION=1.0.0\r\n"); /* 1302 with the redirect list */
+	/* Both answered (the 1302 may be over the UDP budget, built all the same). */
+	cr_expect_eq(sv_stats().stateless + sv_stats().over_budget, 2);
+}
+
+/* A reload: new strings and limits apply to the next datagram and to the
+ * sessions already open; the old strings may go at once. */
+Test(server, reconfigure_applies_to_open_sessions)
+{
+	struct sockaddr_storage a = sv_peer("192.0.2.2", 1), b = sv_peer("192.0.2.3", 1),
+				c = sv_peer("192.0.2.4", 1);
+	struct server_cfg next;
+	char *cap;
+	uint64_t t0 = broker_now_ns();
+
+	sv_start();
+	sv_send(&a, 2, SV_AUTH);
+	cr_assert_eq(server_session_count(sv), 1);
+	next = sv_cfg;
+	next.idle_timeout = 10;
+	next.max_sessions = 1;
+	cap = strdup("CAPABILITY TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n");
+	cr_assert_not_null(cap);
+	next.session.capability = cap;
+	cr_assert_eq(server_reconfigure(sv, &next), 0);
+	free(cap);
+	sv_send(&b, 1, "VERSION=2.0.2\r\n");
+	/* max_sessions 1: b's session takes the place of a's (half-open). */
+	sv_send(&b, 2, SV_AUTH);
+	cr_expect_eq(server_session_count(sv), 1);
+	cr_expect_eq(sv_stats().evicted, 1);
+	/* The new idle timeout closes the open session long before 60 s. */
+	server_timers(sv, t0 + 12 * NS);
+	cr_expect_eq(server_session_count(sv), 0, "idle_timeout 10 s not applied");
+	sv_send(&c, 2, SV_AUTH);
+	cr_expect_eq(server_session_count(sv), 1);
+}

@@ -214,6 +214,10 @@ struct exchange {
 	char user[128];                     /* tsp_sasl_user at the end */
 };
 
+/* Called once in run_client after the server's first challenge, before
+ * the client answers it: a reload in the middle of an exchange. */
+static void (*mid_exchange)(void);
+
 /* One full exchange, framed the TSP way: AUTHENTICATE <mech> carries no
  * initial response; a client-first mechanism's first message goes in the
  * first step. */
@@ -259,6 +263,8 @@ static void run_client(const char *mech, const char *fqdn, const char *user, con
 	while (x->server_result == TSP_SASL_CONTINUE && rounds++ < 8) {
 		if (!x->challenge[0])
 			snprintf(x->challenge, sizeof(x->challenge), "%.*s", (int)soutlen, sout);
+		if (mid_exchange && rounds == 1)
+			mid_exchange();
 		through_base64(sout, soutlen, buf, sizeof(buf), &blen);
 		rc = sasl_client_step(cc, buf, blen, NULL, &cout, &coutlen);
 		x->client_result = rc;
@@ -928,6 +934,104 @@ Test(tsp_sasl, init_is_idempotent_and_reconfigurable)
 	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_geq(tsp_sasl_capability(cap, sizeof(cap)), 0);
 	cr_assert_str_eq(cap, "AUTH=ANONYMOUS AUTH=DIGEST-MD5");
+}
+
+/* ---- tsp_sasl_set_mechanisms (a reload) ----------------------------- */
+
+static void allow_anonymous_only(void)
+{
+	char err[256];
+
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "ANONYMOUS" }, 1, err,
+					     sizeof(err)),
+		     0, "%s", err);
+}
+
+/* An exchange started under a mechanism finishes under it after the
+ * mechanism is withdrawn; the next AUTHENTICATE for it is refused. */
+Test(tsp_sasl, set_mechanisms_lets_an_exchange_in_progress_finish)
+{
+	struct exchange x;
+	struct tsp_sasl_session *s;
+	const char *out;
+	unsigned outlen;
+	char cap[256];
+
+	NEED_DB();
+	init_with((const char *const[]){ "ANONYMOUS", "DIGEST-MD5" }, 2);
+	mid_exchange = allow_anonymous_only;
+	run_client("DIGEST-MD5", SERVER, "alice", PASSWORD, &x);
+	mid_exchange = NULL;
+	cr_assert_eq(x.server_result, TSP_SASL_DONE);
+	cr_assert_str_eq(x.user, "alice");
+	cr_assert_geq(tsp_sasl_capability(cap, sizeof(cap)), 0);
+	cr_assert_str_eq(cap, "AUTH=ANONYMOUS");
+	s = tsp_sasl_session_new("192.0.2.2:40001", NULL);
+	cr_assert_eq(tsp_sasl_start(s, "DIGEST-MD5", NULL, 0, &out, &outlen), TSP_SASL_BAD_MECH);
+	tsp_sasl_session_free(s);
+}
+
+/* A mechanism not allowed at start is served once listed, in the new
+ * order, with sessions open all along. */
+Test(tsp_sasl, set_mechanisms_adds_and_reorders_under_open_sessions)
+{
+	struct tsp_sasl_session *open_one;
+	struct exchange x;
+	char cap[256], err[256];
+
+	NEED_DB();
+	init_with((const char *const[]){ "ANONYMOUS" }, 1);
+	open_one = tsp_sasl_session_new("192.0.2.3:40000", NULL);
+	cr_assert_not_null(open_one);
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "digest-md5", "ANONYMOUS" }, 2,
+					     err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_geq(tsp_sasl_capability(cap, sizeof(cap)), 0);
+	cr_assert_str_eq(cap, "AUTH=DIGEST-MD5 AUTH=ANONYMOUS");
+	run_client("DIGEST-MD5", SERVER, "alice", PASSWORD, &x);
+	cr_assert_eq(x.server_result, TSP_SASL_DONE);
+	cr_assert_str_eq(x.user, "alice");
+	tsp_sasl_session_free(open_one);
+}
+
+/* Refused as tsp_sasl_init refuses, and the allowed list stays. */
+Test(tsp_sasl, set_mechanisms_refuses_and_keeps_the_list)
+{
+	struct tsp_sasl_cfg cfg = { .server_name = SERVER,
+				    .allowed_mechs = (const char *const[]){ "ANONYMOUS" },
+				    .n_allowed = 1 };
+	char cap[256], err[256];
+
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "ANONYMOUS" }, 1, err,
+					     sizeof(err)),
+		     -1, "not initialised");
+	/* No sasldb given at init: password mechanisms cannot be added. */
+	cr_assert_eq(tsp_sasl_init(&cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "PLAIN" }, 1, err, sizeof(err)),
+		     -1);
+	cr_assert_not_null(strstr(err, "sasldb"), "%s", err);
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "ANONYMOUS", "CRAM-MD5" }, 2,
+					     err, sizeof(err)),
+		     -1);
+	cr_assert_not_null(strstr(err, "CRAM-MD5"), "%s", err);
+	cr_assert_eq(tsp_sasl_set_mechanisms(NULL, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "no SASL mechanism allowed");
+	cr_assert_geq(tsp_sasl_capability(cap, sizeof(cap)), 0);
+	cr_assert_str_eq(cap, "AUTH=ANONYMOUS");
+}
+
+/* A mechanism libsasl2 has no plugin for is refused like at start. */
+Test(tsp_sasl, set_mechanisms_refuses_what_libsasl2_cannot_offer)
+{
+	char err[256];
+
+	init_all();
+	if (available("SCRAM-SHA-256"))
+		cr_skip_test("every known mechanism is installed here");
+	cr_assert_eq(tsp_sasl_set_mechanisms((const char *const[]){ "SCRAM-SHA-256" }, 1, err,
+					     sizeof(err)),
+		     -1);
+	cr_assert_not_null(strstr(err, "not offered by libsasl2"), "%s", err);
 }
 
 Test(tsp_sasl, realm_defaults_to_server_name)
