@@ -132,8 +132,7 @@ static void bind_addr(sqlite3_stmt *s, int i, const struct in6_addr *a)
 	sqlite3_bind_blob(s, i, a, sizeof(*a), SQLITE_TRANSIENT);
 }
 
-/* Column i as an address; false if it is not a 16-byte BLOB. */
-static bool col_addr(sqlite3_stmt *s, int i, struct in6_addr *a)
+bool adb_col_addr(sqlite3_stmt *s, int i, struct in6_addr *a)
 {
 	const void *p = sqlite3_column_blob(s, i);
 
@@ -469,8 +468,8 @@ int adb_user_get(struct assign_db *db, const char *name, struct adb_user *u)
 	rc = row(db, s, "user lookup");
 	if (rc <= 0)
 		return rc;
-	u->found = col_addr(s, 0, &u->host);
-	u->has_prefix = col_addr(s, 1, &u->prefix);
+	u->found = adb_col_addr(s, 0, &u->host);
+	u->has_prefix = adb_col_addr(s, 1, &u->prefix);
 	u->plen = u->has_prefix ? (unsigned)sqlite3_column_int(s, 2) : 0;
 	u->host_pool = sqlite3_column_int64(s, 3); /* NULL reads as 0: no allocator */
 	u->prefix_pool = u->has_prefix ? sqlite3_column_int64(s, 4) : 0;
@@ -574,7 +573,7 @@ int adb_prefix_taken(struct assign_db *db, const struct in6_addr *first,
 	bind_addr(s, 1, first);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
 	rc = row(db, s, "prefix check");
-	if (rc == 1 && col_addr(s, 0, &p)) {
+	if (rc == 1 && adb_col_addr(s, 0, &p)) {
 		last_addr(&p, (unsigned)sqlite3_column_int(s, 1), &end);
 		*taken = memcmp(&end, first, sizeof(end)) >= 0;
 	}
@@ -592,9 +591,9 @@ int adb_foreach(struct assign_db *db, assign_foreach_fn fn, void *arg)
 		uint8_t plen = 0;
 		int stop;
 
-		if (!col_addr(s, 1, &host))
+		if (!adb_col_addr(s, 1, &host))
 			continue;
-		if (col_addr(s, 2, &prefix))
+		if (adb_col_addr(s, 2, &prefix))
 			plen = (uint8_t)sqlite3_column_int(s, 3);
 		stop = fn((const char *)sqlite3_column_text(s, 0), &host, &prefix, plen, arg);
 		if (stop) {

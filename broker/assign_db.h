@@ -127,4 +127,8 @@ int adb_prefix_taken(struct assign_db *db, const struct in6_addr *first,
 
 int adb_foreach(struct assign_db *db, assign_foreach_fn fn, void *arg);
 
+/* Column i of a result row as an address; false if it is not a 16-byte
+ * BLOB (how the schema stores every address). */
+bool adb_col_addr(sqlite3_stmt *s, int i, struct in6_addr *a);
+
 #endif

@@ -21,17 +21,6 @@ static sqlite3_stmt *prepare(struct assign_db *db, const char *sql)
 	return s;
 }
 
-/* Column i as an address; false unless a 16-byte BLOB. */
-static bool col_addr(sqlite3_stmt *s, int i, struct in6_addr *a)
-{
-	const void *p = sqlite3_column_blob(s, i);
-
-	if (!p || sqlite3_column_bytes(s, i) != (int)sizeof(*a))
-		return false;
-	memcpy(a, p, sizeof(*a));
-	return true;
-}
-
 static void col_text(sqlite3_stmt *s, int i, char *out, size_t len)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
@@ -54,12 +43,12 @@ int assign_user_record(struct assign_db *db, const char *user, struct assign_use
 		sqlite3_finalize(s);
 		return ASSIGN_NO_USER;
 	}
-	if (rc != SQLITE_ROW || !col_addr(s, 0, &r->host)) {
+	if (rc != SQLITE_ROW || !adb_col_addr(s, 0, &r->host)) {
 		rc = adb_fail(db, "user record");
 		sqlite3_finalize(s);
 		return rc;
 	}
-	r->has_prefix = col_addr(s, 1, &r->prefix);
+	r->has_prefix = adb_col_addr(s, 1, &r->prefix);
 	r->plen = r->has_prefix ? (uint8_t)sqlite3_column_int(s, 2) : 0;
 	r->created = sqlite3_column_int64(s, 3);
 	r->assigned = sqlite3_column_int64(s, 4);
