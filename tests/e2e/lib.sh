@@ -255,6 +255,33 @@ e2e_xdp_pass() {
 	ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec xdp
 }
 
+# e2e_topo_client_gw_host NS_C NS_G NS_H XDP_PASS HOST_ADDR...: the layout
+# several suites share, namespaces already made. Client c0 (192.0.2.2-4/24)
+# <-> u0 (192.0.2.1/24) gateway d0 (2001:db8:2::1/64) <-> h0 IPv6 host
+# (each HOST_ADDR/64, default route via the gateway). Neighbours are
+# permanent, so no ARP or ND runs through the programs under test; the far
+# ends run XDP_PASS (a veth delivers XDP-redirected frames only then).
+e2e_topo_client_gw_host() {
+	local c=$1 g=$2 h=$3 pass=$4 a
+	shift 4
+	e2e_veth "$c" c0 "$g" u0 || return 1
+	e2e_veth "$g" d0 "$h" h0 || return 1
+	for a in 192.0.2.2 192.0.2.3 192.0.2.4; do
+		ip -n "$c" addr add "$a/24" dev c0 || return 1
+		ip -n "$g" neigh replace "$a" lladdr "$(e2e_mac "$c" c0)" dev u0 nud permanent || return 1
+	done
+	ip -n "$g" addr add 192.0.2.1/24 dev u0 &&
+		ip -n "$g" addr add 2001:db8:2::1/64 dev d0 nodad || return 1
+	for a in "$@"; do
+		ip -n "$h" addr add "$a/64" dev h0 nodad || return 1
+		ip -n "$g" neigh replace "$a" lladdr "$(e2e_mac "$h" h0)" dev d0 nud permanent || return 1
+	done
+	ip -n "$h" -6 route add default via 2001:db8:2::1 || return 1
+	e2e_xdp_pass "$c" c0 "$pass" && e2e_xdp_pass "$h" h0 "$pass" || return 1
+	ip -n "$c" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$g" u0)" dev c0 nud permanent &&
+		ip -n "$h" neigh replace 2001:db8:2::1 lladdr "$(e2e_mac "$g" d0)" dev h0 nud permanent
+}
+
 # e2e_has_xdp NS DEV: does the device have an XDP program attached?
 e2e_has_xdp() {
 	ip -n "$1" -d link show dev "$2" 2>/dev/null | grep -q 'xdp'

@@ -149,24 +149,7 @@ last_has() {
 e2e_netns_add "$NS_C" "$NS_G" "$NS_H" || exit 1
 e2e_register_pin "$PIN"
 e2e_on_exit "e2e_ns $NS_G $TSPGW -c $CONF detach >/dev/null 2>&1"
-e2e_veth "$NS_C" c0 "$NS_G" u0 || exit 1
-e2e_veth "$NS_G" d0 "$NS_H" h0 || exit 1
-for a in 192.0.2.2 192.0.2.3 192.0.2.4; do
-	ip -n "$NS_C" addr add "$a/24" dev c0
-	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_C" c0)" dev u0 nud permanent
-done
-ip -n "$NS_G" addr add 192.0.2.1/24 dev u0
-ip -n "$NS_G" addr add 2001:db8:2::1/64 dev d0 nodad
-ip -n "$NS_H" addr add 2001:db8:2::2/64 dev h0 nodad
-ip -n "$NS_H" addr add 2001:db8:2::3/64 dev h0 nodad
-ip -n "$NS_H" -6 route add default via 2001:db8:2::1
-e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
-e2e_xdp_pass "$NS_H" h0 "$XDP_PASS"
-ip -n "$NS_C" neigh replace 192.0.2.1 lladdr "$(e2e_mac "$NS_G" u0)" dev c0 nud permanent
-for a in 2001:db8:2::2 2001:db8:2::3; do
-	ip -n "$NS_G" neigh replace "$a" lladdr "$(e2e_mac "$NS_H" h0)" dev d0 nud permanent
-done
-ip -n "$NS_H" neigh replace 2001:db8:2::1 lladdr "$(e2e_mac "$NS_G" d0)" dev h0 nud permanent
+e2e_topo_client_gw_host "$NS_C" "$NS_G" "$NS_H" "$XDP_PASS" 2001:db8:2::2 2001:db8:2::3 || exit 1
 printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
 printf 'hunter2\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c bob
 printf 'secret\n' >"$T/alice.pw"
