@@ -465,10 +465,10 @@ Test(broker, lifetime_not_renewed_for_a_tunnel_unused_during_it)
 	bt_session_end(s);
 	bt_seen(&o, t0 + 30 * NS);
 	broker_tick(bt, t0 + 90 * NS);
-	cr_expect_eq(broker_tunnel_count(bt), 1, "used in its first lifetime, not renewed");
+	cr_expect_eq(broker_tunnel_count(bt), 1, "used in its first lifetime: renewed");
 	cr_expect_geq(bt_logged("renewed", "renewals=1 "), 0);
 	broker_tick(bt, t0 + 121 * NS);
-	cr_expect_eq(broker_tunnel_count(bt), 0, "unused through its second lifetime, renewed");
+	cr_expect_eq(broker_tunnel_count(bt), 0, "unused through its second lifetime: ended");
 	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
 }
 
