@@ -16,11 +16,11 @@ DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libxml2-dev libsasl2-dev libsasl2-modules sasl2-bin libyaml-dev \
 	libsqlite3-dev libcriterion-dev pkg-config iproute2 ethtool iputils-ping \
 	nftables conntrack netcat-openbsd procps python3 python3-scapy util-linux \
-	libclang-rt-14-dev libmicrohttpd-dev curl
+	libclang-rt-14-dev libmicrohttpd-dev curl libpq-dev libsasl2-modules-sql
 # Servers the tests start themselves (throwaway instances in namespaces):
 # installed without their recommends and under a policy-rc.d that exits
 # 101, so the package never starts a system service.
-SERVER_DEB_PACKAGES := prometheus
+SERVER_DEB_PACKAGES := prometheus postgresql bird2
 
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror
