@@ -260,7 +260,7 @@ check-deps:
 
 test: check-deps
 	$(MAKE) --no-print-directory all san $(BUILD)/unit_tests $(BUILD)/bpf_tests $(BUILD)/client_tests
-	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-reload test-scenarios test-adversarial test-metrics
+	$(MAKE) --no-print-directory test-layers test-unit test-fuzz-corpus test-bpf test-e2e test-broker test-startup test-client test-reload test-scenarios test-adversarial test-metrics test-fleet
 
 # Folders include one way only (tests/layers/run.sh says which).
 test-layers:
@@ -319,6 +319,11 @@ test-client: all san
 # sanitizer build (a reload swaps settings that sessions point into).
 test-reload: all san
 	$(call run_san_suite,tests/e2e/t_reload.sh,reload)
+
+# Gateways sharing one database: heartbeats, `tspgw drain`, referrals
+# that tspc follows (tests/fleet/), the daemons from the sanitizer build.
+test-fleet: all san
+	$(call run_san_suite,tests/fleet/t_drain.sh,fleet)
 
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all

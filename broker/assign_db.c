@@ -48,6 +48,16 @@ static const char *const migrations[ADB_SCHEMA_VERSION] = {
 	"  name      TEXT PRIMARY KEY,"
 	"  requested INTEGER NOT NULL" /* Unix seconds */
 	");",
+	/* 2 -> 3: the gateways sharing this database (fleet_db.c): each
+	 * beats its row; a drain is the operator's mark on it. */
+	"CREATE TABLE gateways ("
+	"  name        TEXT PRIMARY KEY,"
+	"  advertise   TEXT NOT NULL DEFAULT '',"  /* where clients are referred */
+	"  tunnels     INTEGER NOT NULL DEFAULT 0,"
+	"  max_tunnels INTEGER NOT NULL DEFAULT 0,"
+	"  draining    INTEGER NOT NULL DEFAULT 0,"
+	"  heartbeat   INTEGER NOT NULL DEFAULT 0"  /* Unix seconds, 0 = never */
+	");",
 };
 
 /* Every query, prepared once at open. The free-list lookups are two

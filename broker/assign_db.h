@@ -10,6 +10,9 @@
  *   free_blocks(pool, plen, idx) PK  the allocators' free lists
  *   end_requests(name PK, requested) the operator's `tunnel del --user`,
  *                                    for the daemon (assign_ops.h)
+ *   gateways(name PK, advertise, tunnels, max_tunnels, draining,
+ *            heartbeat)              the fleet sharing the database
+ *                                    (fleet_db.h)
  * Addresses are 16-byte big-endian BLOBs: SQLite compares BLOBs with
  * memcmp(), which is numeric order, so range queries on them use the index.
  */
@@ -25,7 +28,7 @@
 
 #include "broker/assign.h"
 
-#define ADB_SCHEMA_VERSION 2
+#define ADB_SCHEMA_VERSION 3
 
 enum adb_stmt {
 	ADB_BEGIN,

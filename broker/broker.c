@@ -12,6 +12,7 @@
 
 #include "bpf/anon_addr.h"
 #include "broker/broker_stats.h"
+#include "broker/fleet.h"
 #include "broker/assign_ops.h"
 #include "broker/htab.h"
 #include "broker/lifetime.h"
@@ -118,6 +119,7 @@ struct broker {
 	unsigned reserved;       /* reservations outstanding */
 	size_t src_sweep_next;   /* next bucket of by_src to sweep */
 	struct broker_stats stats; /* for /metrics (broker_stats.h) */
+	struct fleet fleet;      /* heartbeat, drain mark, referrals (fleet.h) */
 };
 
 uint64_t broker_now_ns(void)
@@ -645,6 +647,7 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 	b->life = lifetime_policy_from_minutes(cfg->s.lifetime_minutes, cfg->s.lifetime_renew,
 					       cfg->s.lifetime_max_minutes);
 	b->log = log;
+	fleet_init(&b->fleet, cfg->gateway_name, cfg->advertise, cfg->heartbeat_s);
 	broker_stats_init(&b->stats);
 	b->logins = login_throttle_new(&(struct login_throttle_cfg){
 		.max_per_user = cfg->s.auth_failures,
@@ -764,6 +767,10 @@ void broker_reconfigure(struct broker *b, const struct broker_cfg *cfg)
 					       cfg->s.lifetime_max_minutes);
 	login_throttle_set_limits(b->logins, cfg->s.auth_failures, cfg->s.auth_failures_per_source,
 				  cfg->s.auth_failure_window);
+	/* The name stays (it is this gateway's row); where it is reached and
+	 * how often it beats follow the file. */
+	snprintf(b->fleet.advertise, sizeof(b->fleet.advertise), "%s", cfg->advertise);
+	b->fleet.heartbeat_s = cfg->heartbeat_s ? cfg->heartbeat_s : 1;
 }
 
 struct broker_stats *broker_stats_of(struct broker *b)
@@ -1187,8 +1194,13 @@ static int create_offer(void *ctx, struct tsp_session *s, const struct tsp_reque
 	}
 	replaces = !r->claimed && old != NULL;
 	ip = ipv4_get(b, r->origin.addr, true);
-	if (!replaces &&
-	    broker_tunnel_count(b) + broker_claim_count(b) + b->reserved >= b->cfg.max_tunnels) {
+	/* Drained or full: 301, which the session turns into a referral
+	 * (broker_referrals) when other gateways can take the client. A
+	 * tunnel that replaces one of the same origin adds nothing: it is
+	 * the tunnel we keep, renegotiated. */
+	if (!replaces && (b->fleet.draining ||
+			  broker_tunnel_count(b) + broker_claim_count(b) + b->reserved >=
+				  b->cfg.max_tunnels)) {
 		code = TSP_NO_MORE_TUNNELS;
 		goto refused;
 	}
@@ -1398,6 +1410,12 @@ static int delete_tunnel(void *ctx, struct tsp_session *s)
 	return TSP_OK;
 }
 
+static int referrals(void *ctx, struct tsp_session *s, const char **out, int max)
+{
+	(void)s;
+	return broker_referrals(ctx, out, max);
+}
+
 const struct tsp_session_ops broker_session_ops = {
 	.auth_allowed = auth_allowed,
 	.auth_result = auth_result,
@@ -1405,6 +1423,7 @@ const struct tsp_session_ops broker_session_ops = {
 	.accept = accept_offer,
 	.release = release,
 	.delete_tunnel = delete_tunnel,
+	.referrals = referrals,
 };
 
 /* ---- expiry ----------------------------------------------------------- */
@@ -1522,6 +1541,41 @@ static void operator_requests(struct broker *b, uint64_t now)
 	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
 		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
 			assign_db_errmsg(b->db));
+	/* `tspgw drain` takes effect now, not at the next beat. */
+	fleet_read_drain(&b->fleet, b->db);
+}
+
+/* This gateway's heartbeat, its drain mark and the fleet's referral list,
+ * every fleet.heartbeat_s (first at the first tick). */
+static void fleet_heartbeat(struct broker *b)
+{
+	if (!b->db)
+		return;
+	fleet_tick(&b->fleet, b->db, broker_tunnel_count(b), b->cfg.max_tunnels,
+		   (int64_t)time(NULL), false);
+}
+
+int broker_referrals(struct broker *b, const char **out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < b->fleet.n_referrals && n < max; i++)
+		out[n++] = b->fleet.referrals[i];
+	/* Then the configured list, minus what the fleet named already. */
+	for (int i = 0; i < b->cfg.s.n_redirects && n < max; i++) {
+		bool dup = false;
+
+		for (int j = 0; j < n && !dup; j++)
+			dup = !strcmp(out[j], b->cfg.s.redirects[i]);
+		if (!dup)
+			out[n++] = b->cfg.s.redirects[i];
+	}
+	return n;
+}
+
+bool broker_draining(const struct broker *b)
+{
+	return b->fleet.draining;
 }
 
 void broker_tick(struct broker *b, uint64_t now)
@@ -1529,6 +1583,7 @@ void broker_tick(struct broker *b, uint64_t now)
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
 	operator_requests(b, now);
+	fleet_heartbeat(b);
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 	/* Claims first: a claim proven over a live tunnel must move that

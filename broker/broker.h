@@ -33,6 +33,11 @@ struct broker_cfg {
 	 * (TSP 301 beyond). */
 	uint32_t max_tunnels;
 	uint32_t special_allow;          /* TSPGW_V4_* classes allowed as endpoints */
+	/* The fleet sharing the database (fleet.h): this gateway's name, where
+	 * other gateways refer clients to it, and its heartbeat interval. */
+	char gateway_name[64];
+	char advertise[256];
+	unsigned heartbeat_s;
 };
 
 /* The tunnel types the broker offers, as broker.tunnel_types names them
@@ -83,6 +88,14 @@ enum broker_admit {
 };
 enum broker_admit broker_session_admit(struct broker *b, const struct sockaddr *sa);
 void broker_session_end(struct broker *b, const struct sockaddr *sa);
+
+/* Where to refer a client this gateway will not serve (drained or full):
+ * the live gateways of the fleet, least loaded first, then broker.redirect.
+ * Fills out with at most max names (valid until the next tick); returns
+ * how many (0: answer the plain status). */
+int broker_referrals(struct broker *b, const char **out, int max);
+/* Has the operator drained this gateway (`tspgw drain`)? */
+bool broker_draining(const struct broker *b);
 
 /* Remove tunnels that went silent or outlived their lifetime; forget old
  * rate-limit records. Call about once a second. now: CLOCK_BOOTTIME ns. */

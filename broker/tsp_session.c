@@ -434,6 +434,25 @@ static enum body_state content_body(const uint8_t *m, size_t len, size_t max,
 	return BODY_OK;
 }
 
+/* RFC 5572's referral: the status + 1000, then the list of brokers that
+ * may serve the client. false when there is no one to refer to. */
+static bool refer(struct tsp_session *s, int code)
+{
+	const char *list[TSP_XML_MAX_BROKERS];
+	int n = s->ops->referrals(s->ctx, s, list, TSP_XML_MAX_BROKERS);
+	size_t xlen = 0;
+	char *xml;
+
+	if (n <= 0)
+		return false;
+	xml = tsp_xml_write_broker_list(list, n, &xlen);
+	if (!xml)
+		return false;
+	reply_command(s, TSP_REDIRECT_OFFSET + code, xml, xlen);
+	free(xml);
+	return true;
+}
+
 static void on_create(struct tsp_session *s, const struct tsp_request *req)
 {
 	struct tsp_tunnel_reply reply;
@@ -443,6 +462,8 @@ static void on_create(struct tsp_session *s, const struct tsp_request *req)
 	drop_offer(s);
 	memset(&reply, 0, sizeof(reply));
 	code = s->ops->create(s->ctx, s, req, &reply);
+	if (code == TSP_NO_MORE_TUNNELS && s->ops->referrals && refer(s, code))
+		return;
 	if (code != TSP_OK) {
 		reply_command(s, code, NULL, 0);
 		return;

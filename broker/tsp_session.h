@@ -69,6 +69,9 @@ struct tsp_session_ops {
 	void (*release)(void *ctx, struct tsp_session *s);
 	/* Delete the caller's tunnel. Returns a TSP code. */
 	int (*delete_tunnel)(void *ctx, struct tsp_session *s);
+	/* create answered 301 (no room here): the brokers to refer the client
+	 * to, at most max; 0 = none, the plain 301. May be NULL. */
+	int (*referrals)(void *ctx, struct tsp_session *s, const char **out, int max);
 };
 
 struct tsp_session_cfg {

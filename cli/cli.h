@@ -31,6 +31,9 @@ int cli_parse_attach(const struct tspgw_cfg *cfg, int argc, char **argv, struct 
 int cli_wants_help(int argc, char **argv);
 
 int cmd_user(const struct tspgw_cfg *cfg, int argc, char **argv);
+/* drain|undrain [NAME]; gateway list|forget (cli_gateway.c). */
+int cmd_drain(const struct tspgw_cfg *cfg, int argc, char **argv);
+int cmd_gateway(const struct tspgw_cfg *cfg, int argc, char **argv);
 
 struct assign_db;
 struct in6_addr;

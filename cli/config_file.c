@@ -646,6 +646,30 @@ int cfg_check_dn_template(struct cfg_ctx *c, const struct cfg_key *k, const yaml
 	return 0;
 }
 
+/* A gateway's name keys its row in the shared database and shows in logs
+ * and `tspgw gateway list`: a host-name-like word. */
+int cfg_check_gateway_name(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	const char *t = c->cfg->gateway_name;
+
+	if (!*t || strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+			   strlen(t))
+		return fail(c, v, "'%s' must be 1 to 63 letters, digits, '.', '-' or '_'", k->path);
+	return 0;
+}
+
+/* Where other gateways send clients: what a TSP broker list can carry (an
+ * address or a host name). */
+int cfg_check_gateway_advertise(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	const char *t = c->cfg->gateway_advertise;
+
+	if (!*t || strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+			   strlen(t))
+		return fail(c, v, "'%s' must be a host name or an address", k->path);
+	return 0;
+}
+
 /* Classes of special-purpose IPv4 ranges (special_addr.h) an operator may
  * allow as tunnel endpoints, in the order of their bits below. */
 const char *const cfg_special_ranges[] = { "private", "shared", "documentation", "benchmarking",

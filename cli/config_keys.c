@@ -49,6 +49,12 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	  .unset = "none: no IPv6 endpoint given to clients" },
 	{ "gateway.keepalive", CFG_IPV6, FIELD(keepalive_ipv6), HAS(has_keepalive_ipv6),
 	  .unset = "`gateway.ipv6`" },
+	{ "gateway.name", CFG_TEXT, FIELD(gateway_name), .check = cfg_check_gateway_name,
+	  .unset = "the host name" },
+	{ "gateway.advertise", CFG_TEXT, FIELD(gateway_advertise),
+	  .check = cfg_check_gateway_advertise, .unset = "`gateway.ipv4`", LIVE },
+	{ "gateway.heartbeat", CFG_UINT, FIELD(gateway_heartbeat), .min = 1, .max = 3600,
+	  .why = "seconds", .def = "5", LIVE },
 
 	SECTION("tsp"),
 	{ "tsp.port", CFG_UINT, FIELD(tsp_port), .min = 1, .max = 65535,

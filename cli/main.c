@@ -25,6 +25,8 @@ static const char usage[] =
 	"  status          attachments, map fill levels, counters (--json)\n"
 	"  tunnel          add|del|list static tunnels (--json for list); a user's by --user\n"
 	"  user show NAME  a user's address, prefix, tunnel and counters (--json)\n"
+	"  drain [NAME]    no new tunnels here (referred to other gateways); undrain\n"
+	"  gateway         list|forget the gateways sharing broker.database\n"
 	"\n"
 	"options:\n"
 	"  -c CONFIG       configuration file (default " DEFAULT_CONFIG " if it exists)\n"
@@ -89,6 +91,10 @@ int main(int argc, char **argv)
 		return cmd_tunnel(&cfg, argc, argv);
 	if (!strcmp(argv[0], "user"))
 		return cmd_user(&cfg, argc, argv);
+	if (!strcmp(argv[0], "drain") || !strcmp(argv[0], "undrain"))
+		return cmd_drain(&cfg, argc, argv);
+	if (!strcmp(argv[0], "gateway"))
+		return cmd_gateway(&cfg, argc, argv);
 	if (!strcmp(argv[0], "run"))
 		return cmd_run(&cfg, argc, argv);
 	if (!strcmp(argv[0], "reload"))

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "cli/run_settings.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker/tsp_sasl.h"
 #include "cli/cli.h"
@@ -31,6 +33,27 @@ void run_broker_cfg(const struct tspgw_cfg *cfg, struct broker_cfg *b)
 	b->max_tunnels = cfg->broker.max_tunnels < cfg->max_tunnels ? cfg->broker.max_tunnels
 								    : cfg->max_tunnels;
 	b->special_allow = cfg->special_allow;
+	run_gateway_name(cfg, b->gateway_name, sizeof(b->gateway_name));
+	if (cfg->gateway_advertise[0])
+		snprintf(b->advertise, sizeof(b->advertise), "%s", cfg->gateway_advertise);
+	else if (cfg->has_gateway_ipv4)
+		inet_ntop(AF_INET, &cfg->gateway_ipv4, b->advertise, sizeof(b->advertise));
+	b->heartbeat_s = cfg->gateway_heartbeat;
+}
+
+void run_gateway_name(const struct tspgw_cfg *cfg, char *buf, size_t len)
+{
+	char host[256] = "";
+
+	if (cfg->gateway_name[0]) {
+		snprintf(buf, len, "%s", cfg->gateway_name);
+		return;
+	}
+	/* The host name, cut at the first dot like `hostname -s`. */
+	if (gethostname(host, sizeof(host) - 1) || !host[0])
+		snprintf(host, sizeof(host), "tspgw");
+	host[strcspn(host, ".")] = '\0';
+	snprintf(buf, len, "%s", host);
 }
 
 void run_server_cfg(const struct tspgw_cfg *cfg, const char *capability, const char **brokers,

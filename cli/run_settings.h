@@ -20,6 +20,10 @@ int run_capability(const struct tspgw_broker_settings *bs, char *buf, size_t len
 /* The broker's settings (broker.h). */
 void run_broker_cfg(const struct tspgw_cfg *cfg, struct broker_cfg *b);
 
+/* This gateway's name in the fleet: gateway.name, else the host name up
+ * to its first dot. */
+void run_gateway_name(const struct tspgw_cfg *cfg, char *buf, size_t len);
+
 /* The server's: port, listen addresses, limits and the session settings,
  * with capability and brokers (cfg's redirect list; TSPGW_MAX_REDIRECTS
  * pointers into cfg) as given. log and the tunnel datagram handler are the

@@ -78,6 +78,12 @@ struct tspgw_cfg {
 	bool has_gateway_ipv6;
 	struct in6_addr keepalive_ipv6;  /* default: gateway_ipv6 */
 	bool has_keepalive_ipv6;
+	/* The fleet (several gateways sharing broker.database): this one's
+	 * name ("" = the host name), where others refer clients to it ("" =
+	 * gateway.ipv4), its heartbeat interval in seconds. */
+	char gateway_name[64];
+	char gateway_advertise[256];
+	unsigned gateway_heartbeat;
 	uint16_t tsp_port;               /* host order, default 3653 */
 	/* anonymous: */
 	bool anon_enabled;               /* true when anonymous.prefix is set */

@@ -19,6 +19,7 @@
 
 #include "bpf/anon_addr.h"
 #include "broker/assign.h"
+#include "broker/assign_db.h"
 #include "broker/assign_ops.h"
 
 /* ------------------------------------------------------------------ */
@@ -845,7 +846,7 @@ Test(assign, version_1_database_is_upgraded)
 	assign_db_close(db);
 	/* As the previous version left it. */
 	s = raw_open();
-	cr_assert_eq(sqlite3_exec(s, "DROP TABLE end_requests; PRAGMA user_version = 1", NULL, NULL,
+	cr_assert_eq(sqlite3_exec(s, "DROP TABLE gateways; DROP TABLE end_requests; PRAGMA user_version = 1", NULL, NULL,
 				  NULL),
 		     SQLITE_OK);
 	sqlite3_close(s);
@@ -857,7 +858,8 @@ Test(assign, version_1_database_is_upgraded)
 	}
 	cr_expect_eq(assign_request_end(db, "alice"), ASSIGN_OK);
 	s = raw_open();
-	cr_expect_eq(raw_int(s, "PRAGMA user_version"), 2);
+	cr_expect_eq(raw_int(s, "PRAGMA user_version"), ADB_SCHEMA_VERSION);
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM gateways"), 0);
 	sqlite3_close(s);
 	assign_db_close(db);
 }
@@ -884,7 +886,7 @@ Test(assign, creates_directory_and_schema)
 	cr_assert_eq(stat(dir, &st), 0);
 	cr_assert_eq(st.st_mode & 0077, 0);
 	s = raw_open();
-	cr_assert_eq(raw_int(s, "PRAGMA user_version"), 2);
+	cr_assert_eq(raw_int(s, "PRAGMA user_version"), ADB_SCHEMA_VERSION);
 	raw_text(s, "PRAGMA journal_mode", mode, sizeof(mode));
 	cr_assert_str_eq(mode, "wal");
 	sqlite3_close(s);

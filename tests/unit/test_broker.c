@@ -20,10 +20,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sqlite3.h>
+#include <time.h>
 
 #include "broker/assign.h"
 #include "broker/assign_ops.h"
 #include "broker/broker.h"
+#include "broker/fleet_db.h"
 #include "bpf/special_addr.h"
 #include "broker/tsp_sasl.h"
 #include "broker/tsp_session.h"
@@ -791,4 +793,119 @@ Test(broker, pools_check_spares_anonymous_tunnels)
 	bt_session_end(s);
 	cr_assert_eq(broker_tunnel_count(bt), 1);
 	cr_expect_eq(broker_pools_check(bt, &moved, err, sizeof(err)), 0, "%s", err);
+}
+
+/* ---- the fleet: drain and referral --------------------------------------- */
+
+/* A create from another origin (192.0.2.9): the reply. */
+static const char *bt_create_from_elsewhere(void)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40300) };
+	struct tsp_session *s;
+	static char reply[8192];
+
+	inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
+	cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
+	s = tsp_session_new(TSP_OVER_TCP, &peer, &bt_scfg, &broker_session_ops, bt);
+	cr_assert_not_null(s);
+	bt_send(s, "VERSION=2.0.2\r\n", 15);
+	bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
+	snprintf(reply, sizeof(reply), "%s",
+		 bt_send_xml(s, "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
+				" <client>\r\n"
+				"  <address type=\"ipv4\">192.0.2.9</address>\r\n"
+				" </client>\r\n</tunnel>\r\n"));
+	bt_session_end(s);
+	return reply;
+}
+
+static void bt_fleet_cfg(void)
+{
+	snprintf(bt_cfg.gateway_name, sizeof(bt_cfg.gateway_name), "gw-a");
+	snprintf(bt_cfg.advertise, sizeof(bt_cfg.advertise), "192.0.2.1");
+	bt_cfg.heartbeat_s = 5;
+}
+
+Test(broker, drained_gateway_refers_new_tunnels_and_keeps_live_ones)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	uint64_t now = broker_now_ns();
+	struct assign_db *cli;
+	const char *r;
+
+	bt_fleet_cfg();
+	bt_file_db();
+	bt_start();
+	bt_alice_tunnel(&o, now, 10);
+	/* Two other gateways beat; the operator drains this one. */
+	cli = bt_cli_db();
+	cr_assert_eq(fleet_db_beat(cli, "gw-b", "198.51.100.7", 50, 100, (int64_t)time(NULL)), 0);
+	cr_assert_eq(fleet_db_beat(cli, "gw-c", "gw-c.example", 10, 100, (int64_t)time(NULL)), 0);
+	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", true), 0);
+	broker_tick(bt, now);
+	cr_assert(broker_draining(bt));
+	r = bt_create_from_elsewhere();
+	cr_expect(strstr(r, "1301 "), "a drained gateway did not refer: %s", r);
+	cr_expect(strstr(r, "gw-c.example") && strstr(r, "198.51.100.7") &&
+			  strstr(r, "gw-c.example") < strstr(r, "198.51.100.7"),
+		  "not the other gateways, least loaded first: %s", r);
+	cr_expect_eq(broker_tunnel_count(bt), 1, "the drain ended a live tunnel");
+	/* Undrained: served again, without waiting for the next beat. */
+	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", false), 0);
+	assign_db_close(cli);
+	broker_tick(bt, now + NS);
+	cr_assert_not(broker_draining(bt));
+	r = bt_create_from_elsewhere();
+	cr_expect(strstr(r, "200 Success"), "undrained but refused: %s", r);
+}
+
+Test(broker, full_gateway_refers_only_to_live_gateways_with_room)
+{
+	uint64_t now = broker_now_ns();
+	struct assign_db *cli;
+	struct tsp_session *s;
+	int64_t t = (int64_t)time(NULL);
+	const char *r;
+
+	bt_fleet_cfg();
+	bt_cfg.max_tunnels = 1;
+	bt_file_db();
+	bt_start();
+	cli = bt_cli_db();
+	cr_assert_eq(fleet_db_beat(cli, "gw-dead", "198.51.100.8", 0, 100, t - 60), 0);
+	cr_assert_eq(fleet_db_beat(cli, "gw-full", "198.51.100.9", 100, 100, t), 0);
+	cr_assert_eq(fleet_db_beat(cli, "gw-drained", "198.51.100.10", 0, 100, t), 0);
+	cr_assert_eq(fleet_db_set_draining(cli, "gw-drained", true), 0);
+	cr_assert_eq(fleet_db_beat(cli, "gw-b", "198.51.100.7", 5, 100, t), 0);
+	assign_db_close(cli);
+	broker_tick(bt, now);
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	r = bt_create_from_elsewhere();
+	cr_expect(strstr(r, "1301 ") && strstr(r, "198.51.100.7"), "full but not referred: %s", r);
+	cr_expect(!strstr(r, "198.51.100.8") && !strstr(r, "198.51.100.9") &&
+			  !strstr(r, "198.51.100.10"),
+		  "referred to a dead, full or drained gateway: %s", r);
+}
+
+Test(broker, full_gateway_alone_answers_301_or_the_configured_redirects)
+{
+	struct tsp_session *s;
+	const char *r;
+
+	bt_fleet_cfg();
+	bt_cfg.max_tunnels = 1;
+	bt_start();
+	broker_tick(bt, broker_now_ns());
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"));
+	bt_session_end(s);
+	r = bt_create_from_elsewhere();
+	cr_expect(strstr(r, "\r\n301 "), "no one to refer to, yet: %s", r);
+	bt_cfg.s.n_redirects = 1;
+	snprintf(bt_cfg.s.redirects[0], sizeof(bt_cfg.s.redirects[0]), "broker2.example");
+	broker_reconfigure(bt, &bt_cfg);
+	r = bt_create_from_elsewhere();
+	cr_expect(strstr(r, "1301 ") && strstr(r, "broker2.example"), "redirect list unused: %s", r);
 }

@@ -399,7 +399,7 @@ Test(config_errors, unknown_keys)
 {
 	expect_error("foo: 1\n", "1:1", "unknown section 'foo'");
 	expect_error("gateway:\n  ipv4: 192.0.2.1\n  bogus: 1\n", "3:3",
-		     "unknown key 'bogus' in 'gateway' (known: ipv4, ipv6, keepalive)");
+		     "unknown key 'bogus' in 'gateway' (known: ipv4, ipv6, keepalive, name, advertise, heartbeat)");
 	expect_error("pools:\n  prefix_length:\n    mid: 50\n", "3:5",
 		     "unknown key 'mid' in 'pools.prefix_length'");
 	expect_error("broker:\n  auth:\n    password: x\n", "3:5",
