@@ -323,7 +323,7 @@ test-reload: all san
 # Gateways sharing one database: heartbeats, `tspgw drain`, referrals
 # that tspc follows (tests/fleet/), the daemons from the sanitizer build.
 test-fleet: all san
-	$(call run_san_suite,tests/fleet/t_drain.sh,fleet)
+	$(call run_san_suite,tests/fleet/run.sh,fleet)
 
 # Whole-system scenarios through NAT, restarts and rebinding.
 test-scenarios: all
