@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck disable=SC2317 # helpers are called through e2e_check
+# shellcheck disable=SC2015 # "check && check || report failure" is meant
+# A gateway killed: gateways A and B share the anycast address 192.0.2.1,
+# one assignment database and one SASL database (tests/fleet/anycast_topo.sh).
+# A DIGEST-MD5 user's tunnel runs through A; A dies (daemon killed, links
+# down); the upstream router moves the anycast address and the host pool
+# to B, as BGP does once A's sessions drop; tspc notices the missed
+# keepalives, sets up again at the same address, now answered by B, and
+# gets her address back from the shared database. The gap in the IPv6
+# host's pings is measured and reported.
+#
+# Exit 0 = all passed, 1 = failures, 77 = skipped.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+
+TSPGW=$BUILD/tspgw
+TSPC=$BUILD/tspc
+XDP_PASS=$BUILD/xdp_pass.bpf.o
+
+e2e_require_root
+e2e_require_tools ip ethtool nsenter nft ping python3 saslpasswd2 timeout
+e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
+e2e_init
+e2e_require_bpf "$XDP_PASS"
+
+# shellcheck source=tests/fleet/anycast_topo.sh
+. "$HERE/anycast_topo.sh"
+REALM=tspgw.example
+POOL=2001:db8:100::/64
+
+# Keepalives every 2 s, so tspc (2 misses, 1 s each) notices a dead
+# gateway within about 6 s.
+gw_config() {
+	cat >"$T/$1.yaml" <<EOF
+interfaces: {ipv4: u0, ipv6: d0, xdp_mode: native, tunnel_device: tz$1$$}
+gateway: {ipv4: $ANY, ipv6: 2001:db8:1::1, keepalive: 2001:db8:1::1, name: gw-$1, heartbeat: 1}
+pools: {hosts: $POOL}
+data_plane: {pin_path: /sys/fs/bpf/tspgw-any-$1-$$, max_tunnels: 1024,
+             allowed_special_ranges: [documentation]}
+broker:
+  auth: {mechanisms: [DIGEST-MD5], sasldb: $T/sasldb2, realm: $REALM, server_name: $REALM}
+  database: $T/fleet.sqlite
+  keepalive: {default: 2, min: 1, max: 2, misses: 5}
+EOF
+}
+gw_config a
+gw_config b
+printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
+printf 'secret\n' >"$T/alice.pw"
+
+anycast_topo_build || exit 1
+anycast_route a "$POOL"
+
+start a 1
+start b 1
+e2e_check "gateways A and B share the anycast address and the databases" serving a.1 || e2e_finish
+e2e_check "  (B)" serving b.1 || e2e_finish
+
+nsenter --net="/run/netns/$NS_C" -- "$TSPC" --server $ANY --user alice --password-file "$T/alice.pw" \
+	--auth digest-md5 --keepalive-timeout 1 --keepalive-misses 2 --retry-delay 1 --retry-delay-max 2 \
+	>"$T/tspc.out" 2>"$T/tspc.err" </dev/null &
+TSPC_PID=$!
+e2e_register_pid "$TSPC_PID"
+sessions() { grep -c '^TSP_SESSION=' "$T/tspc.out" 2>/dev/null || true; }
+has_sessions() { [ "$(sessions)" -ge "$1" ]; }
+param_at() { grep "^$1=" "$T/tspc.out" | sed -n "$2p" | cut -d= -f2-; }
+
+t_up() {
+	e2e_wait_for 15 has_sessions 1 || { cat "$T/tspc.err"; return 1; }
+	param_at TSP_CLIENT_ADDRESS_IPV6 1 | grep -q '^2001:db8:100::' || return 1
+	local la lb
+	la=$(on a tunnel list --json) lb=$(on b tunnel list --json)
+	grep -q '"address":"2001:db8:100::' <<<"$la" || { echo "A: $la"; return 1; }
+	[ "$lb" = "[]" ] || { echo "B: $lb"; return 1; }
+	ping_host 3
+}
+e2e_check "alice's tunnel is up through A (B holds none); the host answers her pings" t_up
+
+# Pings from the client every 0.1 s across the failure, with timestamps;
+# bounded by -w.
+nsenter --net="/run/netns/$NS_C" -- ping -6 -D -i 0.1 -W 1 -w 45 "$HOST6" >"$T/ping.log" 2>&1 </dev/null &
+PING_PID=$!
+e2e_register_pid "$PING_PID"
+sleep 1
+
+# A dies: daemon killed, its links down. The router's choice follows, as
+# BGP would make it once A's session drops.
+date +%s.%N >"$T/killed_at"
+{
+	kill -KILL "$PID_A"
+	e2e_wait_exit "$PID_A" 5
+} 2>/dev/null
+ip -n "$NS_A" link set u0 down
+ip -n "$NS_A" link set d0 down
+ip -n "$NS_U" route replace $ANY/32 via 198.51.100.10
+ip -n "$NS_U" -6 route replace 2001:db8:1::1/128 via 2001:db8:b::2
+anycast_route b "$POOL"
+
+t_back() {
+	e2e_wait_for 30 has_sessions 2 || { tail -n 20 "$T/tspc.err"; return 1; }
+	local a1 a2
+	a1=$(param_at TSP_CLIENT_ADDRESS_IPV6 1) a2=$(param_at TSP_CLIENT_ADDRESS_IPV6 2)
+	[ "$a1" = "$a2" ] || { echo "address $a2 after failover, was $a1"; return 1; }
+	grep -q "keepalives in a row unanswered" "$T/tspc.err" || { echo "not keepalive-driven"; return 1; }
+	local lb
+	lb=$(on b tunnel list --json)
+	grep -q "\"address\":\"$a1\"" <<<"$lb" || { echo "B: $lb"; return 1; }
+}
+e2e_check "tspc notices, sets up again through B, and alice keeps her address" t_back
+
+# gap: the longest silence between two answered pings around the failure.
+t_gap() {
+	e2e_wait_for 15 _answered_since_kill || { tail -n 5 "$T/ping.log"; return 1; }
+	python3 - "$T/ping.log" "$(cat "$T/killed_at")" <<'EOF'
+import re, sys
+ts = [float(m.group(1)) for m in (re.match(r"\[(\d+\.\d+)\] \d+ bytes from", l) for l in open(sys.argv[1])) if m]
+killed = float(sys.argv[2])
+before = [t for t in ts if t < killed]
+after = [t for t in ts if t >= killed]
+if not before or not after:
+    sys.exit("no answered ping before or after the failure")
+# The longest silence from the last answer before the kill on.
+seq = [before[-1]] + after
+gap = max(b - a for a, b in zip(seq, seq[1:]))
+print("downtime %.1f s (last answer before the kill to the first after; tspc: 2 missed 2 s keepalives, then a new setup)" % gap)
+sys.exit(0 if gap < 20 else 1)
+EOF
+}
+_answered_since_kill() {
+	python3 - "$T/ping.log" "$(cat "$T/killed_at")" <<'EOF'
+import re, sys
+killed = float(sys.argv[2])
+sys.exit(0 if any(float(m.group(1)) > killed for m in (re.match(r"\[(\d+\.\d+)\] \d+ bytes from", l) for l in open(sys.argv[1])) if m) else 1)
+EOF
+}
+if e2e_check "the host's pings to alice resume through B within 20 s" t_gap; then
+	e2e_log "$(t_gap 2>/dev/null | tail -n 1)"
+fi
+
+e2e_stop "$PING_PID" 2 2>/dev/null
+e2e_stop "$TSPC_PID" 5 2>/dev/null
+e2e_stop "$PID_B" 5 2>/dev/null
+e2e_check_no_leftovers
+e2e_finish
