@@ -109,17 +109,6 @@ static struct in6_addr masked(const struct in6_addr *a, unsigned len)
 	return out;
 }
 
-static struct in6_addr last_of(const struct in6_addr *a, unsigned len)
-{
-	struct u128 v = u128_of(a), m = u128_hostmask(len);
-	struct in6_addr out;
-
-	v.hi |= m.hi;
-	v.lo |= m.lo;
-	u128_put(v, &out);
-	return out;
-}
-
 static bool contains(const struct in6_addr *pool, unsigned pool_len, const struct in6_addr *a)
 {
 	return tspgw_prefix_contains(a->s6_addr, pool->s6_addr, (__u8)pool_len) != 0;
@@ -406,15 +395,14 @@ static int new_host(struct assign_db *db, const char *user, struct adb_user *u)
 static int new_prefix(struct assign_db *db, const char *user, unsigned len, struct adb_user *u)
 {
 	for (;;) {
-		struct in6_addr a, last;
+		struct in6_addr a;
 		int64_t idx;
 		bool taken;
 		int rc = block_take(db, &db->pfx, len, &idx);
 
 		if (!rc) {
 			a = block_addr(&db->pfx, len, idx);
-			last = last_of(&a, len);
-			rc = adb_prefix_taken(db, &a, &last, user, &taken);
+			rc = adb_prefix_taken(db, &a, len, user, &taken);
 		}
 		if (rc)
 			return rc;

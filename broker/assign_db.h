@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Storage layer of the address assignment (internal to assign.c): the
- * SQLite file, its schema, and one small function per query. Policy (what
- * to allocate, when to release) lives in assign.c.
+/* Storage layer of the address assignment (internal to assign.c and
+ * assign_ops.c): one small function per query, over one of two backends
+ * with the same logical schema (assign_schema.h):
+ *   - SQLite (assign_db_sqlite.c): a file, the embedded default;
+ *   - PostgreSQL (assign_db_pg.c): a database shared by a fleet of
+ *     gateways, chosen by a connection string (assign_db_is_pg()).
+ * Policy (what to allocate, when to release) lives in assign.c.
  *
- * Schema (PRAGMA user_version = ADB_SCHEMA_VERSION):
+ * Tables:
  *   users(name PK, host UNIQUE, prefix, plen, issuing allocators, audit
  *         columns, timestamps)
  *   pools(id PK, name UNIQUE)        one row per allocator ("host ..."/"prefix ...")
@@ -13,44 +17,20 @@
  *   gateways(name PK, advertise, tunnels, max_tunnels, draining,
  *            heartbeat)              the fleet sharing the database
  *                                    (fleet_db.h)
- * Addresses are 16-byte big-endian BLOBs: SQLite compares BLOBs with
- * memcmp(), which is numeric order, so range queries on them use the index.
  */
 #ifndef TSPGW_ASSIGN_DB_H
 #define TSPGW_ASSIGN_DB_H
 
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "broker/assign.h"
-
-#define ADB_SCHEMA_VERSION 3
-
-enum adb_stmt {
-	ADB_BEGIN,
-	ADB_COMMIT,
-	ADB_ROLLBACK,
-	ADB_USER_GET,
-	ADB_USER_PUT,
-	ADB_USER_DEL,
-	ADB_USER_ORIGIN,
-	ADB_USER_BY_HOST,
-	ADB_HOST_TAKEN,
-	ADB_PFX_INSIDE,
-	ADB_PFX_BEFORE,
-	ADB_FREE_MAXLEN,
-	ADB_FREE_MINIDX,
-	ADB_FREE_ADD,
-	ADB_FREE_DEL,
-	ADB_POOL_GET,
-	ADB_POOL_ADD,
-	ADB_FOREACH,
-	ADB_NSTMT,
-};
+#include "broker/assign_ops.h"
+#include "broker/assign_schema.h"
+#include "broker/fleet_db.h"
 
 /* One block allocator: a pool, possibly narrowed to its first 2^62 blocks
  * of the longest length it hands out (root). */
@@ -59,19 +39,6 @@ struct adb_pool {
 	int64_t id;            /* pools.id */
 	struct in6_addr root;
 	unsigned root_len;
-};
-
-struct assign_db {
-	sqlite3 *sql;
-	sqlite3_stmt *st[ADB_NSTMT];
-	struct assign_pools cfg;
-	struct adb_pool host, pfx;
-	char errmsg[256];
-	/* Every failure adb_fail recorded; read by the metrics thread. */
-	_Atomic uint64_t errors;
-	/* PRAGMA data_version at the last assign_changed_elsewhere(); -1
-	 * before the first, so that one reports a change. */
-	int64_t data_version;
 };
 
 /* A user's row as far as assignment is concerned. */
@@ -84,16 +51,96 @@ struct adb_user {
 	int64_t host_pool, prefix_pool; /* issuing allocators (pools.id), 0 = none */
 };
 
-/* Open the file (directory created if missing), set WAL and
- * synchronous=FULL, create or upgrade the schema, prepare statements. */
-int adb_open(struct assign_db *db, const char *path, char *err, size_t errlen);
+/* A pending end request (assign_ops.h). */
+struct adb_end_req {
+	char *name;
+	int64_t requested;
+};
+
+/* What a backend does. Every query returns ASSIGN_OK or a negative
+ * assign_err (ASSIGN_DB after adb_fail recorded why). */
+struct adb_backend {
+	const char *name;
+	/* The backend's message for its last error. */
+	const char *(*errmsg)(struct assign_db *db);
+	int (*open)(struct assign_db *db, const char *target, char *err, size_t errlen);
+	void (*close)(struct assign_db *db);
+	/* A transaction that holds the allocation lock from its start, so
+	 * that two writers never interleave (see adb_begin). */
+	int (*begin)(struct assign_db *db);
+	int (*commit)(struct assign_db *db);
+	void (*rollback)(struct assign_db *db);
+	int (*pool_get)(struct assign_db *db, const char *name, int64_t *id, bool *created);
+	int (*pool_forget_others)(struct assign_db *db, int64_t keep1, int64_t keep2);
+	int (*free_add)(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx);
+	int (*free_del)(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx,
+			bool *removed);
+	int (*free_longest)(struct assign_db *db, int64_t pool, unsigned maxlen, unsigned *plen,
+			    bool *found);
+	int (*free_lowest)(struct assign_db *db, int64_t pool, unsigned plen, int64_t *idx);
+	int (*user_get)(struct assign_db *db, const char *name, struct adb_user *u);
+	int (*user_put)(struct assign_db *db, const char *name, const struct adb_user *u);
+	int (*user_del)(struct assign_db *db, const char *name);
+	int (*user_origin)(struct assign_db *db, const char *name, const char *ipv4,
+			   unsigned port, const char *type, const char *dns, bool *found);
+	int (*user_by_host)(struct assign_db *db, const struct in6_addr *host, char *name,
+			    size_t len);
+	int (*host_taken)(struct assign_db *db, const struct in6_addr *host, const char *name,
+			  bool *taken);
+	int (*prefix_taken)(struct assign_db *db, const struct in6_addr *prefix, unsigned plen,
+			    const char *name, bool *taken);
+	int (*foreach)(struct assign_db *db, assign_foreach_fn fn, void *arg);
+	/* The operator's side (assign_ops.h). */
+	int (*user_record)(struct assign_db *db, const char *name, struct assign_user_record *r);
+	int (*request_end)(struct assign_db *db, const char *name);
+	/* A number that changes whenever another connection commits. */
+	int (*change_mark)(struct assign_db *db, int64_t *mark);
+	/* All pending requests, malloc'd; the caller frees names and array. */
+	int (*end_requests)(struct assign_db *db, struct adb_end_req **v, size_t *n);
+	int (*end_request_done)(struct assign_db *db, const char *name, int64_t requested);
+	/* The fleet's table (fleet_db.h, same contracts). */
+	int (*gw_beat)(struct assign_db *db, const char *name, const char *advertise,
+		       uint32_t tunnels, uint32_t max_tunnels, int64_t now);
+	int (*gw_set_draining)(struct assign_db *db, const char *name, bool draining);
+	int (*gw_draining)(struct assign_db *db, const char *name, bool *draining);
+	int (*gw_list)(struct assign_db *db, struct fleet_gateway *out, int max);
+	int (*gw_forget)(struct assign_db *db, const char *name);
+};
+
+extern const struct adb_backend adb_sqlite;
+
+struct assign_db {
+	const struct adb_backend *be;
+	void *impl; /* the backend's connection state */
+	struct assign_pools cfg;
+	struct adb_pool host, pfx;
+	char errmsg[256];
+	/* Every failure adb_fail recorded; read by the metrics thread. */
+	_Atomic uint64_t errors;
+	/* The last failure may succeed if the transaction is tried again
+	 * (a concurrent writer won a race); set by the backend. */
+	bool retry;
+	/* change_mark at the last assign_changed_elsewhere(); -1 before the
+	 * first, so that one reports a change. */
+	int64_t data_version;
+};
+
+/* Is target a PostgreSQL connection string (postgresql:// or postgres://
+ * URI, or libpq keyword=value pairs) rather than an SQLite file path? */
+bool assign_db_is_pg(const char *target);
+
+/* Open the backend target names: create or upgrade the schema. */
+int adb_open(struct assign_db *db, const char *target, char *err, size_t errlen);
 void adb_close(struct assign_db *db);
 
-/* Record the SQLite error for assign_db_errmsg(); returns ASSIGN_DB. */
+/* Record why the last call failed for assign_db_errmsg(); returns
+ * ASSIGN_DB. detail is the backend's message. */
+int adb_fail_msg(struct assign_db *db, const char *what, const char *detail);
+/* The same with the backend's own message for its last error. */
 int adb_fail(struct assign_db *db, const char *what);
 
-/* BEGIN IMMEDIATE: take the write lock up front, so a transaction never
- * fails half-way because another connection wrote first. */
+/* One write transaction at a time over the whole database: SQLite's
+ * BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock. */
 int adb_begin(struct assign_db *db);
 int adb_commit(struct assign_db *db);
 void adb_rollback(struct assign_db *db);
@@ -122,16 +169,15 @@ int adb_user_origin(struct assign_db *db, const char *name, const char *ipv4, un
 int adb_user_by_host(struct assign_db *db, const struct in6_addr *host, char *name, size_t len);
 
 /* Does another user than name hold this host address / a prefix that
- * overlaps [first, last]? (Possible only after the pools changed.) */
+ * overlaps prefix/plen? (Possible only after the pools changed.) */
 int adb_host_taken(struct assign_db *db, const struct in6_addr *host, const char *name,
 		   bool *taken);
-int adb_prefix_taken(struct assign_db *db, const struct in6_addr *first,
-		     const struct in6_addr *last, const char *name, bool *taken);
+int adb_prefix_taken(struct assign_db *db, const struct in6_addr *prefix, unsigned plen,
+		     const char *name, bool *taken);
 
 int adb_foreach(struct assign_db *db, assign_foreach_fn fn, void *arg);
 
-/* Column i of a result row as an address; false if it is not a 16-byte
- * BLOB (how the schema stores every address). */
-bool adb_col_addr(sqlite3_stmt *s, int i, struct in6_addr *a);
+/* Last address of prefix/len. */
+void adb_last_addr(const struct in6_addr *p, unsigned len, struct in6_addr *last);
 
 #endif

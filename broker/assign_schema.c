@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The schema steps: see assign_schema.h.
+ *
+ * Addresses: SQLite stores them as 16-byte big-endian BLOBs (SQLite
+ * compares BLOBs with memcmp(), which is numeric order, so range queries
+ * use the index). PostgreSQL stores them as inet (hosts, /128) and cidr
+ * (prefixes), so the database itself refuses a second holder of an
+ * address (UNIQUE) and overlapping prefixes (a GiST exclusion constraint
+ * with the && operator): two gateways sharing the database can never
+ * hand out the same address, whatever happens in their code. */
+#include "broker/assign_schema.h"
+
+const struct adb_migration adb_migrations[ADB_SCHEMA_VERSION] = {
+	/* 0 -> 1 */
+	{
+		.sqlite =
+			"CREATE TABLE users ("
+			"  name        TEXT PRIMARY KEY,"
+			"  host        BLOB NOT NULL UNIQUE CHECK (length(host) = 16),"
+			"  prefix      BLOB CHECK (prefix IS NULL OR length(prefix) = 16),"
+			"  plen        INTEGER NOT NULL DEFAULT 0,"
+			/* Which allocator (pools.id) issued host and prefix: only
+			 * those go back to that allocator's free list on release. */
+			"  host_pool   INTEGER,"
+			"  prefix_pool INTEGER,"
+			"  origin_ipv4 TEXT,"    /* last seen origin, for the records */
+			"  origin_port INTEGER," /* 0 for v6v4 */
+			"  tunnel_type TEXT,"
+			"  dns_servers TEXT,"    /* as listed in the last router request */
+			"  created     INTEGER NOT NULL," /* Unix seconds */
+			"  assigned    INTEGER NOT NULL," /* last change of host or prefix */
+			"  last_seen   INTEGER"
+			");"
+			"CREATE INDEX users_prefix ON users(prefix);"
+			/* AUTOINCREMENT: an allocator id is never reused, so a user
+			 * row can never be mistaken for one issued by a later one. */
+			"CREATE TABLE pools (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			" name TEXT NOT NULL UNIQUE);"
+			"CREATE TABLE free_blocks ("
+			"  pool INTEGER NOT NULL, plen INTEGER NOT NULL, idx INTEGER NOT NULL,"
+			"  PRIMARY KEY (pool, plen, idx)"
+			") WITHOUT ROWID;",
+		.pg =
+			"CREATE TABLE users ("
+			"  name        text PRIMARY KEY,"
+			"  host        inet NOT NULL UNIQUE"
+			"              CHECK (family(host) = 6 AND masklen(host) = 128),"
+			"  prefix      cidr CHECK (prefix IS NULL OR family(prefix) = 6),"
+			"  plen        integer NOT NULL DEFAULT 0,"
+			"  host_pool   bigint,"
+			"  prefix_pool bigint,"
+			"  origin_ipv4 text,"
+			"  origin_port integer,"
+			"  tunnel_type text,"
+			"  dns_servers text,"
+			"  created     bigint NOT NULL,"
+			"  assigned    bigint NOT NULL,"
+			"  last_seen   bigint,"
+			"  CONSTRAINT users_prefix_overlap"
+			"    EXCLUDE USING gist (prefix inet_ops WITH &&)"
+			");"
+			/* Sequences never go back: an allocator id is never reused. */
+			"CREATE TABLE pools (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+			" name text NOT NULL UNIQUE);"
+			"CREATE TABLE free_blocks ("
+			"  pool bigint NOT NULL, plen integer NOT NULL, idx bigint NOT NULL,"
+			"  PRIMARY KEY (pool, plen, idx)"
+			");",
+	},
+	/* 1 -> 2: requests to end a user's tunnel, written by the operator's
+	 * CLI and taken by the daemon (assign_ops.c). */
+	{
+		.sqlite = "CREATE TABLE end_requests ("
+			  "  name      TEXT PRIMARY KEY,"
+			  "  requested INTEGER NOT NULL" /* Unix seconds */
+			  ");",
+		.pg = "CREATE TABLE end_requests ("
+		      "  name      text PRIMARY KEY,"
+		      "  requested bigint NOT NULL"
+		      ");",
+	},
+	/* 2 -> 3: the gateways sharing this database (fleet_db.c): each
+	 * beats its row; a drain is the operator's mark on it. */
+	{
+		.sqlite = "CREATE TABLE gateways ("
+			  "  name        TEXT PRIMARY KEY,"
+			  "  advertise   TEXT NOT NULL DEFAULT '',"  /* where clients are referred */
+			  "  tunnels     INTEGER NOT NULL DEFAULT 0,"
+			  "  max_tunnels INTEGER NOT NULL DEFAULT 0,"
+			  "  draining    INTEGER NOT NULL DEFAULT 0,"
+			  "  heartbeat   INTEGER NOT NULL DEFAULT 0"  /* Unix seconds, 0 = never */
+			  ");",
+		.pg = "CREATE TABLE gateways ("
+		      "  name        text PRIMARY KEY,"
+		      "  advertise   text NOT NULL DEFAULT '',"
+		      "  tunnels     bigint NOT NULL DEFAULT 0,"
+		      "  max_tunnels bigint NOT NULL DEFAULT 0,"
+		      "  draining    boolean NOT NULL DEFAULT false,"
+		      "  heartbeat   bigint NOT NULL DEFAULT 0"
+		      ");",
+	},
+};
