@@ -31,6 +31,7 @@ const char *const tsp_sasl_mechanisms[] = { "ANONYMOUS", "PLAIN", "DIGEST-MD5", 
 
 static struct {
 	bool active;           /* sasl_server_init succeeded */
+	bool sql;              /* users in PostgreSQL (sasl_sql.c) */
 	char *sasldb_path;     /* NULL when no password mechanism is allowed */
 	char *realm;
 	char *server_name;
@@ -73,6 +74,7 @@ static int cb_log(void *ctx, int level, const char *message)
 	(void)ctx;
 	if (level == SASL_LOG_NONE || level == SASL_LOG_PASS || !message)
 		return SASL_OK; /* SASL_LOG_PASS messages may carry passwords */
+	sasl_sql_log_seen(message); /* the sql plugin reports outages only here */
 	log_msg(LOG_LEVEL_DEBUG, "libsasl2: %s", log_quote(q, sizeof(q), message, strlen(message)));
 	return SASL_OK;
 }
@@ -93,13 +95,15 @@ static int cb_getopt(void *ctx, const char *plugin, const char *option, const ch
 	else if (!strcmp(option, "sasldb_path"))
 		v = g.sasldb_path;
 	else if (!strcmp(option, "auxprop_plugin"))
-		v = "sasldb";
+		v = g.sql ? "sql" : "sasldb";
 	else if (!strcmp(option, "pwcheck_method"))
 		v = "auxprop";
 	else if (!strcmp(option, "reauth_timeout"))
 		v = "0"; /* no DIGEST-MD5 fast reauth cache across sessions */
 	else if (!strcmp(option, "canon_user_plugin"))
 		v = "INTERNAL";
+	else if (g.sql)
+		v = sasl_sql_option(option);
 	if (!v)
 		return SASL_FAIL; /* libsasl2's built-in default */
 	*result = v;
@@ -134,6 +138,8 @@ static void free_cfg(void)
 	free(g.realm);
 	free(g.server_name);
 	g.sasldb_path = g.realm = g.server_name = NULL;
+	sasl_sql_clear(); /* after sasl_server_done: the plugin points into it */
+	g.sql = false;
 	g.n_order = 0;
 	g.mech_list[0] = '\0';
 	g.anonymous_plugin = false;
@@ -149,6 +155,7 @@ struct norm_cfg {
 	const char *sasldb_path;
 	const char *realm;
 	const char *server_name;
+	const struct sasl_sql_cfg *sql;
 	int order[N_KNOWN];
 	int n_order;
 };
@@ -205,7 +212,8 @@ static int normalise(const struct tsp_sasl_cfg *cfg, struct norm_cfg *n, char *e
 	}
 	n->server_name = cfg->server_name;
 	n->realm = cfg->realm && *cfg->realm ? cfg->realm : cfg->server_name;
-	if (password && (!cfg->sasldb_path || !*cfg->sasldb_path)) {
+	n->sql = cfg->sql;
+	if (password && !cfg->sql && (!cfg->sasldb_path || !*cfg->sasldb_path)) {
 		snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
 		return -1;
 	}
@@ -228,6 +236,8 @@ static bool same_cfg(const struct norm_cfg *n)
 {
 	if (!str_eq(n->sasldb_path, g.sasldb_path) || !str_eq(n->realm, g.realm) ||
 	    !str_eq(n->server_name, g.server_name) || n->n_order != g.n_order)
+		return false;
+	if (!!n->sql != g.sql || (n->sql && !sasl_sql_same(n->sql)))
 		return false;
 	for (int i = 0; i < n->n_order; i++)
 		if (n->order[i] != g.order[i])
@@ -274,6 +284,13 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 	}
 	memcpy(g.order, n.order, sizeof(g.order));
 	g.n_order = n.n_order;
+	if (n.sql) {
+		if (sasl_sql_configure(n.sql, err, errlen)) {
+			free_cfg();
+			return -1;
+		}
+		g.sql = true;
+	}
 	/* libsasl2 loads every mechanism this layer knows that it has a plugin
 	 * for; g.order, the allowed list, filters what CAPABILITY offers and
 	 * AUTHENTICATE accepts, so a reload can change it with sessions open
@@ -285,7 +302,7 @@ int tsp_sasl_init(const struct tsp_sasl_cfg *cfg, char *err, size_t errlen)
 		strcat(g.mech_list, tsp_sasl_mechanisms[i]);
 	}
 
-	if (allows_password() && g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
+	if (allows_password() && !g.sql && g.sasldb_path && access(g.sasldb_path, R_OK) != 0)
 		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
 		      g.sasldb_path);
 
@@ -465,7 +482,7 @@ int tsp_sasl_set_mechanisms(const char *const *mechs, int n, char *err, size_t e
 	}
 	if (normalise_list(mechs, n, order, &n_order, &password, err, errlen))
 		return -1;
-	if (password && !g.sasldb_path) {
+	if (password && !g.sasldb_path && !g.sql) {
 		snprintf(err, errlen, "SASL: a sasldb path is required for password mechanisms");
 		return -1;
 	}
@@ -480,7 +497,7 @@ int tsp_sasl_set_mechanisms(const char *const *mechs, int n, char *err, size_t e
 	}
 	memcpy(g.order, order, sizeof(g.order));
 	g.n_order = n_order;
-	if (password && access(g.sasldb_path, R_OK) != 0)
+	if (password && !g.sql && access(g.sasldb_path, R_OK) != 0)
 		log_msg(LOG_LEVEL_WARN, "sasl: user database %s is not readable: password logins will fail",
 			g.sasldb_path);
 	return 0;
@@ -681,6 +698,15 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 		log_msg(LOG_LEVEL_DEBUG, "sasl: %s login of user=%s from %s", name, s->user, s->client);
 		return TSP_SASL_DONE;
 	}
+	if (m != MECH_ANONYMOUS && sasl_sql_held()) {
+		/* The user database was down moments ago: 310 now rather
+		 * than a connection attempt per client (sasl_sql.h). */
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: user database down, not tried", name,
+			s->client);
+		s->mech = m;
+		s->state = S_FAILED;
+		return TSP_SASL_ERROR;
+	}
 	if (!need_conn(s)) {
 		s->state = S_FAILED;
 		return TSP_SASL_ERROR;
@@ -689,7 +715,13 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 		in = ""; /* gogoc sends no trace: complete with an empty one */
 		inlen = 0;
 	}
+	sasl_sql_step_begin();
 	rc = sasl_server_start(s->conn, name, in, inlen, &sout, &soutlen);
+	if (sasl_sql_step_failed()) {
+		s->mech = m;
+		s->state = S_FAILED;
+		return TSP_SASL_ERROR;
+	}
 	if (rc == SASL_NOMECH) {
 		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: mechanism not available in the installed plugins",
 		      name, s->client);
@@ -720,7 +752,15 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 		in = "";
 		inlen = 0;
 	}
+	sasl_sql_step_begin();
 	rc = sasl_server_step(s->conn, in, inlen, &sout, &soutlen);
+	if (sasl_sql_step_failed()) {
+		/* Not the client's failure: no 300, not counted against it. */
+		s->state = S_FAILED;
+		return TSP_SASL_ERROR;
+	}
+	if (rc == SASL_OK || rc == SASL_BADAUTH || rc == SASL_NOUSER)
+		sasl_sql_answered();
 	return finish(s, rc, sout, soutlen, out, outlen);
 }
 

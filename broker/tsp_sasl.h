@@ -9,7 +9,9 @@
  *
  * Users live in a sasldb file, added by the operator with
  *     saslpasswd2 -f /var/lib/tspgw/sasldb2 -u REALM -c USER
- * where REALM is the configured realm (default: the server name). libsasl2
+ * where REALM is the configured realm (default: the server name), or in
+ * PostgreSQL (sasl_sql.h: auxprop_plugin=sql and its sql_* options; a
+ * database that cannot be reached makes a login TSP_SASL_ERROR). libsasl2
  * is configured from here only (SASL_CB_GETOPT: sasldb_path,
  * auxprop_plugin=sasldb, pwcheck_method=auxprop, mech_list,
  * reauth_timeout=0); /etc/sasl2 and /usr/lib/sasl2 config files are never
@@ -82,14 +84,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "broker/sasl_sql.h"
+
 /* The SASL mechanisms this layer can serve (NULL-terminated): the words
  * broker.auth.mechanisms accepts. */
 extern const char *const tsp_sasl_mechanisms[];
 
 struct tsp_sasl_cfg {
 	/* sasldb file with the users (saslpasswd2 -f). Required when a
-	 * password mechanism (PLAIN, DIGEST-MD5, SCRAM-SHA-256) is allowed. */
+	 * password mechanism (PLAIN, DIGEST-MD5, SCRAM-SHA-256) is allowed
+	 * and sql is NULL. */
 	const char *sasldb_path;
+	/* Users in PostgreSQL through libsasl2's sql plugin (sasl_sql.h)
+	 * instead of the sasldb; NULL: the sasldb. */
+	const struct sasl_sql_cfg *sql;
 	/* SASL realm users are looked up in; NULL or "": server_name. */
 	const char *realm;
 	/* The name clients are configured with (gogoc's server=); the
@@ -158,7 +166,8 @@ enum tsp_sasl_result {
 	TSP_SASL_FAIL = -1,     /* authentication failed (or protocol error) */
 	TSP_SASL_BAD_MECH = -2, /* mechanism not allowed, unknown or not installed */
 	TSP_SASL_ERROR = -3,    /* server side: libsasl2 could not open a
-				 * connection, or out of memory (TSP 302) */
+				 * connection, the user database is down,
+				 * or out of memory (TSP 310) */
 };
 
 /* mech as sent (case-insensitive; the caller strips gogoc's stray NUL and

@@ -121,6 +121,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	const char *brokers[TSPGW_MAX_REDIRECTS];
 	char err[512], capability[256];
 	struct tsp_sasl_cfg sasl_cfg;
+	struct sasl_sql_cfg sql_cfg;
 	struct dp_attach_opts o;
 	struct broker_cfg bcfg;
 	struct assign_pools pools;
@@ -162,6 +163,10 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		mechs[i] = bs->mechs[i];
 	memset(&sasl_cfg, 0, sizeof(sasl_cfg));
 	sasl_cfg.sasldb_path = bs->sasldb;
+	if (bs->auth_users == TSPGW_USERS_SQL) {
+		run_sql_cfg(bs, &sql_cfg);
+		sasl_cfg.sql = &sql_cfg;
+	}
 	sasl_cfg.realm = bs->realm[0] ? bs->realm : bs->server_name;
 	sasl_cfg.server_name = bs->server_name;
 	sasl_cfg.allowed_mechs = mechs;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "broker/sasl_sql.h"
 #include "cli/addr_parse.h"
 #include "common/log.h"
 #include "common/prefix.h"
@@ -670,6 +671,24 @@ int cfg_check_gateway_advertise(struct cfg_ctx *c, const struct cfg_key *k, cons
 	return 0;
 }
 
+int cfg_check_sql_host(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	const char *h = c->cfg->broker.sql.host;
+
+	if (strpbrk(h, ",: "))
+		return fail(c, v, "'%s' must be one host name, IPv4 address or socket directory "
+			    "(no ',', ':' or spaces; the port is broker.auth.sql.port)", k->path);
+	return 0;
+}
+
+int cfg_check_sql_table(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	if (!sasl_sql_table_ok(c->cfg->broker.sql.table))
+		return fail(c, v, "'%s' must be [schema.]name: letters, digits and '_', not "
+			    "starting with a digit, at most 63 each", k->path);
+	return 0;
+}
+
 /* Classes of special-purpose IPv4 ranges (special_addr.h) an operator may
  * allow as tunnel endpoints, in the order of their bits below. */
 const char *const cfg_special_ranges[] = { "private", "shared", "documentation", "benchmarking",
@@ -846,6 +865,11 @@ static int cross_checks(struct cfg_ctx *c)
 		return -1;
 	/* A cap below one lifetime would end every tunnel before the lifetime
 	 * it was told: say so rather than announce one and apply the other. */
+	if (b->sql.password[0] && b->sql.password_file[0])
+		return fail(c, first(at(c, "broker.auth.sql.password"),
+				     at(c, "broker.auth.sql.password_file")),
+			    "give 'broker.auth.sql.password' or 'broker.auth.sql.password_file', "
+			    "not both");
 	if (b->lifetime_max_minutes && b->lifetime_minutes &&
 	    b->lifetime_max_minutes < b->lifetime_minutes)
 		return fail(c, first(at(c, "broker.lifetime_max"), at(c, "broker.lifetime")),

@@ -30,6 +30,9 @@
 static const char *const anon_layouts[] = { [TSPGW_LAYOUT_PUBTSP] = "pubtsp",
 					    [TSPGW_LAYOUT_6BED4] = "6bed4", NULL };
 
+static const char *const auth_users[] = { [TSPGW_USERS_SASLDB] = "sasldb",
+					  [TSPGW_USERS_SQL] = "sql", NULL };
+
 /* A tunnel's negotiated interval is kept in its binding record's 16 bits
  * (struct tspgw_tunnel.keepalive_s), so restarts keep it. */
 #define KEEPALIVE_MAX_S 65535
@@ -118,7 +121,28 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	  .max = TSPGW_MAX_MECHS,
 	  .words = tsp_sasl_mechanisms, .why = "mechanism", .item = cfg_item_mechanism,
 	  .def = "[ANONYMOUS, DIGEST-MD5]", LIVE },
+	{ "broker.auth.users", CFG_WORD, FIELD(broker.auth_users), .words = auth_users,
+	  .def = "sasldb" },
 	{ "broker.auth.sasldb", CFG_PATH, FIELD(broker.sasldb), .def = "/var/lib/tspgw/sasldb2" },
+	SECTION("broker.auth.sql"),
+	/* The sql plugin splits its host list on ',' and ':' (sasl_sql.h). */
+	{ "broker.auth.sql.host", CFG_TEXT, FIELD(broker.sql.host), .check = cfg_check_sql_host,
+	  .def = "localhost" },
+	{ "broker.auth.sql.port", CFG_UINT, FIELD(broker.sql.port), .min = 1, .max = 65535,
+	  .def = "5432" },
+	{ "broker.auth.sql.database", CFG_TEXT, FIELD(broker.sql.database), .def = "tspgw" },
+	{ "broker.auth.sql.user", CFG_TEXT, FIELD(broker.sql.user), .def = "tspgw" },
+	{ "broker.auth.sql.password", CFG_TEXT, FIELD(broker.sql.password),
+	  .unset = "none: `broker.auth.sql.password_file`, or none at all" },
+	{ "broker.auth.sql.password_file", CFG_PATH, FIELD(broker.sql.password_file),
+	  .unset = "none" },
+	{ "broker.auth.sql.table", CFG_TEXT, FIELD(broker.sql.table),
+	  .check = cfg_check_sql_table, .def = "tspgw_users" },
+	/* libpq waits at least 2 s whatever it is told. */
+	{ "broker.auth.sql.connect_timeout", CFG_UINT, FIELD(broker.sql.connect_timeout), .min = 2,
+	  .max = 60, .why = "seconds", .def = "3" },
+	{ "broker.auth.sql.retry_after", CFG_UINT, FIELD(broker.sql.retry_after), .min = 1,
+	  .max = 3600, .why = "seconds", .def = "5" },
 	{ "broker.auth.realm", CFG_TEXT, FIELD(broker.realm),
 	  .unset = "`broker.auth.server_name`" },
 	{ "broker.auth.server_name", CFG_TEXT, FIELD(broker.server_name),

@@ -79,6 +79,8 @@ extern const char *const cfg_special_ranges[];
 
 /* The hooks the table names (config.c). */
 int cfg_check_outer_mtu(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
+int cfg_check_sql_host(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
+int cfg_check_sql_table(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_check_dn_template(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_check_gateway_name(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_check_gateway_advertise(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);

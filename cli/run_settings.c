@@ -79,3 +79,18 @@ void run_server_cfg(const struct tspgw_cfg *cfg, const char *capability, const c
 	scfg->max_output = bs->max_output_bytes;
 	scfg->output_stall_timeout = bs->output_stall_timeout;
 }
+
+void run_sql_cfg(const struct tspgw_broker_settings *bs, struct sasl_sql_cfg *sql)
+{
+	*sql = (struct sasl_sql_cfg){
+		.host = bs->sql.host,
+		.port = bs->sql.port,
+		.database = bs->sql.database,
+		.user = bs->sql.user,
+		.password = bs->sql.password,
+		.password_file = bs->sql.password_file,
+		.table = bs->sql.table,
+		.connect_timeout = bs->sql.connect_timeout,
+		.retry_after = bs->sql.retry_after,
+	};
+}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "broker/broker.h"
+#include "broker/sasl_sql.h"
 #include "broker/server.h"
 #include "common/config.h"
 
@@ -16,6 +17,10 @@
  * offers, in the configured order. 0, or -1 (SASL not initialised, or
  * len too small). */
 int run_capability(const struct tspgw_broker_settings *bs, char *buf, size_t len);
+
+/* The sql plugin's settings (sasl_sql.h), pointing into bs: what
+ * broker.auth.sql says, for `tspgw run` and `tspgw user`. */
+void run_sql_cfg(const struct tspgw_broker_settings *bs, struct sasl_sql_cfg *sql);
 
 /* The broker's settings (broker.h). */
 void run_broker_cfg(const struct tspgw_cfg *cfg, struct broker_cfg *b);

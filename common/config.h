@@ -18,6 +18,9 @@
 #define TSPGW_MAX_REDIRECTS 16
 #define TSPGW_MAX_DNS 4
 
+/* Where the users and their passwords live (broker.auth.users). */
+enum tspgw_users { TSPGW_USERS_SASLDB = 0, TSPGW_USERS_SQL = 1 };
+
 /* The `broker` section: the TSP server's settings, as parsed; the broker
  * takes them whole (struct broker_cfg). */
 struct tspgw_broker_settings {
@@ -29,6 +32,18 @@ struct tspgw_broker_settings {
 	int n_mechs;
 	char mechs[TSPGW_MAX_MECHS][24];    /* auth.mechanisms, upper case */
 	char sasldb[PATH_MAX];              /* auth.sasldb */
+	unsigned auth_users;                /* auth.users: TSPGW_USERS_SASLDB or _SQL */
+	struct {                            /* auth.sql: users in PostgreSQL */
+		char host[256];
+		unsigned port;
+		char database[64];
+		char user[64];
+		char password[256];         /* "" = none (or password_file) */
+		char password_file[PATH_MAX];
+		char table[128];
+		unsigned connect_timeout;   /* s */
+		unsigned retry_after;       /* s password logins wait after an outage */
+	} sql;
 	char realm[256];                    /* auth.realm ("" = server_name) */
 	char server_name[256];              /* auth.server_name: what clients call us */
 	char database[PATH_MAX];            /* address assignments (SQLite) */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* libsasl2's sql auxprop plugin configured from config.yaml, and the
+ * database outage watch; see sasl_sql.h. */
+#include "broker/sasl_sql.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+/* What the plugin logs when no host answered (plugins/sql.c). */
+#define CONNECT_FAILED "sql plugin couldn't connect to any host"
+/* What it logs just before, with libpq's reason. */
+#define PLUGIN_PREFIX "sql plugin: "
+
+static struct {
+	bool enabled;
+	char *hostnames, *user, *passwd, *database, *select;
+	/* For sasl_sql_same: the configuration as given. */
+	char *c_host, *c_database, *c_user, *c_password, *c_password_file, *c_table;
+	unsigned c_port, c_connect_timeout, c_retry_after;
+	/* The watch. */
+	bool in_step, step_failed;
+	bool down;              /* an outage was logged and not yet its end */
+	struct timespec held_until;
+	char reason[256];       /* libpq's last message from the plugin */
+} g;
+
+static void now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+/* v with ' and \ escaped for a single-quoted conninfo value, plus tail. */
+static char *conninfo_value(const char *v, const char *tail)
+{
+	size_t n = strlen(v), t = tail ? strlen(tail) : 0, o = 0;
+	char *out = malloc(2 * n + t + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\'' || v[i] == '\\')
+			out[o++] = '\\';
+		out[o++] = v[i];
+	}
+	memcpy(out + o, tail ? tail : "", t + 1);
+	return out;
+}
+
+static bool ident_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+bool sasl_sql_table_ok(const char *table)
+{
+	const char *dot;
+
+	if (!table)
+		return false;
+	dot = strchr(table, '.');
+	if (!dot)
+		return ident_ok(table, strlen(table));
+	return ident_ok(table, (size_t)(dot - table)) && ident_ok(dot + 1, strlen(dot + 1));
+}
+
+int sasl_sql_read_password_file(const char *path, char *buf, size_t len, char *err,
+				size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(buf, (int)len, f)) {
+		buf[0] = '\0';
+	}
+	fclose(f);
+	n = strlen(buf);
+	if (n + 1 >= len && buf[n - 1] != '\n') {
+		snprintf(err, errlen, "%s: the password is longer than %zu bytes", path, len - 2);
+		return -1;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (!n) {
+		snprintf(err, errlen, "%s: no password in its first line", path);
+		return -1;
+	}
+	return 0;
+}
+
+static bool host_ok(const char *h)
+{
+	if (!h || !*h)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (*p == ',' || *p == ':' || !isprint((unsigned char)*p) || *p == ' ')
+			return false;
+	return true;
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+void sasl_sql_clear(void)
+{
+	free(g.hostnames);
+	free(g.user);
+	if (g.passwd)
+		explicit_bzero(g.passwd, strlen(g.passwd));
+	free(g.passwd);
+	free(g.database);
+	free(g.select);
+	free(g.c_host);
+	free(g.c_database);
+	free(g.c_user);
+	if (g.c_password)
+		explicit_bzero(g.c_password, strlen(g.c_password));
+	free(g.c_password);
+	free(g.c_password_file);
+	free(g.c_table);
+	memset(&g, 0, sizeof(g));
+}
+
+bool sasl_sql_enabled(void)
+{
+	return g.enabled;
+}
+
+int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
+{
+	char pw[1024], tail[64], hp[512];
+	const char *password = c->password && *c->password ? c->password : NULL;
+	int w;
+
+	sasl_sql_clear();
+	if (!host_ok(c->host)) {
+		snprintf(err, errlen, "SQL users: host must be a name, an IPv4 address or a socket "
+			 "directory (no ',', ':' or spaces)");
+		return -1;
+	}
+	if (!c->port || c->port > 65535 || !c->database || !*c->database || !c->user || !*c->user) {
+		snprintf(err, errlen, "SQL users: port, database and user are required");
+		return -1;
+	}
+	if (!sasl_sql_table_ok(c->table)) {
+		snprintf(err, errlen, "SQL users: table must be [schema.]name of letters, digits, '_'");
+		return -1;
+	}
+	if (password && c->password_file && *c->password_file) {
+		snprintf(err, errlen, "SQL users: give password or password_file, not both");
+		return -1;
+	}
+	if (!password && c->password_file && *c->password_file) {
+		if (sasl_sql_read_password_file(c->password_file, pw, sizeof(pw), err, errlen))
+			return -1;
+		password = pw;
+	}
+	if (c->connect_timeout < 2) {
+		snprintf(err, errlen, "SQL users: connect_timeout must be at least 2 seconds");
+		return -1;
+	}
+	w = snprintf(hp, sizeof(hp), "%s:%u", c->host, c->port);
+	snprintf(tail, sizeof(tail), "' connect_timeout='%u", c->connect_timeout);
+	g.hostnames = w > 0 && (size_t)w < sizeof(hp) ? conninfo_value(hp, NULL) : NULL;
+	g.user = conninfo_value(c->user, NULL);
+	g.passwd = conninfo_value(password ? password : "", NULL);
+	g.database = conninfo_value(c->database, tail);
+	/* '%p' = 'userPassword': only the clear-text password property is
+	 * answered (see sasl_sql.h). %u and %r are escaped by the plugin. */
+	if (asprintf(&g.select,
+		     "SELECT password FROM %s WHERE username = '%%u' AND realm = '%%r' AND "
+		     "'%%p' = 'userPassword'",
+		     c->table) < 0)
+		g.select = NULL;
+	g.c_host = dup_or_empty(c->host);
+	g.c_database = dup_or_empty(c->database);
+	g.c_user = dup_or_empty(c->user);
+	g.c_password = dup_or_empty(password);
+	g.c_password_file = dup_or_empty(c->password_file);
+	g.c_table = dup_or_empty(c->table);
+	g.c_port = c->port;
+	g.c_connect_timeout = c->connect_timeout;
+	g.c_retry_after = c->retry_after;
+	explicit_bzero(pw, sizeof(pw));
+	if (!g.hostnames || !g.user || !g.passwd || !g.database || !g.select || !g.c_host ||
+	    !g.c_database || !g.c_user || !g.c_password || !g.c_password_file || !g.c_table) {
+		sasl_sql_clear();
+		snprintf(err, errlen, "SQL users: out of memory");
+		return -1;
+	}
+	g.enabled = true;
+	return 0;
+}
+
+static bool eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+bool sasl_sql_same(const struct sasl_sql_cfg *c)
+{
+	char pw[1024], err[8];
+	const char *password = c->password;
+	bool same;
+
+	if (!g.enabled)
+		return false;
+	if (!(c->password && *c->password) && c->password_file && *c->password_file) {
+		if (sasl_sql_read_password_file(c->password_file, pw, sizeof(pw), err, sizeof(err)))
+			return false;
+		password = pw;
+	}
+	same = eq(c->host, g.c_host) && eq(c->database, g.c_database) && eq(c->user, g.c_user) &&
+	       eq(password, g.c_password) && eq(c->password_file, g.c_password_file) &&
+	       eq(c->table, g.c_table) && c->port == g.c_port &&
+	       c->connect_timeout == g.c_connect_timeout && c->retry_after == g.c_retry_after;
+	explicit_bzero(pw, sizeof(pw));
+	return same;
+}
+
+const char *sasl_sql_option(const char *option)
+{
+	if (!g.enabled || !option)
+		return NULL;
+	if (!strcmp(option, "sql_engine"))
+		return "pgsql";
+	if (!strcmp(option, "sql_hostnames"))
+		return g.hostnames;
+	if (!strcmp(option, "sql_user"))
+		return g.user;
+	if (!strcmp(option, "sql_passwd"))
+		return g.passwd;
+	if (!strcmp(option, "sql_database"))
+		return g.database;
+	if (!strcmp(option, "sql_select"))
+		return g.select;
+	return NULL; /* sql_insert, sql_update: libsasl2 never writes; sql_usessl: no */
+}
+
+void sasl_sql_log_seen(const char *message)
+{
+	size_t n = strlen(PLUGIN_PREFIX);
+
+	if (!g.enabled || !message)
+		return;
+	if (!strncmp(message, CONNECT_FAILED, strlen(CONNECT_FAILED))) {
+		g.step_failed = true;
+	} else if (!strncmp(message, PLUGIN_PREFIX, n)) {
+		/* libpq's reason, kept for the warning (one line). */
+		snprintf(g.reason, sizeof(g.reason), "%s", message + n);
+		g.reason[strcspn(g.reason, "\r\n")] = '\0';
+	}
+}
+
+void sasl_sql_step_begin(void)
+{
+	g.in_step = true;
+	g.step_failed = false;
+	g.reason[0] = '\0';
+}
+
+bool sasl_sql_step_failed(void)
+{
+	bool failed = g.enabled && g.in_step && g.step_failed;
+	char q[512];
+
+	g.in_step = false;
+	if (!g.enabled)
+		return false;
+	if (!failed)
+		return false;
+	now(&g.held_until);
+	g.held_until.tv_sec += g.c_retry_after;
+	if (!g.down)
+		log_msg(LOG_LEVEL_WARN,
+			"sasl: user database %s:%u unreachable (%s): password logins answered 310, "
+			"retried every %u s",
+			g.c_host, g.c_port,
+			log_quote(q, sizeof(q), g.reason, strlen(g.reason)), g.c_retry_after);
+	g.down = true;
+	return true;
+}
+
+void sasl_sql_answered(void)
+{
+	if (g.enabled && g.down) {
+		log_msg(LOG_LEVEL_INFO, "sasl: user database %s:%u reachable again", g.c_host, g.c_port);
+		g.down = false;
+	}
+}
+
+bool sasl_sql_held(void)
+{
+	struct timespec t;
+
+	if (!g.enabled || !g.down)
+		return false;
+	now(&t);
+	return t.tv_sec < g.held_until.tv_sec ||
+	       (t.tv_sec == g.held_until.tv_sec && t.tv_nsec < g.held_until.tv_nsec);
+}
