@@ -20,6 +20,7 @@
 #include "broker/login_throttle.h"
 #include "broker/sasl_claim.h"
 #include "bpf/special_addr.h"
+#include "broker/tunnel_routes.h"
 #include "dataplane/tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
@@ -120,6 +121,7 @@ struct broker {
 	size_t src_sweep_next;   /* next bucket of by_src to sweep */
 	struct broker_stats stats; /* for /metrics (broker_stats.h) */
 	struct fleet fleet;      /* heartbeat, drain mark, referrals (fleet.h) */
+	struct tunnel_routes *routes; /* NULL: routes.table off */
 };
 
 uint64_t broker_now_ns(void)
@@ -263,6 +265,7 @@ static void live_unlink(struct broker *b, struct live *l)
 		l->next->prev = l->prev;
 	ipv4_tunnels_add(b, l->origin.addr, -1);
 	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, -1);
+	tunnel_routes_down(b->routes, l->host, l->prefix, l->prefix_len);
 }
 
 static void live_link(struct broker *b, struct live *l)
@@ -276,6 +279,9 @@ static void live_link(struct broker *b, struct live *l)
 		b->head->prev = l;
 	b->head = l;
 	broker_stats_tunnel(&b->stats, l->origin.type, l->anonymous, 1);
+	/* Every caller has unlinked the tunnel it replaces (same addresses)
+	 * before: its routes' removal never follows this one's addition. */
+	tunnel_routes_up(b->routes, l->host, l->prefix, l->prefix_len);
 }
 
 /* Take a tunnel out of the maps: its binding only if still its own (a
@@ -686,8 +692,26 @@ void broker_free(struct broker *b)
 	htab_free(&b->by_src);
 	login_throttle_free(b->logins);
 	htab_free(&b->claims_by_origin);
+	/* Its routes stay: the tunnels stay in the data plane. */
+	tunnel_routes_free(b->routes);
 	broker_stats_destroy(&b->stats);
 	free(b);
+}
+
+void broker_set_routes(struct broker *b, struct tunnel_routes *tr)
+{
+	tunnel_routes_free(b->routes);
+	b->routes = tr;
+}
+
+int broker_routes_reconcile(struct broker *b)
+{
+	if (!b->routes)
+		return 0;
+	tunnel_routes_reconcile_begin(b->routes);
+	for (const struct live *l = b->head; l; l = l->next)
+		tunnel_routes_reconcile_want(b->routes, l->host, l->prefix, l->prefix_len);
+	return tunnel_routes_reconcile_end(b->routes);
 }
 
 /* Did pool/len hold a/alen, and does the new one not? */

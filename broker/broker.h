@@ -74,6 +74,17 @@ void broker_reconfigure(struct broker *b, const struct broker_cfg *cfg);
  * must not serve with tunnels forwarding that it does not manage. */
 int broker_restore(struct broker *b);
 
+/* Kernel routes for the tunnels in service (tunnel_routes.h), owned by
+ * the broker from now on (NULL: none). Set after broker_restore: the
+ * restored tunnels' routes are then made by broker_routes_reconcile, which
+ * also removes the routes of ours no tunnel in service has (a crash, a
+ * tunnel deleted while the daemon was away). Claims get routes once
+ * proven. Returns how many stale routes were removed, or -errno when the
+ * table could not be read. */
+struct tunnel_routes;
+void broker_set_routes(struct broker *b, struct tunnel_routes *tr);
+int broker_routes_reconcile(struct broker *b);
+
 /* The session callbacks (ctx = the broker). */
 extern const struct tsp_session_ops broker_session_ops;
 

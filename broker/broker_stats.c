@@ -98,6 +98,16 @@ void broker_stats_tunnel(struct broker_stats *st, uint8_t type, bool anonymous, 
 	pthread_mutex_unlock(&st->lock);
 }
 
+const char *const broker_route_op_names[BROKER_NROUTE_OPS] = { [BROKER_ROUTE_ADD] = "add",
+								[BROKER_ROUTE_DEL] = "del" };
+
+void broker_stats_route_error(struct broker_stats *st, enum broker_route_op op)
+{
+	pthread_mutex_lock(&st->lock);
+	st->c.route_errors[op]++;
+	pthread_mutex_unlock(&st->lock);
+}
+
 void broker_stats_claims(struct broker_stats *st, int delta)
 {
 	pthread_mutex_lock(&st->lock);

@@ -32,6 +32,11 @@ enum { BROKER_NMECHS = 4 + 1 };
 enum { BROKER_NBUCKETS = 14 };
 extern const double broker_latency_bounds_s[BROKER_NBUCKETS];
 
+/* Kernel route operations of tunnel_routes.h, the label op of
+ * tspgw_kernel_route_errors_total. */
+enum broker_route_op { BROKER_ROUTE_ADD, BROKER_ROUTE_DEL, BROKER_NROUTE_OPS };
+extern const char *const broker_route_op_names[BROKER_NROUTE_OPS];
+
 enum broker_login_refusal { BROKER_REFUSED_USER, BROKER_REFUSED_SOURCE, BROKER_NREFUSALS };
 enum broker_session_refusal { BROKER_SESS_PER_SOURCE, BROKER_SESS_RATE, BROKER_NSESS_REFUSALS };
 
@@ -49,6 +54,7 @@ struct broker_counts {
 	uint64_t tunnels[2][2]; /* [v6udpv4, v6v4][anonymous, authenticated] */
 	uint64_t claims;        /* claimed endpoints waiting for their proof */
 	uint64_t sessions;      /* signalling sessions open */
+	uint64_t route_errors[BROKER_NROUTE_OPS]; /* kernel route adds/deletes that failed */
 };
 
 struct broker_stats {
@@ -77,5 +83,6 @@ void broker_stats_session_refused(struct broker_stats *st, enum broker_session_r
 void broker_stats_tunnel(struct broker_stats *st, uint8_t type, bool anonymous, int delta);
 void broker_stats_claims(struct broker_stats *st, int delta);
 void broker_stats_sessions(struct broker_stats *st, int delta);
+void broker_stats_route_error(struct broker_stats *st, enum broker_route_op op);
 
 #endif

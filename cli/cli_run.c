@@ -11,6 +11,8 @@
  * (broker_restore). */
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@
 #include "dataplane/route_watch.h"
 #include "broker/server.h"
 #include "broker/tsp_sasl.h"
+#include "broker/tunnel_routes.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -98,6 +101,38 @@ static int metrics_page(void *arg, char **body, size_t *len)
 	snap.version = tspgw_build_version();
 	snap.libbpf = libbpf_version_string();
 	return metrics_render(&snap, body, len);
+}
+
+/* routes.table: the tunnels' routes, made for those restored and cleared
+ * of those left by a tunnel that is gone (a crash, a delete while the
+ * daemon was away). 0, or -1 logged. */
+static int run_tunnel_routes(const struct tspgw_cfg *cfg, struct broker *broker)
+{
+	int ifindex = (int)if_nametoindex(cfg->tunnel_device);
+	struct tunnel_routes *tr;
+	int n;
+
+	if (!ifindex) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: tunnel device %s: %s", cfg->tunnel_device,
+			strerror(errno));
+		return -1;
+	}
+	tr = tunnel_routes_kernel(cfg->routes_table, cfg->routes_protocol, ifindex,
+				  broker_stats_of(broker));
+	if (!tr) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw run: out of memory");
+		return -1;
+	}
+	broker_set_routes(broker, tr);
+	n = broker_routes_reconcile(broker);
+	if (n < 0)
+		log_msg(LOG_LEVEL_WARN, "tunnel routes in table %u (protocol %u): cannot read the "
+					"table (%s), stale routes stay",
+			cfg->routes_table, cfg->routes_protocol, strerror(-n));
+	else
+		log_msg(LOG_LEVEL_INFO, "tunnel routes in table %u (protocol %u), %d stale removed",
+			cfg->routes_table, cfg->routes_protocol, n);
+	return 0;
 }
 
 static const char run_usage[] =
@@ -232,6 +267,8 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
+	if (cfg->routes_table && run_tunnel_routes(cfg, broker))
+		goto out;
 	server_set_broker(srv, broker);
 
 	if (frag_slowpath_raw_fd(frag) < 0) {

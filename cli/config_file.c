@@ -634,6 +634,19 @@ int cfg_check_outer_mtu(struct cfg_ctx *c, const struct cfg_key *k, const yaml_n
 	return 0;
 }
 
+int cfg_check_routes_table(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
+{
+	uint32_t t = c->cfg->routes_table;
+
+	/* Reconcile removes routes of ours no tunnel wants from the table:
+	 * never in one the kernel itself routes by. */
+	if (t >= 253 && t <= 255)
+		return fail(c, v, "'%s' = %u is one of the kernel's own tables (default, main, "
+				  "local): name a table of the tunnel routes' own",
+			    k->path, t);
+	return 0;
+}
+
 int cfg_check_dn_template(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v)
 {
 	const char *t = c->cfg->broker.dn_template, *u = strstr(t, "%u");

@@ -207,6 +207,17 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	{ "broker.log_level", CFG_WORD, FIELD(broker.log_level), .words = log_level_names,
 	  .def = "info", LIVE },
 
+	SECTION("routes"),
+	/* Not the kernel's own tables (default, main, local): reconcile
+	 * removes whatever of our protocol a tunnel does not want there. */
+	{ "routes.table", CFG_UINT, FIELD(routes_table), .max = 4294967295ul,
+	  .check = cfg_check_routes_table,
+	  .why = "0: no tunnel routes; not 253-255, the kernel's", .def = "0" },
+	/* 1-4 are the kernel's and iproute2's, 12 is BIRD's own: BIRD would
+	 * take routes tagged 12 for its own leftovers and remove them. */
+	{ "routes.protocol", CFG_UINT, FIELD(routes_protocol), .min = 13, .max = 255,
+	  .why = "rtm_protocol number the routes carry", .def = "201" },
+
 	SECTION("metrics"),
 	/* No default address: whoever reaches it reads the gateway's counters,
 	 * so the operator names one (README "Security"). */

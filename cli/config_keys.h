@@ -84,6 +84,7 @@ int cfg_check_sql_table(struct cfg_ctx *c, const struct cfg_key *k, const yaml_n
 int cfg_check_dn_template(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_check_gateway_name(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_check_gateway_advertise(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
+int cfg_check_routes_table(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *v);
 int cfg_item_special_range(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i);
 int cfg_item_tunnel_type(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i);
 int cfg_item_mechanism(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *e, int i);

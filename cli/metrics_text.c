@@ -213,6 +213,13 @@ int metrics_render(const struct metrics_snapshot *s, char **out, size_t *len)
 		render_dp(f, &s->dp);
 	if (s->have_broker)
 		render_broker(f, &s->broker);
+	if (s->have_broker) {
+		head(f, "tspgw_kernel_route_errors_total", "counter",
+		     "Tunnel routes (routes.table) the kernel refused to add or delete.");
+		for (int i = 0; i < BROKER_NROUTE_OPS; i++)
+			sample1(f, "tspgw_kernel_route_errors_total", "op", broker_route_op_names[i],
+				s->broker.route_errors[i]);
+	}
 	head(f, "tspgw_database_errors_total", "counter", "Errors of the address database (SQLite).");
 	sample1(f, "tspgw_database_errors_total", NULL, NULL, s->db_errors);
 	if (fclose(f)) {

@@ -126,6 +126,14 @@ static int apply(struct reload *r, const struct tspgw_cfg *next, char *err, size
 	}
 	run_broker_cfg(next, &bcfg);
 	broker_reconfigure(r->broker, &bcfg);
+	/* The tunnel routes' table made whole again (routes.table itself
+	 * takes effect at restart). */
+	if (r->running.routes_table) {
+		int n = broker_routes_reconcile(r->broker);
+
+		if (n > 0)
+			log_msg(LOG_LEVEL_INFO, "tunnel routes: %d stale removed", n);
+	}
 	if (!r->verbose)
 		log_set_level((enum log_level)next->broker.log_level);
 	return 0;

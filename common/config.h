@@ -121,6 +121,10 @@ struct tspgw_cfg {
 	bool verify_udp_checksum;        /* default true: XDP checks non-zero outer UDP checksums */
 	/* broker: */
 	struct tspgw_broker_settings broker;
+	/* routes: each tunnel's /128 and prefix into routes_table (0 = off),
+	 * tagged routes_protocol, for a BGP daemon to announce */
+	uint32_t routes_table;
+	uint8_t routes_protocol;
 	/* metrics: "ADDR:PORT" normalised (addr_parse.h), "" = not served */
 	char metrics_listen[INET6_ADDRSTRLEN + 8];
 	bool has_metrics_listen;

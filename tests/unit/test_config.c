@@ -371,6 +371,25 @@ Test(config, number_bounds)
 	cr_assert_eq(cfg.prefix_len_default, 64);
 }
 
+/* The tunnel routes' table is never one the kernel routes by, and their
+ * protocol never BIRD's own (12) or the kernel's (1-4). */
+Test(config, routes_table_and_protocol)
+{
+	expect_ok("routes:\n  table: 100\n  protocol: 200\n");
+	cr_assert_eq(cfg.routes_table, 100);
+	cr_assert_eq(cfg.routes_protocol, 200);
+	expect_ok("routes:\n  table: 4294967295\n");
+	cr_assert_eq(cfg.routes_table, 4294967295u);
+	expect_ok("");
+	cr_assert_eq(cfg.routes_table, 0, "off by default");
+	cr_assert_eq(cfg.routes_protocol, 201);
+	expect_error("routes:\n  table: 254\n", "2:10", "kernel's own tables");
+	expect_error("routes:\n  table: 253\n", "2:10", "kernel's own tables");
+	expect_error("routes:\n  protocol: 12\n", "2:13", "routes.protocol");
+	expect_error("routes:\n  protocol: 4\n", "2:13", "routes.protocol");
+	expect_error("routes:\n  protocol: 256\n", "2:13", "routes.protocol");
+}
+
 Test(config, interface_names)
 {
 	expect_ok("interfaces:\n  ipv4: abcdefghijklmno\n"); /* IFNAMSIZ - 1 */

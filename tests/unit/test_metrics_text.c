@@ -68,6 +68,8 @@ static void fill_snapshot(struct metrics_snapshot *s)
 	s->dp.max_entries[DP_MAP_CLAIMS] = 1024;
 	s->have_broker = true;
 	s->db_errors = 5;
+	s->broker.route_errors[BROKER_ROUTE_ADD] = 6;
+	s->broker.route_errors[BROKER_ROUTE_DEL] = 7;
 	s->version = "v1-2-gabc";
 	s->libbpf = "v1.1";
 }
@@ -111,6 +113,8 @@ Test(metrics_text, every_dataplane_counter_once_under_its_family)
 	expect_line("tspgw_map_entries{map=\"claims\"} 0");
 	expect_line("tspgw_dataplane_up 1");
 	expect_line("tspgw_database_errors_total 5");
+	expect_line("tspgw_kernel_route_errors_total{op=\"add\"} 6");
+	expect_line("tspgw_kernel_route_errors_total{op=\"del\"} 7");
 	expect_line("tspgw_build_info{version=\"v1-2-gabc\",libbpf=\"v1.1\"} 1");
 }
 
