@@ -17,6 +17,8 @@
  *   gateways(name PK, advertise, tunnels, max_tunnels, draining,
  *            heartbeat)              the fleet sharing the database
  *                                    (fleet_db.h)
+ *   users.gateway, users.served_seq  who serves the user's tunnel now
+ *                                    (fleet_db.h)
  */
 #ifndef TSPGW_ASSIGN_DB_H
 #define TSPGW_ASSIGN_DB_H
@@ -105,6 +107,10 @@ struct adb_backend {
 	int (*gw_draining)(struct assign_db *db, const char *name, bool *draining);
 	int (*gw_list)(struct assign_db *db, struct fleet_gateway *out, int max);
 	int (*gw_forget)(struct assign_db *db, const char *name);
+	/* Who serves a user (fleet_db.h, same contracts); NULL when the
+	 * backend has not got them yet (the callers then fail clearly). */
+	int (*serve)(struct assign_db *db, const char *user, const char *gateway);
+	int (*served_since)(struct assign_db *db, int64_t *cursor, fleet_served_fn fn, void *arg);
 };
 
 extern const struct adb_backend adb_sqlite;

@@ -850,6 +850,44 @@ static int sq_gw_forget(struct assign_db *db, const char *name)
 	return rc != ASSIGN_OK ? rc : changes ? ASSIGN_OK : ASSIGN_NO_USER;
 }
 
+/* served_seq: one above the highest; the write lock every statement
+ * takes makes it unique across the gateways sharing the file. */
+static int sq_serve(struct assign_db *db, const char *user, const char *gateway)
+{
+	sqlite3_stmt *s = prepare(db, "UPDATE users SET gateway = ?2, served_seq ="
+				  " (SELECT coalesce(max(served_seq), 0) + 1 FROM users)"
+				  " WHERE name = ?1");
+	int changes = 0, rc;
+
+	if (s) {
+		sqlite3_bind_text(s, 1, user, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, gateway, -1, SQLITE_TRANSIENT);
+	}
+	rc = run_once(db, s, "serve", &changes);
+	return rc != ASSIGN_OK ? rc : changes ? ASSIGN_OK : ASSIGN_NO_USER;
+}
+
+static int sq_served_since(struct assign_db *db, int64_t *cursor, fleet_served_fn fn, void *arg)
+{
+	sqlite3_stmt *s = prepare(db, "SELECT name, gateway, served_seq FROM users"
+				  " WHERE served_seq > ?1 ORDER BY served_seq");
+	int rc;
+
+	if (!s)
+		return ASSIGN_DB;
+	sqlite3_bind_int64(s, 1, *cursor);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		const unsigned char *gw = sqlite3_column_text(s, 1);
+
+		*cursor = sqlite3_column_int64(s, 2);
+		if (name && gw)
+			fn((const char *)name, (const char *)gw, arg);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? ASSIGN_OK : adb_fail(db, "served since");
+}
+
 const struct adb_backend adb_sqlite = {
 	.name = "sqlite",
 	.errmsg = sq_errmsg,
@@ -882,4 +920,6 @@ const struct adb_backend adb_sqlite = {
 	.gw_draining = sq_gw_draining,
 	.gw_list = sq_gw_list,
 	.gw_forget = sq_gw_forget,
+	.serve = sq_serve,
+	.served_since = sq_served_since,
 };

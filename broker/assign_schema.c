@@ -99,4 +99,16 @@ const struct adb_migration adb_migrations[ADB_SCHEMA_VERSION] = {
 		      "  heartbeat   bigint NOT NULL DEFAULT 0"
 		      ");",
 	},
+	/* 3 -> 4: which gateway serves each user's tunnel now, and when that
+	 * last changed (served_seq, increasing across the fleet): a gateway
+	 * reads the rows whose served_seq passed its cursor and ends its own
+	 * tunnel of any user another gateway now serves (fleet_db.h). */
+	{
+		.sqlite = "ALTER TABLE users ADD COLUMN gateway TEXT;"
+			  "ALTER TABLE users ADD COLUMN served_seq INTEGER;"
+			  "CREATE INDEX users_served_seq ON users (served_seq);",
+		.pg = "ALTER TABLE users ADD COLUMN gateway text, ADD COLUMN served_seq bigint;"
+		      "CREATE SEQUENCE users_served;"
+		      "CREATE INDEX users_served_seq ON users (served_seq);",
+	},
 };

@@ -1291,6 +1291,26 @@ static void setup_done(struct broker *b, struct tsp_session *s, int code)
 			   tsp_session_age_ns(s));
 }
 
+/* Record that this gateway serves the user's tunnel now: the others end
+ * theirs (served_elsewhere, on their side). */
+static void fleet_serve(struct broker *b, const char *user)
+{
+	int rc;
+
+	if (!b->db)
+		return;
+	rc = fleet_db_serve(b->db, user, b->fleet.name);
+	if (rc != ASSIGN_OK && rc != ASSIGN_NO_USER) {
+		if (!b->fleet.serve_failed)
+			log_msg(LOG_LEVEL_WARN, "cannot record in the database that gateway %s serves "
+						"a tunnel (other gateways keep theirs): %s",
+				b->fleet.name, assign_db_errmsg(b->db));
+		b->fleet.serve_failed = true;
+		return;
+	}
+	b->fleet.serve_failed = false;
+}
+
 static void accept_offer(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
@@ -1371,6 +1391,8 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	l->keepalive = r->keepalive;
 	l->created_ns = r->tun.created_ns;
 	live_link(b, l);
+	if (!l->anonymous)
+		fleet_serve(b, l->user);
 	if (!r->counted)
 		ipv4_tunnels_add(b, l->origin.addr, 1); /* replaced one was uncounted */
 	{
@@ -1555,6 +1577,20 @@ static void end_requested(const char *user, int64_t requested, void *arg)
 	live_remove(c->b, l, "deleted", "by=operator");
 }
 
+/* Another gateway of the fleet serves this user now: her tunnel here
+ * ends, binding and routes, so no two gateways forward for her address. */
+static void served_elsewhere(const char *user, const char *gateway, void *arg)
+{
+	struct broker *b = arg;
+	struct live *l;
+	char extra[96], gv[LOG_VALUE_MAX];
+
+	if (!strcmp(gateway, b->fleet.name) || !(l = live_by_user(b, user)))
+		return;
+	snprintf(extra, sizeof(extra), "by=%s", log_value(gv, sizeof(gv), gateway));
+	live_remove(b, l, "taken-over", extra);
+}
+
 static void operator_requests(struct broker *b, uint64_t now)
 {
 	struct end_ctx c = { .b = b, .now_boot = now, .now_unix = (int64_t)time(NULL) };
@@ -1567,6 +1603,14 @@ static void operator_requests(struct broker *b, uint64_t now)
 			assign_db_errmsg(b->db));
 	/* `tspgw drain` takes effect now, not at the next beat. */
 	fleet_read_drain(&b->fleet, b->db);
+	if (fleet_db_served_since(b->db, &b->fleet.served_cursor, served_elsewhere, b) < 0)
+		log_msg(LOG_LEVEL_WARN, "cannot read which gateways serve which users: %s",
+			assign_db_errmsg(b->db));
+}
+
+void broker_watch_db(struct broker *b, uint64_t now)
+{
+	operator_requests(b, now);
 }
 
 /* This gateway's heartbeat, its drain mark and the fleet's referral list,

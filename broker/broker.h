@@ -108,6 +108,14 @@ int broker_referrals(struct broker *b, const char **out, int max);
 /* Has the operator drained this gateway (`tspgw drain`)? */
 bool broker_draining(const struct broker *b);
 
+/* Act on what other processes wrote to the database since the last call:
+ * the operator's requests (`tunnel del --user`, `drain`) and users another
+ * gateway now serves (their tunnels here end). Cheap when nothing changed
+ * (SQLite: one PRAGMA data_version). Call several times a second: a
+ * user's tunnel must leave this gateway within a second of another
+ * taking it. now: CLOCK_BOOTTIME ns. */
+void broker_watch_db(struct broker *b, uint64_t now_ns);
+
 /* Remove tunnels that went silent or outlived their lifetime; forget old
  * rate-limit records. Call about once a second. now: CLOCK_BOOTTIME ns. */
 void broker_tick(struct broker *b, uint64_t now_ns);

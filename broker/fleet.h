@@ -23,6 +23,8 @@ struct fleet {
 	bool draining;               /* the operator's mark, as last read */
 	int64_t last_beat;           /* Unix seconds of the last beat tried, 0 = none */
 	bool beat_failed;            /* the last beat could not be written (logged once) */
+	int64_t served_cursor;       /* fleet_db_served_since's: the last change seen */
+	bool serve_failed;           /* the last serve record failed (logged once) */
 	int n_referrals;
 	char referrals[FLEET_MAX_REFERRALS][FLEET_ADVERTISE_MAX];
 };

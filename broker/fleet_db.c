@@ -30,3 +30,17 @@ int fleet_db_forget(struct assign_db *db, const char *name)
 {
 	return db->be->gw_forget(db, name);
 }
+
+int fleet_db_serve(struct assign_db *db, const char *user, const char *gateway)
+{
+	if (!db->be->serve)
+		return adb_fail_msg(db, "serve", "not supported by this database backend yet");
+	return db->be->serve(db, user, gateway);
+}
+
+int fleet_db_served_since(struct assign_db *db, int64_t *cursor, fleet_served_fn fn, void *arg)
+{
+	if (!db->be->served_since)
+		return adb_fail_msg(db, "served since", "not supported by this database backend yet");
+	return db->be->served_since(db, cursor, fn, arg);
+}

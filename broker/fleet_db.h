@@ -43,4 +43,18 @@ int fleet_db_list(struct assign_db *db, struct fleet_gateway *out, int max);
  * there is none. */
 int fleet_db_forget(struct assign_db *db, const char *name);
 
+/* One user whose serving gateway changed: the user, the gateway that
+ * serves her now. */
+typedef void (*fleet_served_fn)(const char *user, const char *gateway, void *arg);
+
+/* This gateway serves the user's tunnel now (after it put the tunnel in
+ * its maps): the user's row names it, with a served_seq above every
+ * other, which the other gateways see (fleet_db_served_since).
+ * ASSIGN_NO_USER when the user has no row. */
+int fleet_db_serve(struct assign_db *db, const char *user, const char *gateway);
+
+/* Every user whose serving gateway changed since *cursor (0: every user
+ * ever served), in order; *cursor moves to the last one seen. */
+int fleet_db_served_since(struct assign_db *db, int64_t *cursor, fleet_served_fn fn, void *arg);
+
 #endif

@@ -30,6 +30,10 @@
 #define MS 1000000ull
 #define UDP_RCVBUF (8 << 20)
 #define STATS_LOG_S 10
+/* How often the broker looks for other processes' writes to the database
+ * between its ticks: a user another gateway took over leaves this one
+ * within a second, this interval and the epoll wait included. */
+#define DB_WATCH_MS 200
 /* Finished UDP conns kept for retransmissions, at most (when max_sessions
  * is 0): a flood of spoofed setups cannot grow them without bound. */
 #define FINISHED_MAX_DEFAULT 100000
@@ -118,6 +122,7 @@ struct server {
 	struct udp_guard_stats stats, stats_logged;
 	uint64_t stats_logged_ns;
 	uint64_t last_tick_ns; /* the broker's last tick */
+	uint64_t last_db_watch_ns; /* its last look at the database (broker_watch_db) */
 	/* The strings of cfg.session, the server's own copies: sessions read
 	 * them through cfg.session for their whole life, and a reload
 	 * replaces them (server_reconfigure) between events. */
@@ -1042,6 +1047,9 @@ void server_timers(struct server *s, uint64_t now)
 	if (now - s->last_tick_ns >= 1000 * MS) {
 		broker_tick(s->broker, now);
 		s->last_tick_ns = now;
+	} else if (now - s->last_db_watch_ns >= DB_WATCH_MS * MS) {
+		broker_watch_db(s->broker, now);
+		s->last_db_watch_ns = now;
 	}
 }
 

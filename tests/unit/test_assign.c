@@ -846,8 +846,11 @@ Test(assign, version_1_database_is_upgraded)
 	assign_db_close(db);
 	/* As the previous version left it. */
 	s = raw_open();
-	cr_assert_eq(sqlite3_exec(s, "DROP TABLE gateways; DROP TABLE end_requests; PRAGMA user_version = 1", NULL, NULL,
-				  NULL),
+	cr_assert_eq(sqlite3_exec(s,
+				  "DROP INDEX users_served_seq; ALTER TABLE users DROP COLUMN served_seq;"
+				  " ALTER TABLE users DROP COLUMN gateway; DROP TABLE gateways;"
+				  " DROP TABLE end_requests; PRAGMA user_version = 1",
+				  NULL, NULL, NULL),
 		     SQLITE_OK);
 	sqlite3_close(s);
 	db = open_db(&p);
@@ -860,6 +863,8 @@ Test(assign, version_1_database_is_upgraded)
 	s = raw_open();
 	cr_expect_eq(raw_int(s, "PRAGMA user_version"), ADB_SCHEMA_VERSION);
 	cr_expect_eq(raw_int(s, "SELECT count(*) FROM gateways"), 0);
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM users WHERE gateway IS NULL AND served_seq IS NULL"), 1,
+		     "the upgrade added who serves each user, no one yet");
 	sqlite3_close(s);
 	assign_db_close(db);
 }

@@ -143,3 +143,54 @@ Test(fleet, tick_beats_once_per_interval_and_reads_the_fleet)
 	cr_expect_eq(f.n_referrals, 0);
 	assign_db_close(db);
 }
+
+struct served_seen {
+	int n;
+	char user[4][32], gateway[4][32];
+};
+
+static void note_served(const char *user, const char *gateway, void *arg)
+{
+	struct served_seen *s = arg;
+
+	if (s->n < 4) {
+		snprintf(s->user[s->n], sizeof(s->user[0]), "%s", user);
+		snprintf(s->gateway[s->n], sizeof(s->gateway[0]), "%s", gateway);
+	}
+	s->n++;
+}
+
+Test(fleet, served_since_names_each_users_latest_gateway_once)
+{
+	struct assign_db *db = memory_db();
+	struct in6_addr h, p;
+	uint8_t plen;
+	struct served_seen s = { .n = 0 };
+	int64_t cursor = 0;
+
+	cr_assert_eq(assign_user(db, "alice", false, 0, &h, &p, &plen), ASSIGN_OK);
+	cr_assert_eq(assign_user(db, "bob", false, 0, &h, &p, &plen), ASSIGN_OK);
+	cr_expect_eq(fleet_db_serve(db, "nobody", "gw-a"), ASSIGN_NO_USER);
+	cr_assert_eq(fleet_db_served_since(db, &cursor, note_served, &s), ASSIGN_OK);
+	cr_expect_eq(s.n, 0, "no one served yet");
+	cr_assert_eq(fleet_db_serve(db, "alice", "gw-a"), ASSIGN_OK);
+	cr_assert_eq(fleet_db_serve(db, "bob", "gw-a"), ASSIGN_OK);
+	cr_assert_eq(fleet_db_serve(db, "alice", "gw-b"), ASSIGN_OK);
+	cr_assert_eq(fleet_db_served_since(db, &cursor, note_served, &s), ASSIGN_OK);
+	/* In the order of the changes: bob's, then alice's latest. */
+	cr_assert_eq(s.n, 2);
+	cr_expect_str_eq(s.user[0], "bob");
+	cr_expect_str_eq(s.gateway[0], "gw-a");
+	cr_expect_str_eq(s.user[1], "alice");
+	cr_expect_str_eq(s.gateway[1], "gw-b");
+	/* The cursor moved: nothing new, nothing again. */
+	s.n = 0;
+	cr_assert_eq(fleet_db_served_since(db, &cursor, note_served, &s), ASSIGN_OK);
+	cr_expect_eq(s.n, 0);
+	cr_assert_eq(fleet_db_serve(db, "bob", "gw-b"), ASSIGN_OK);
+	cr_assert_eq(fleet_db_served_since(db, &cursor, note_served, &s), ASSIGN_OK);
+	cr_assert_eq(s.n, 1);
+	cr_expect_str_eq(s.user[0], "bob");
+	cr_expect_str_eq(s.gateway[0], "gw-b");
+	assign_db_close(db);
+}

@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck disable=SC2317 # helpers are called through e2e_check
+# shellcheck disable=SC2015 # "check && check || report failure" is meant
+# One tunnel per user across the fleet: gateways A and B share one
+# assignment database and one SASL database. alice sets up through A, then
+# through B (a client that moved); B records that it serves her, and A,
+# seeing the change, ends its tunnel of hers (binding and kernel route)
+# within a second, so no two gateways forward for her address.
+#
+#   ns gwa: u0 192.0.2.1/24     <->  c0 192.0.2.2/24     ns cli
+#   ns gwb: u0 198.51.100.1/24  <->  c1 198.51.100.2/24  ns cli
+#
+# Exit 0 = all passed, 1 = failures, 77 = skipped.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+
+TSPGW=$BUILD/tspgw
+TSPC=$BUILD/tspc
+XDP_PASS=$BUILD/xdp_pass.bpf.o
+
+e2e_require_root
+e2e_require_tools ip ethtool nsenter python3 saslpasswd2 timeout
+e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
+e2e_init
+e2e_require_bpf "$XDP_PASS"
+
+NS_C=tkc$$
+NS_A=tka$$
+NS_B=tkb$$
+T=$E2E_TMP
+A=192.0.2.1
+B=198.51.100.1
+REALM=tspgw.example
+TABLE=4300
+PROTO=202
+
+# Keepalives of 30 s: the tunnels --print-only leaves stay until taken over.
+gw_config() {
+	cat >"$T/$1.yaml" <<EOF
+interfaces: {ipv4: u0, xdp_mode: native, tunnel_device: tk$1$$}
+gateway: {ipv4: $2, ipv6: 2001:db8:2::1, name: gw-$1, heartbeat: 1}
+pools: {hosts: 2001:db8:100::/64, prefixes: 2001:db8:200::/40}
+routes: {table: $TABLE, protocol: $PROTO}
+data_plane: {pin_path: /sys/fs/bpf/tspgw-tk-$1-$$, max_tunnels: 1024,
+             allowed_special_ranges: [documentation]}
+broker:
+  auth: {mechanisms: [DIGEST-MD5], sasldb: $T/sasldb2, realm: $REALM, server_name: $REALM}
+  database: $T/fleet.sqlite
+  keepalive: {default: 30, min: 1, max: 30, misses: 3}
+EOF
+}
+gw_config a "$A"
+gw_config b "$B"
+printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
+printf 'secret\n' >"$T/alice.pw"
+
+on() {
+	local ns=$NS_A
+	[ "$1" = b ] && ns=$NS_B
+	e2e_ns "$ns" timeout 20 "$TSPGW" -c "$T/$1.yaml" "${@:2}"
+}
+
+e2e_netns_add "$NS_C" "$NS_A" "$NS_B" || exit 1
+for g in a b; do
+	e2e_register_pin "/sys/fs/bpf/tspgw-tk-$g-$$"
+	e2e_on_exit "on $g detach >/dev/null 2>&1"
+done
+e2e_veth "$NS_C" c0 "$NS_A" u0 || exit 1
+e2e_veth "$NS_C" c1 "$NS_B" u0 || exit 1
+ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
+ip -n "$NS_C" addr add 198.51.100.2/24 dev c1
+ip -n "$NS_A" addr add $A/24 dev u0
+ip -n "$NS_B" addr add $B/24 dev u0
+for g in "$NS_A" "$NS_B"; do ip -n "$g" addr add 2001:db8:2::1/64 dev u0 nodad; done
+e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
+e2e_xdp_pass "$NS_C" c1 "$XDP_PASS"
+
+PID_A="" PID_B=""
+start() {
+	local ns=$NS_A
+	[ "$1" = b ] && ns=$NS_B
+	e2e_bg "$ns" "$T/run.$1.log" "$TSPGW" -c "$T/$1.yaml" run
+	if [ "$1" = a ]; then PID_A=$E2E_BG_PID; else PID_B=$E2E_BG_PID; fi
+}
+serving() { e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || { cat "$T/run.$1.log"; return 1; }; }
+# setup NAME SERVER: alice's router setup (a /56 too) through SERVER;
+# parameters in $T/NAME.out.
+setup() {
+	e2e_ns "$NS_C" timeout 40 "$TSPC" --server "$2" --user alice --password-file "$T/alice.pw" \
+		--auth digest-md5 --router --print-only --timeout 5 >"$T/$1.out" 2>"$T/$1.err" </dev/null ||
+		{ cat "$T/$1.err"; return 1; }
+}
+param() { grep "^$2=" "$T/$1.out" | tail -n 1 | cut -d= -f2-; }
+# holds NAME ADDR: gateway NAME has a tunnel with that address in its maps.
+holds() {
+	local list
+	list=$(on "$1" tunnel list --json) && grep -q "\"address\":\"$2\"" <<<"$list"
+}
+routed() {
+	local t
+	t=$(ip -n "$([ "$1" = a ] && echo "$NS_A" || echo "$NS_B")" -6 route show table "$TABLE" proto "$PROTO")
+	grep -q "^$2 " <<<"$t"
+}
+
+start a
+start b
+e2e_check "gateways A and B on one database serve TSP" serving a || e2e_finish
+e2e_check "  (B)" serving b || e2e_finish
+
+t_on_a() {
+	setup s1 "$A" || return 1
+	ADDR=$(param s1 TSP_CLIENT_ADDRESS_IPV6)
+	holds a "$ADDR" && routed a "$ADDR" && ! holds b "$ADDR"
+}
+e2e_check "alice's tunnel through A: in A's maps and A's route table, not B's" t_on_a
+ADDR=$(param s1 TSP_CLIENT_ADDRESS_IPV6)
+PREFIX=$(param s1 TSP_PREFIX)/$(param s1 TSP_PREFIXLEN)
+
+# gone_from NAME: that gateway no longer forwards for her (binding and
+# route gone).
+gone_from() { ! holds "$1" "$ADDR" && ! routed "$1" "$ADDR"; }
+t_moved() {
+	setup s2 "$B" || return 1
+	local t0 t1
+	t0=$(date +%s.%N)
+	[ "$(param s2 TSP_CLIENT_ADDRESS_IPV6)" = "$ADDR" ] || { echo "B gave $(param s2 TSP_CLIENT_ADDRESS_IPV6), A gave $ADDR"; return 1; }
+	[ "$(param s2 TSP_PREFIX)/$(param s2 TSP_PREFIXLEN)" = "$PREFIX" ] || { echo "another prefix"; return 1; }
+	# The log line comes right after the binding and the route are gone.
+	e2e_wait_for 3 grep -q "tunnel taken-over user=alice .*by=gw-b" "$T/run.a.log" ||
+		{ echo "A did not let go"; return 1; }
+	t1=$(date +%s.%N)
+	gone_from a || { echo "A still forwards for alice"; return 1; }
+	python3 -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); print("A let go %.2f s after B took over" % d); sys.exit(0 if d < 1.0 else 1)' "$t0" "$t1" |
+		tee "$T/moved.txt"
+}
+e2e_check "alice through B: same address and prefix; A ends its tunnel (binding, route) within 1 s" t_moved &&
+	e2e_log "$(grep -h "A let go" "$T/moved.txt" 2>/dev/null)"
+t_b_holds() { holds b "$ADDR" && routed b "$ADDR"; }
+e2e_check "  B holds it, and routes it" t_b_holds
+e2e_check "  A logs the hand-over" grep -q "tunnel taken-over user=alice .*by=gw-b" "$T/run.a.log"
+
+t_back() {
+	setup s3 "$A" || return 1
+	e2e_wait_for 3 gone_from b && holds a "$ADDR" &&
+		grep -q "tunnel taken-over user=alice .*by=gw-a" "$T/run.b.log"
+}
+e2e_check "and back through A: B lets go the same way" t_back
+
+# A restarted while alice moved to B: at its start it reads who serves
+# whom, and drops the tunnel its pinned maps restored.
+{
+	kill -TERM "$PID_A"
+	e2e_wait_exit "$PID_A" 5
+} 2>/dev/null
+t_moved_while_down() {
+	setup s4 "$B" || return 1
+	holds a "$ADDR" || { echo "A's pinned maps should still hold her (daemon down)"; return 1; }
+}
+e2e_check "A stopped (its data plane stays); alice sets up through B" t_moved_while_down
+mv "$T/run.a.log" "$T/run.a.1.log"
+start a
+e2e_check "A restarted" serving a
+t_a_let_go() { gone_from a && holds b "$ADDR"; }
+e2e_check "  it restores her tunnel from its maps, then lets it go: B serves her" \
+	e2e_wait_for 3 t_a_let_go
+
+for p in "$PID_A" "$PID_B"; do e2e_stop "$p" 5 2>/dev/null; done
+e2e_check_no_leftovers
+e2e_finish
