@@ -41,7 +41,7 @@ T=$E2E_TMP
 CONF=$T/config.yaml
 REALM=tspgw.example
 GW=192.0.2.1
-TABLE=100
+TABLE=4200
 PROTO=201
 
 # Keepalives every second, three misses: a stopped client's tunnel ends
@@ -123,13 +123,23 @@ bird_start() {
 		-P "$T/bird.$1.pid"
 }
 birdc_on() { birdc -s "$T/bird.$1.ctl" "${@:2}"; }
-established() { birdc_on up show protocols tspgw_gw | grep -q Established; }
+established() {
+	local st
+	st=$(birdc_on up show protocols tspgw_gw) && grep -q Established <<<"$st"
+}
 
 # --- what the tables hold -------------------------------------------------------
 
 # Destinations as `ip` prints them (a /128 without its length), one a line.
 gw_table() { ip -n "$NS_G" -6 route show table "$TABLE" proto "$PROTO" | awk '{print $1}'; }
 up_routes() { ip -n "$NS_U" -6 route show proto bird | awk '{print $1}'; }
+# foreign_kept: the in-pool route of another protocol is still in the table
+# (read whole first: grep -q on a pipe would end ip with SIGPIPE).
+foreign_kept() {
+	local all
+	all=$(ip -n "$NS_G" -6 route show table "$TABLE") || return 1
+	grep -q '^2001:db8:100::f00 ' <<<"$all" || { echo "the foreign route is gone: $all"; return 1; }
+}
 # in LIST DEST...: every DEST is a line of LIST's output; out: none is.
 in_() {
 	local list=$1 got d
@@ -191,14 +201,14 @@ ANON=$(short6 "$(param anon TSP_CLIENT_ADDRESS_IPV6)")
 e2e_check "  the upstream learns it by BGP" e2e_wait_for 10 in_ up_routes "$ANON"
 t_kept_back() {
 	out_ up_routes 2001:db8:dead::/48 2001:db8:100::f00 &&
-		in_ gw_table 2001:db8:dead::/48 || return 1
-	ip -n "$NS_G" -6 route show table "$TABLE" | grep -q '^2001:db8:100::f00 '
+		in_ gw_table 2001:db8:dead::/48 && foreign_kept
 }
 e2e_check "  filters: ours outside the pools and in-pool of another protocol stay unannounced" \
 	t_kept_back
 t_nexthop() {
-	ip -n "$NS_U" -6 route show "$ANON" | grep -q "via 2001:db8:ff::1 dev r0" ||
-		{ ip -n "$NS_U" -6 route show "$ANON"; return 1; }
+	local r
+	r=$(ip -n "$NS_U" -6 route show "$ANON") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
+		{ echo "upstream's route: $r"; return 1; }
 }
 e2e_check "  the upstream routes it to the gateway" t_nexthop
 
@@ -262,7 +272,7 @@ e2e_check "tspgw restarted" gateway_serving 2 || e2e_finish
 t_reconciled() {
 	in_ gw_table "$ANON2" && out_ gw_table 2001:db8:100::dead 2001:db8:dead::/48 || return 1
 	# Not ours: stays.
-	ip -n "$NS_G" -6 route show table "$TABLE" | grep -q '^2001:db8:100::f00 ' || return 1
+	foreign_kept || return 1
 	grep -q "tunnel routes in table $TABLE (protocol $PROTO), 2 stale removed" "$T/run.2.log" ||
 		{ grep "tunnel routes" "$T/run.2.log"; return 1; }
 }
@@ -270,6 +280,13 @@ e2e_check "  reconciled: the tunnel's route back, 2 stale ones of ours removed, 
 	t_reconciled
 e2e_check "  the upstream withdraws the stale route and keeps the tunnel's" \
 	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $ANON2"
+t_reload() {
+	ip -n "$NS_G" -6 route add 2001:db8:100::beef/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO" &&
+		gw reload >/dev/null || return 1
+	e2e_wait_for 5 grep -q "tunnel routes: 1 stale removed" "$T/run.2.log" &&
+		out_ gw_table 2001:db8:100::beef && in_ gw_table "$ANON2"
+}
+e2e_check "tspgw reload reconciles too: a stale route removed, the tunnel's kept" t_reload
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
