@@ -157,7 +157,8 @@ void tunnel_routes_reconcile_begin(struct tunnel_routes *tr)
 		tr->nheld = 0;
 		return;
 	}
-	qsort(tr->held, tr->nheld, sizeof(*tr->held), held_cmp);
+	if (tr->nheld) /* an empty table leaves held NULL, which qsort may not take */
+		qsort(tr->held, tr->nheld, sizeof(*tr->held), held_cmp);
 }
 
 void tunnel_routes_reconcile_want(struct tunnel_routes *tr, const uint8_t *host,
