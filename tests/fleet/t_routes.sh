@@ -174,6 +174,9 @@ tspc_up() {
 
 start_gateway 1
 e2e_check "tspgw run with routes.table starts and serves TSP" gateway_serving 1 || e2e_finish
+# The table does not exist yet (no route was ever in it): empty, not an error.
+e2e_check "  its table, never used yet, reads as empty" \
+	grep -q "tunnel routes in table $TABLE (protocol $PROTO), 0 stale removed" "$T/run.1.log"
 # Routes the filters must keep back, in the table before BGP starts: ours
 # by protocol but outside the pools, and in a pool but not ours.
 ip -n "$NS_G" -6 route add 2001:db8:dead::/48 dev "$TUNDEV" table "$TABLE" proto "$PROTO"
@@ -259,7 +262,7 @@ t_anon2_up() {
 e2e_check "another anonymous tunnel: announced" t_anon2_up
 ANON2=$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")
 
-stop_gateway
+stop_gateway TERM
 t_routes_stay() { in_ gw_table "$ANON2"; }
 e2e_check "tspgw stopped: the tunnel stays in the data plane, its route stays" t_routes_stay
 # While it is away: the tunnel's route lost, a stale one of ours left.
@@ -290,7 +293,7 @@ e2e_check "tspgw reload reconciles too: a stale route removed, the tunnel's kept
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
-stop_gateway
+stop_gateway TERM
 echo $? >"$T/stop.rc"
 t_stop() {
 	[ "$(cat "$T/stop.rc")" = 0 ] || { echo "exit status $(cat "$T/stop.rc")"; tail -n 5 "$T/run.2.log"; return 1; }
