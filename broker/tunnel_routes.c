@@ -157,7 +157,7 @@ void tunnel_routes_reconcile_begin(struct tunnel_routes *tr)
 		tr->nheld = 0;
 		return;
 	}
-	if (tr->nheld) /* held is NULL until a route was read, and qsort wants an array */
+	if (tr->nheld) /* an empty table leaves held NULL, which qsort may not take */
 		qsort(tr->held, tr->nheld, sizeof(*tr->held), held_cmp);
 }
 

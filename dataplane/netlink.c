@@ -148,8 +148,8 @@ int nl_route6_table_dump(uint32_t table, uint8_t protocol,
 	/* The kernel fills a dump's datagrams up to a page or more: a buffer
 	 * smaller than one would truncate them. */
 	static _Thread_local char buf[32768];
-	int fd, err = 0;
-	bool done = false;
+	int fd, err = 0, one = 1;
+	bool done = false, strict;
 
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
@@ -160,6 +160,16 @@ int nl_route6_table_dump(uint32_t table, uint8_t protocol,
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
+	/* With strict checking the kernel dumps only that table and
+	 * protocol, not every route of the machine (a full BGP table in
+	 * main, say); without it (kernels before 4.20) it dumps all, and
+	 * nl_route6_of sorts them out either way. */
+	strict = setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) == 0;
+	if (strict) {
+		req.rt.rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+		req.rt.rtm_protocol = protocol;
+		nl_put_attr(&req, RTA_TABLE, &table, sizeof(table));
+	}
 	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		err = -errno;
 		goto out;
@@ -181,6 +191,13 @@ int nl_route6_table_dump(uint32_t table, uint8_t protocol,
 			uint8_t len;
 
 			if (nh->nlmsg_type == NLMSG_DONE) {
+				int derr = 0;
+
+				/* The dump's own error rides on its end. */
+				if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(derr)))
+					memcpy(&derr, NLMSG_DATA(nh), sizeof(derr));
+				if (derr < 0 && !(strict && derr == -ENOENT))
+					err = derr;
 				done = true;
 				break;
 			}
@@ -188,6 +205,12 @@ int nl_route6_table_dump(uint32_t table, uint8_t protocol,
 				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
 				if (!err)
 					err = -EIO;
+				/* A table never used (no route in it yet)
+				 * does not exist: it is empty. */
+				if (strict && err == -ENOENT) {
+					err = 0;
+					done = true;
+				}
 				break;
 			}
 			if (nl_route6_of(nh, table, protocol, &dst, &len) && !err)

@@ -53,9 +53,16 @@ broker:
   database: $T/assignments.sqlite
   keepalive: {default: 30, min: 10, max: 60, misses: 0}
   dns_servers: [2001:db8::53]
+routes: {table: 4201, protocol: 201}
 EOF
 
 gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+# routed ADDR: the tunnel routes' table (routes.table, announced by BGP)
+# holds ADDR/128.
+routed() {
+	local r
+	r=$(ip -n "$NS_G" -6 route show table 4201 proto 201) && grep -qx "$1 .*" <<<"$r"
+}
 counter() { gw status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"; }
 short6() { python3 -c 'import ipaddress,sys; print(ipaddress.IPv6Address(sys.argv[1]))' "$1"; }
 field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$T/last.json" "$1"; }
@@ -224,6 +231,12 @@ after_proof() {
 	[ "$n" -ge 3 ]
 }
 e2e_check "after the proof its traffic flows" after_proof
+routes_follow_proof() {
+	e2e_wait_for 5 routed "$(cat "$T/own.addr")" || { echo "no route for the proven tunnel"; return 1; }
+	! routed "$(cat "$T/victim.addr")" || { echo "the unproven claim has a route"; return 1; }
+}
+e2e_check "routes.table: the proven tunnel is routed (for BGP), the unproven claim is not" \
+	routes_follow_proof
 
 # --- 4. addresses that cannot be endpoints --------------------------------------
 

@@ -41,7 +41,7 @@ T=$E2E_TMP
 CONF=$T/config.yaml
 REALM=tspgw.example
 GW=192.0.2.1
-TABLE=100
+TABLE=4200
 PROTO=201
 
 # Keepalives every second, three misses: a stopped client's tunnel ends
@@ -123,7 +123,10 @@ bird_start() {
 		-P "$T/bird.$1.pid"
 }
 birdc_on() { birdc -s "$T/bird.$1.ctl" "${@:2}"; }
-established() { birdc_on up show protocols tspgw_gw | grep -q Established; }
+established() {
+	local st
+	st=$(birdc_on up show protocols tspgw_gw) && grep -q Established <<<"$st"
+}
 
 # --- what the tables hold -------------------------------------------------------
 
@@ -171,6 +174,9 @@ tspc_up() {
 
 start_gateway 1
 e2e_check "tspgw run with routes.table starts and serves TSP" gateway_serving 1 || e2e_finish
+# The table does not exist yet (no route was ever in it): empty, not an error.
+e2e_check "  its table, never used yet, reads as empty" \
+	grep -q "tunnel routes in table $TABLE (protocol $PROTO), 0 stale removed" "$T/run.1.log"
 # Routes the filters must keep back, in the table before BGP starts: ours
 # by protocol but outside the pools, and in a pool but not ours.
 ip -n "$NS_G" -6 route add 2001:db8:dead::/48 dev "$TUNDEV" table "$TABLE" proto "$PROTO"
@@ -203,8 +209,9 @@ t_kept_back() {
 e2e_check "  filters: ours outside the pools and in-pool of another protocol stay unannounced" \
 	t_kept_back
 t_nexthop() {
-	ip -n "$NS_U" -6 route show "$ANON" | grep -q "via 2001:db8:ff::1 dev r0" ||
-		{ ip -n "$NS_U" -6 route show "$ANON"; return 1; }
+	local r
+	r=$(ip -n "$NS_U" -6 route show "$ANON") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
+		{ echo "upstream's route: $r"; return 1; }
 }
 e2e_check "  the upstream routes it to the gateway" t_nexthop
 
@@ -255,7 +262,7 @@ t_anon2_up() {
 e2e_check "another anonymous tunnel: announced" t_anon2_up
 ANON2=$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")
 
-stop_gateway
+stop_gateway TERM
 t_routes_stay() { in_ gw_table "$ANON2"; }
 e2e_check "tspgw stopped: the tunnel stays in the data plane, its route stays" t_routes_stay
 # While it is away: the tunnel's route lost, a stale one of ours left.
@@ -276,10 +283,17 @@ e2e_check "  reconciled: the tunnel's route back, 2 stale ones of ours removed, 
 	t_reconciled
 e2e_check "  the upstream withdraws the stale route and keeps the tunnel's" \
 	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $ANON2"
+t_reload() {
+	ip -n "$NS_G" -6 route add 2001:db8:100::beef/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO" &&
+		gw reload >/dev/null || return 1
+	e2e_wait_for 5 grep -q "tunnel routes: 1 stale removed" "$T/run.2.log" &&
+		out_ gw_table 2001:db8:100::beef && in_ gw_table "$ANON2"
+}
+e2e_check "tspgw reload reconciles too: a stale route removed, the tunnel's kept" t_reload
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
-stop_gateway
+stop_gateway TERM
 echo $? >"$T/stop.rc"
 t_stop() {
 	[ "$(cat "$T/stop.rc")" = 0 ] || { echo "exit status $(cat "$T/stop.rc")"; tail -n 5 "$T/run.2.log"; return 1; }

@@ -252,3 +252,17 @@ Test(tunnel_routes, reconcile_many)
 	cr_assert_eq(tunnel_routes_reconcile_end(tr), MAXR / 2);
 	cr_assert_eq(t.n, MAXR / 2);
 }
+Test(tunnel_routes, reconcile_of_an_empty_table)
+{
+	uint8_t h[16], p[16];
+
+	/* The first start: nothing held, every tunnel's routes added. */
+	a6("2001:db8:1::5", h);
+	a6("2001:db8:100:500::", p);
+	tunnel_routes_reconcile_begin(tr);
+	tunnel_routes_reconcile_want(tr, h, p, 56);
+	cr_assert_eq(tunnel_routes_reconcile_end(tr), 0, "nothing stale in an empty table");
+	cr_assert_eq(t.adds, 2);
+	cr_assert(has("2001:db8:1::5", 128));
+	cr_assert(has("2001:db8:100:500::", 56));
+}
