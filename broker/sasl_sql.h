@@ -4,7 +4,8 @@
  * SASL_CB_GETOPT, built from broker.auth.sql.*, and the watch on the
  * database that turns an outage into a prompt TSP 310.
  *
- * The plugin connects for every lookup (a login does one to three) with
+ * The plugin connects for every lookup (two per DIGEST-MD5 or SCRAM login,
+ * four per PLAIN login, measured) with
  * PQconnectdb on a conninfo string it assembles as
  *     host='H' port='P' user='U' password='W' dbname='D'
  * without escaping the values; each value handed to it is escaped here
