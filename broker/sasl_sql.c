@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libpq-fe.h>
+
 #include "common/log.h"
 
 /* What the plugin logs when no host answered (plugins/sql.c). */
@@ -23,8 +25,10 @@ static struct {
 	/* For sasl_sql_same: the configuration as given. */
 	char *c_host, *c_database, *c_user, *c_password, *c_password_file, *c_table;
 	unsigned c_port, c_connect_timeout, c_retry_after;
-	/* The watch. */
+	/* The watch: our own connection, checked before each lookup. */
+	PGconn *health;
 	bool in_step, step_failed;
+	struct timespec step_start;
 	bool down;              /* an outage was logged and not yet its end */
 	struct timespec held_until;
 	char reason[256];       /* libpq's last message from the plugin */
@@ -119,6 +123,8 @@ static char *dup_or_empty(const char *s)
 
 void sasl_sql_clear(void)
 {
+	if (g.health)
+		PQfinish(g.health);
 	free(g.hostnames);
 	free(g.user);
 	if (g.passwd)
@@ -144,7 +150,7 @@ bool sasl_sql_enabled(void)
 
 int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 {
-	char pw[1024], tail[64], hp[512];
+	char pw[1024], tail[160], hp[512];
 	const char *password = c->password && *c->password ? c->password : NULL;
 	int w;
 
@@ -176,16 +182,24 @@ int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 		return -1;
 	}
 	w = snprintf(hp, sizeof(hp), "%s:%u", c->host, c->port);
-	snprintf(tail, sizeof(tail), "' connect_timeout='%u", c->connect_timeout);
+	/* After dbname (the plugin's last term, its closing quote the
+	 * plugin's): the bounds on the plugin's own connections. */
+	snprintf(tail, sizeof(tail),
+		 "' connect_timeout='%u' tcp_user_timeout='%u' options='-c statement_timeout=%u",
+		 c->connect_timeout, c->connect_timeout * 1000, c->connect_timeout * 1000);
 	g.hostnames = w > 0 && (size_t)w < sizeof(hp) ? conninfo_value(hp, NULL) : NULL;
 	g.user = conninfo_value(c->user, NULL);
 	g.passwd = conninfo_value(password ? password : "", NULL);
 	g.database = conninfo_value(c->database, tail);
-	/* '%p' = 'userPassword': only the clear-text password property is
-	 * answered (see sasl_sql.h). %u and %r are escaped by the plugin. */
+	/* One row, one value per property the plugin asks for (%p): the
+	 * clear-text password for userPassword, the SCRAM secret for
+	 * authPassword (SCRAM-SHA-256's stored form), nothing for any other
+	 * and nothing for a NULL column (an empty value would read as an
+	 * empty password). %u and %r are escaped by the plugin. */
 	if (asprintf(&g.select,
-		     "SELECT password FROM %s WHERE username = '%%u' AND realm = '%%r' AND "
-		     "'%%p' = 'userPassword'",
+		     "SELECT v FROM (SELECT CASE '%%p' WHEN 'userPassword' THEN password "
+		     "WHEN 'authPassword' THEN scram_sha256 END AS v FROM %s "
+		     "WHERE username = '%%u' AND realm = '%%r') AS u WHERE v IS NOT NULL",
 		     c->table) < 0)
 		g.select = NULL;
 	g.c_host = dup_or_empty(c->host);
@@ -268,33 +282,136 @@ void sasl_sql_log_seen(const char *message)
 	}
 }
 
+static bool held(void)
+{
+	struct timespec t;
+
+	if (!g.down)
+		return false;
+	now(&t);
+	return t.tv_sec < g.held_until.tv_sec ||
+	       (t.tv_sec == g.held_until.tv_sec && t.tv_nsec < g.held_until.tv_nsec);
+}
+
+/* The database did not answer after waiting ms: hold password logins
+ * for retry_after, warn once per outage (the wait is how long the event
+ * loop stood still). */
+static void mark_down(long ms)
+{
+	char q[512];
+
+	now(&g.held_until);
+	g.held_until.tv_sec += g.c_retry_after;
+	if (!g.down)
+		log_msg(LOG_LEVEL_WARN,
+			"sasl: user database %s:%u unreachable (%s, after %ld ms): password logins "
+			"answered 310, retried every %u s",
+			g.c_host, g.c_port, log_quote(q, sizeof(q), g.reason, strlen(g.reason)), ms,
+			g.c_retry_after);
+	else
+		log_msg(LOG_LEVEL_DEBUG, "sasl: user database %s:%u still unreachable (after %ld ms)",
+			g.c_host, g.c_port, ms);
+	g.down = true;
+}
+
+static void keep_reason(const PGconn *c)
+{
+	snprintf(g.reason, sizeof(g.reason), "%s", c ? PQerrorMessage(c) : "out of memory");
+	g.reason[strcspn(g.reason, "\r\n")] = '\0';
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	now(&t);
+	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* Our connection, opened with the plugin's settings and the same bounds,
+ * plus keepalives so an idle one survives stateful firewalls. */
+static void health_connect(void)
+{
+	char port[8], ct[12], ut[16], opt[48];
+	const char *const keys[] = { "host", "port", "dbname", "user", "password",
+				     "connect_timeout", "tcp_user_timeout", "options", "keepalives",
+				     "keepalives_idle", "application_name", NULL };
+	const char *vals[sizeof(keys) / sizeof(keys[0])];
+
+	snprintf(port, sizeof(port), "%u", g.c_port);
+	snprintf(ct, sizeof(ct), "%u", g.c_connect_timeout);
+	snprintf(ut, sizeof(ut), "%u", g.c_connect_timeout * 1000);
+	snprintf(opt, sizeof(opt), "-c statement_timeout=%u", g.c_connect_timeout * 1000);
+	vals[0] = g.c_host;
+	vals[1] = port;
+	vals[2] = g.c_database;
+	vals[3] = g.c_user;
+	vals[4] = g.c_password;
+	vals[5] = ct;
+	vals[6] = ut;
+	vals[7] = opt;
+	vals[8] = "1";
+	vals[9] = "60";
+	vals[10] = "tspgw";
+	vals[11] = NULL;
+	if (g.health)
+		PQreset(g.health);
+	else
+		g.health = PQconnectdbParams(keys, vals, 0);
+}
+
+bool sasl_sql_ready(void)
+{
+	struct timespec t0;
+	PGresult *r;
+	bool ok;
+
+	if (!g.enabled)
+		return true;
+	if (held())
+		return false;
+	now(&t0);
+	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
+		r = PQexec(g.health, "SELECT 1");
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (ok) {
+			sasl_sql_answered();
+			return true;
+		}
+		keep_reason(g.health);
+		/* A query that waited out tcp_user_timeout: the database is
+		 * gone, not restarted; no second wait for a reconnect. */
+		if (elapsed_ms(&t0) >= (long)g.c_connect_timeout * 500) {
+			mark_down(elapsed_ms(&t0));
+			return false;
+		}
+	}
+	health_connect();
+	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
+		sasl_sql_answered();
+		return true;
+	}
+	keep_reason(g.health);
+	mark_down(elapsed_ms(&t0));
+	return false;
+}
+
 void sasl_sql_step_begin(void)
 {
+	now(&g.step_start);
 	g.in_step = true;
 	g.step_failed = false;
-	g.reason[0] = '\0';
 }
 
 bool sasl_sql_step_failed(void)
 {
 	bool failed = g.enabled && g.in_step && g.step_failed;
-	char q[512];
 
 	g.in_step = false;
-	if (!g.enabled)
-		return false;
-	if (!failed)
-		return false;
-	now(&g.held_until);
-	g.held_until.tv_sec += g.c_retry_after;
-	if (!g.down)
-		log_msg(LOG_LEVEL_WARN,
-			"sasl: user database %s:%u unreachable (%s): password logins answered 310, "
-			"retried every %u s",
-			g.c_host, g.c_port,
-			log_quote(q, sizeof(q), g.reason, strlen(g.reason)), g.c_retry_after);
-	g.down = true;
-	return true;
+	if (failed)
+		mark_down(elapsed_ms(&g.step_start));
+	return failed;
 }
 
 void sasl_sql_answered(void)
@@ -303,15 +420,4 @@ void sasl_sql_answered(void)
 		log_msg(LOG_LEVEL_INFO, "sasl: user database %s:%u reachable again", g.c_host, g.c_port);
 		g.down = false;
 	}
-}
-
-bool sasl_sql_held(void)
-{
-	struct timespec t;
-
-	if (!g.enabled || !g.down)
-		return false;
-	now(&t);
-	return t.tv_sec < g.held_until.tv_sec ||
-	       (t.tv_sec == g.held_until.tv_sec && t.tv_nsec < g.held_until.tv_nsec);
 }

@@ -4,27 +4,41 @@
  * SASL_CB_GETOPT, built from broker.auth.sql.*, and the watch on the
  * database that turns an outage into a prompt TSP 310.
  *
- * The plugin connects for every lookup (a login does one or two) with
+ * The plugin connects for every lookup (two per DIGEST-MD5 or SCRAM login,
+ * four per PLAIN login, measured) with
  * PQconnectdb on a conninfo string it assembles as
  *     host='H' port='P' user='U' password='W' dbname='D'
  * without escaping the values; each value handed to it is escaped here
  * for that quoting (\' and \\), and dbname's is followed by
- * connect_timeout, which libpq reads from the same string: a down or
- * unreachable database costs at most that many seconds, per connection,
- * never the process-wide PGCONNECT_TIMEOUT.
+ * connect_timeout, tcp_user_timeout and statement_timeout, which libpq
+ * reads from the same string: a lookup against a down, unreachable or
+ * stalled database ends within about connect_timeout seconds.
  *
- * The select looks up only the property userPassword (the plugin asks for
- * others too, e.g. SCRAM's authPassword, which a clear-text password must
- * not answer). It escapes the user name and realm it puts into the
- * statement (PQescapeString); the table name is checked here.
+ * The select answers two properties from one row of the table
+ * (username, realm, password, scram_sha256): userPassword is the
+ * clear-text password (DIGEST-MD5, PLAIN, and SCRAM computing its keys
+ * from it), authPassword the SCRAM-SHA-256 secret in libsasl2's stored
+ * form "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>"
+ * (base64), so a user may have no clear text at all (then SCRAM only).
+ * The plugin escapes the user name and realm it puts into the statement
+ * (PQescapeString); the table name is checked here.
  *
- * An outage: the plugin logs "sql plugin couldn't connect to any host"
- * through SASL_CB_LOG and fails the lookup. tsp_sasl.c feeds every
- * libsasl2 message to sasl_sql_log_seen; a login step during which that
- * message came answers 310 (TSP_SASL_ERROR) instead of 300, and for
+ * The watch. libsasl2's calls are synchronous, so a lookup blocks the
+ * event loop while it waits. The plugin's failed connections are never
+ * freed (about 34 KB each, plugins/sql.c): it must not be the one that
+ * finds the database down, again and again. So before every step that may
+ * look a user up, sasl_sql_ready checks our own connection (SELECT 1; a
+ * reconnect when it was closed, e.g. by a restart of the server): the
+ * plugin is called only when the database answered a moment ago. When it
+ * does not answer, the step is answered 310 (TSP_SASL_ERROR) and for
  * retry_after seconds every password login is answered 310 at once,
- * without touching the database, so a down database is not hammered by
- * every client's retry. The first login after that tries again. */
+ * without trying; the first one after that checks again, and logins work
+ * again by themselves once it answers. The wait is at most about
+ * connect_timeout (plus the name lookup when host is a name), once per
+ * retry_after. The plugin also logs "sql plugin couldn't connect to any
+ * host" through SASL_CB_LOG when the database went away in between:
+ * tsp_sasl.c feeds every libsasl2 message to sasl_sql_log_seen, and such a
+ * step is a 310 as well. */
 #ifndef TSPGW_SASL_SQL_H
 #define TSPGW_SASL_SQL_H
 
@@ -42,9 +56,6 @@ struct sasl_sql_cfg {
 	unsigned connect_timeout; /* seconds, >= 2 (libpq's minimum) */
 	unsigned retry_after;     /* seconds password logins are held after an outage */
 };
-
-/* The longest user name `tspgw user` stores (bytes). */
-#define SASL_SQL_USER_MAX 255
 
 /* Build the plugin's settings from cfg (reading password_file); they stay
  * until sasl_sql_clear, as the plugin keeps pointers to them from
@@ -68,17 +79,16 @@ int sasl_sql_read_password_file(const char *path, char *buf, size_t len, char *e
  * digit), at most 63 bytes each. */
 bool sasl_sql_table_ok(const char *table);
 
-/* The outage watch. log_seen: every libsasl2 message. step_begin before a
- * libsasl2 call that may look a user up, step_failed after it: true when
- * the database could not be reached during it (the hold starts and a
- * warning is logged once per outage). held: within retry_after of the
- * last failure (password logins are answered 310 without trying). */
+/* The outage watch. ready: before a libsasl2 call that may look a user
+ * up; false: the database does not answer (or did not within retry_after),
+ * answer 310 without the call. log_seen: every libsasl2 message.
+ * step_begin before the call, step_failed after it: true when the plugin
+ * could not connect during it (the hold starts, a warning is logged once
+ * per outage). answered: the database answered (ends a logged outage). */
+bool sasl_sql_ready(void);
 void sasl_sql_log_seen(const char *message);
 void sasl_sql_step_begin(void);
 bool sasl_sql_step_failed(void);
-/* A step that did not fail to connect got the database's answer (a login,
- * or no such user or password): ends a logged outage. */
 void sasl_sql_answered(void);
-bool sasl_sql_held(void);
 
 #endif

@@ -698,11 +698,9 @@ enum tsp_sasl_result tsp_sasl_start(struct tsp_sasl_session *s, const char *mech
 		log_msg(LOG_LEVEL_DEBUG, "sasl: %s login of user=%s from %s", name, s->user, s->client);
 		return TSP_SASL_DONE;
 	}
-	if (m != MECH_ANONYMOUS && sasl_sql_held()) {
-		/* The user database was down moments ago: 310 now rather
-		 * than a connection attempt per client (sasl_sql.h). */
-		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: user database down, not tried", name,
-			s->client);
+	if (in && m != MECH_ANONYMOUS && !sasl_sql_ready()) {
+		/* An initial response would be looked up now (TSP sends none:
+		 * the check is the first step's). */
 		s->mech = m;
 		s->state = S_FAILED;
 		return TSP_SASL_ERROR;
@@ -752,6 +750,14 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 		in = "";
 		inlen = 0;
 	}
+	if (!sasl_sql_ready()) {
+		/* The user database is down (or was moments ago): 310 now,
+		 * not a lookup that waits for it (sasl_sql.h). */
+		log_msg(LOG_LEVEL_DEBUG, "sasl: %s from %s: user database down, not tried",
+			s->mech >= 0 ? tsp_sasl_mechanisms[s->mech] : "?", s->client);
+		s->state = S_FAILED;
+		return TSP_SASL_ERROR;
+	}
 	sasl_sql_step_begin();
 	rc = sasl_server_step(s->conn, in, inlen, &sout, &soutlen);
 	if (sasl_sql_step_failed()) {
@@ -759,8 +765,6 @@ enum tsp_sasl_result tsp_sasl_step(struct tsp_sasl_session *s, const char *in, u
 		s->state = S_FAILED;
 		return TSP_SASL_ERROR;
 	}
-	if (rc == SASL_OK || rc == SASL_BADAUTH || rc == SASL_NOUSER)
-		sasl_sql_answered();
 	return finish(s, rc, sout, soutlen, out, outlen);
 }
 
