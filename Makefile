@@ -32,14 +32,14 @@ CFLAGS   ?= -O2 -g
 # One include root, the repository's: every include names its folder
 # ("dataplane/pinned_maps.h", "client/config.h"), so no folder's header
 # can shadow another's. $(BUILD) holds the generated skeletons only.
-GW_INC   := -I. -I$(BUILD) -I/usr/include/libxml2
+GW_INC   := -I. -I$(BUILD) -I/usr/include/libxml2 -I/usr/include/postgresql
 CLIENT_INC := -I. -I/usr/include/libxml2
 # Each object records the headers it read (build/.../*.d) and is rebuilt
 # when one of them changes; -MP keeps a deleted header from breaking make.
 DEPFLAGS := -MMD -MP
 GW_CFLAGS     = $(CSTD) $(USER_WARN) $(GW_INC) $(CFLAGS)
 CLIENT_CFLAGS = $(CSTD) $(USER_WARN) $(CLIENT_INC) $(CFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3 -lmicrohttpd
+LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3 -lpq -lmicrohttpd
 CLIENT_LIBS := -lxml2 -lsasl2
 SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
