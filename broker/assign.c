@@ -157,8 +157,11 @@ static int block_take(struct assign_db *db, const struct adb_pool *p, unsigned l
 	rc = adb_free_lowest(db, p->id, have, &i);
 	if (!rc)
 		rc = adb_free_del(db, p->id, have, i, &gone);
-	if (!rc && !gone)
+	if (!rc && !gone) {
+		/* Another writer of a shared database took it first. */
 		rc = adb_fail(db, "free list changed under us");
+		db->retry = true;
+	}
 	while (!rc && have < len) {
 		/* Keep the left half; the right one is free. */
 		have++;

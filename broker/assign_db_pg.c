@@ -17,8 +17,9 @@
  * statement runs under a server-side statement_timeout and a client-side
  * deadline (a server that vanished without a reset is never waited for
  * longer), and a lost connection is dropped and made again on a later
- * call, at most once a second. Until then calls fail with ASSIGN_DB,
- * which the broker answers as a refusal. */
+ * call: a second after it was lost, then less often (up to every 8 s)
+ * while the server stays away. Until then calls fail with ASSIGN_DB at
+ * once, which the broker answers as a refusal. */
 #include "broker/assign_db.h"
 
 #include <arpa/inet.h>
@@ -38,6 +39,7 @@
 #define PG_STATEMENT_TIMEOUT_MS 5000
 #define PG_CALL_DEADLINE_MS 7000
 #define PG_RECONNECT_GAP_MS 1000
+#define PG_RECONNECT_GAP_MAX_MS 8000
 
 /* The advisory lock every allocating transaction holds ("tspgw"), and the
  * one a schema upgrade holds. */
@@ -48,6 +50,7 @@ struct pg {
 	char *conninfo;
 	PGconn *conn;
 	int64_t next_connect_ms; /* monotonic; no attempt before it */
+	int64_t gap_ms;          /* the wait after the next failure */
 	bool in_tx;
 	/* The connection was lost inside a transaction: every call fails
 	 * until the rollback, so nothing runs outside the transaction on a
@@ -88,7 +91,12 @@ static void drop_conn(struct pg *p)
 	p->conn = NULL;
 	if (p->in_tx)
 		p->tx_lost = true;
-	p->next_connect_ms = now_ms() + PG_RECONNECT_GAP_MS;
+	/* A server that answers nothing costs a connect_timeout per
+	 * attempt: try less often while it stays away. */
+	if (p->gap_ms < PG_RECONNECT_GAP_MS)
+		p->gap_ms = PG_RECONNECT_GAP_MS;
+	p->next_connect_ms = now_ms() + p->gap_ms;
+	p->gap_ms = p->gap_ms * 2 > PG_RECONNECT_GAP_MAX_MS ? PG_RECONNECT_GAP_MAX_MS : p->gap_ms * 2;
 }
 
 /* ------------------------------------------------------------------ */
@@ -204,6 +212,7 @@ static bool connect_now(struct pg *p)
 		return false;
 	}
 	PQclear(r);
+	p->gap_ms = 0;
 	return true;
 }
 

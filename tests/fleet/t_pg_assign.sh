@@ -223,6 +223,31 @@ t_tcp_passfile() {
 }
 e2e_check "over TCP with the password in a passfile; a password in the string is refused" t_tcp_passfile
 
+# The database freezes: connections stay open, nothing answers (a server
+# or a network that hangs rather than resets). Every process of the
+# cluster is stopped (the postmaster and its children, by process id).
+pg_freeze() {
+	local p
+	for p in "$PG_PID" $(pgrep -P "$PG_PID"); do kill "-$1" "$p"; done
+}
+e2e_on_exit "pg_freeze CONT 2>/dev/null"
+pg_freeze STOP
+t_frozen_refused() {
+	local t0 rc ms
+	t0=$(date +%s%N)
+	auth "$B" u4 43004 --timeout 30
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "# refused in $ms ms (exit $rc)"
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$ms" -lt 20000 ] && grep -q "310" "$T/u4.43004.err" ||
+		{ cat "$T/u4.43004.err"; return 1; }
+}
+e2e_check "PostgreSQL frozen: an authenticated setup is refused (310) within the call deadline" \
+	t_frozen_refused
+t_frozen_anon() { anon "$B" 43101 && [ "$(val TSP_BROKER_ADDRESS_IPV4 "$T/anon.43101.out")" = "$B" ]; }
+e2e_check "  anonymous setups are still served" t_frozen_anon
+pg_freeze CONT
+
 # The database goes away.
 pg_stop
 t_down_refused() {
@@ -244,12 +269,13 @@ e2e_check "  both gateways keep running" t_down_alive
 pg_start_again || exit 1
 t_back() {
 	local i
-	# The gateway tries the database again at most once a second.
-	for ((i = 0; i < 10; i++)); do
+	# The gateway tries the database again after 1 s, then less often
+	# (up to every 8 s) while it stays away.
+	for ((i = 0; i < 20; i++)); do
 		auth "$A" u3 $((43200 + i)) && break
 		sleep 1
 	done
-	[ "$i" -lt 10 ] || { cat "$T/u3.$((43200 + i - 1)).err"; return 1; }
+	[ "$i" -lt 20 ] || { cat "$T/u3.$((43200 + i - 1)).err"; return 1; }
 	[ "$(sql "SELECT host(host) FROM users WHERE name = 'u3'")" = \
 		"$(val TSP_CLIENT_ADDRESS_IPV6 "$T/u3.$((43200 + i)).out")" ]
 }
