@@ -72,11 +72,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* libpq's messages span lines (ERROR, DETAIL, HINT): one line for the log. */
 static void set_err(struct pg *p, const char *msg)
 {
 	snprintf(p->err, sizeof(p->err), "%s", msg ? msg : "unknown error");
 	for (size_t n = strlen(p->err); n && p->err[n - 1] == '\n'; n--)
 		p->err[n - 1] = '\0';
+	for (char *c = p->err; (c = strchr(c, '\n')); )
+		*c = ' ';
 }
 
 static const char *pg_errmsg(struct assign_db *db)

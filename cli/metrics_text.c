@@ -213,7 +213,7 @@ int metrics_render(const struct metrics_snapshot *s, char **out, size_t *len)
 		render_dp(f, &s->dp);
 	if (s->have_broker)
 		render_broker(f, &s->broker);
-	head(f, "tspgw_database_errors_total", "counter", "Errors of the address database (SQLite).");
+	head(f, "tspgw_database_errors_total", "counter", "Errors of the address database (SQLite or PostgreSQL).");
 	sample1(f, "tspgw_database_errors_total", NULL, NULL, s->db_errors);
 	if (fclose(f)) {
 		free(*out);
