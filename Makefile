@@ -39,7 +39,7 @@ CLIENT_INC := -I. -I/usr/include/libxml2
 DEPFLAGS := -MMD -MP
 GW_CFLAGS     = $(CSTD) $(USER_WARN) $(GW_INC) $(CFLAGS)
 CLIENT_CFLAGS = $(CSTD) $(USER_WARN) $(CLIENT_INC) $(CFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3 -lmicrohttpd -lpq
+LDLIBS   := -lbpf -lelf -lz -lyaml -lxml2 -lsasl2 -lsqlite3 -lpq -lmicrohttpd
 CLIENT_LIBS := -lxml2 -lsasl2
 SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -157,8 +157,11 @@ static int block_take(struct assign_db *db, const struct adb_pool *p, unsigned l
 	rc = adb_free_lowest(db, p->id, have, &i);
 	if (!rc)
 		rc = adb_free_del(db, p->id, have, i, &gone);
-	if (!rc && !gone)
+	if (!rc && !gone) {
+		/* Another writer of a shared database took it first. */
 		rc = adb_fail(db, "free list changed under us");
+		db->retry = true;
+	}
 	while (!rc && have < len) {
 		/* Keep the left half; the right one is free. */
 		have++;
@@ -507,8 +510,14 @@ int assign_user(struct assign_db *db, const char *user, bool want_prefix, unsign
 	if (!db || !host || (want_prefix && (!prefix || !plen)))
 		return ASSIGN_DB;
 	rc = check_request(db, user, want_prefix, prefix_len);
-	if (!rc)
+	/* A concurrent writer sharing the database may win a race the
+	 * database then refuses (the backend sets retry): run it again. */
+	for (int tries = 0; !rc; tries++) {
 		rc = assign_user_tx(db, user, want_prefix, prefix_len, &u);
+		if (rc != ASSIGN_DB || !db->retry || tries == ADB_RETRIES)
+			break;
+		rc = ASSIGN_OK;
+	}
 	if (rc)
 		return rc;
 	*host = u.host;
@@ -523,14 +532,12 @@ int assign_user(struct assign_db *db, const char *user, bool want_prefix, unsign
 	return ASSIGN_OK;
 }
 
-int assign_release(struct assign_db *db, const char *user)
+/* One transaction, all or nothing. */
+static int assign_release_tx(struct assign_db *db, const char *user)
 {
 	struct adb_user u;
-	int rc;
+	int rc = adb_begin(db);
 
-	if (!db || !user)
-		return ASSIGN_NO_USER;
-	rc = adb_begin(db);
 	if (!rc)
 		rc = adb_user_get(db, user, &u);
 	if (!rc && !u.found)
@@ -546,6 +553,19 @@ int assign_release(struct assign_db *db, const char *user)
 	if (rc)
 		adb_rollback(db);
 	return rc;
+}
+
+int assign_release(struct assign_db *db, const char *user)
+{
+	int rc;
+
+	if (!db || !user)
+		return ASSIGN_NO_USER;
+	for (int tries = 0;; tries++) {
+		rc = assign_release_tx(db, user);
+		if (rc != ASSIGN_DB || !db->retry || tries == ADB_RETRIES)
+			return rc;
+	}
 }
 
 int assign_record_origin(struct assign_db *db, const char *user, uint32_t ipv4_be,

@@ -84,6 +84,16 @@ int assign_db_set_pools(struct assign_db *db, const struct assign_pools *pools, 
 
 /* What went wrong in the last call that returned ASSIGN_DB. */
 const char *assign_db_errmsg(const struct assign_db *db);
+
+/* Is target a PostgreSQL connection string (postgresql:// or postgres://
+ * URI, or libpq keyword=value pairs) rather than an SQLite file path? */
+bool assign_db_is_pg(const char *target);
+
+/* Can target name a database: an absolute SQLite path, or a well-formed
+ * PostgreSQL connection string without a password in it (the password
+ * belongs in a passfile, not in a configuration others may read)? 0, or
+ * -1 with why (which never quotes the string). */
+int assign_db_target_check(const char *target, char *why, size_t len);
 /* How many calls failed with ASSIGN_DB since open (any thread may ask:
  * /metrics reads it from its own). 0 for NULL. */
 uint64_t assign_db_errors(struct assign_db *db);

@@ -10,8 +10,20 @@ bool assign_db_is_pg(const char *target)
 {
 	if (!target)
 		return false;
+	/* A path starts with '/' (config checks it), so "/srv/a=b" is a file. */
 	return !strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11) ||
-	       strchr(target, '=') != NULL;
+	       (target[0] != '/' && strchr(target, '=') != NULL);
+}
+
+int assign_db_target_check(const char *target, char *why, size_t len)
+{
+	if (assign_db_is_pg(target))
+		return adb_pg_check(target, why, len);
+	if (target[0] != '/') {
+		snprintf(why, len, "must be an absolute path or a PostgreSQL connection string");
+		return -1;
+	}
+	return 0;
 }
 
 int adb_fail_msg(struct assign_db *db, const char *what, const char *detail)
@@ -35,11 +47,7 @@ int adb_open(struct assign_db *db, const char *target, char *err, size_t errlen)
 		snprintf(err, errlen, "no database path configured");
 		return -1;
 	}
-	if (assign_db_is_pg(target)) {
-		snprintf(err, errlen, "PostgreSQL databases are not supported by this build");
-		return -1;
-	}
-	db->be = &adb_sqlite;
+	db->be = assign_db_is_pg(target) ? &adb_pg : &adb_sqlite;
 	return db->be->open(db, target, err, errlen);
 }
 

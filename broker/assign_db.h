@@ -114,6 +114,9 @@ struct adb_backend {
 };
 
 extern const struct adb_backend adb_sqlite;
+extern const struct adb_backend adb_pg;
+/* assign_db_target_check for a PostgreSQL connection string. */
+int adb_pg_check(const char *conninfo, char *why, size_t len);
 
 struct assign_db {
 	const struct adb_backend *be;
@@ -131,9 +134,9 @@ struct assign_db {
 	int64_t data_version;
 };
 
-/* Is target a PostgreSQL connection string (postgresql:// or postgres://
- * URI, or libpq keyword=value pairs) rather than an SQLite file path? */
-bool assign_db_is_pg(const char *target);
+/* How many times a transaction is run again after a retryable failure. */
+#define ADB_RETRIES 3
+
 
 /* Open the backend target names: create or upgrade the schema. */
 int adb_open(struct assign_db *db, const char *target, char *err, size_t errlen);

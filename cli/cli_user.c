@@ -43,7 +43,9 @@ struct assign_db *cli_daemon_db(const struct tspgw_cfg *cfg, const char *what, b
 	 * this is not the daemon's. */
 	const char *why = NULL;
 
-	if (stat(path, &st))
+	if (assign_db_is_pg(path))
+		why = NULL; /* a server: nothing is created by connecting */
+	else if (stat(path, &st))
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/prefix.h"
 #include "bpf/special_addr.h"
+#include "broker/assign.h"
 
 /* A configuration is a few KiB; the cap keeps `-c /dev/zero` from eating
  * memory before the parser gets a chance to complain. */
@@ -390,6 +391,20 @@ static int get_abs_path(struct cfg_ctx *c, const yaml_node_t *n, const char *nam
 	return 0;
 }
 
+/* The assignment database: an SQLite file or a PostgreSQL server. The
+ * value is not echoed: a connection string may hold what it must not. */
+static int get_database(struct cfg_ctx *c, const yaml_node_t *n, const char *name, char *out,
+			size_t cap)
+{
+	char why[256];
+
+	if (get_text(c, n, name, out, cap))
+		return -1;
+	if (assign_db_target_check(out, why, sizeof(why)))
+		return fail(c, n, "'%s': %s", name, why);
+	return 0;
+}
+
 /* ---- the key table ---------------------------------------------------- */
 
 static const struct cfg_key *key_at(const char *section, const char *key, size_t *index)
@@ -584,6 +599,9 @@ static int set_key(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t
 		break;
 	case CFG_PATH:
 		rc = get_abs_path(c, v, name, f, k->size);
+		break;
+	case CFG_DATABASE:
+		rc = get_database(c, v, name, f, k->size);
 		break;
 	case CFG_IPV4:
 		rc = get_ipv4_unicast(c, v, name, f);

@@ -153,7 +153,7 @@ const struct cfg_key tspgw_cfg_keys[] = {
 	  .max = 1000000, .why = "0: no cap", .def = "20", LIVE },
 	{ "broker.auth.failure_window", CFG_UINT, FIELD(broker.auth_failure_window), .min = 1,
 	  .max = 86400, .why = "seconds", .def = "300", LIVE },
-	{ "broker.database", CFG_PATH, FIELD(broker.database),
+	{ "broker.database", CFG_DATABASE, FIELD(broker.database),
 	  .def = "/var/lib/tspgw/assignments.sqlite" },
 	SECTION("broker.keepalive"),
 	{ "broker.keepalive.default", CFG_UINT, FIELD(broker.keepalive_default), .min = 1,

@@ -21,6 +21,7 @@ enum cfg_kind {
 	CFG_IFNAME,    /* an interface name, into char[IFNAMSIZ] */
 	CFG_TEXT,      /* printable text, into char[size] */
 	CFG_PATH,      /* an absolute path, into char[size] */
+	CFG_DATABASE,  /* an absolute path or a PostgreSQL connection string */
 	CFG_IPV4,      /* a unicast IPv4 address (struct in_addr) */
 	CFG_IPV6,      /* a unicast IPv6 address (struct in6_addr) */
 	CFG_IPV4_TEXT, /* any IPv4 address, kept as normalised text in char[size] */

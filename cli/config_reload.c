@@ -25,6 +25,7 @@ bool cfg_key_equal(const struct cfg_key *k, const struct tspgw_cfg *a, const str
 	case CFG_IFNAME:
 	case CFG_TEXT:
 	case CFG_PATH:
+	case CFG_DATABASE:
 	case CFG_IPV4_TEXT:
 	case CFG_IPV6_TEXT:
 	case CFG_LISTEN:

@@ -220,7 +220,7 @@ int metrics_render(const struct metrics_snapshot *s, char **out, size_t *len)
 			sample1(f, "tspgw_kernel_route_errors_total", "op", broker_route_op_names[i],
 				s->broker.route_errors[i]);
 	}
-	head(f, "tspgw_database_errors_total", "counter", "Errors of the address database (SQLite).");
+	head(f, "tspgw_database_errors_total", "counter", "Errors of the address database (SQLite or PostgreSQL).");
 	sample1(f, "tspgw_database_errors_total", NULL, NULL, s->db_errors);
 	if (fclose(f)) {
 		free(*out);

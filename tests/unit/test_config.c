@@ -974,3 +974,23 @@ Test(config, broker_log_level)
 		     "'broker.log_level' must be error, warn, info or debug, not 'loud'");
 	expect_error("broker:\n  log_level: [info]\n", "2:14", "'broker.log_level'");
 }
+
+/* broker.database: an SQLite file, or a PostgreSQL server named by a
+ * connection string that holds no password (it belongs in a passfile). */
+Test(config, database_path_or_connection_string)
+{
+	expect_ok("broker:\n  database: /srv/tspgw/a=b.sqlite\n");
+	cr_expect_str_eq(cfg.broker.database, "/srv/tspgw/a=b.sqlite");
+	expect_ok("broker:\n  database: postgresql://tspgw@192.0.2.50/tspgw?connect_timeout=2\n");
+	cr_expect_str_eq(cfg.broker.database, "postgresql://tspgw@192.0.2.50/tspgw?connect_timeout=2");
+	expect_ok("broker:\n  database: \"host=192.0.2.50 dbname=tspgw passfile=/etc/tspgw/pgpass\"\n");
+	expect_error("broker:\n  database: assignments.sqlite\n", "2:13",
+		     "'broker.database': must be an absolute path or a PostgreSQL connection string");
+	expect_error("broker:\n  database: \"host=db password=hunter2\"\n", "2:13",
+		     "holds a password");
+	cr_expect(!strstr(err, "hunter2"), "the password is echoed: %s", err);
+	expect_error("broker:\n  database: postgresql://tspgw:hunter2@db/tspgw\n", "2:13",
+		     "holds a password");
+	expect_error("broker:\n  database: \"host=db dbname='unterminated\"\n", "2:13",
+		     "not a valid PostgreSQL connection string");
+}

@@ -58,6 +58,7 @@ static void row_of(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_IFNAME: cat(buf, len, "interface name"); break;
 	case CFG_TEXT: cat(buf, len, "text"); break;
 	case CFG_PATH: cat(buf, len, "absolute path"); break;
+	case CFG_DATABASE: cat(buf, len, "absolute path or PostgreSQL connection string"); break;
 	case CFG_IPV4: cat(buf, len, "unicast IPv4 address"); break;
 	case CFG_IPV6: cat(buf, len, "unicast IPv6 address"); break;
 	case CFG_IPV4_TEXT: cat(buf, len, "IPv4 address"); break;
