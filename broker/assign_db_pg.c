@@ -56,6 +56,9 @@ struct pg {
 	 * until the rollback, so nothing runs outside the transaction on a
 	 * new connection. */
 	bool tx_lost;
+	/* Notifications on tspgw_changes taken, plus one per connection
+	 * made (what it missed while there was none): the change mark. */
+	int64_t changes;
 	char err[256];
 };
 
@@ -183,7 +186,9 @@ lost:
 static const char session_setup[] = "SET statement_timeout = 5000;"
 				    " SET lock_timeout = 5000;"
 				    " SET idle_in_transaction_session_timeout = 15000;"
-				    " SET client_min_messages = warning";
+				    " SET client_min_messages = warning;"
+				    /* What other processes changed (see pg_change_mark). */
+				    " LISTEN tspgw_changes";
 
 static bool connect_now(struct pg *p)
 {
@@ -216,6 +221,7 @@ static bool connect_now(struct pg *p)
 	}
 	PQclear(r);
 	p->gap_ms = 0;
+	p->changes++;
 	return true;
 }
 
@@ -805,18 +811,39 @@ static int pg_request_end(struct assign_db *db, const char *user)
 	return rc ? rc : changes == 1 ? ASSIGN_OK : ASSIGN_NO_USER;
 }
 
-/* The cluster's next transaction id: it moves whenever anyone (another
- * gateway, the operator's CLI, this gateway) commits a write, which is
- * what the daemon needs to know to look for requests. */
+/* The notifications that arrived on tspgw_changes (the schema's triggers
+ * send one when a user moves to another gateway, an operator asks for a
+ * tunnel's end, or a drain mark changes): counted from what libpq already
+ * received, plus what is waiting on the socket, without a round trip to
+ * the server. A new connection counts as a change: it may have missed
+ * some. */
 static int pg_change_mark(struct assign_db *db, int64_t *mark)
 {
-	PGresult *r = q(db, "change mark",
-			"SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", 0, NULL);
+	struct pg *p = P(db);
+	PGnotify *n;
 
-	if (!r)
-		return ASSIGN_DB;
-	*mark = col_i64(r, 0, 0);
-	PQclear(r);
+	if (p->tx_lost)
+		return adb_fail_msg(db, "change mark", "connection lost during the transaction");
+	if (!p->conn) {
+		PGresult *r;
+
+		/* Not counted as a failure while a reconnect is not due. */
+		if (now_ms() < p->next_connect_ms)
+			return ASSIGN_DB;
+		r = q(db, "change mark", "SELECT 1", 0, NULL);
+		if (!r)
+			return ASSIGN_DB;
+		PQclear(r);
+	} else if (!PQconsumeInput(p->conn)) {
+		set_err(p, PQerrorMessage(p->conn));
+		drop_conn(p);
+		return adb_fail(db, "change mark");
+	}
+	while ((n = PQnotifies(p->conn))) {
+		p->changes++;
+		PQfreemem(n);
+	}
+	*mark = p->changes;
 	return ASSIGN_OK;
 }
 
@@ -936,6 +963,37 @@ static int pg_gw_forget(struct assign_db *db, const char *name)
 	return rc ? rc : changes ? ASSIGN_OK : ASSIGN_NO_USER;
 }
 
+static int pg_serve(struct assign_db *db, const char *user, const char *gateway)
+{
+	const char *pv[] = { user, gateway };
+	long changes = 0;
+	int rc = run(db, "serve",
+		     "UPDATE users SET gateway = $2, served_seq = nextval('users_served')"
+		     " WHERE name = $1",
+		     2, pv, &changes);
+
+	return rc ? rc : changes == 1 ? ASSIGN_OK : ASSIGN_NO_USER;
+}
+
+static int pg_served_since(struct assign_db *db, int64_t *cursor, fleet_served_fn fn, void *arg)
+{
+	struct num c;
+	const char *pv[] = { num(&c, *cursor) };
+	PGresult *r = q(db, "served since",
+			"SELECT name, gateway, served_seq FROM users"
+			" WHERE served_seq > $1::bigint AND gateway IS NOT NULL ORDER BY served_seq",
+			1, pv);
+
+	if (!r)
+		return ASSIGN_DB;
+	for (int i = 0; i < PQntuples(r); i++) {
+		*cursor = col_i64(r, i, 2);
+		fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), arg);
+	}
+	PQclear(r);
+	return ASSIGN_OK;
+}
+
 const struct adb_backend adb_pg = {
 	.name = "postgresql",
 	.errmsg = pg_errmsg,
@@ -968,4 +1026,6 @@ const struct adb_backend adb_pg = {
 	.gw_draining = pg_gw_draining,
 	.gw_list = pg_gw_list,
 	.gw_forget = pg_gw_forget,
+	.serve = pg_serve,
+	.served_since = pg_served_since,
 };

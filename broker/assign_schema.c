@@ -107,8 +107,22 @@ const struct adb_migration adb_migrations[ADB_SCHEMA_VERSION] = {
 		.sqlite = "ALTER TABLE users ADD COLUMN gateway TEXT;"
 			  "ALTER TABLE users ADD COLUMN served_seq INTEGER;"
 			  "CREATE INDEX users_served_seq ON users (served_seq);",
+		/* PostgreSQL also tells every gateway at once (LISTEN
+		 * tspgw_changes, assign_db_pg.c) when a user moves, an
+		 * operator asks for a tunnel's end or a drain mark changes:
+		 * the gateways then read what changed, instead of asking the
+		 * server every few hundred milliseconds. */
 		.pg = "ALTER TABLE users ADD COLUMN gateway text, ADD COLUMN served_seq bigint;"
 		      "CREATE SEQUENCE users_served;"
-		      "CREATE INDEX users_served_seq ON users (served_seq);",
+		      "CREATE INDEX users_served_seq ON users (served_seq);"
+		      "CREATE FUNCTION tspgw_notify() RETURNS trigger LANGUAGE plpgsql AS"
+		      " $$BEGIN PERFORM pg_notify('tspgw_changes', TG_TABLE_NAME); RETURN NULL;"
+		      " END$$;"
+		      "CREATE TRIGGER users_served AFTER UPDATE OF gateway ON users"
+		      " FOR EACH STATEMENT EXECUTE FUNCTION tspgw_notify();"
+		      "CREATE TRIGGER end_requested AFTER INSERT OR UPDATE ON end_requests"
+		      " FOR EACH STATEMENT EXECUTE FUNCTION tspgw_notify();"
+		      "CREATE TRIGGER gateway_drained AFTER INSERT OR UPDATE OF draining ON gateways"
+		      " FOR EACH STATEMENT EXECUTE FUNCTION tspgw_notify();",
 	},
 };

@@ -11,6 +11,9 @@
 #   ns gwa: u0 192.0.2.1/24     <->  c0 192.0.2.2/24     ns cli
 #   ns gwb: u0 198.51.100.1/24  <->  c1 198.51.100.2/24  ns cli
 #
+# TAKEOVER_DB=pg (t_takeover_pg.sh) runs the same on a throwaway
+# PostgreSQL cluster, where the gateways learn of the move by LISTEN/NOTIFY.
+#
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
 
@@ -29,16 +32,33 @@ e2e_require_tools ip ethtool nsenter python3 saslpasswd2 timeout
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
+DB_KIND=${TAKEOVER_DB:-sqlite}
+if [ "$DB_KIND" = pg ]; then
+	# shellcheck source=tests/fleet/pg_lib.sh
+	. "$HERE/pg_lib.sh"
+	pg_require
+fi
 
 NS_C=tkc$$
 NS_A=tka$$
 NS_B=tkb$$
+NS_D=tkd$$
 T=$E2E_TMP
 A=192.0.2.1
 B=198.51.100.1
 REALM=tspgw.example
 TABLE=4300
 PROTO=202
+
+DATABASE=$T/fleet.sqlite
+if [ "$DB_KIND" = pg ]; then
+	e2e_netns_add "$NS_D" || exit 1
+	ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
+	pg_start "$NS_D" 203.0.113.50 || exit 1
+	pg_create_db tspgw tspgw "pw-$$" || exit 1
+	# Over the cluster's unix socket, which it trusts.
+	DATABASE="host=$PG_DIR port=$PG_PORT dbname=tspgw user=tspgw connect_timeout=3"
+fi
 
 # Keepalives of 30 s: the tunnels --print-only leaves stay until taken over.
 gw_config() {
@@ -51,7 +71,7 @@ data_plane: {pin_path: /sys/fs/bpf/tspgw-tk-$1-$$, max_tunnels: 1024,
              allowed_special_ranges: [documentation]}
 broker:
   auth: {mechanisms: [DIGEST-MD5], sasldb: $T/sasldb2, realm: $REALM, server_name: $REALM}
-  database: $T/fleet.sqlite
+  database: "$DATABASE"
   keepalive: {default: 30, min: 1, max: 30, misses: 3}
 EOF
 }
