@@ -27,7 +27,7 @@ TSPC=$BUILD/tspc
 XDP_PASS=$BUILD/xdp_pass.bpf.o
 
 e2e_require_root
-e2e_require_tools ip ethtool nsenter python3 timeout saslpasswd2 bird birdc
+e2e_require_tools ip ethtool nsenter python3 timeout saslpasswd2 bird birdc curl
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
@@ -64,6 +64,7 @@ broker:
   database: $T/assignments.sqlite
   keepalive: {default: 1, min: 1, max: 1, misses: 3}
 routes: {table: $TABLE, protocol: $PROTO}
+metrics: {listen: "127.0.0.1:9653"}
 EOF
 
 # gw, start_gateway, stop_gateway, gateway_serving: tests/e2e/lib.sh
@@ -290,6 +291,34 @@ t_reload() {
 		out_ gw_table 2001:db8:100::beef && in_ gw_table "$ANON2"
 }
 e2e_check "tspgw reload reconciles too: a stale route removed, the tunnel's kept" t_reload
+
+# --- a route the kernel refuses -------------------------------------------------
+
+# route_errors OP: tspgw_kernel_route_errors_total{op=OP} from /metrics.
+route_errors() {
+	local page
+	page=$(e2e_ns "$NS_G" curl -s -m 5 http://127.0.0.1:9653/metrics) || return 1
+	sed -n "s/^tspgw_kernel_route_errors_total{op=\"$1\"} //p" <<<"$page"
+}
+# The tunnel device down (IPv6 drops its routes, and refuses new ones
+# into it: ENETDOWN); a tunnel set up meanwhile is served, unannounced.
+ip -n "$NS_G" link set dev "$TUNDEV" down
+tspc_bg anon3 --local 0.0.0.0:42004
+ANON3_PID=$TSPC_PID
+t_refused() {
+	tspc_up anon3 || return 1
+	e2e_wait_for 5 grep -q "cannot add the tunnel route $(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")/128" \
+		"$T/run.2.log" || { tail -n 5 "$T/run.2.log"; return 1; }
+	[ "$(route_errors add)" = 1 ] || { echo "add errors: '$(route_errors add)'"; return 1; }
+}
+e2e_check "a route the kernel refuses: the tunnel is served, the failure logged and counted" t_refused
+t_recovered() {
+	ip -n "$NS_G" link set dev "$TUNDEV" up && gw reload >/dev/null || return 1
+	e2e_wait_for 5 in_ gw_table "$ANON2" "$(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")" ||
+		in_ gw_table "$ANON2" "$(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")"
+}
+e2e_check "  device up again, tspgw reload adds the missing routes" t_recovered
+e2e_stop "$ANON3_PID" 3 >/dev/null 2>&1
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
