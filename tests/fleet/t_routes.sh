@@ -202,19 +202,14 @@ t_anon_up() {
 }
 e2e_check "anonymous tunnel up: its /128 is in table $TABLE, protocol $PROTO" t_anon_up
 ANON=$(short6 "$(param anon TSP_CLIENT_ADDRESS_IPV6)")
-e2e_check "  the upstream learns it by BGP" e2e_wait_for 10 in_ up_routes "$ANON"
-t_kept_back() {
-	out_ up_routes 2001:db8:dead::/48 2001:db8:100::f00 &&
-		in_ gw_table 2001:db8:dead::/48 && foreign_kept
-}
-e2e_check "  filters: ours outside the pools and in-pool of another protocol stay unannounced" \
-	t_kept_back
-t_nexthop() {
+# via_gw DEST: the upstream routes DEST to the gateway.
+via_gw() {
 	local r
-	r=$(ip -n "$NS_U" -6 route show "$ANON") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
-		{ echo "upstream's route: $r"; return 1; }
+	r=$(ip -n "$NS_U" -6 route show "$1") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
+		{ echo "upstream's route to $1: $r"; return 1; }
 }
-e2e_check "  the upstream routes it to the gateway" t_nexthop
+e2e_check "  the upstream learns the anonymous prefix whole, routed to the gateway" \
+	e2e_wait_for 10 via_gw 2001:db8:ffff::/64
 
 # --- a DIGEST-MD5 router with a delegated /56 -----------------------------------
 
@@ -231,7 +226,17 @@ t_bob_up() {
 e2e_check "router tunnel (DIGEST-MD5, /56): its /128 and prefix are in table $TABLE" t_bob_up
 BOB=$(short6 "$(param bob TSP_CLIENT_ADDRESS_IPV6)")
 BOBP=$(short6 "$(param bob TSP_PREFIX)")/$(param bob TSP_PREFIXLEN)
-e2e_check "  the upstream learns both" e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+e2e_check "  the upstream learns both by BGP" e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+t_bob_via() { via_gw "$BOB" && via_gw "$BOBP"; }
+e2e_check "  and routes them to the gateway" t_bob_via
+# Announced by now if the filters let them through: they were in the
+# table before the session came up, the anonymous one before bob's.
+t_kept_back() {
+	out_ up_routes "$ANON" 2001:db8:dead::/48 2001:db8:100::f00 &&
+		in_ gw_table "$ANON" 2001:db8:dead::/48 && foreign_kept
+}
+e2e_check "  filters: an anonymous /128, ours outside the pools, in-pool of another protocol: unannounced" \
+	t_kept_back
 
 t_bob_del() {
 	gw tunnel del --user bob >/dev/null || return 1
@@ -239,7 +244,7 @@ t_bob_del() {
 }
 e2e_check "tspgw tunnel del --user bob: its routes leave the table" t_bob_del
 e2e_check "  and the upstream withdraws them" e2e_wait_for 10 out_ up_routes "$BOB" "$BOBP"
-e2e_check "  the anonymous tunnel's stays" in_ up_routes "$ANON"
+e2e_check "  the anonymous tunnel's stays in the table" in_ gw_table "$ANON"
 e2e_stop "$BOB_PID" 3 >/dev/null 2>&1
 
 # --- a client that stops --------------------------------------------------------
@@ -250,31 +255,41 @@ t_anon_gone() {
 	grep -q "tunnel expired .*address=$ANON" "$T/run.1.log"
 }
 e2e_check "anonymous client stopped: its tunnel expires, its route leaves the table" t_anon_gone
-e2e_check "  and the upstream withdraws it" e2e_wait_for 10 out_ up_routes "$ANON"
 
 # --- restart: the table reconciled --------------------------------------------
 
+# bob again (his tunnel was deleted, not he): the same address and prefix.
+tspc_bg bob2 --local 0.0.0.0:42005 --user bob --password hunter2 --auth digest-md5 \
+	--router --prefix-len 56 --once
+BOB2_PID=$TSPC_PID
+t_bob2_up() {
+	tspc_up bob2 || return 1
+	[ "$(short6 "$(param bob2 TSP_CLIENT_ADDRESS_IPV6)")" = "$BOB" ] || { echo "new address"; return 1; }
+	e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+}
+e2e_check "bob back (same address and prefix): announced again" t_bob2_up
 tspc_bg anon2 --local 0.0.0.0:42003
 ANON2_PID=$TSPC_PID
 t_anon2_up() {
 	tspc_up anon2 || return 1
-	e2e_wait_for 10 in_ up_routes "$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")"
+	e2e_wait_for 5 in_ gw_table "$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")"
 }
-e2e_check "another anonymous tunnel: announced" t_anon2_up
+e2e_check "another anonymous tunnel: in the table" t_anon2_up
 ANON2=$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")
 
 stop_gateway TERM
-t_routes_stay() { in_ gw_table "$ANON2"; }
-e2e_check "tspgw stopped: the tunnel stays in the data plane, its route stays" t_routes_stay
-# While it is away: the tunnel's route lost, a stale one of ours left.
-ip -n "$NS_G" -6 route del "$ANON2"/128 table "$TABLE" proto "$PROTO"
+e2e_check "tspgw stopped: the tunnels stay in the data plane, their routes stay" \
+	in_ gw_table "$ANON2" "$BOB" "$BOBP"
+# While it is away: a tunnel's route lost, a stale one of ours left.
+ip -n "$NS_G" -6 route del "$BOB"/128 table "$TABLE" proto "$PROTO"
+e2e_check "  a lost route is withdrawn upstream meanwhile" e2e_wait_for 10 out_ up_routes "$BOB"
 ip -n "$NS_G" -6 route add 2001:db8:100::dead/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO"
 e2e_check "  a stale in-pool route of ours is announced meanwhile" \
 	e2e_wait_for 10 in_ up_routes 2001:db8:100::dead
 start_gateway 2
 e2e_check "tspgw restarted" gateway_serving 2 || e2e_finish
 t_reconciled() {
-	in_ gw_table "$ANON2" && out_ gw_table 2001:db8:100::dead 2001:db8:dead::/48 || return 1
+	in_ gw_table "$ANON2" "$BOB" "$BOBP" && out_ gw_table 2001:db8:100::dead 2001:db8:dead::/48 || return 1
 	# Not ours: stays.
 	foreign_kept || return 1
 	grep -q "tunnel routes in table $TABLE (protocol $PROTO), 2 stale removed" "$T/run.2.log" ||
@@ -282,8 +297,8 @@ t_reconciled() {
 }
 e2e_check "  reconciled: the tunnel's route back, 2 stale ones of ours removed, the foreign one kept" \
 	t_reconciled
-e2e_check "  the upstream withdraws the stale route and keeps the tunnel's" \
-	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $ANON2"
+e2e_check "  the upstream withdraws the stale route and learns the lost one again" \
+	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $BOB $BOBP"
 t_reload() {
 	ip -n "$NS_G" -6 route add 2001:db8:100::beef/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO" &&
 		gw reload >/dev/null || return 1
@@ -319,6 +334,7 @@ t_recovered() {
 }
 e2e_check "  device up again, tspgw reload adds the missing routes" t_recovered
 e2e_stop "$ANON3_PID" 3 >/dev/null 2>&1
+e2e_stop "$BOB2_PID" 3 >/dev/null 2>&1
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
