@@ -27,7 +27,7 @@ TSPC=$BUILD/tspc
 XDP_PASS=$BUILD/xdp_pass.bpf.o
 
 e2e_require_root
-e2e_require_tools ip ethtool nsenter python3 timeout saslpasswd2 bird birdc
+e2e_require_tools ip ethtool nsenter python3 timeout saslpasswd2 bird birdc curl
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
@@ -64,6 +64,7 @@ broker:
   database: $T/assignments.sqlite
   keepalive: {default: 1, min: 1, max: 1, misses: 3}
 routes: {table: $TABLE, protocol: $PROTO}
+metrics: {listen: "127.0.0.1:9653"}
 EOF
 
 # gw, start_gateway, stop_gateway, gateway_serving: tests/e2e/lib.sh
@@ -201,19 +202,14 @@ t_anon_up() {
 }
 e2e_check "anonymous tunnel up: its /128 is in table $TABLE, protocol $PROTO" t_anon_up
 ANON=$(short6 "$(param anon TSP_CLIENT_ADDRESS_IPV6)")
-e2e_check "  the upstream learns it by BGP" e2e_wait_for 10 in_ up_routes "$ANON"
-t_kept_back() {
-	out_ up_routes 2001:db8:dead::/48 2001:db8:100::f00 &&
-		in_ gw_table 2001:db8:dead::/48 && foreign_kept
-}
-e2e_check "  filters: ours outside the pools and in-pool of another protocol stay unannounced" \
-	t_kept_back
-t_nexthop() {
+# via_gw DEST: the upstream routes DEST to the gateway.
+via_gw() {
 	local r
-	r=$(ip -n "$NS_U" -6 route show "$ANON") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
-		{ echo "upstream's route: $r"; return 1; }
+	r=$(ip -n "$NS_U" -6 route show "$1") && grep -q "via 2001:db8:ff::1 dev r0" <<<"$r" ||
+		{ echo "upstream's route to $1: $r"; return 1; }
 }
-e2e_check "  the upstream routes it to the gateway" t_nexthop
+e2e_check "  the upstream learns the anonymous prefix whole, routed to the gateway" \
+	e2e_wait_for 10 via_gw 2001:db8:ffff::/64
 
 # --- a DIGEST-MD5 router with a delegated /56 -----------------------------------
 
@@ -230,7 +226,17 @@ t_bob_up() {
 e2e_check "router tunnel (DIGEST-MD5, /56): its /128 and prefix are in table $TABLE" t_bob_up
 BOB=$(short6 "$(param bob TSP_CLIENT_ADDRESS_IPV6)")
 BOBP=$(short6 "$(param bob TSP_PREFIX)")/$(param bob TSP_PREFIXLEN)
-e2e_check "  the upstream learns both" e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+e2e_check "  the upstream learns both by BGP" e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+t_bob_via() { via_gw "$BOB" && via_gw "$BOBP"; }
+e2e_check "  and routes them to the gateway" t_bob_via
+# Announced by now if the filters let them through: they were in the
+# table before the session came up, the anonymous one before bob's.
+t_kept_back() {
+	out_ up_routes "$ANON" 2001:db8:dead::/48 2001:db8:100::f00 &&
+		in_ gw_table "$ANON" 2001:db8:dead::/48 && foreign_kept
+}
+e2e_check "  filters: an anonymous /128, ours outside the pools, in-pool of another protocol: unannounced" \
+	t_kept_back
 
 t_bob_del() {
 	gw tunnel del --user bob >/dev/null || return 1
@@ -238,7 +244,7 @@ t_bob_del() {
 }
 e2e_check "tspgw tunnel del --user bob: its routes leave the table" t_bob_del
 e2e_check "  and the upstream withdraws them" e2e_wait_for 10 out_ up_routes "$BOB" "$BOBP"
-e2e_check "  the anonymous tunnel's stays" in_ up_routes "$ANON"
+e2e_check "  the anonymous tunnel's stays in the table" in_ gw_table "$ANON"
 e2e_stop "$BOB_PID" 3 >/dev/null 2>&1
 
 # --- a client that stops --------------------------------------------------------
@@ -249,31 +255,41 @@ t_anon_gone() {
 	grep -q "tunnel expired .*address=$ANON" "$T/run.1.log"
 }
 e2e_check "anonymous client stopped: its tunnel expires, its route leaves the table" t_anon_gone
-e2e_check "  and the upstream withdraws it" e2e_wait_for 10 out_ up_routes "$ANON"
 
 # --- restart: the table reconciled --------------------------------------------
 
+# bob again (his tunnel was deleted, not he): the same address and prefix.
+tspc_bg bob2 --local 0.0.0.0:42005 --user bob --password hunter2 --auth digest-md5 \
+	--router --prefix-len 56 --once
+BOB2_PID=$TSPC_PID
+t_bob2_up() {
+	tspc_up bob2 || return 1
+	[ "$(short6 "$(param bob2 TSP_CLIENT_ADDRESS_IPV6)")" = "$BOB" ] || { echo "new address"; return 1; }
+	e2e_wait_for 10 in_ up_routes "$BOB" "$BOBP"
+}
+e2e_check "bob back (same address and prefix): announced again" t_bob2_up
 tspc_bg anon2 --local 0.0.0.0:42003
 ANON2_PID=$TSPC_PID
 t_anon2_up() {
 	tspc_up anon2 || return 1
-	e2e_wait_for 10 in_ up_routes "$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")"
+	e2e_wait_for 5 in_ gw_table "$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")"
 }
-e2e_check "another anonymous tunnel: announced" t_anon2_up
+e2e_check "another anonymous tunnel: in the table" t_anon2_up
 ANON2=$(short6 "$(param anon2 TSP_CLIENT_ADDRESS_IPV6)")
 
 stop_gateway TERM
-t_routes_stay() { in_ gw_table "$ANON2"; }
-e2e_check "tspgw stopped: the tunnel stays in the data plane, its route stays" t_routes_stay
-# While it is away: the tunnel's route lost, a stale one of ours left.
-ip -n "$NS_G" -6 route del "$ANON2"/128 table "$TABLE" proto "$PROTO"
+e2e_check "tspgw stopped: the tunnels stay in the data plane, their routes stay" \
+	in_ gw_table "$ANON2" "$BOB" "$BOBP"
+# While it is away: a tunnel's route lost, a stale one of ours left.
+ip -n "$NS_G" -6 route del "$BOB"/128 table "$TABLE" proto "$PROTO"
+e2e_check "  a lost route is withdrawn upstream meanwhile" e2e_wait_for 10 out_ up_routes "$BOB"
 ip -n "$NS_G" -6 route add 2001:db8:100::dead/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO"
 e2e_check "  a stale in-pool route of ours is announced meanwhile" \
 	e2e_wait_for 10 in_ up_routes 2001:db8:100::dead
 start_gateway 2
 e2e_check "tspgw restarted" gateway_serving 2 || e2e_finish
 t_reconciled() {
-	in_ gw_table "$ANON2" && out_ gw_table 2001:db8:100::dead 2001:db8:dead::/48 || return 1
+	in_ gw_table "$ANON2" "$BOB" "$BOBP" && out_ gw_table 2001:db8:100::dead 2001:db8:dead::/48 || return 1
 	# Not ours: stays.
 	foreign_kept || return 1
 	grep -q "tunnel routes in table $TABLE (protocol $PROTO), 2 stale removed" "$T/run.2.log" ||
@@ -281,8 +297,8 @@ t_reconciled() {
 }
 e2e_check "  reconciled: the tunnel's route back, 2 stale ones of ours removed, the foreign one kept" \
 	t_reconciled
-e2e_check "  the upstream withdraws the stale route and keeps the tunnel's" \
-	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $ANON2"
+e2e_check "  the upstream withdraws the stale route and learns the lost one again" \
+	e2e_wait_for 10 eval "out_ up_routes 2001:db8:100::dead && in_ up_routes $BOB $BOBP"
 t_reload() {
 	ip -n "$NS_G" -6 route add 2001:db8:100::beef/128 dev "$TUNDEV" table "$TABLE" proto "$PROTO" &&
 		gw reload >/dev/null || return 1
@@ -290,6 +306,35 @@ t_reload() {
 		out_ gw_table 2001:db8:100::beef && in_ gw_table "$ANON2"
 }
 e2e_check "tspgw reload reconciles too: a stale route removed, the tunnel's kept" t_reload
+
+# --- a route the kernel refuses -------------------------------------------------
+
+# route_errors OP: tspgw_kernel_route_errors_total{op=OP} from /metrics.
+route_errors() {
+	local page
+	page=$(e2e_ns "$NS_G" curl -s -m 5 http://127.0.0.1:9653/metrics) || return 1
+	sed -n "s/^tspgw_kernel_route_errors_total{op=\"$1\"} //p" <<<"$page"
+}
+# The tunnel device down (IPv6 drops its routes, and refuses new ones
+# into it: ENETDOWN); a tunnel set up meanwhile is served, unannounced.
+ip -n "$NS_G" link set dev "$TUNDEV" down
+tspc_bg anon3 --local 0.0.0.0:42004
+ANON3_PID=$TSPC_PID
+t_refused() {
+	tspc_up anon3 || return 1
+	e2e_wait_for 5 grep -q "cannot add the tunnel route $(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")/128" \
+		"$T/run.2.log" || { tail -n 5 "$T/run.2.log"; return 1; }
+	[ "$(route_errors add)" = 1 ] || { echo "add errors: '$(route_errors add)'"; return 1; }
+}
+e2e_check "a route the kernel refuses: the tunnel is served, the failure logged and counted" t_refused
+t_recovered() {
+	ip -n "$NS_G" link set dev "$TUNDEV" up && gw reload >/dev/null || return 1
+	e2e_wait_for 5 in_ gw_table "$ANON2" "$(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")" ||
+		in_ gw_table "$ANON2" "$(short6 "$(param anon3 TSP_CLIENT_ADDRESS_IPV6)")"
+}
+e2e_check "  device up again, tspgw reload adds the missing routes" t_recovered
+e2e_stop "$ANON3_PID" 3 >/dev/null 2>&1
+e2e_stop "$BOB2_PID" 3 >/dev/null 2>&1
 e2e_stop "$ANON2_PID" 3 >/dev/null 2>&1
 
 # In this shell, which can wait for the daemon.
