@@ -6,8 +6,7 @@
 # daemons open): heartbeats, `tspgw drain`, and the RFC 5572 referral
 # (status + 1000 and the list of live gateways) that tspc follows.
 #
-#   ns gwa: u0 192.0.2.1/24     <->  c0 192.0.2.2/24     ns cli
-#   ns gwb: u0 198.51.100.1/24  <->  c1 198.51.100.2/24  ns cli
+#   the two-gateway layout of tests/fleet/two_gw.sh
 #
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
@@ -33,8 +32,8 @@ NS_A=tfa$$
 NS_B=tfb$$
 T=$E2E_TMP
 DB=$T/fleet.sqlite
-A=192.0.2.1
-B=198.51.100.1
+# shellcheck source=tests/fleet/two_gw.sh
+. "$HERE/two_gw.sh"
 
 # gw_config NAME ADDR: gateway NAME's config, pins and tunnel device its
 # own, the database shared. Heartbeats every second, so a silent gateway
@@ -56,41 +55,9 @@ EOF
 gw_config a "$A"
 gw_config b "$B"
 
-# on NAME ARGS...: a tspgw command with gateway NAME's config, in its namespace.
-on() {
-	local ns=$NS_A
-	[ "$1" = b ] && ns=$NS_B
-	e2e_ns "$ns" timeout 20 "$TSPGW" -c "$T/$1.yaml" "${@:2}"
-}
-
-# --- network ------------------------------------------------------------------
-
-e2e_netns_add "$NS_C" "$NS_A" "$NS_B" || exit 1
-for g in a b; do
-	e2e_register_pin "/sys/fs/bpf/tspgw-fleet-$g-$$"
-	e2e_on_exit "on $g detach >/dev/null 2>&1"
-done
-e2e_veth "$NS_C" c0 "$NS_A" u0 || exit 1
-e2e_veth "$NS_C" c1 "$NS_B" u0 || exit 1
-ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
-ip -n "$NS_C" addr add 198.51.100.2/24 dev c1
-ip -n "$NS_A" addr add $A/24 dev u0
-ip -n "$NS_B" addr add $B/24 dev u0
-for g in "$NS_A" "$NS_B"; do ip -n "$g" addr add 2001:db8:2::1/64 dev u0 nodad; done
-e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
-e2e_xdp_pass "$NS_C" c1 "$XDP_PASS"
+two_gw_build /sys/fs/bpf/tspgw-fleet || exit 1
 
 # --- helpers ------------------------------------------------------------------
-
-# start NAME: `tspgw run` for gateway NAME; PID in PID_A or PID_B.
-PID_A="" PID_B=""
-start() {
-	local ns=$NS_A
-	[ "$1" = b ] && ns=$NS_B
-	e2e_bg "$ns" "$T/run.$1.log" "$TSPGW" -c "$T/$1.yaml" run
-	if [ "$1" = a ]; then PID_A=$E2E_BG_PID; else PID_B=$E2E_BG_PID; fi
-}
-serving() { e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || { cat "$T/run.$1.log"; return 1; }; }
 
 # setup NAME PORT: one anonymous v6udpv4 setup by tspc against gateway A
 # (it follows referrals), parameters in $T/NAME.out, exit status returned.

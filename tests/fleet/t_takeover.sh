@@ -8,8 +8,7 @@
 # seeing the change, ends its tunnel of hers (binding and kernel route)
 # within a second, so no two gateways forward for her address.
 #
-#   ns gwa: u0 192.0.2.1/24     <->  c0 192.0.2.2/24     ns cli
-#   ns gwb: u0 198.51.100.1/24  <->  c1 198.51.100.2/24  ns cli
+#   the two-gateway layout of tests/fleet/two_gw.sh
 #
 # TAKEOVER_DB=pg (t_takeover_pg.sh) runs the same on a throwaway
 # PostgreSQL cluster, where the gateways learn of the move by LISTEN/NOTIFY.
@@ -44,8 +43,8 @@ NS_A=tka$$
 NS_B=tkb$$
 NS_D=tkd$$
 T=$E2E_TMP
-A=192.0.2.1
-B=198.51.100.1
+# shellcheck source=tests/fleet/two_gw.sh
+. "$HERE/two_gw.sh"
 REALM=tspgw.example
 TABLE=4300
 PROTO=202
@@ -80,35 +79,8 @@ gw_config b "$B"
 printf 'secret\n' | saslpasswd2 -p -f "$T/sasldb2" -u "$REALM" -c alice
 printf 'secret\n' >"$T/alice.pw"
 
-on() {
-	local ns=$NS_A
-	[ "$1" = b ] && ns=$NS_B
-	e2e_ns "$ns" timeout 20 "$TSPGW" -c "$T/$1.yaml" "${@:2}"
-}
+two_gw_build /sys/fs/bpf/tspgw-tk || exit 1
 
-e2e_netns_add "$NS_C" "$NS_A" "$NS_B" || exit 1
-for g in a b; do
-	e2e_register_pin "/sys/fs/bpf/tspgw-tk-$g-$$"
-	e2e_on_exit "on $g detach >/dev/null 2>&1"
-done
-e2e_veth "$NS_C" c0 "$NS_A" u0 || exit 1
-e2e_veth "$NS_C" c1 "$NS_B" u0 || exit 1
-ip -n "$NS_C" addr add 192.0.2.2/24 dev c0
-ip -n "$NS_C" addr add 198.51.100.2/24 dev c1
-ip -n "$NS_A" addr add $A/24 dev u0
-ip -n "$NS_B" addr add $B/24 dev u0
-for g in "$NS_A" "$NS_B"; do ip -n "$g" addr add 2001:db8:2::1/64 dev u0 nodad; done
-e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
-e2e_xdp_pass "$NS_C" c1 "$XDP_PASS"
-
-PID_A="" PID_B=""
-start() {
-	local ns=$NS_A
-	[ "$1" = b ] && ns=$NS_B
-	e2e_bg "$ns" "$T/run.$1.log" "$TSPGW" -c "$T/$1.yaml" run
-	if [ "$1" = a ]; then PID_A=$E2E_BG_PID; else PID_B=$E2E_BG_PID; fi
-}
-serving() { e2e_wait_for 10 grep -q "serving TSP" "$T/run.$1.log" || { cat "$T/run.$1.log"; return 1; }; }
 # setup NAME SERVER: alice's router setup (a /56 too) through SERVER;
 # parameters in $T/NAME.out.
 setup() {
@@ -124,7 +96,7 @@ holds() {
 }
 routed() {
 	local t
-	t=$(ip -n "$([ "$1" = a ] && echo "$NS_A" || echo "$NS_B")" -6 route show table "$TABLE" proto "$PROTO")
+	t=$(ip -n "$(two_gw_ns "$1")" -6 route show table "$TABLE" proto "$PROTO")
 	grep -q "^$2 " <<<"$t"
 }
 
