@@ -22,6 +22,7 @@
 static struct {
 	bool enabled;
 	char *hostnames, *user, *passwd, *database, *select;
+	char *probe;            /* our check: the table as the select reads it */
 	/* For sasl_sql_same: the configuration as given. */
 	char *c_host, *c_database, *c_user, *c_password, *c_password_file, *c_table;
 	unsigned c_port, c_connect_timeout, c_retry_after;
@@ -132,6 +133,7 @@ void sasl_sql_clear(void)
 	free(g.passwd);
 	free(g.database);
 	free(g.select);
+	free(g.probe);
 	free(g.c_host);
 	free(g.c_database);
 	free(g.c_user);
@@ -202,6 +204,9 @@ int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 		     "WHERE username = '%%u' AND realm = '%%r') AS u WHERE v IS NOT NULL",
 		     c->table) < 0)
 		g.select = NULL;
+	if (asprintf(&g.probe, "SELECT username, realm, password, scram_sha256 FROM %s LIMIT 0",
+		     c->table) < 0)
+		g.probe = NULL;
 	g.c_host = dup_or_empty(c->host);
 	g.c_database = dup_or_empty(c->database);
 	g.c_user = dup_or_empty(c->user);
@@ -212,7 +217,7 @@ int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 	g.c_connect_timeout = c->connect_timeout;
 	g.c_retry_after = c->retry_after;
 	explicit_bzero(pw, sizeof(pw));
-	if (!g.hostnames || !g.user || !g.passwd || !g.database || !g.select || !g.c_host ||
+	if (!g.hostnames || !g.user || !g.passwd || !g.database || !g.select || !g.probe || !g.c_host ||
 	    !g.c_database || !g.c_user || !g.c_password || !g.c_password_file || !g.c_table) {
 		sasl_sql_clear();
 		snprintf(err, errlen, "SQL users: out of memory");
@@ -296,7 +301,7 @@ static bool held(void)
 /* The database did not answer after waiting ms: hold password logins
  * for retry_after, warn once per outage (the wait is how long the event
  * loop stood still). */
-static void mark_down(long ms)
+static void mark_down(const char *what, long ms)
 {
 	char q[512];
 
@@ -304,10 +309,10 @@ static void mark_down(long ms)
 	g.held_until.tv_sec += g.c_retry_after;
 	if (!g.down)
 		log_msg(LOG_LEVEL_WARN,
-			"sasl: user database %s:%u unreachable (%s, after %ld ms): password logins "
+			"sasl: user database %s:%u %s (%s, after %ld ms): password logins "
 			"answered 310, retried every %u s",
-			g.c_host, g.c_port, log_quote(q, sizeof(q), g.reason, strlen(g.reason)), ms,
-			g.c_retry_after);
+			g.c_host, g.c_port, what, log_quote(q, sizeof(q), g.reason, strlen(g.reason)),
+			ms, g.c_retry_after);
 	else
 		log_msg(LOG_LEVEL_DEBUG, "sasl: user database %s:%u still unreachable (after %ld ms)",
 			g.c_host, g.c_port, ms);
@@ -360,11 +365,33 @@ static void health_connect(void)
 		g.health = PQconnectdbParams(keys, vals, 0);
 }
 
+/* Our check on the health connection: 1 the table reads as the select
+ * needs it, -1 the server answered with an error (no such table or
+ * column, no SELECT privilege: every login would otherwise be a 300,
+ * counted against its user), 0 no answer (the connection failed). */
+static int probe(void)
+{
+	PGresult *r = PQexec(g.health, g.probe);
+	ExecStatusType st = PQresultStatus(r);
+	int res = 0;
+
+	if (st == PGRES_TUPLES_OK) {
+		res = 1;
+	} else if (r && PQstatus(g.health) == CONNECTION_OK) {
+		snprintf(g.reason, sizeof(g.reason), "%s", PQresultErrorMessage(r));
+		g.reason[strcspn(g.reason, "\r\n")] = '\0';
+		res = -1;
+	} else {
+		keep_reason(g.health);
+	}
+	PQclear(r);
+	return res;
+}
+
 bool sasl_sql_ready(void)
 {
 	struct timespec t0;
-	PGresult *r;
-	bool ok;
+	int p;
 
 	if (!g.enabled)
 		return true;
@@ -372,29 +399,34 @@ bool sasl_sql_ready(void)
 		return false;
 	now(&t0);
 	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
-		r = PQexec(g.health, "SELECT 1");
-		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-		PQclear(r);
-		if (ok) {
-			sasl_sql_answered();
-			return true;
-		}
-		keep_reason(g.health);
-		/* A query that waited out tcp_user_timeout: the database is
-		 * gone, not restarted; no second wait for a reconnect. */
-		if (elapsed_ms(&t0) >= (long)g.c_connect_timeout * 500) {
-			mark_down(elapsed_ms(&t0));
+		p = probe();
+		if (p == 0 && elapsed_ms(&t0) >= (long)g.c_connect_timeout * 500) {
+			/* A query that waited out tcp_user_timeout: the server
+			 * is gone, not restarted; no second wait to reconnect. */
+			mark_down("unreachable", elapsed_ms(&t0));
 			return false;
 		}
+		if (p != 0)
+			goto answered;
 	}
 	health_connect();
-	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
-		sasl_sql_answered();
-		return true;
+	if (!g.health || PQstatus(g.health) != CONNECTION_OK) {
+		keep_reason(g.health);
+		mark_down("unreachable", elapsed_ms(&t0));
+		return false;
 	}
-	keep_reason(g.health);
-	mark_down(elapsed_ms(&t0));
-	return false;
+	p = probe();
+	if (p == 0) {
+		mark_down("unreachable", elapsed_ms(&t0));
+		return false;
+	}
+answered:
+	if (p < 0) {
+		mark_down("unusable", elapsed_ms(&t0));
+		return false;
+	}
+	sasl_sql_answered();
+	return true;
 }
 
 void sasl_sql_step_begin(void)
@@ -410,7 +442,7 @@ bool sasl_sql_step_failed(void)
 
 	g.in_step = false;
 	if (failed)
-		mark_down(elapsed_ms(&g.step_start));
+		mark_down("unreachable", elapsed_ms(&g.step_start));
 	return failed;
 }
 

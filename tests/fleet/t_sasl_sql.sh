@@ -210,6 +210,24 @@ t_quotes() {
 }
 e2e_check "user names with quotes: o'brien logs in; injected SQL matches nothing (300)" t_quotes
 
+t_table_unusable() {
+	# Without SELECT on the table every lookup would find no one (300,
+	# counted against the user): the gateway's check sees the error.
+	pg_sql tspgw "REVOKE SELECT ON tspgw_users FROM tspgw_gw" || return 1
+	login_refused 310 4 alice secret digest-md5 v6v4 || return 1
+	grep -q "user database $DB_ADDR:5432 unusable (.*permission denied" "$T/run.1.log" ||
+		{ echo "no 'unusable' warning"; return 1; }
+	pg_sql tspgw "GRANT SELECT ON tspgw_users TO tspgw_gw" || return 1
+	local i
+	for ((i = 0; i < 20; i++)); do
+		login_ok alice secret digest-md5 >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	login_ok alice secret digest-md5
+}
+e2e_check "SELECT on the table revoked: 310 and 'unusable (permission denied)' logged; granted: logins again" \
+	t_table_unusable
+
 # --- the database down ----------------------------------------------------------
 
 # A tunnel set up before the outage: alice over v6udpv4, keepalives every 2 s.
