@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,23 +369,60 @@ static void health_connect(void)
 /* Our check on the health connection: 1 the table reads as the select
  * needs it, -1 the server answered with an error (no such table or
  * column, no SELECT privilege: every login would otherwise be a 300,
- * counted against its user), 0 no answer (the connection failed). */
+ * counted against its user), 0 no answer (the connection failed, or no
+ * answer within connect_timeout: a server that takes the query and never
+ * answers, e.g. stopped with SIGSTOP, is not waited for; the connection
+ * is dropped and the next check opens a new one). */
 static int probe(void)
 {
-	PGresult *r = PQexec(g.health, g.probe);
-	ExecStatusType st = PQresultStatus(r);
-	int res = 0;
+	struct timespec t0;
+	PGresult *r;
+	int res = -2;
 
-	if (st == PGRES_TUPLES_OK) {
-		res = 1;
-	} else if (r && PQstatus(g.health) == CONNECTION_OK) {
-		snprintf(g.reason, sizeof(g.reason), "%s", PQresultErrorMessage(r));
-		g.reason[strcspn(g.reason, "\r\n")] = '\0';
-		res = -1;
-	} else {
+	now(&t0);
+	if (!PQsendQuery(g.health, g.probe)) {
 		keep_reason(g.health);
+		return 0;
 	}
-	PQclear(r);
+	for (;;) {
+		struct pollfd p = { .fd = PQsocket(g.health), .events = POLLIN };
+		long left = (long)g.c_connect_timeout * 1000 - elapsed_ms(&t0);
+
+		if (!PQconsumeInput(g.health)) {
+			keep_reason(g.health);
+			return 0;
+		}
+		if (!PQisBusy(g.health))
+			break;
+		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR)) {
+			snprintf(g.reason, sizeof(g.reason), "no answer within %u s",
+				 g.c_connect_timeout);
+			PQfinish(g.health);
+			g.health = NULL;
+			return 0;
+		}
+	}
+	while ((r = PQgetResult(g.health)) != NULL) {
+		if (res == -2) {
+			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+				res = 1;
+			} else {
+				const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+				snprintf(g.reason, sizeof(g.reason), "%s", PQresultErrorMessage(r));
+				g.reason[strcspn(g.reason, "\r\n")] = '\0';
+				/* Class 42 (no such table or column, no privilege) is
+				 * the table's; anything else, e.g. 57P01 when the
+				 * server shuts down, is the connection's: reconnect. */
+				res = state && !strncmp(state, "42", 2) ? -1 : 0;
+			}
+		}
+		PQclear(r);
+	}
+	if (res == -2) {
+		keep_reason(g.health);
+		res = 0;
+	}
 	return res;
 }
 
