@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 static struct {
 	bool enabled;
 	char *hostnames, *user, *passwd, *database, *select;
+	char *probe;            /* our check: the table as the select reads it */
 	/* For sasl_sql_same: the configuration as given. */
 	char *c_host, *c_database, *c_user, *c_password, *c_password_file, *c_table;
 	unsigned c_port, c_connect_timeout, c_retry_after;
@@ -132,6 +134,7 @@ void sasl_sql_clear(void)
 	free(g.passwd);
 	free(g.database);
 	free(g.select);
+	free(g.probe);
 	free(g.c_host);
 	free(g.c_database);
 	free(g.c_user);
@@ -202,6 +205,9 @@ int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 		     "WHERE username = '%%u' AND realm = '%%r') AS u WHERE v IS NOT NULL",
 		     c->table) < 0)
 		g.select = NULL;
+	if (asprintf(&g.probe, "SELECT username, realm, password, scram_sha256 FROM %s LIMIT 0",
+		     c->table) < 0)
+		g.probe = NULL;
 	g.c_host = dup_or_empty(c->host);
 	g.c_database = dup_or_empty(c->database);
 	g.c_user = dup_or_empty(c->user);
@@ -212,7 +218,7 @@ int sasl_sql_configure(const struct sasl_sql_cfg *c, char *err, size_t errlen)
 	g.c_connect_timeout = c->connect_timeout;
 	g.c_retry_after = c->retry_after;
 	explicit_bzero(pw, sizeof(pw));
-	if (!g.hostnames || !g.user || !g.passwd || !g.database || !g.select || !g.c_host ||
+	if (!g.hostnames || !g.user || !g.passwd || !g.database || !g.select || !g.probe || !g.c_host ||
 	    !g.c_database || !g.c_user || !g.c_password || !g.c_password_file || !g.c_table) {
 		sasl_sql_clear();
 		snprintf(err, errlen, "SQL users: out of memory");
@@ -296,7 +302,7 @@ static bool held(void)
 /* The database did not answer after waiting ms: hold password logins
  * for retry_after, warn once per outage (the wait is how long the event
  * loop stood still). */
-static void mark_down(long ms)
+static void mark_down(const char *what, long ms)
 {
 	char q[512];
 
@@ -304,10 +310,10 @@ static void mark_down(long ms)
 	g.held_until.tv_sec += g.c_retry_after;
 	if (!g.down)
 		log_msg(LOG_LEVEL_WARN,
-			"sasl: user database %s:%u unreachable (%s, after %ld ms): password logins "
+			"sasl: user database %s:%u %s (%s, after %ld ms): password logins "
 			"answered 310, retried every %u s",
-			g.c_host, g.c_port, log_quote(q, sizeof(q), g.reason, strlen(g.reason)), ms,
-			g.c_retry_after);
+			g.c_host, g.c_port, what, log_quote(q, sizeof(q), g.reason, strlen(g.reason)),
+			ms, g.c_retry_after);
 	else
 		log_msg(LOG_LEVEL_DEBUG, "sasl: user database %s:%u still unreachable (after %ld ms)",
 			g.c_host, g.c_port, ms);
@@ -360,11 +366,70 @@ static void health_connect(void)
 		g.health = PQconnectdbParams(keys, vals, 0);
 }
 
-bool sasl_sql_ready(void)
+/* Our check on the health connection: 1 the table reads as the select
+ * needs it, -1 the server answered with an error (no such table or
+ * column, no SELECT privilege: every login would otherwise be a 300,
+ * counted against its user), 0 no answer (the connection failed, or no
+ * answer within connect_timeout: a server that takes the query and never
+ * answers, e.g. stopped with SIGSTOP, is not waited for; the connection
+ * is dropped and the next check opens a new one). */
+static int probe(void)
 {
 	struct timespec t0;
 	PGresult *r;
-	bool ok;
+	int res = -2;
+
+	now(&t0);
+	if (!PQsendQuery(g.health, g.probe)) {
+		keep_reason(g.health);
+		return 0;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = PQsocket(g.health), .events = POLLIN };
+		long left = (long)g.c_connect_timeout * 1000 - elapsed_ms(&t0);
+
+		if (!PQconsumeInput(g.health)) {
+			keep_reason(g.health);
+			return 0;
+		}
+		if (!PQisBusy(g.health))
+			break;
+		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR)) {
+			snprintf(g.reason, sizeof(g.reason), "no answer within %u s",
+				 g.c_connect_timeout);
+			PQfinish(g.health);
+			g.health = NULL;
+			return 0;
+		}
+	}
+	while ((r = PQgetResult(g.health)) != NULL) {
+		if (res == -2) {
+			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+				res = 1;
+			} else {
+				const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+				snprintf(g.reason, sizeof(g.reason), "%s", PQresultErrorMessage(r));
+				g.reason[strcspn(g.reason, "\r\n")] = '\0';
+				/* Class 42 (no such table or column, no privilege) is
+				 * the table's; anything else, e.g. 57P01 when the
+				 * server shuts down, is the connection's: reconnect. */
+				res = state && !strncmp(state, "42", 2) ? -1 : 0;
+			}
+		}
+		PQclear(r);
+	}
+	if (res == -2) {
+		keep_reason(g.health);
+		res = 0;
+	}
+	return res;
+}
+
+bool sasl_sql_ready(void)
+{
+	struct timespec t0;
+	int p;
 
 	if (!g.enabled)
 		return true;
@@ -372,29 +437,34 @@ bool sasl_sql_ready(void)
 		return false;
 	now(&t0);
 	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
-		r = PQexec(g.health, "SELECT 1");
-		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-		PQclear(r);
-		if (ok) {
-			sasl_sql_answered();
-			return true;
-		}
-		keep_reason(g.health);
-		/* A query that waited out tcp_user_timeout: the database is
-		 * gone, not restarted; no second wait for a reconnect. */
-		if (elapsed_ms(&t0) >= (long)g.c_connect_timeout * 500) {
-			mark_down(elapsed_ms(&t0));
+		p = probe();
+		if (p == 0 && elapsed_ms(&t0) >= (long)g.c_connect_timeout * 500) {
+			/* A query that waited out tcp_user_timeout: the server
+			 * is gone, not restarted; no second wait to reconnect. */
+			mark_down("unreachable", elapsed_ms(&t0));
 			return false;
 		}
+		if (p != 0)
+			goto answered;
 	}
 	health_connect();
-	if (g.health && PQstatus(g.health) == CONNECTION_OK) {
-		sasl_sql_answered();
-		return true;
+	if (!g.health || PQstatus(g.health) != CONNECTION_OK) {
+		keep_reason(g.health);
+		mark_down("unreachable", elapsed_ms(&t0));
+		return false;
 	}
-	keep_reason(g.health);
-	mark_down(elapsed_ms(&t0));
-	return false;
+	p = probe();
+	if (p == 0) {
+		mark_down("unreachable", elapsed_ms(&t0));
+		return false;
+	}
+answered:
+	if (p < 0) {
+		mark_down("unusable", elapsed_ms(&t0));
+		return false;
+	}
+	sasl_sql_answered();
+	return true;
 }
 
 void sasl_sql_step_begin(void)
@@ -410,7 +480,7 @@ bool sasl_sql_step_failed(void)
 
 	g.in_step = false;
 	if (failed)
-		mark_down(elapsed_ms(&g.step_start));
+		mark_down("unreachable", elapsed_ms(&g.step_start));
 	return failed;
 }
 

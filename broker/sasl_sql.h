@@ -27,15 +27,19 @@
  * event loop while it waits. The plugin's failed connections are never
  * freed (about 34 KB each, plugins/sql.c): it must not be the one that
  * finds the database down, again and again. So before every step that may
- * look a user up, sasl_sql_ready checks our own connection (SELECT 1; a
- * reconnect when it was closed, e.g. by a restart of the server): the
- * plugin is called only when the database answered a moment ago. When it
- * does not answer, the step is answered 310 (TSP_SASL_ERROR) and for
- * retry_after seconds every password login is answered 310 at once,
- * without trying; the first one after that checks again, and logins work
- * again by themselves once it answers. The wait is at most about
- * connect_timeout (plus the name lookup when host is a name), once per
- * retry_after. The plugin also logs "sql plugin couldn't connect to any
+ * look a user up, sasl_sql_ready checks our own connection: it reads the
+ * table with the select's columns (LIMIT 0), waiting at most
+ * connect_timeout for the answer, and reconnects when the server closed
+ * the connection (e.g. a restart). The plugin is called only when the
+ * table answered a moment ago. When it does not (no connection, no answer
+ * in time), the step is answered 310 (TSP_SASL_ERROR); an SQL error of
+ * class 42 (no such table or column, no privilege) is a 310 as well, not
+ * a 300 for every user. For retry_after seconds after that every password
+ * login is answered 310 at once, without trying; the first one after that
+ * checks again, and logins work again by themselves once the table
+ * answers. The wait is at most about connect_timeout (plus the name
+ * lookup when host is a name), once per retry_after. The plugin also logs
+ * "sql plugin couldn't connect to any
  * host" through SASL_CB_LOG when the database went away in between:
  * tsp_sasl.c feeds every libsasl2 message to sasl_sql_log_seen, and such a
  * step is a 310 as well. */

@@ -210,6 +210,24 @@ t_quotes() {
 }
 e2e_check "user names with quotes: o'brien logs in; injected SQL matches nothing (300)" t_quotes
 
+t_table_unusable() {
+	# Without SELECT on the table every lookup would find no one (300,
+	# counted against the user): the gateway's check sees the error.
+	pg_sql tspgw "REVOKE SELECT ON tspgw_users FROM tspgw_gw" || return 1
+	login_refused 310 4 alice secret digest-md5 v6v4 || return 1
+	grep -q "user database $DB_ADDR:5432 unusable (.*permission denied" "$T/run.1.log" ||
+		{ echo "no 'unusable' warning"; return 1; }
+	pg_sql tspgw "GRANT SELECT ON tspgw_users TO tspgw_gw" || return 1
+	local i
+	for ((i = 0; i < 20; i++)); do
+		login_ok alice secret digest-md5 >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	login_ok alice secret digest-md5
+}
+e2e_check "SELECT on the table revoked: 310 and 'unusable (permission denied)' logged; granted: logins again" \
+	t_table_unusable
+
 # --- the database down ----------------------------------------------------------
 
 # A tunnel set up before the outage: alice over v6udpv4, keepalives every 2 s.
@@ -264,7 +282,7 @@ e2e_check "database started again: logins work by themselves (logged)" t_back
 # --- the database unreachable (packets dropped) ----------------------------------
 
 # The gateway's frames to the database go to a MAC no one has: its check
-# waits out tcp_user_timeout (a reconnect would wait out connect_timeout).
+# gives up after connect_timeout.
 ip -n "$NS_G" neigh replace $DB_ADDR lladdr 02:00:00:00:00:99 dev p0 nud permanent
 t_blackhole() {
 	local t0 t1 ta n=bh-$RANDOM rc=0 arc=0 lpid w
@@ -298,6 +316,30 @@ e2e_check "database unreachable: 310 within the connect_timeout bound, anonymous
 	t_blackhole
 ip -n "$NS_G" neigh replace $DB_ADDR lladdr "$DB_MAC" dev p0 nud permanent
 e2e_check "reachable again: logins work by themselves" t_back
+
+# --- the database frozen: connections taken, queries never answered -----------
+
+# SIGSTOP on the server and its backends: their kernel still accepts and
+# acknowledges, nothing answers. The gateway's check gives up after
+# connect_timeout instead of waiting forever.
+pg_procs() { echo "$PG_PID" $(pgrep -P "$PG_PID"); }
+kill -STOP $(pg_procs)
+e2e_on_exit "kill -CONT $(pg_procs) 2>/dev/null"
+t_frozen() {
+	local t0 t1 n=fz-$RANDOM rc=0 w
+	t0=$(ms)
+	login "$n" alice secret digest-md5 v6v4 || rc=$?
+	t1=$(ms)
+	w=$(waited_ms)
+	echo "frozen database: the gateway waited $w ms, the login got 310 after $((t1 - t0)) ms"
+	[ "$rc" = 4 ] && grep -q "answered 310" "$T/$n.err" || { echo "exit $rc"; cat "$T/$n.err"; return 1; }
+	grep "user database $DB_ADDR:5432 unreachable" "$T/run.1.log" | tail -n 1 | grep -q "no answer within" &&
+		[ -n "$w" ] && [ "$w" -lt $((CONNECT_TIMEOUT * 1000 + 1500)) ] &&
+		[ $((t1 - t0)) -lt $((CONNECT_TIMEOUT * 1000 + 3000)) ] || { echo "outside the bound"; return 1; }
+}
+e2e_check "database frozen (SIGSTOP): 310 after connect_timeout, no hang" t_frozen
+kill -CONT $(pg_procs)
+e2e_check "thawed: logins work by themselves" t_back
 
 kill -TERM "$ALICE_PID" 2>/dev/null
 e2e_wait_exit "$ALICE_PID" 5 2>/dev/null
