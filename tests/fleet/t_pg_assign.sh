@@ -214,7 +214,7 @@ e2e_check "tspgw drain on PostgreSQL: drained A refers a user to B, who serves h
 
 # The operator's view over TCP, the password from a passfile (0600).
 t_tcp_passfile() {
-	printf '%s:%s:tspgw:tspgw:%s\n' $DBADDR "$PG_PORT" "$PW" >"$T/pgpass"
+	printf '%s:%s:tspgw:tspgw:%s\n' "$DBADDR" "$PG_PORT" "$PW" >"$T/pgpass"
 	chmod 0600 "$T/pgpass"
 	sed "s|database: .*|database: \"host=$DBADDR port=$PG_PORT dbname=tspgw user=tspgw passfile=$T/pgpass\"|" \
 		"$T/a.yaml" >"$T/tcp.yaml"
