@@ -202,6 +202,21 @@ t_moves() {
 }
 e2e_check "a user moving from gateway A to B keeps her address and prefix" t_moves
 
+# The operator's commands read and write the shared database: user show,
+# and tunnel del --user, which the daemon holding the tunnel (u5 is on A)
+# takes from end_requests once it sees another writer's commit.
+t_operator() {
+	local addr
+	addr=$(sql "SELECT host(host) FROM users WHERE name = 'u5'")
+	on b user show u5 >"$T/show.out" 2>&1 && grep -q "$addr" "$T/show.out" ||
+		{ cat "$T/show.out"; return 1; }
+	on a tunnel del --user u5 >"$T/del.out" 2>&1 || { cat "$T/del.out"; return 1; }
+	e2e_wait_for 10 grep -q "tunnel deleted user=u5 .*by=operator" "$T/run.a.log" &&
+		[ "$(sql "SELECT count(*) FROM end_requests")" = 0 ]
+}
+e2e_check "tspgw user show and tunnel del --user on PostgreSQL; the daemon takes the request" \
+	t_operator
+
 t_drain() {
 	on a drain >/dev/null && e2e_wait_for 5 grep -q "gateway gw-a drained" "$T/run.a.log" &&
 		auth "$A" u2 43002 || { cat "$T/u2.43002.err"; return 1; }
