@@ -807,13 +807,15 @@ static int pg_request_end(struct assign_db *db, const char *user)
 	return rc ? rc : changes == 1 ? ASSIGN_OK : ASSIGN_NO_USER;
 }
 
-/* The cluster's next transaction id: it moves whenever anyone (another
- * gateway, the operator's CLI, this gateway) commits a write, which is
- * what the daemon needs to know to look for requests. */
+/* The cluster's snapshot (next transaction id and those in progress),
+ * hashed: it changes whenever anyone (another gateway, the operator's CLI,
+ * this gateway) starts or ends a write. The list in progress matters: a
+ * request read while its transaction was still open (next id already
+ * past it, row not yet visible) changes the mark again when it commits. */
 static int pg_change_mark(struct assign_db *db, int64_t *mark)
 {
 	PGresult *r = q(db, "change mark",
-			"SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", 0, NULL);
+			"SELECT hashtextextended(pg_current_snapshot()::text, 0)", 0, NULL);
 
 	if (!r)
 		return ASSIGN_DB;
