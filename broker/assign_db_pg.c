@@ -226,10 +226,12 @@ static bool connect_now(struct pg *p)
 }
 
 /* SQLSTATEs after which the same transaction may well succeed when run
- * again: a concurrent writer won a race. */
+ * again: a concurrent writer won a race (serialization failure, deadlock,
+ * unique or exclusion violation). Not a lock or statement timeout: that
+ * is a stuck writer, and waiting again would only stall the daemon more. */
 static bool retryable(const char *state)
 {
-	static const char *const codes[] = { "40001", "40P01", "23505", "23P01", "55P03" };
+	static const char *const codes[] = { "40001", "40P01", "23505", "23P01" };
 
 	for (size_t i = 0; state && i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (!strcmp(state, codes[i]))

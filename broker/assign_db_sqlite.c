@@ -218,17 +218,28 @@ static int set_durability(sqlite3 *sql, bool memory, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	bool wal = false;
+	int rc;
 
-	if (sqlite3_prepare_v2(sql, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(sql));
-		return -1;
-	}
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const unsigned char *mode = sqlite3_column_text(s, 0);
+	/* Two processes opening a new file together: the switch to WAL may
+	 * answer BUSY at once (SQLite skips the busy handler where waiting
+	 * could deadlock). Try again for up to the busy timeout. */
+	for (int tries = 0;; tries++) {
+		if (sqlite3_prepare_v2(sql, "PRAGMA journal_mode = WAL", -1, &s, NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(sql));
+			return -1;
+		}
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *mode = sqlite3_column_text(s, 0);
 
-		wal = mode && !strcmp((const char *)mode, "wal");
+			wal = mode && !strcmp((const char *)mode, "wal");
+		}
+		sqlite3_finalize(s);
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries == 50)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
 	}
-	sqlite3_finalize(s);
 	if (!wal && !memory) {
 		snprintf(err, errlen, "cannot use WAL journal: %s", sqlite3_errmsg(sql));
 		return -1;

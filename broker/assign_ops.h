@@ -3,8 +3,8 @@
  * database: a user's record (`tspgw user show`), and requests to end a
  * user's tunnel (`tspgw tunnel del --user`). The CLI removes the tunnel
  * from the pinned maps itself and leaves a request here; the running
- * daemon notices another process's write (PRAGMA data_version, one cheap
- * read a second) and takes the requests, so it forgets the tunnel, gives
+ * daemon notices another process's write (SQLite's PRAGMA data_version,
+ * PostgreSQL's snapshot: one cheap read a second) and takes the requests, so it forgets the tunnel, gives
  * its place back and logs it. The database file's permissions decide who
  * may ask: the daemon's user and root (it is created 0600). */
 #ifndef TSPGW_ASSIGN_OPS_H
