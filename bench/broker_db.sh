@@ -39,7 +39,7 @@ SCALE=${BROKER_SCALE:-1}
 USERS=100
 REALM=bench.tspgw.example
 PASSWORD=bench-secret
-COUNT=$(python3 -c "print(max(300, int(6000 * $SCALE)))")
+COUNT=$(python3 -c "print(max(300, int(3000 * $SCALE)))")
 # As bench/broker.sh's tcp digest-md5 run: the broker holds each 200 back
 # 200 ms (tcp_deferred_ms), so it takes many sessions at a time to load it.
 CONC=$((COUNT / 3 < 2000 ? COUNT / 3 : 2000))
