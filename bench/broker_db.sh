@@ -11,6 +11,11 @@
 #           c1 198.51.100.2 <-> ns gw b: u0 198.51.100.1 (tspgw run, CPU 0)
 #   ns db: PostgreSQL 15, throwaway cluster; the gateways use its unix socket
 #
+# Over TCP: over UDP the broker's reply budget for unvalidated peers
+# (broker/udp_guard.h) holds back the DIGEST-MD5 challenge until the client
+# retransmits it, so a UDP figure would be the 1 s retransmission timer's,
+# not the database's.
+#
 # The generator (build/bench/broker_load, CPU 1) sends setup k to gateway
 # k mod n; user k mod 100, so with two gateways each user stays on one. Order:
 # SQLite 1 gw, SQLite 2 gw, PostgreSQL 1 gw, PostgreSQL 2 gw, SQLite 1 gw
