@@ -20,7 +20,9 @@
  * address), so setup k binds source address k mod n and port
  * --port-base + k / n, over the --src addresses. --idle N first opens N TCP
  * sessions (VERSION answered), and keeps them open and silent during the
- * run. Writes one JSON object (--json). */
+ * run. --server may be given up to 8 times (gateways of one fleet): setup
+ * k goes to server k mod n, and the JSON counts the setups done per server.
+ * Writes one JSON object (--json). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #define MAX_SRC 4096
+#define MAX_SERVERS 8
 #define BUF 8192
 #define UDP_RTO_NS 1000000000ull   /* gogoc's RUDP waits about a second */
 #define UDP_TRIES 4
@@ -53,7 +56,8 @@
 enum step { S_CONNECT, S_VERSION, S_AUTH, S_DIGEST_RESP, S_DIGEST_FINAL, S_CREATE, S_ACCEPT };
 
 struct opts {
-	struct in_addr server;
+	struct in_addr server[MAX_SERVERS];
+	int nserver;
 	unsigned port;
 	bool tcp, digest;
 	long count, concurrency, idle;
@@ -88,6 +92,7 @@ static struct opts o;
 static struct slot *slots;
 static int ep;
 static long next_k, done, failed, retransmits;
+static long done_per_server[MAX_SERVERS];
 static uint32_t *lat_us;
 static int *idle_fds; /* --idle sessions, kept open */
 static long n_idle;
@@ -264,6 +269,7 @@ static void finish(struct slot *s)
 {
 	uint64_t us = (now_ns() - s->t0) / 1000;
 
+	done_per_server[s->k % o.nserver]++;
 	lat_us[done++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	slot_close(s);
 }
@@ -373,7 +379,7 @@ static int open_socket(long k, bool tcp)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	dst.sin_addr = o.server;
+	dst.sin_addr = o.server[k % o.nserver];
 	dst.sin_port = htons((uint16_t)o.port);
 	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
 	    (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) && errno != EINPROGRESS)) {
@@ -680,7 +686,7 @@ static void add_src(const char *arg)
 }
 
 static const char usage[] =
-	"usage: broker_load --server IPV4 --src FIRST[:COUNT]... [--port 3653] [--tcp]\n"
+	"usage: broker_load --server IPV4 [--server IPV4]... --src FIRST[:COUNT]... [--port 3653] [--tcp]\n"
 	"         [--digest --users N --user-fmt FMT --password P --server-name NAME]\n"
 	"         [--count N (0: only --idle)] [--concurrency C] [--port-base P] [--idle N] [--cpu N]\n"
 	"         [--pairs P (with --idle: P runs without, P with, alternating)]\n"
@@ -721,7 +727,9 @@ static void parse_args(int argc, char **argv)
 		if (!v) { fputs(usage, stderr); exit(2); }
 		i++;
 		if (!strcmp(a, "--server")) {
-			if (inet_pton(AF_INET, v, &o.server) != 1)
+			if (o.nserver == MAX_SERVERS)
+				die("%s", "at most 8 --server addresses");
+			if (inet_pton(AF_INET, v, &o.server[o.nserver++]) != 1)
 				die("bad --server %s (an IPv4 address)", v);
 		} else if (!strcmp(a, "--src")) add_src(v);
 		else if (!strcmp(a, "--port")) o.port = (unsigned)num(a, v, 1, 65535);
@@ -741,7 +749,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--label")) o.label = v;
 		else { fprintf(stderr, "broker_load: unknown option %s\n%s", a, usage); exit(2); }
 	}
-	if (!o.server.s_addr || !o.nsrc)
+	if (!o.nserver || !o.nsrc)
 		die("%s", "--server and --src are required");
 	if (o.digest && (!*o.server_name || strstr(o.user_fmt, "%d") == NULL))
 		die("%s", "--digest needs --server-name and a --user-fmt with %d");
@@ -828,6 +836,9 @@ int main(int argc, char **argv)
 					     "\"p50_us\": %u, \"p99_us\": %u}", p || w ? ", " : "",
 					w ? "true" : "false", pairs[p][w].setups,
 					pairs[p][w].setups / pairs[p][w].secs, pairs[p][w].p50, pairs[p][w].p99);
+		fprintf(out, "], \"setups_per_server\": [");
+		for (int i = 0; i < o.nserver; i++)
+			fprintf(out, "%s%ld", i ? ", " : "", done_per_server[i]);
 		fprintf(out,
 			"], \"label\": \"%s\", \"transport\": \"%s\", \"auth\": \"%s\", \"setups\": %ld, "
 			"\"failed\": %ld, \"retransmits\": %ld, \"concurrency\": %ld, \"seconds\": %.3f, "

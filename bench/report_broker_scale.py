@@ -32,10 +32,15 @@ def broker(out):
         r["proof_ok"] = (r["failed"] == 0 and r["broker_accept_events"] == r["setups"] and
                          (r["transport"] != "udp" or r["auth"] != "anonymous" or
                           r["map_entries_added"] == r["setups"]))
+        if "database" in r:
+            # bench/broker_db.sh: each gateway logged the setups sent to it,
+            # and its maps hold the tunnels of the users it served.
+            r["proof_ok"] = (r["proof_ok"] and r["accepts_per_gateway"] == r["setups_per_server"] and
+                             all(e > 0 for e in r["map_entries_per_gateway"]))
     md = ["| run | setups | setups/s | p50 ms | p99 ms | failed | retransm. | map entries added | accepts logged |",
           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
-        if r["label"] == "warm-up" or r["setups"] == 0:
+        if r["label"] == "warm-up" or r["setups"] == 0 or "database" in r:
             continue
         md.append("| %s | %d | %.0f | %s | %s | %d | %d | %d | %d%s |" % (
             r["label"], r["setups"], r["setups_per_s"], ms(r["latency_us"]["p50"]),
@@ -77,6 +82,25 @@ def broker(out):
                       name.upper(), len(rate), rate[len(rate) // 2],
                       ", ".join("%.0f→%.0f" % (ps[i]["setups_per_s"], ps[i + 1]["setups_per_s"])
                                 for i in range(0, len(ps), 2)), p99[len(p99) // 2]))
+    db = [r for r in runs if "database" in r]
+    base = [r["setups_per_s"] for r in db if r["database"] == "sqlite" and r["gateways"] == 1]
+    if db and base and min(base) > 0:
+        b = sum(base) / len(base)
+        res["by_database"] = {"baseline_setups_per_s": b, "runs": [
+            {"label": r["label"], "database": r["database"], "gateways": r["gateways"],
+             "setups_per_s": r["setups_per_s"], "ratio": round(r["setups_per_s"] / b, 2)} for r in db]}
+        md += ["", "Authenticated setups (DIGEST-MD5 over TCP, %d concurrent) by assignment database, "
+               "as a ratio to SQLite with one gateway (the mean of its two runs, %.0f/s), all in "
+               "this run:" % (db[0]["concurrency"], b), "",
+               "| run | setups | setups/s | ratio | p50 ms | p99 ms | failed | accepts logged per gateway | tunnels in maps per gateway |",
+               "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+        for r in db:
+            md.append("| %s | %d | %.0f | %.2f× | %s | %s | %d | %s | %s%s |" % (
+                r["label"], r["setups"], r["setups_per_s"], r["setups_per_s"] / b,
+                ms(r["latency_us"]["p50"]), ms(r["latency_us"]["p99"]), r["failed"],
+                " + ".join(map(str, r["accepts_per_gateway"])),
+                " + ".join(map(str, r["map_entries_per_gateway"])), "" if r["proof_ok"] else " !"))
+        md.append("")
     if end:
         res["broker_at_end"] = end
         md.append("Broker at the end: %d tunnels, resident memory %.0f MiB. Load average of the "

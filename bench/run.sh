@@ -94,9 +94,12 @@ echo "   done in $(($(date +%s) - t0)) s"
 # Each in namespaces of its own, cleaned up by its script; a section that
 # fails is reported as such and the others still run.
 sec3=ok
-echo "3. broker: setups/s and latency over UDP and TCP, idle sessions (about a minute; log: $OUT/broker.log)"
+echo "3. broker: setups/s and latency over UDP and TCP, idle sessions, by database (about 1.5 min; log: $OUT/broker.log)"
 t0=$(date +%s)
 bash bench/broker.sh >"$OUT/broker.log" 2>&1 || sec3=failed
+# Authenticated setups/s by database (SQLite, PostgreSQL; one and two
+# gateways), into the same raw results (about 1 min more at scale 1 on this machine).
+bash bench/broker_db.sh >>"$OUT/broker.log" 2>&1 || sec3=failed
 echo "   $sec3 in $(($(date +%s) - t0)) s"
 sec4=ok
 echo "4. scale: ${SCALE_TUNNELS:-1000000} tunnels, memory, restart (about 30 s; log: $OUT/scale.log)"
