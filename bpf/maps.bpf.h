@@ -46,7 +46,10 @@ struct {
 	__type(value, tspgw_map_value_claims);
 } claims SEC(".maps");
 
-/* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
+/* IPv6 destination (delegated prefixes, shorter than /128) -> tunnel
+ * origin. A data plane attached by an older tspgw had the /128s here too:
+ * attach moves them to host_routes (dataplane/route_migrate.c), and until
+ * then the lookup after the hash still finds them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 131072);
@@ -54,6 +57,15 @@ struct {
 	__type(key, tspgw_map_key_routes);
 	__type(value, tspgw_map_value_routes);
 } routes SEC(".maps");
+
+/* IPv6 host address (/128) -> tunnel origin: looked up before the trie,
+ * as an exact match. Preallocated: adding a tunnel allocates nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, tspgw_map_key_host_routes);
+	__type(value, tspgw_map_value_host_routes);
+} host_routes SEC(".maps");
 
 /* Next-hop cache (struct tspgw_nh_entry): successful bpf_fib_lookup
  * answers, so steady traffic to a destination skips the lookup. LRU keeps
