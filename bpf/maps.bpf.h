@@ -77,6 +77,23 @@ struct {
 	__type(value, struct tspgw_nh_entry);
 } nh_cache SEC(".maps");
 
+/* nh_cache's doorkeeper: a key goes into the cache at its second miss
+ * within a short while, not at its first. Each CPU has TSPGW_NH_SEEN_SLOTS
+ * slots, each the fingerprint of the last key that missed there (a key
+ * maps to one slot). Traffic spread over more destinations than the cache
+ * holds then stops paying an LRU insert, and the eviction it causes, on
+ * every packet for entries evicted again before their next use; a steady
+ * flow is served from the cache from its third packet. A key already in
+ * the cache (stale: another route_gen, too old, too short) is refreshed
+ * at once. Two keys sharing a fingerprint only cost an insert. */
+#define TSPGW_NH_SEEN_SLOTS 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSPGW_NH_SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} nh_seen SEC(".maps");
+
 /* Scratch space for verifying UDP checksums: the payload is copied here
  * 512 bytes at a time (bpf_csum_diff's limit), because a packet pointer
  * plus a variable offset is refused without CAP_PERFMON. */
