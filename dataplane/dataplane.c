@@ -612,13 +612,15 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 		 * counter climbs back to it. */
 		struct tspgw_dp_config old;
 
-		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.dp_config), &zero, &old)) {
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.dp_config), &zero, &old))
 			dc.route_gen = old.route_gen + 1;
-			/* Maps of an older tspgw: their /128s move below. */
-			dc.flags |= old.flags & TSPGW_CFG_F_HOST_ROUTES;
-		} else {
-			dc.flags |= TSPGW_CFG_F_HOST_ROUTES; /* new maps: nothing to move */
-		}
+		else
+			memset(&old, 0, sizeof(old));
+		/* A config map some attach filled (ENABLED) without
+		 * HOST_ROUTES is an older tspgw's: its /128s move below. A
+		 * new one (all zero) comes with empty maps. */
+		if (!(old.flags & TSPGW_CFG_F_ENABLED) || (old.flags & TSPGW_CFG_F_HOST_ROUTES))
+			dc.flags |= TSPGW_CFG_F_HOST_ROUTES;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
 		snprintf(err, errlen, "cannot write the config map: %s", held_caps_hint(-errno));

@@ -325,3 +325,33 @@ Test(host_routes_attach, attach_over_the_previous_versions_pins_moves_the_hosts)
 	cr_expect_eq(dp_detach(cfg, err, sizeof(err)), 0, "detach: %s", err);
 	free(cfg);
 }
+
+/* A first attach has nothing to move: its dp_config says so at once, and
+ * a /128 in its trie (which no tspgw of this version writes) is left
+ * there by the next attach. */
+Test(host_routes_attach, a_first_attach_records_that_nothing_is_left_to_move)
+{
+	struct dp_attach_opts opts = { .ipv4_iface = "v0", .mode = TSPGW_XDP_AUTO };
+	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4), o;
+	struct tspgw_route_key k = trie_key(T_HOST6, 128);
+	struct tspgw_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct tspgw_dp_config dc;
+	struct tspgw_maps m;
+	struct netenv env;
+	__u32 zero = 0;
+	char err[512] = "";
+
+	cr_assert_not_null(cfg);
+	netenv_up(&env);
+	config_for(cfg, pin_dir);
+	cr_assert_eq(dp_attach(cfg, &opts, err, sizeof(err)), 0, "attach: %s", err);
+	cr_assert_eq(pinned_maps_open(pin_dir, &m, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(bpf_map_lookup_elem(m.config, &zero, &dc), 0);
+	cr_expect(dc.flags & TSPGW_CFG_F_HOST_ROUTES, "a first attach left the move to do");
+	cr_assert_eq(bpf_map_update_elem(m.routes, &k, &a, BPF_ANY), 0);
+	cr_assert_eq(dp_attach(cfg, &opts, err, sizeof(err)), 0, "re-attach: %s", err);
+	cr_expect_eq(bpf_map_lookup_elem(m.routes, &k, &o), 0, "the re-attach walked the trie");
+	pinned_maps_close(&m);
+	cr_expect_eq(dp_detach(cfg, err, sizeof(err)), 0, "detach: %s", err);
+	free(cfg);
+}
