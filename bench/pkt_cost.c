@@ -224,18 +224,21 @@ static void map_put_batch(int fd, const void *keys, const void *vals, uint32_t n
 			die("%s update: %s", what, strerror(errno));
 }
 
-/* Add fill tunnels until there are want of them. */
+/* Add fill tunnels until there are want of them: the binding, the host
+ * /128 in host_routes and the /56 in the routes trie, as tunnel_table_add
+ * writes them. */
 static void fill_to(unsigned want)
 {
 	enum { CHUNK = 16384 };
 	struct tspgw_origin *ok = calloc(CHUNK, sizeof(*ok));
 	struct tspgw_tunnel *tv = calloc(CHUNK, sizeof(*tv));
-	struct tspgw_route_key *rk = calloc(2 * CHUNK, sizeof(*rk));
-	struct tspgw_origin *rv = calloc(2 * CHUNK, sizeof(*rv));
+	struct tspgw_host_key *hk = calloc(CHUNK, sizeof(*hk));
+	struct tspgw_route_key *rk = calloc(CHUNK, sizeof(*rk));
 	int bfd = bpf_map__fd(fx.skel->maps.bindings);
+	int hfd = bpf_map__fd(fx.skel->maps.host_routes);
 	int rfd = bpf_map__fd(fx.skel->maps.routes);
 
-	if (!ok || !tv || !rk || !rv)
+	if (!ok || !tv || !hk || !rk)
 		die("out of memory");
 	while (cur->nfilled < want) {
 		uint32_t n = want - cur->nfilled < CHUNK ? want - cur->nfilled : CHUNK;
@@ -248,20 +251,20 @@ static void fill_to(unsigned want)
 			fill_host(j, tv[i].host);
 			fill_prefix(j, tv[i].prefix);
 			tv[i].prefix_len = 56;
-			rk[2 * i].prefixlen = 128;
-			memcpy(rk[2 * i].addr, tv[i].host, 16);
-			rk[2 * i + 1].prefixlen = 56;
-			memcpy(rk[2 * i + 1].addr, tv[i].prefix, 16);
-			rv[2 * i] = rv[2 * i + 1] = ok[i];
+			memcpy(hk[i].addr, tv[i].host, 16);
+			memset(&rk[i], 0, sizeof(rk[i]));
+			rk[i].prefixlen = 56;
+			memcpy(rk[i].addr, tv[i].prefix, 16);
 		}
 		map_put_batch(bfd, ok, tv, n, sizeof(*ok), sizeof(*tv), "bindings");
-		map_put_batch(rfd, rk, rv, 2 * n, sizeof(*rk), sizeof(*rv), "routes");
+		map_put_batch(hfd, hk, ok, n, sizeof(*hk), sizeof(*ok), "host_routes");
+		map_put_batch(rfd, rk, ok, n, sizeof(*rk), sizeof(*ok), "routes");
 		cur->nfilled += n;
 	}
 	free(ok);
 	free(tv);
+	free(hk);
 	free(rk);
-	free(rv);
 }
 
 /* ---- the paths -------------------------------------------------------- */
@@ -1083,6 +1086,7 @@ static void load_inst_of(struct inst *in, unsigned tunnels, int b_alone, int unh
 	 * be, whatever the count in them: only the count varies. */
 	bpf_map__set_max_entries(skel->maps.bindings, max);
 	bpf_map__set_max_entries(skel->maps.routes, 2 * max);
+	bpf_map__set_max_entries(skel->maps.host_routes, max);
 	bpf_map__set_max_entries(skel->maps.claims, 64);
 	err = tspgw_bpf__load(skel);
 	if (err)
@@ -1124,6 +1128,7 @@ static void sample_clock(void)
 		die("tspgw_bpf__open: %s", strerror(errno));
 	bpf_map__set_max_entries(skel->maps.bindings, 64);
 	bpf_map__set_max_entries(skel->maps.routes, 64);
+	bpf_map__set_max_entries(skel->maps.host_routes, 64);
 	bpf_map__set_max_entries(skel->maps.claims, 64);
 	if (tspgw_bpf__load(skel))
 		die("loading the tspgw skeleton: %s", strerror(errno));

@@ -67,15 +67,18 @@ static long max_entries(int fd)
 int main(int argc, char **argv)
 {
 	static const uint32_t nets[3] = { 0xc0000200, 0xc6336400, 0xcb007100 }; /* the doc /24s */
-	struct tspgw_maps m = { -1, -1, -1, -1, -1 };
+	struct tspgw_maps m = { -1, -1, -1, -1, -1, -1 };
 	struct assign_pools pools;
 	struct tspgw_cfg cfg;
-	const char *names[2] = { "bindings", "routes" };
-	long long before[2], after[2];
+	/* Every map a tunnel takes room in: its binding, its host /128 and,
+	 * with a delegated prefix (none here), a trie route. */
+	enum { NMAPS = 3 };
+	const char *names[NMAPS] = { "bindings", "host_routes", "routes" };
+	long long before[NMAPS], after[NMAPS];
 	char err[512];
 	long count, have, n;
 	double t0, secs;
-	int fds[2];
+	int fds[NMAPS];
 
 	if (argc != 3 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: scale CONFIG COUNT\n"
@@ -102,8 +105,9 @@ int main(int argc, char **argv)
 	}
 	cli_assign_pools(&cfg, &pools);
 	fds[0] = m.bindings;
-	fds[1] = m.routes;
-	for (int i = 0; i < 2; i++)
+	fds[1] = m.host_routes;
+	fds[2] = m.routes;
+	for (int i = 0; i < NMAPS; i++)
 		before[i] = memlock(fds[i]);
 	have = map_count_entries(m.bindings, sizeof(struct tspgw_origin));
 
@@ -131,12 +135,12 @@ int main(int argc, char **argv)
 	secs = now_s() - t0;
 
 	n = map_count_entries(m.bindings, sizeof(struct tspgw_origin));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NMAPS; i++)
 		after[i] = memlock(fds[i]);
 	printf("{\"added\": %ld, \"entries_before\": %ld, \"entries_after\": %ld, \"seconds\": %.3f, "
 	       "\"per_s\": %.0f, \"maps\": {",
 	       count, have, n, secs, (double)count / secs);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NMAPS; i++)
 		printf("%s\"%s\": {\"max_entries\": %ld, \"memlock_before\": %lld, \"memlock_after\": %lld}",
 		       i ? ", " : "", names[i], max_entries(fds[i]), before[i], after[i]);
 	printf("}}\n");

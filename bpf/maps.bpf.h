@@ -46,7 +46,10 @@ struct {
 	__type(value, tspgw_map_value_claims);
 } claims SEC(".maps");
 
-/* IPv6 destination (host /128 and delegated prefixes) -> tunnel origin. */
+/* IPv6 destination (delegated prefixes, shorter than /128) -> tunnel
+ * origin. A data plane attached by an older tspgw had the /128s here too:
+ * attach moves them to host_routes (dataplane/route_migrate.c), and until
+ * then the lookup after the hash still finds them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 131072);
@@ -54,6 +57,15 @@ struct {
 	__type(key, tspgw_map_key_routes);
 	__type(value, tspgw_map_value_routes);
 } routes SEC(".maps");
+
+/* IPv6 host address (/128) -> tunnel origin: looked up before the trie,
+ * as an exact match. Preallocated: adding a tunnel allocates nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, tspgw_map_key_host_routes);
+	__type(value, tspgw_map_value_host_routes);
+} host_routes SEC(".maps");
 
 /* Next-hop cache (struct tspgw_nh_entry): successful bpf_fib_lookup
  * answers, so steady traffic to a destination skips the lookup. LRU keeps
@@ -64,6 +76,23 @@ struct {
 	__type(key, struct tspgw_nh_key);
 	__type(value, struct tspgw_nh_entry);
 } nh_cache SEC(".maps");
+
+/* nh_cache's doorkeeper: a key goes into the cache at its second miss
+ * within a short while, not at its first. Each CPU has TSPGW_NH_SEEN_SLOTS
+ * slots, each the fingerprint of the last key that missed there (a key
+ * maps to one slot). Traffic spread over more destinations than the cache
+ * holds then stops paying an LRU insert, and the eviction it causes, on
+ * every packet for entries evicted again before their next use; a steady
+ * flow is served from the cache from its third packet. A key already in
+ * the cache (stale: another route_gen, too old, too short) is refreshed
+ * at once. Two keys sharing a fingerprint only cost an insert. */
+#define TSPGW_NH_SEEN_SLOTS 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSPGW_NH_SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} nh_seen SEC(".maps");
 
 /* Scratch space for verifying UDP checksums: the payload is copied here
  * 512 bytes at a time (bpf_csum_diff's limit), because a packet pointer

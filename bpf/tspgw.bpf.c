@@ -79,13 +79,15 @@ static __always_inline int redirect_or_tx(struct xdp_md *ctx, __u32 ifindex)
  * alone shows no hits and no misses. */
 static __always_inline int nh_get(const struct tspgw_dp_config *cfg,
 				  const struct tspgw_nh_key *key, __u32 tot_len,
-				  struct bpf_fib_lookup *fib)
+				  struct bpf_fib_lookup *fib, int *known)
 {
 	const struct tspgw_nh_entry *e;
 
+	*known = 0;
 	if (!(cfg->flags & TSPGW_CFG_F_NH_CACHE))
 		return 0;
 	e = bpf_map_lookup_elem(&nh_cache, key);
+	*known = e != NULL;
 	if (e && e->gen == cfg->route_gen && tot_len <= e->max_len &&
 	    bpf_jiffies64() - e->filled_jiffies < cfg->nh_ttl_jiffies) {
 		fib->ifindex = e->ifindex;
@@ -105,16 +107,46 @@ static __always_inline __u32 route_gen_now(const struct tspgw_dp_config *cfg)
 	return *(const volatile __u32 *)&cfg->route_gen;
 }
 
+/* The doorkeeper (nh_seen in maps.bpf.h): has this key missed recently
+ * on this CPU? If not, it is remembered and the caller does not insert.
+ * The fingerprint mixes the key's six words; a collision of two keys only
+ * lets one of them in a miss early. */
+static __always_inline int nh_seen_before(const struct tspgw_nh_key *key)
+{
+	__u32 w[6], h, idx, fp, *slot;
+
+	__builtin_memcpy(w, key, sizeof(w));
+	h = w[0] ^ (w[1] * 0x9e3779b1U) ^ (w[2] * 0x85ebca77U) ^ (w[3] * 0xc2b2ae3dU) ^
+	    (w[4] * 0x27d4eb2fU) ^ (w[5] * 0x165667b1U);
+	h ^= h >> 15;
+	h *= 0x2c1b3c6dU;
+	h ^= h >> 12;
+	idx = h & (TSPGW_NH_SEEN_SLOTS - 1);
+	fp = h | 1; /* 0 is an empty slot */
+	slot = bpf_map_lookup_elem(&nh_seen, &idx);
+	if (!slot)
+		return 1;
+	if (*slot == fp)
+		return 1;
+	*slot = fp;
+	return 0;
+}
+_Static_assert(sizeof(struct tspgw_nh_key) == 24, "nh_seen_before reads the key as six words");
+
 /* Remember a BPF_FIB_LKUP_RET_SUCCESS answer. gen is route_gen as read
  * before the lookup: if the routes changed during it, the entry is born
- * stale rather than carrying the old answer under the new generation. */
+ * stale rather than carrying the old answer under the new generation.
+ * known: nh_get found an entry (stale) for the key, which is refreshed
+ * at once; a new key gets in at its second miss (nh_seen_before). */
 static __always_inline void nh_put(const struct tspgw_dp_config *cfg,
 				   const struct tspgw_nh_key *key, __u32 gen, __u32 tot_len,
-				   const struct bpf_fib_lookup *fib)
+				   const struct bpf_fib_lookup *fib, int known)
 {
 	struct tspgw_nh_entry e = {};
 
 	if (!(cfg->flags & TSPGW_CFG_F_NH_CACHE))
+		return;
+	if (!known && !nh_seen_before(key))
 		return;
 	e.filled_jiffies = bpf_jiffies64();
 	e.gen = gen;
@@ -172,7 +204,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	struct outer_hdrs hdr;
 	struct ethhdr *eth;
 	__u32 inner_len, olen;
-	int rc;
+	int rc, known;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
@@ -203,7 +235,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 	nk.family = AF_INET;
 	nk.ifindex = cfg->uplink_ifindex;
 	__builtin_memcpy(nk.addr, &origin->addr, 4);
-	if (!nh_get(cfg, &nk, olen + inner_len, &fib)) {
+	if (!nh_get(cfg, &nk, olen + inner_len, &fib, &known)) {
 		__u32 gen = route_gen_now(cfg);
 
 		/* The endpoint check of a route (resolve_tunnel checks
@@ -235,7 +267,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx, const struct tspgw_dp_c
 		}
 		if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 			return drop(TSPGW_CNT_DROP_NO_ROUTE);
-		nh_put(cfg, &nk, gen, olen + inner_len, &fib);
+		nh_put(cfg, &nk, gen, olen + inner_len, &fib, known);
 	}
 	/* Checked on hits too: tun_ifindex is dp_config's, not the cache's. */
 	if (fib.ifindex == cfg->tun_ifindex)
@@ -279,7 +311,7 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
 	struct bpf_fib_lookup fib = {};
 	struct tspgw_nh_key nk = {};
 	__u32 tot_len, gen;
-	int rc;
+	int rc, known;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return drop(TSPGW_CNT_DROP_INNER_BAD);
@@ -290,7 +322,7 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
 	nk.family = AF_INET6;
 	nk.ifindex = ctx->ingress_ifindex;
 	__builtin_memcpy(nk.addr, &ip6->daddr, 16);
-	if (nh_get(cfg, &nk, tot_len, &fib))
+	if (nh_get(cfg, &nk, tot_len, &fib, &known))
 		goto forward;
 
 	gen = route_gen_now(cfg);
@@ -306,7 +338,7 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
 	 * the kernel resolves, or answers with the right ICMPv6 error. */
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		goto to_kernel;
-	nh_put(cfg, &nk, gen, tot_len, &fib);
+	nh_put(cfg, &nk, gen, tot_len, &fib, known);
 
 forward:
 

@@ -162,9 +162,19 @@ struct tspgw_tunnel {
 	struct tspgw_tunnel_stats stats;
 };
 
-/* Key of the route map (LPM trie): IPv6 destination -> tunnel origin. */
+/* Key of the route map (LPM trie): IPv6 destination -> tunnel origin.
+ * Since host_routes (below) it holds the routes shorter than /128 only:
+ * delegated prefixes. */
 struct tspgw_route_key {
 	__u32 prefixlen; /* LPM trie convention: significant bits of addr */
+	__u8 addr[16];
+};
+
+/* Key of the host route map (exact-match hash): a /128 -> tunnel origin.
+ * Every /128 route lives here, not in the trie: a million host routes made
+ * the trie about 20 nodes deep, and each encapsulation walked it. A hash
+ * answers in one bucket whatever the number of tunnels. */
+struct tspgw_host_key {
 	__u8 addr[16];
 };
 
@@ -178,6 +188,11 @@ struct tspgw_route_key {
 #define TSPGW_CFG_F_NH_CACHE 0x10
 /* Verify non-zero outer UDP checksums (data_plane.verify_udp_checksum). */
 #define TSPGW_CFG_F_VERIFY_UDP_CSUM 0x20
+/* Every /128 route is in host_routes. For attach, not the programs: maps
+ * pinned by a tspgw from before host_routes hold /128s in the routes trie;
+ * attach moves them (dataplane/route_migrate.h) and then sets this, so
+ * later attaches skip the walk over the trie. */
+#define TSPGW_CFG_F_HOST_ROUTES 0x40
 
 /* Lifetime of an nh_cache entry in jiffies, whatever route_gen says: the
  * bound on staleness if the listener dies without clearing the flag
@@ -284,6 +299,7 @@ struct tspgw_nh_entry {
 	X(counters, counters, __u32, __u64) \
 	X(bindings, bindings, struct tspgw_origin, struct tspgw_tunnel) \
 	X(routes, routes, struct tspgw_route_key, struct tspgw_origin) \
+	X(host_routes, host_routes, struct tspgw_host_key, struct tspgw_origin) \
 	X(claims, claims, struct tspgw_origin, struct tspgw_tunnel)
 
 #define TSPGW_MAP_TYPEDEFS_(name, field, key, value) \

@@ -130,8 +130,12 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 	struct tspgw_route_key key = { .prefixlen = 128 };
 	struct tspgw_origin *o;
 
+	/* Host /128s first, exact: the longest match there can be, so the
+	 * trie (delegated prefixes) is asked only when no host matches. */
 	__builtin_memcpy(key.addr, dst, 16);
-	o = bpf_map_lookup_elem(&routes, &key);
+	o = bpf_map_lookup_elem(&host_routes, key.addr);
+	if (!o)
+		o = bpf_map_lookup_elem(&routes, &key);
 	if (o) {
 		*origin = *o;
 		/* Defensive: the allowed ranges may have been narrowed, or

@@ -161,7 +161,7 @@ int cmd_run(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct broker_cfg bcfg;
 	struct assign_pools pools;
 	struct server_cfg scfg;
-	struct tspgw_maps maps = { -1, -1, -1, -1, -1 };
+	struct tspgw_maps maps = { -1, -1, -1, -1, -1, -1 };
 	struct route_watch rw = { .nl = -1 };
 	struct assign_db *db = NULL;
 	struct broker *broker = NULL;

@@ -26,6 +26,7 @@
 #include "dataplane/own_addr.h"
 #include "dataplane/pinned_maps.h"
 #include "dataplane/pool_routes.h"
+#include "dataplane/route_migrate.h"
 #include "tspgw.skel.h"
 #include "bpf/tspgw_maps.h"
 #include "dataplane/tundev.h"
@@ -485,6 +486,33 @@ static int load_programs(const struct tspgw_cfg *cfg, struct tspgw_bpf *skel, ch
 	return -1;
 }
 
+/* Maps pinned by a tspgw from before host_routes: their /128 routes move
+ * from the trie to the hash (route_migrate.h), and dp_config records that
+ * it is done. A failure leaves the rest in the trie, where the programs
+ * still find them; the next attach tries again. */
+static void move_host_routes(struct tspgw_bpf *skel)
+{
+	int cfg_fd = bpf_map__fd(skel->maps.dp_config);
+	struct tspgw_dp_config dc;
+	__u32 zero = 0;
+	char err[256];
+	long n;
+
+	n = route_migrate_hosts(bpf_map__fd(skel->maps.routes), bpf_map__fd(skel->maps.host_routes),
+				err, sizeof(err));
+	if (n < 0) {
+		log_msg(LOG_LEVEL_WARN, "host routes left in the routes trie: %s", err);
+		return;
+	}
+	log_msg(LOG_LEVEL_INFO, "moved %ld host routes from the routes trie to host_routes "
+			       "(maps pinned by an older tspgw)",
+		n);
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &dc))
+		return;
+	dc.flags |= TSPGW_CFG_F_HOST_ROUTES;
+	bpf_map_update_elem(cfg_fd, &zero, &dc, BPF_ANY);
+}
+
 /* dp_attach after its checks: every step that changes the system. */
 static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
 			size_t errlen);
@@ -531,7 +559,11 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
+	/* The trie holds delegated prefixes only now, but keeps its size: a
+	 * pinned map is reused only when its max_entries match, and the
+	 * trie allocates per entry, so the room costs nothing. */
 	bpf_map__set_max_entries(skel->maps.routes, cfg->max_tunnels * 2);
+	bpf_map__set_max_entries(skel->maps.host_routes, cfg->max_tunnels);
 	bpf_map__set_max_entries(skel->maps.claims, cfg->max_tunnels);
 	set_pin_paths(skel, cfg->pin_path);
 	if (load_programs(cfg, skel, err, errlen))
@@ -582,6 +614,13 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 
 		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.dp_config), &zero, &old))
 			dc.route_gen = old.route_gen + 1;
+		else
+			memset(&old, 0, sizeof(old));
+		/* A config map some attach filled (ENABLED) without
+		 * HOST_ROUTES is an older tspgw's: its /128s move below. A
+		 * new one (all zero) comes with empty maps. */
+		if (!(old.flags & TSPGW_CFG_F_ENABLED) || (old.flags & TSPGW_CFG_F_HOST_ROUTES))
+			dc.flags |= TSPGW_CFG_F_HOST_ROUTES;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
 		snprintf(err, errlen, "cannot write the config map: %s", held_caps_hint(-errno));
@@ -608,6 +647,9 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 				     errlen))
 		goto out;
 	drop_stale_links(cfg->pin_path, o->ipv4_iface, v6if);
+	/* After the XDP attach: the programs replaced looked at the trie only. */
+	if (!(dc.flags & TSPGW_CFG_F_HOST_ROUTES))
+		move_host_routes(skel);
 	if (enable_forwarding(o->ipv4_iface, err, errlen))
 		goto out;
 	rc = 0;

@@ -11,6 +11,7 @@
 const char *const dp_stats_map_names[DP_NMAPS] = {
 	[DP_MAP_BINDINGS] = "bindings",
 	[DP_MAP_ROUTES] = "routes",
+	[DP_MAP_HOST_ROUTES] = "host_routes",
 	[DP_MAP_CLAIMS] = "claims",
 };
 
@@ -36,6 +37,7 @@ int dp_stats_read(const char *pin_path, const struct tspgw_maps *m, struct dp_st
 	out->have_slow = slow_counters_read(pin_path, out->slow) == 0;
 	fill_of(out, DP_MAP_BINDINGS, m->bindings, sizeof(struct tspgw_origin));
 	fill_of(out, DP_MAP_ROUTES, m->routes, sizeof(struct tspgw_route_key));
+	fill_of(out, DP_MAP_HOST_ROUTES, m->host_routes, sizeof(struct tspgw_host_key));
 	fill_of(out, DP_MAP_CLAIMS, m->claims, sizeof(struct tspgw_origin));
 	return 0;
 }

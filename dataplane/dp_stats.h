@@ -13,7 +13,7 @@
 #include "bpf/tspgw_maps.h"
 
 /* The maps whose fill level is shown, in this order. */
-enum dp_stats_map { DP_MAP_BINDINGS, DP_MAP_ROUTES, DP_MAP_CLAIMS, DP_NMAPS };
+enum dp_stats_map { DP_MAP_BINDINGS, DP_MAP_ROUTES, DP_MAP_HOST_ROUTES, DP_MAP_CLAIMS, DP_NMAPS };
 extern const char *const dp_stats_map_names[DP_NMAPS];
 
 struct dp_stats {

@@ -97,6 +97,15 @@ int pinned_maps_open(const char *pin_path, struct tspgw_maps *m, char *err, size
 		int *fd = (int *)((char *)m + pinned[i].fd_off);
 		int rc = open_one(pin_path, pinned[i].name, fd, err, errlen);
 
+		/* dp_config is there but a later map is not: a data plane
+		 * attached by a tspgw from before that map. Attaching again
+		 * creates it and keeps the tunnels (maps are reused). */
+		if (rc == -ENOENT && i > 0)
+			snprintf(err, errlen,
+				 "pinned map %s/%s is missing: the data plane was attached by an "
+				 "older tspgw; run `tspgw attach` (or `tspgw run`) again, which keeps "
+				 "its tunnels",
+				 pin_path, pinned[i].name);
 		if (!rc)
 			rc = pinned_map_check_sizes(*fd, pinned[i].name, pinned[i].key_size,
 						    pinned[i].value_size, err, errlen);
@@ -110,12 +119,12 @@ int pinned_maps_open(const char *pin_path, struct tspgw_maps *m, char *err, size
 
 void pinned_maps_close(struct tspgw_maps *m)
 {
-	int *fds[] = { &m->config, &m->counters, &m->bindings, &m->routes, &m->claims };
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		int *fd = (int *)((char *)m + pinned[i].fd_off);
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 	}
 }
 

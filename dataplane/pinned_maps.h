@@ -12,8 +12,9 @@ struct tspgw_maps {
 	int config;
 	int counters;
 	int bindings;
-	int routes;
-	int claims; /* pending claims over another tunnel's origin */
+	int routes;      /* delegated prefixes (LPM trie) */
+	int host_routes; /* host /128s (exact-match hash) */
+	int claims;      /* pending claims over another tunnel's origin */
 };
 
 /* Opens every map of TSPGW_PINNED_MAPS and checks that its key and value

@@ -21,6 +21,42 @@ static void route_key(struct tspgw_route_key *k, const __u8 *addr, __u8 len)
 	prefix_mask(k->addr, sizeof(k->addr), len);
 }
 
+/* Where a route lives: a /128 in host_routes (exact match), anything
+ * shorter in the routes trie, as the data plane looks them up. The lookup
+ * is exact for a /128 and the longest match for a trie route. */
+static int route_lookup(const struct tspgw_maps *m, const __u8 *addr, __u8 len,
+			struct tspgw_origin *o)
+{
+	struct tspgw_route_key k;
+
+	route_key(&k, addr, len);
+	if (len == 128)
+		return bpf_map_lookup_elem(m->host_routes, k.addr, o);
+	return bpf_map_lookup_elem(m->routes, &k, o);
+}
+
+static int route_put(const struct tspgw_maps *m, const __u8 *addr, __u8 len,
+		     const struct tspgw_origin *o)
+{
+	struct tspgw_route_key k;
+
+	route_key(&k, addr, len);
+	if (len == 128)
+		return bpf_map_update_elem(m->host_routes, k.addr, o, BPF_ANY);
+	return bpf_map_update_elem(m->routes, &k, o, BPF_ANY);
+}
+
+static void route_del(const struct tspgw_maps *m, const __u8 *addr, __u8 len)
+{
+	struct tspgw_route_key k;
+
+	route_key(&k, addr, len);
+	if (len == 128)
+		bpf_map_delete_elem(m->host_routes, k.addr);
+	else
+		bpf_map_delete_elem(m->routes, &k);
+}
+
 static int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
 {
 	return a->addr == b->addr && a->port == b->port && a->type == b->type;
@@ -39,7 +75,8 @@ static int route_owner(const struct tspgw_maps *m, const struct tspgw_route_key 
 	struct tspgw_route_key k;
 	struct tspgw_tunnel t;
 
-	if (bpf_map_lookup_elem(m->routes, want, owner) || bpf_map_lookup_elem(m->bindings, owner, &t))
+	if (route_lookup(m, want->addr, (__u8)want->prefixlen, owner) ||
+	    bpf_map_lookup_elem(m->bindings, owner, &t))
 		return 0;
 	if (want->prefixlen == 128) {
 		route_key(&k, t.host, 128);
@@ -83,23 +120,17 @@ static int check_route_free(const struct tspgw_maps *m, const struct tspgw_origi
 	return 0;
 }
 
-static void del_routes(int routes_fd, const struct tspgw_tunnel *t)
+static void del_routes(const struct tspgw_maps *m, const struct tspgw_tunnel *t)
 {
-	struct tspgw_route_key k;
-
-	route_key(&k, t->host, 128);
-	bpf_map_delete_elem(routes_fd, &k);
-	if (t->prefix_len) {
-		route_key(&k, t->prefix, t->prefix_len);
-		bpf_map_delete_elem(routes_fd, &k);
-	}
+	route_del(m, t->host, 128);
+	if (t->prefix_len)
+		route_del(m, t->prefix, t->prefix_len);
 }
 
 int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     const struct tspgw_tunnel *tun, char *err, size_t errlen)
 {
 	struct tspgw_tunnel old, rec = *tun;
-	struct tspgw_route_key k;
 	int rc, had_old;
 
 	if ((rc = check_route_free(m, origin, tun->host, 128, err, errlen)))
@@ -120,15 +151,11 @@ int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *orig
 		return rc;
 	}
 	if (had_old)
-		del_routes(m->routes, &old);
-	route_key(&k, tun->host, 128);
-	if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+		del_routes(m, &old);
+	if (route_put(m, tun->host, 128, origin))
 		goto route_fail;
-	if (tun->prefix_len) {
-		route_key(&k, tun->prefix, tun->prefix_len);
-		if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
-			goto route_fail;
-	}
+	if (tun->prefix_len && route_put(m, tun->prefix, tun->prefix_len, origin))
+		goto route_fail;
 	return 0;
 
 route_fail:
@@ -156,7 +183,6 @@ int tunnel_table_add_binding(const struct tspgw_maps *m, const struct tspgw_orig
 int tunnel_table_add_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 			    const struct tspgw_tunnel *tun, char *err, size_t errlen)
 {
-	struct tspgw_route_key k;
 	int rc;
 
 	if ((rc = check_route_free(m, origin, tun->host, 128, err, errlen)))
@@ -164,14 +190,10 @@ int tunnel_table_add_routes(const struct tspgw_maps *m, const struct tspgw_origi
 	if (tun->prefix_len &&
 	    (rc = check_route_free(m, origin, tun->prefix, tun->prefix_len, err, errlen)))
 		return rc;
-	route_key(&k, tun->host, 128);
-	if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
+	if (route_put(m, tun->host, 128, origin))
 		goto fail;
-	if (tun->prefix_len) {
-		route_key(&k, tun->prefix, tun->prefix_len);
-		if (bpf_map_update_elem(m->routes, &k, origin, BPF_ANY))
-			goto fail;
-	}
+	if (tun->prefix_len && route_put(m, tun->prefix, tun->prefix_len, origin))
+		goto fail;
 	return 0;
 fail:
 	rc = -errno;
@@ -183,15 +205,13 @@ fail:
 static void del_route_of(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 			 const __u8 *addr, __u8 len)
 {
-	struct tspgw_route_key k;
 	struct tspgw_origin o;
 
-	route_key(&k, addr, len);
 	/* The LPM answer is the route itself when it exists (then: is it
 	 * ours?), or a shorter one around it (then the delete, which takes
-	 * the exact key only, finds nothing). */
-	if (bpf_map_lookup_elem(m->routes, &k, &o) == 0 && origin_eq(&o, origin))
-		bpf_map_delete_elem(m->routes, &k);
+	 * the exact key only, finds nothing). A /128's answer is exact. */
+	if (route_lookup(m, addr, len, &o) == 0 && origin_eq(&o, origin))
+		route_del(m, addr, len);
 }
 
 int tunnel_table_del_binding(const struct tspgw_maps *m, const struct tspgw_origin *origin)
@@ -202,11 +222,9 @@ int tunnel_table_del_binding(const struct tspgw_maps *m, const struct tspgw_orig
 int tunnel_table_routed_to(const struct tspgw_maps *m, const __u8 *host,
 			   const struct tspgw_origin *origin)
 {
-	struct tspgw_route_key k;
 	struct tspgw_origin o;
 
-	route_key(&k, host, 128);
-	return bpf_map_lookup_elem(m->routes, &k, &o) == 0 && origin_eq(&o, origin);
+	return route_lookup(m, host, 128, &o) == 0 && origin_eq(&o, origin);
 }
 
 void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
@@ -273,7 +291,7 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 	if (bpf_map_lookup_elem(m->bindings, origin, &t))
 		return -ENOENT;
 	/* Routes first: the reverse path stops before the forward one. */
-	del_routes(m->routes, &t);
+	del_routes(m, &t);
 	bpf_map_delete_elem(m->bindings, origin);
 	if (old)
 		*old = t;

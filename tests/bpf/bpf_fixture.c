@@ -114,6 +114,7 @@ void fx_setup(void)
 	 * makes a load per test cheap. */
 	bpf_map__set_max_entries(skel->maps.bindings, 64);
 	bpf_map__set_max_entries(skel->maps.routes, 64);
+	bpf_map__set_max_entries(skel->maps.host_routes, 64);
 	bpf_map__set_max_entries(skel->maps.claims, 64);
 	err = tspgw_bpf__load(skel);
 	cr_assert_eq(err, 0, "loading the tspgw skeleton failed (verifier?): %d %s", err,
@@ -149,6 +150,7 @@ static struct tspgw_maps fx_maps(void)
 		.counters = bpf_map__fd(fx.skel->maps.counters),
 		.bindings = bpf_map__fd(fx.skel->maps.bindings),
 		.routes = bpf_map__fd(fx.skel->maps.routes),
+		.host_routes = bpf_map__fd(fx.skel->maps.host_routes),
 		.claims = bpf_map__fd(fx.skel->maps.claims),
 	};
 

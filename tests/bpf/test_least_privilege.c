@@ -45,6 +45,7 @@ static int load_with(unsigned long long caps)
 			_exit(1);
 		bpf_map__set_max_entries(skel->maps.bindings, 64);
 		bpf_map__set_max_entries(skel->maps.routes, 64);
+		bpf_map__set_max_entries(skel->maps.host_routes, 64);
 		bpf_map__set_max_entries(skel->maps.claims, 64);
 		_exit(tspgw_bpf__load(skel) ? 1 : 0);
 	}

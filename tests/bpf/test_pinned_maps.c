@@ -18,7 +18,8 @@
 
 static char dir[PATH_MAX];
 
-static const char *const names[] = { "dp_config", "counters", "bindings", "routes", "claims" };
+static const char *const names[] = { "dp_config", "counters", "bindings", "routes", "host_routes",
+				     "claims" };
 
 static void pin(int fd, const char *name)
 {
@@ -40,6 +41,7 @@ static void setup(void)
 	pin(bpf_map__fd(fx.skel->maps.counters), "counters");
 	pin(bpf_map__fd(fx.skel->maps.bindings), "bindings");
 	pin(bpf_map__fd(fx.skel->maps.routes), "routes");
+	pin(bpf_map__fd(fx.skel->maps.host_routes), "host_routes");
 	pin(bpf_map__fd(fx.skel->maps.claims), "claims");
 }
 
@@ -67,7 +69,7 @@ Test(pinned_maps, the_data_planes_maps_open)
 
 	cr_assert_eq(pinned_maps_open(dir, &m, err, sizeof(err)), 0, "%s", err);
 	cr_assert(m.config >= 0 && m.counters >= 0 && m.bindings >= 0 && m.routes >= 0 &&
-		  m.claims >= 0);
+		  m.host_routes >= 0 && m.claims >= 0);
 	pinned_maps_close(&m);
 }
 
@@ -106,4 +108,19 @@ Test(pinned_maps, other_key_size_too)
 	close(fd);
 	cr_assert_eq(pinned_maps_open(dir, &m, err, sizeof(err)), -EPROTO, "%s", err);
 	cr_assert(strstr(err, "pinned map dp_config"), "%s", err);
+}
+
+/* Pins of a tspgw from before host_routes: everything but that map. The
+ * error says what to do (attach again), not "is it attached?". */
+Test(pinned_maps, pins_of_an_older_tspgw_ask_for_a_new_attach)
+{
+	struct tspgw_maps m;
+	char err[512] = "", path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/host_routes", dir);
+	cr_assert_eq(unlink(path), 0, "%s", strerror(errno));
+	cr_assert_eq(pinned_maps_open(dir, &m, err, sizeof(err)), -ENOENT, "%s", err);
+	cr_assert(strstr(err, "host_routes is missing"), "%s", err);
+	cr_assert(strstr(err, "run `tspgw attach`"), "%s", err);
+	cr_assert_eq(m.config, -1);
 }

@@ -23,6 +23,7 @@ static struct tspgw_maps maps_of_fixture(void)
 		.counters = bpf_map__fd(fx.skel->maps.counters),
 		.bindings = bpf_map__fd(fx.skel->maps.bindings),
 		.routes = bpf_map__fd(fx.skel->maps.routes),
+		.host_routes = bpf_map__fd(fx.skel->maps.host_routes),
 		.claims = bpf_map__fd(fx.skel->maps.claims),
 	};
 	return m;

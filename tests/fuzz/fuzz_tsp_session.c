@@ -137,7 +137,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static const struct tspgw_maps no_maps = {
-	.config = -1, .counters = -1, .bindings = -1, .routes = -1, .claims = -1,
+	.config = -1, .counters = -1, .bindings = -1, .routes = -1, .host_routes = -1, .claims = -1,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -37,7 +37,7 @@
 #define BT_CLIENT "192.0.2.2"
 
 static struct tspgw_bpf *bt_skel;
-static struct tspgw_maps bt_maps = { -1, -1, -1, -1, -1 };
+static struct tspgw_maps bt_maps = { -1, -1, -1, -1, -1, -1 };
 static struct assign_db *bt_db;
 /* Where bt_start opens the database: in memory, unless a test needs a
  * second connection (the operator's CLI) to the same file. */
@@ -122,6 +122,7 @@ static void bt_start(void)
 	cr_assert_not_null(bt_skel);
 	bpf_map__set_max_entries(bt_skel->maps.bindings, 64);
 	bpf_map__set_max_entries(bt_skel->maps.routes, 64);
+	bpf_map__set_max_entries(bt_skel->maps.host_routes, 64);
 	bpf_map__set_max_entries(bt_skel->maps.claims, 64);
 	if (tspgw_bpf__load(bt_skel)) {
 		tspgw_bpf__destroy(bt_skel);
@@ -132,6 +133,7 @@ static void bt_start(void)
 	bt_maps.counters = bpf_map__fd(bt_skel->maps.counters);
 	bt_maps.bindings = bpf_map__fd(bt_skel->maps.bindings);
 	bt_maps.routes = bpf_map__fd(bt_skel->maps.routes);
+	bt_maps.host_routes = bpf_map__fd(bt_skel->maps.host_routes);
 	bt_maps.claims = bpf_map__fd(bt_skel->maps.claims);
 	/* The endpoint checks read the allowed special ranges from here. */
 	memset(&dc, 0, sizeof(dc));
@@ -258,7 +260,7 @@ static struct tspgw_origin bt_origin_v6v4(void)
 
 /* ---- throttles (no maps) ------------------------------------------------ */
 
-static const struct tspgw_maps no_maps = { -1, -1, -1, -1, -1 };
+static const struct tspgw_maps no_maps = { -1, -1, -1, -1, -1, -1 };
 
 static struct sockaddr_in bt_v4(const char *a, uint16_t port)
 {

@@ -29,7 +29,7 @@ static struct server_cfg sv_cfg;
 static int sv_tunnel_datagrams;
 static size_t sv_tunnel_len;
 
-static const struct tspgw_maps no_maps = { -1, -1, -1, -1, -1 };
+static const struct tspgw_maps no_maps = { -1, -1, -1, -1, -1, -1 };
 
 static void sv_tunnel_datagram(void *arg, const uint8_t *d, size_t len,
 			       const struct sockaddr_storage *sa)
