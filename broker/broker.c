@@ -1601,8 +1601,16 @@ static void operator_requests(struct broker *b, uint64_t now)
 	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
 		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
 			assign_db_errmsg(b->db));
-	/* `tspgw drain` takes effect now, not at the next beat. */
-	fleet_read_drain(&b->fleet, b->db);
+	/* `tspgw drain` takes effect now, not at the next beat, and so does
+	 * the list of gateways it refers clients to from now on. */
+	{
+		bool was = b->fleet.draining;
+
+		fleet_read_drain(&b->fleet, b->db);
+		if (b->fleet.draining && !was)
+			fleet_tick(&b->fleet, b->db, broker_tunnel_count(b), b->cfg.max_tunnels,
+				   (int64_t)time(NULL), true);
+	}
 	if (fleet_db_served_since(b->db, &b->fleet.served_cursor, served_elsewhere, b) < 0)
 		log_msg(LOG_LEVEL_WARN, "cannot read which gateways serve which users: %s",
 			assign_db_errmsg(b->db));
