@@ -1577,6 +1577,16 @@ static void end_requested(const char *user, int64_t requested, void *arg)
 	live_remove(c->b, l, "deleted", "by=operator");
 }
 
+/* This gateway's heartbeat, its drain mark and the fleet's referral list,
+ * every fleet.heartbeat_s (first at the first tick), or now when forced. */
+static void fleet_heartbeat(struct broker *b, bool force)
+{
+	if (!b->db)
+		return;
+	fleet_tick(&b->fleet, b->db, broker_tunnel_count(b), b->cfg.max_tunnels,
+		   (int64_t)time(NULL), force);
+}
+
 /* Another gateway of the fleet serves this user now: her tunnel here
  * ends, binding and routes, so no two gateways forward for her address. */
 static void served_elsewhere(const char *user, const char *gateway, void *arg)
@@ -1608,8 +1618,7 @@ static void operator_requests(struct broker *b, uint64_t now)
 
 		fleet_read_drain(&b->fleet, b->db);
 		if (b->fleet.draining && !was)
-			fleet_tick(&b->fleet, b->db, broker_tunnel_count(b), b->cfg.max_tunnels,
-				   (int64_t)time(NULL), true);
+			fleet_heartbeat(b, true);
 	}
 	if (fleet_db_served_since(b->db, &b->fleet.served_cursor, served_elsewhere, b) < 0)
 		log_msg(LOG_LEVEL_WARN, "cannot read which gateways serve which users: %s",
@@ -1621,15 +1630,6 @@ void broker_watch_db(struct broker *b, uint64_t now)
 	operator_requests(b, now);
 }
 
-/* This gateway's heartbeat, its drain mark and the fleet's referral list,
- * every fleet.heartbeat_s (first at the first tick). */
-static void fleet_heartbeat(struct broker *b)
-{
-	if (!b->db)
-		return;
-	fleet_tick(&b->fleet, b->db, broker_tunnel_count(b), b->cfg.max_tunnels,
-		   (int64_t)time(NULL), false);
-}
 
 int broker_referrals(struct broker *b, const char **out, int max)
 {
@@ -1659,7 +1659,7 @@ void broker_tick(struct broker *b, uint64_t now)
 	unsigned budget = EXPIRY_CHECKS_PER_TICK;
 
 	operator_requests(b, now);
-	fleet_heartbeat(b);
+	fleet_heartbeat(b, false);
 	sweep_sources(b, now);
 	login_throttle_sweep(b->logins, now);
 	/* Claims first: a claim proven over a live tunnel must move that
