@@ -40,14 +40,19 @@ int assign_changed_elsewhere(struct assign_db *db, bool *changed)
 
 /* The pending requests are read whole before any is acted on: fn runs
  * with no statement open, and the removals are their own writes. */
-int assign_take_end_requests(struct assign_db *db, assign_end_fn fn, void *arg)
+int assign_take_end_requests(struct assign_db *db, int64_t now_unix, assign_end_fn fn,
+			     void *arg)
 {
 	struct adb_end_req *v = NULL;
 	size_t n = 0;
 	int rc = db->be->end_requests(db, &v, &n);
 
 	for (size_t i = 0; v && i < n; i++) {
-		fn(v[i].name, v[i].requested, arg);
+		bool settled = fn(v[i].name, v[i].requested, arg);
+		bool stale = now_unix - v[i].requested > ASSIGN_END_REQUEST_STALE_S;
+
+		if (!settled && !stale)
+			continue;
 		/* Unless a newer request replaced it meanwhile. */
 		if (db->be->end_request_done(db, v[i].name, v[i].requested))
 			rc = ASSIGN_DB;

@@ -43,10 +43,18 @@ int assign_request_end(struct assign_db *db, const char *user);
  * first call says yes. */
 int assign_changed_elsewhere(struct assign_db *db, bool *changed);
 
-/* Call fn for every pending end request (user, Unix seconds it was made)
- * and remove it, unless a newer request replaced it meanwhile. fn must
- * not call into db. Returns how many, or ASSIGN_DB. */
-typedef void (*assign_end_fn)(const char *user, int64_t requested, void *arg);
-int assign_take_end_requests(struct assign_db *db, assign_end_fn fn, void *arg);
+/* Call fn for every pending end request (user, Unix seconds it was made).
+ * fn returns true when the request is settled by this caller (it held the
+ * user's tunnel); only then is the request removed, unless a newer one
+ * replaced it meanwhile. In a fleet every gateway reads every request, and
+ * one that removed requests for users it does not serve would take them
+ * from the gateway that does. A request nobody settles (the user has no
+ * tunnel anywhere) is removed once older than ASSIGN_END_REQUEST_STALE_S
+ * at now_unix. fn must not call into db. Returns how many were read, or
+ * ASSIGN_DB. */
+#define ASSIGN_END_REQUEST_STALE_S 60
+typedef bool (*assign_end_fn)(const char *user, int64_t requested, void *arg);
+int assign_take_end_requests(struct assign_db *db, int64_t now_unix, assign_end_fn fn,
+			     void *arg);
 
 #endif

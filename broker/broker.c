@@ -1559,7 +1559,7 @@ struct end_ctx {
  * user's binding and routes and asked, at `requested`, for the tunnel to
  * end. Forget it and give its place back; but a tunnel the user set up
  * again after the request (its binding is back, made later) stays. */
-static void end_requested(const char *user, int64_t requested, void *arg)
+static bool end_requested(const char *user, int64_t requested, void *arg)
 {
 	struct end_ctx *c = arg;
 	struct live *l = live_by_user(c->b, user);
@@ -1568,13 +1568,14 @@ static void end_requested(const char *user, int64_t requested, void *arg)
 	int64_t asked_ago, age;
 
 	if (!l)
-		return;
+		return false; /* another gateway's, or nobody's */
 	gone = tunnel_table_get(&c->b->maps, &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
 	asked_ago = c->now_unix > requested ? c->now_unix - requested : 0;
 	age = c->now_boot > l->created_ns ? (int64_t)((c->now_boot - l->created_ns) / NS_PER_S) : 0;
 	if (!gone && age < asked_ago)
-		return;
+		return true;
 	live_remove(c->b, l, "deleted", "by=operator");
+	return true;
 }
 
 /* This gateway's heartbeat, its drain mark and the fleet's referral list,
@@ -1608,7 +1609,7 @@ static void operator_requests(struct broker *b, uint64_t now)
 
 	if (!b->db || assign_changed_elsewhere(b->db, &changed) || !changed)
 		return;
-	if (assign_take_end_requests(b->db, end_requested, &c) < 0)
+	if (assign_take_end_requests(b->db, c.now_unix, end_requested, &c) < 0)
 		log_msg(LOG_LEVEL_WARN, "cannot take the operator's requests from the database: %s",
 			assign_db_errmsg(b->db));
 	/* `tspgw drain` takes effect now, not at the next beat, and so does

@@ -766,12 +766,13 @@ Test(assign, user_of_host_and_origin_records)
 static int ends_seen;
 static char ends_user[64];
 
-static void on_end(const char *user, int64_t requested, void *arg)
+/* arg, when set, says the caller does not hold the user's tunnel. */
+static bool on_end(const char *user, int64_t requested, void *arg)
 {
-	(void)arg;
 	cr_expect_gt(requested, 0);
 	snprintf(ends_user, sizeof(ends_user), "%s", user);
 	ends_seen++;
+	return arg == NULL;
 }
 
 Test(assign, user_record)
@@ -815,7 +816,7 @@ Test(assign, end_requests_reach_another_connection_once)
 	 * a restart are taken too. */
 	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
 	cr_expect(changed);
-	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 0);
+	cr_assert_eq(assign_take_end_requests(daemon, time(NULL), on_end, NULL), 0);
 	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
 	cr_expect_not(changed, "nothing written, yet a change");
 
@@ -824,16 +825,51 @@ Test(assign, end_requests_reach_another_connection_once)
 	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK, "a second one replaces the first");
 	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
 	cr_expect(changed, "the CLI's request went unnoticed");
-	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 1);
+	cr_assert_eq(assign_take_end_requests(daemon, time(NULL), on_end, NULL), 1);
 	cr_expect_eq(ends_seen, 1);
 	cr_expect_str_eq(ends_user, "alice");
 	/* Taken: gone, and the daemon's own removal is no change for it. */
 	cr_assert_eq(assign_changed_elsewhere(daemon, &changed), ASSIGN_OK);
 	cr_expect_not(changed);
-	cr_assert_eq(assign_take_end_requests(daemon, on_end, NULL), 0);
+	cr_assert_eq(assign_take_end_requests(daemon, time(NULL), on_end, NULL), 0);
 	cr_expect_eq(ends_seen, 1);
 	assign_db_close(cli);
 	assign_db_close(daemon);
+}
+
+/* Two gateways read the same requests: the one without the user's tunnel
+ * leaves the request to the one that has it (it used to take it away,
+ * and the serving gateway never ended the tunnel); nobody's request goes
+ * once stale. */
+Test(assign, end_request_stays_for_the_gateway_that_holds_the_tunnel)
+{
+	struct assign_pools p = pools();
+	struct assign_db *gw_b = open_db(&p), *gw_a, *cli;
+	int64_t now = time(NULL);
+	int not_mine = 1;
+
+	host_ok(gw_b, "alice");
+	gw_a = open_db(&p);
+	cli = open_db(&p);
+	ends_seen = 0;
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK);
+	cr_assert_eq(assign_take_end_requests(gw_b, now, on_end, &not_mine), 1);
+	cr_assert_eq(assign_take_end_requests(gw_a, now, on_end, NULL), 1,
+		     "the gateway without her tunnel took the request away");
+	cr_expect_eq(ends_seen, 2);
+	cr_assert_eq(assign_take_end_requests(gw_a, now, on_end, NULL), 0);
+	/* A request for a user nobody serves is read, kept, then dropped
+	 * once older than the bound. */
+	cr_assert_eq(assign_request_end(cli, "alice"), ASSIGN_OK);
+	cr_assert_eq(assign_take_end_requests(gw_b, now, on_end, &not_mine), 1);
+	cr_assert_eq(assign_take_end_requests(gw_b, now + ASSIGN_END_REQUEST_STALE_S + 2, on_end,
+					      &not_mine),
+		     1);
+	cr_assert_eq(assign_take_end_requests(gw_b, now, on_end, &not_mine), 0,
+		     "a stale request stayed");
+	assign_db_close(cli);
+	assign_db_close(gw_a);
+	assign_db_close(gw_b);
 }
 
 Test(assign, version_1_database_is_upgraded)
