@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* How `tspgw reload` finds the daemon it is meant for: the `tspgw run`
  * process that holds this configuration's address database
- * (broker.database) open. Nothing is written for it (the pin path is a
+ * (broker.database) and its pinned maps open. Nothing is written for it (the pin path is a
  * bpffs, which holds no regular files, and the daemon may run on a
  * read-only root), nothing goes stale when the daemon is killed, and a
  * process id reused by another program never matches. Seeing another
@@ -13,8 +13,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The process id of the one `tspgw ... run` holding database open; -1
- * with err saying why not (none, or more than one). */
-pid_t daemon_find(const char *database, char *err, size_t errlen);
+/* The process id of the one `tspgw ... run` holding database (an SQLite
+ * file) open, and the map pinned at PIN_PATH/DAEMON_FIND_PINNED_MAP if
+ * there is one: gateways of a fleet on one machine may share the file, but
+ * never their pins. With database NULL (a PostgreSQL server, no file here)
+ * the map alone, matched by the kernel's map id in the daemon's fdinfo,
+ * which no other map shares. -1 with err saying why not (none, or more
+ * than one). */
+#define DAEMON_FIND_PINNED_MAP "dp_config"
+pid_t daemon_find(const char *database, const char *pin_path, char *err, size_t errlen);
 
 #endif

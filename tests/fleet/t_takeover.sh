@@ -162,6 +162,23 @@ t_a_let_go() { gone_from a && holds b "$ADDR"; }
 e2e_check "  it restores her tunnel from its maps, then lets it go: B serves her" \
 	e2e_wait_for 3 t_a_let_go
 
+# `tspgw reload` finds its own daemon, A and not B, by the database file it
+# holds open (SQLite) or, with PostgreSQL, by the maps pinned at A's pin
+# path, and signals it.
+reloaded() { grep -c "configuration reloaded from" "$T/run.$1.log" || true; }
+t_reload() {
+	local b_before
+	b_before=$(reloaded b)
+	on a reload >"$T/reload.out" 2>&1 || { cat "$T/reload.out"; return 1; }
+	e2e_wait_for 5 grep -q "configuration reloaded from" "$T/run.a.log" || {
+		echo "A logged no reload"
+		return 1
+	}
+	sleep 0.5
+	[ "$(reloaded b)" = "$b_before" ] || { echo "B was reloaded too"; return 1; }
+}
+e2e_check "tspgw reload ($DB_KIND) signals gateway A, not B" t_reload
+
 for p in "$PID_A" "$PID_B"; do e2e_stop "$p" 5 2>/dev/null; done
 e2e_check_no_leftovers
 e2e_finish
