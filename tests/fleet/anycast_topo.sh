@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # PID_A, PID_B, T, HOST6 are for the suites that source this
 # Two gateways behind one upstream router, sharing an anycast IPv4 address,
-# for the fleet suites (t_anycast.sh, t_failover.sh). Source after
+# for the fleet suites (t_anycast.sh, t_failover.sh, t_move_bgp.sh). Source after
 # tests/e2e/lib.sh and e2e_init, with TSPGW and XDP_PASS set; write the
 # gateways' configs as $T/a.yaml and $T/b.yaml, then anycast_topo_build.
 #

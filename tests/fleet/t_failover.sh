@@ -107,6 +107,23 @@ t_up() {
 e2e_check "alice's tunnel is up through A (B holds none), U learns her /128 from A; the host answers her pings" t_up
 ADDR=$(short6 "$(param_at TSP_CLIENT_ADDRESS_IPV6 1)")
 
+# tspgw alone crashes on A; the machine, its data plane and BIRD live on.
+# Her tunnel is still in A's maps and its route in A's table: A forwards
+# and announces it as before, and her client notices nothing.
+{
+	kill -KILL "$PID_A"
+	e2e_wait_exit "$PID_A" 5
+} 2>/dev/null
+t_crash() {
+	local out
+	bgp_only "$ADDR/128" gw_a || return 1
+	out=$(e2e_ns "$NS_C" ping -6 -c 5 -i 0.2 -W 1 "$HOST6") || { echo "$out"; return 1; }
+	grep -q " 5 received" <<<"$out" || { echo "$out"; return 1; }
+}
+e2e_check "tspgw on A crashes (BIRD runs on): A still announces her /128 and forwards her pings" t_crash
+start a 2
+e2e_check "  tspgw on A restarted" serving a.2 || e2e_finish
+
 # Pings from the client every 0.1 s across the failure, with timestamps;
 # bounded by -w.
 nsenter --net="/run/netns/$NS_C" -- ping -6 -D -i 0.1 -W 1 -w 45 "$HOST6" >"$T/ping.log" 2>&1 </dev/null &
