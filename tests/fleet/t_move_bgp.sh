@@ -15,6 +15,9 @@
 #   the layout of tests/fleet/anycast_topo.sh (BIRD: tests/fleet/bgp_lib.sh);
 #   here each gateway has an address of its own: A 198.51.100.2, B 198.51.100.10
 #
+# MOVE_DB=pg runs the same on a throwaway PostgreSQL cluster (not in CI:
+# the move itself over PostgreSQL is t_takeover_pg.sh's; BGP is the same).
+#
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
 
@@ -33,6 +36,12 @@ e2e_require_tools ip ethtool nsenter nft ping python3 saslpasswd2 timeout bird b
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
+DB_KIND=${MOVE_DB:-sqlite}
+if [ "$DB_KIND" = pg ]; then
+	# shellcheck source=tests/fleet/pg_lib.sh
+	. "$HERE/pg_lib.sh"
+	pg_require
+fi
 
 # shellcheck source=tests/fleet/anycast_topo.sh
 . "$HERE/anycast_topo.sh"
@@ -43,6 +52,17 @@ PROTO=203
 REALM=tspgw.example
 GW_A=198.51.100.2
 GW_B=198.51.100.10
+
+DATABASE=$T/fleet.sqlite
+if [ "$DB_KIND" = pg ]; then
+	NS_D=tmd$$
+	e2e_netns_add "$NS_D" || exit 1
+	ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
+	pg_start "$NS_D" 203.0.113.50 || exit 1
+	pg_create_db tspgw tspgw "pw-$$" || exit 1
+	# Over the cluster's unix socket, which it trusts.
+	DATABASE="host=$PG_DIR port=$PG_PORT dbname=tspgw user=tspgw connect_timeout=3"
+fi
 
 # Keepalives of 30 s (three misses): A keeps alice's tunnel, and announces
 # it, after her first client stops; only the move ends it. TSP listens on
@@ -58,7 +78,7 @@ data_plane: {pin_path: /sys/fs/bpf/tspgw-any-$1-$$, max_tunnels: 1024,
              allowed_special_ranges: [documentation]}
 broker:
   auth: {mechanisms: [DIGEST-MD5], sasldb: $T/sasldb2, realm: $REALM, server_name: $REALM}
-  database: $T/fleet.sqlite
+  database: "$DATABASE"
   keepalive: {default: 30, min: 1, max: 30, misses: 3}
   listen_ipv4: $2
 EOF
@@ -88,7 +108,7 @@ e2e_check "eBGP sessions U-A and U-B are established" e2e_wait_for 20 bgp_establ
 
 start a 1
 start b 1
-e2e_check "gateways A and B (one database, routes.table $TABLE) serve TSP" serving a.1 || e2e_finish
+e2e_check "gateways A and B (one $DB_KIND database, routes.table $TABLE) serve TSP" serving a.1 || e2e_finish
 e2e_check "  (B)" serving b.1 || e2e_finish
 
 # --- alice through A ------------------------------------------------------------
