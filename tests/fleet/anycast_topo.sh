@@ -52,6 +52,7 @@ anycast_route() {
 	for p in "${@:2}"; do ip -n "$NS_U" -6 route replace "$p" via "$via" || return 1; done
 }
 
+# shellcheck disable=SC2120 # the argument is optional
 anycast_topo_build() {
 	local g d i=0 by_hand=1
 	[ "${1:-}" = bgp ] && by_hand=0

@@ -139,13 +139,13 @@ bgp_show_logs() { tail -n 8 "$T"/bird.*.log "$T"/bird.*.out 2>/dev/null; }
 
 # bgp_down_after SINCE PROTO...: from U's log (its clock, milliseconds), how
 # long after SINCE (epoch seconds) the last of these sessions went down,
-# and why (BIRD's event before the state change: Link down, Hold timer
-# expired, ...). Fails if one did not go down after SINCE.
+# and why (BIRD's event before it: Link down, Error: Hold timer expired,
+# ...). Fails if one did not go down after SINCE.
 bgp_down_after() {
 	python3 - "$T/bird.up.log" "$@" <<'EOF'
 import re, sys, time
 log, since, protos = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-line = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3}) <TRACE> (\w+): (.*)")
+line = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3}) <[A-Z]+> (\w+): (.*)")
 down, last = {}, {}
 for l in open(log):
     m = line.match(l)
@@ -157,10 +157,11 @@ for l in open(log):
         continue
     if what == "State changed to stop" and p not in down:
         down[p] = (t, last.get(p, "?"))
-    last[p] = what
+    if what != "BGP session closed" and not what.startswith("State changed"):
+        last[p] = what
 missing = [p for p in protos if p not in down]
 if missing:
-    sys.exit("no session down after the kill: " + " ".join(missing))
+    sys.exit("not down since then: " + " ".join(missing))
 t, why = max(down.values())
 print("%.2f s (%s)" % (max(0.0, t - since), why))
 EOF

@@ -11,6 +11,7 @@
 # move in the database, ends its tunnel and takes its routes out. U must
 # then learn her /128 and /56 from B alone (A withdrew, B announced), and
 # the host's pings be answered again within a second of B setting her up.
+# Last, A's BIRD hangs: U drops the silent session within its hold time.
 #
 #   the layout of tests/fleet/anycast_topo.sh (BIRD: tests/fleet/bgp_lib.sh);
 #   here each gateway has an address of its own: A 198.51.100.2, B 198.51.100.10
@@ -217,6 +218,23 @@ t_through_b() {
 	[ $((b1 - b0)) -ge 5 ] && [ "$a1" = "$a0" ] || { echo "encap in 1 s: A +$((a1 - a0)), B +$((b1 - b0))"; return 1; }
 }
 e2e_check "  through B: B encapsulates the host's pings, A nothing" t_through_b
+
+
+# A's BIRD hangs (stopped, its link up, its TCP connection open): U hears
+# no more keepalives and drops the session when the hold time (3 s, U's
+# offer) runs out, taking A's routes with it. BIRD's default of 240 s
+# would keep them four minutes.
+kill -STOP "$BIRD_A"
+date +%s.%N >"$T/hung_at"
+t_hold() {
+	e2e_wait_for 6 eval '! bgp_established gw_a' || { echo "gw_a: $(bgp_up_state gw_a)"; return 1; }
+	bgp_down_after "$(cat "$T/hung_at")" gw_a >"$T/hold.txt" || return 1
+	grep -q "Hold timer expired" "$T/hold.txt" || { cat "$T/hold.txt"; return 1; }
+	bgp_only 2001:db8:ffff::/64 gw_b
+}
+e2e_check "A's BIRD hangs: U drops the session when the hold time runs out, and A's routes" t_hold &&
+	e2e_log "U dropped the silent session after $(cat "$T/hold.txt")"
+kill -CONT "$BIRD_A"
 
 e2e_stop "$PING_PID" 2 2>/dev/null
 e2e_stop "$C2_PID" 5 2>/dev/null
