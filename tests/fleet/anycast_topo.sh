@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # PID_A, PID_B, T, HOST6 are for the suites that source this
 # Two gateways behind one upstream router, sharing an anycast IPv4 address,
-# for the fleet suites (t_anycast.sh, t_failover.sh). Source after
+# for the fleet suites (t_anycast.sh, t_failover.sh, t_move_bgp.sh). Source after
 # tests/e2e/lib.sh and e2e_init, with TSPGW and XDP_PASS set; write the
 # gateways' configs as $T/a.yaml and $T/b.yaml, then anycast_topo_build.
 #
@@ -14,6 +14,8 @@
 #
 # U routes 192.0.2.1/32 and the keepalive address 2001:db8:1::1 via A;
 # each suite adds the IPv6 routes that make its point (anycast_route).
+# `anycast_topo_build bgp` leaves U without routes to the gateways' service
+# addresses: BIRD brings them (tests/fleet/bgp_lib.sh).
 
 NS_C=tyc$$
 NS_N=tyn$$
@@ -50,8 +52,10 @@ anycast_route() {
 	for p in "${@:2}"; do ip -n "$NS_U" -6 route replace "$p" via "$via" || return 1; done
 }
 
+# shellcheck disable=SC2120 # the argument is optional
 anycast_topo_build() {
-	local g d i=0
+	local g d i=0 by_hand=1
+	[ "${1:-}" = bgp ] && by_hand=0
 	e2e_netns_add "$NS_C" "$NS_N" "$NS_U" "$NS_H" "$NS_A" "$NS_B" || return 1
 	for g in a b; do
 		e2e_register_pin "/sys/fs/bpf/tspgw-any-$g-$$"
@@ -86,8 +90,10 @@ anycast_topo_build() {
 	ip -n "$NS_U" addr add 198.51.100.9/29 dev rb4
 	ip -n "$NS_U" addr add 2001:db8:a::1/64 dev ra6 nodad
 	ip -n "$NS_U" addr add 2001:db8:b::1/64 dev rb6 nodad
-	ip -n "$NS_U" route add $ANY/32 via 198.51.100.2
-	ip -n "$NS_U" -6 route add 2001:db8:1::1/128 via 2001:db8:a::2
+	if [ $by_hand = 1 ]; then
+		ip -n "$NS_U" route add $ANY/32 via 198.51.100.2
+		ip -n "$NS_U" -6 route add 2001:db8:1::1/128 via 2001:db8:a::2
+	fi
 	e2e_ns "$NS_U" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	for g in "$NS_A" "$NS_B"; do
 		ip -n "$g" addr add "198.51.100.$((2 + 8 * i))/29" dev u0
