@@ -75,6 +75,11 @@ def hx(b):
     return hashlib.md5(b).hexdigest()
 
 
+def quoted(b):
+    """The inside of an RFC 2831 quoted-string: \\ and \" escaped."""
+    return b.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+
+
 def digest_md5(c, a):
     chal = c.sendrecv(b"AUTHENTICATE DIGEST-MD5\r\n\0")
     if status(chal) == 300:
@@ -92,10 +97,10 @@ def digest_md5(c, a):
     def resp(a2):
         return hx(b"%s:%s:00000001:%s:auth:%s" % (ha1, nonce, cnonce, hx(a2).encode()))
     msg = (b'charset=utf-8,username="%s",realm="%s",nonce="%s",nc=00000001,cnonce="%s",'
-           b'digest-uri="%s",response=%s,qop=auth' % (user, realm, nonce, cnonce, uri,
-                                                    resp(b"AUTHENTICATE:" + uri).encode()))
+           b'digest-uri="%s",response=%s,qop=auth' % (quoted(user), quoted(realm), nonce, cnonce,
+                                                    uri, resp(b"AUTHENTICATE:" + uri).encode()))
     if authz is not None:
-        msg += b',authzid="%s"' % authz
+        msg += b',authzid="%s"' % quoted(authz)
     reply = c.sendrecv(base64.b64encode(msg) + b"\r\n")
     if status(reply) == 300:
         return 300
