@@ -104,20 +104,29 @@ ALICE_PREFIX=$(grep '^TSP_PREFIX=' "$T/alice.out" | cut -d= -f2)/$(grep '^TSP_PR
 ALICE_ROW=$(sql "SELECT gateway, served_seq FROM users WHERE name = 'alice'")
 e2e_log "alice: $ALICE_ADDR, $ALICE_PREFIX, row: $ALICE_ROW"
 
-# try N EXPECT MECH AUTHCID [login_as.py options]: one of mallory's tries
-# at B from 198.51.100.N. EXPECT refused: the login is 300. own: the
-# login and the create succeed with an address that is not alice's and a
-# prefix that does not overlap hers.
+# try N MECH AUTHCID [login_as.py options]: one of mallory's tries at B
+# from 198.51.100.N, in the background (the tries of a group run at once:
+# each from its own address, nothing of one limits another); its result
+# in $T/try.N.json.
+TRIES=() TRY_PIDS=()
+declare -A WANT WHAT
 try() {
-	local n=$1 want=$2 mech=$3 authcid=$4 out
-	shift 4
-	out=$T/try.$n.json
+	local n=$1 mech=$2 authcid=$3
+	shift 3
 	e2e_ns "$NS_C" timeout 30 python3 "$LOGIN_AS" --server "$B" --server-name "$REALM" \
 		--local "198.51.100.$n" --mech "$mech" --authcid "$authcid" --password m4llory \
-		--out "$out" "$@" >/dev/null 2>"$T/try.$n.err" || { cat "$T/try.$n.err"; return 1; }
-	cat "$out"
+		--out "$T/try.$n.json" "$@" >/dev/null 2>"$T/try.$n.err" &
+	TRY_PIDS+=("$!")
+	e2e_register_pid $!
+}
+# judge N: EXPECT refused: the login was 300. own: the login and the
+# create succeeded with an address that is not alice's and a prefix that
+# does not overlap hers.
+judge() {
+	local n=$1
+	cat "$T/try.$n.json" "$T/try.$n.err" 2>/dev/null
 	echo
-	python3 - "$out" "$want" "$ALICE_ADDR" "$ALICE_PREFIX" <<'EOF'
+	python3 - "$T/try.$n.json" "${WANT[$n]}" "$ALICE_ADDR" "$ALICE_PREFIX" <<'EOF'
 import ipaddress, json, sys
 r, want = json.load(open(sys.argv[1])), sys.argv[2]
 alice, prefix = ipaddress.IPv6Address(sys.argv[3]), ipaddress.IPv6Network(sys.argv[4])
@@ -141,13 +150,22 @@ alice_intact() {
 	! grep -q "taken-over user=alice " "$T/run.a.log" || { grep "taken-over" "$T/run.a.log"; return 1; }
 }
 
-# attempt N EXPECT DESCRIPTION MECH AUTHCID [options]: one try. Whatever
-# a try did to alice would last (her row, A letting go, the log line), so
-# alice_intact after each group of tries sees it.
+# attempt N EXPECT DESCRIPTION MECH AUTHCID [options]: start one try;
+# judged_all waits for the group and reports each. Whatever a try did to
+# alice would last (her row, A letting go, the log line), so
+# alice_intact after each group sees it.
 attempt() {
-	local n=$1 want=$2 what=$3
+	local n=$1
+	WANT[$n]=$2 WHAT[$n]=$3
+	TRIES+=("$n")
 	shift 3
-	e2e_check "mallory at B, $what: $want" try "$n" "$want" "$@"
+	try "$n" "$@"
+}
+judged_all() {
+	local n
+	for n in "${TRY_PIDS[@]}"; do wait "$n"; done
+	for n in "${TRIES[@]}"; do e2e_check "mallory at B, ${WHAT[$n]}: ${WANT[$n]}" judge "$n"; done
+	TRIES=() TRY_PIDS=()
 }
 
 attempt 10 refused "PLAIN, authzid alice" plain mallory --authzid alice
@@ -167,6 +185,7 @@ attempt 23 refused "DIGEST-MD5 as 'alice' + NUL + 'x'" digest-md5 'alice\x00x'
 attempt 24 refused "DIGEST-MD5 as 'Alice' in realm $REALM, authzid alice" digest-md5 Alice --authzid alice
 attempt 25 refused "SCRAM-SHA-256, authzid alice" scram-sha-256 mallory --authzid alice
 attempt 26 refused "SCRAM-SHA-256 as alice with her own password" scram-sha-256 alice
+judged_all
 e2e_check "  alice's tunnel still A's, her row unchanged, A never let it go" alice_intact
 attempt 30 own "PLAIN as her lookalike account Alice" plain Alice
 attempt 31 own "PLAIN as alice@other.example (her account in another realm)" plain alice@other.example
@@ -178,6 +197,7 @@ attempt 34 own "DIGEST-MD5 as mallory, claiming alice's address and prefix" dige
 attempt 35 own "SCRAM-SHA-256 as mallory, claiming alice's prefix" scram-sha-256 mallory \
 	--claim-prefix "$ALICE_PREFIX"
 attempt 36 own "ANONYMOUS, claiming alice's address" anonymous "" --claim-ipv6 "$ALICE_ADDR"
+judged_all
 e2e_check "  alice's tunnel still A's, her row unchanged, A never let it go" alice_intact
 
 t_rows() {
