@@ -24,6 +24,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 # shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
+# shellcheck source=tests/adversarial/bg_lib.sh
+. "$HERE/bg_lib.sh"
 
 TSPGW=$BUILD/tspgw
 TSPC=$BUILD/tspc
@@ -105,26 +107,23 @@ ALICE_ROW=$(sql "SELECT gateway, served_seq FROM users WHERE name = 'alice'")
 e2e_log "alice: $ALICE_ADDR, $ALICE_PREFIX, row: $ALICE_ROW"
 
 # try N MECH AUTHCID [login_as.py options]: one of mallory's tries at B
-# from 198.51.100.N, in the background (the tries of a group run at once:
-# each from its own address, nothing of one limits another); its result
-# in $T/try.N.json.
-TRIES=() TRY_PIDS=()
+# from 198.51.100.N, in the background (bg_lib.sh: each from its own
+# address, nothing of one limits another); its result in $T/try.N.json.
+TRIES=()
 declare -A WANT WHAT
 try() {
 	local n=$1 mech=$2 authcid=$3
 	shift 3
-	e2e_ns "$NS_C" timeout 30 python3 "$LOGIN_AS" --server "$B" --server-name "$REALM" \
+	bg_run "$n" e2e_ns "$NS_C" timeout 60 python3 "$LOGIN_AS" --server "$B" --server-name "$REALM" \
 		--local "198.51.100.$n" --mech "$mech" --authcid "$authcid" --password m4llory \
-		--out "$T/try.$n.json" "$@" >/dev/null 2>"$T/try.$n.err" &
-	TRY_PIDS+=("$!")
-	e2e_register_pid $!
+		--out "$T/try.$n.json" "$@"
 }
 # judge N: EXPECT refused: the login was 300. own: the login and the
 # create succeeded with an address that is not alice's and a prefix that
 # does not overlap hers.
 judge() {
 	local n=$1
-	cat "$T/try.$n.json" "$T/try.$n.err" 2>/dev/null
+	cat "$T/try.$n.json" "$T/bg.$n.out" 2>/dev/null
 	echo
 	python3 - "$T/try.$n.json" "${WANT[$n]}" "$ALICE_ADDR" "$ALICE_PREFIX" <<'EOF'
 import ipaddress, json, sys
@@ -163,9 +162,9 @@ attempt() {
 }
 judged_all() {
 	local n
-	for n in "${TRY_PIDS[@]}"; do wait "$n"; done
+	bg_wait
 	for n in "${TRIES[@]}"; do e2e_check "mallory at B, ${WHAT[$n]}: ${WANT[$n]}" judge "$n"; done
-	TRIES=() TRY_PIDS=()
+	TRIES=()
 }
 
 attempt 10 refused "PLAIN, authzid alice" plain mallory --authzid alice

@@ -123,10 +123,12 @@ pg_create_db() {
 # gateways' connection string, over the cluster's unix socket (gateways in
 # other namespaces reach it; the socket is local, so PostgreSQL trusts it
 # and the string holds no password, as broker.database requires).
+# shellcheck disable=SC2034 # read by the scripts that source this
 PG_CONNINFO=""
 pg_start_db() {
 	pg_start "$1" "$2" || return 1
 	pg_create_db "$3" "$4" "$5" || return 1
+	# shellcheck disable=SC2034 # read by the scripts that source this
 	PG_CONNINFO="host=$PG_DIR port=$PG_PORT dbname=$3 user=$4 connect_timeout=3"
 }
 
