@@ -69,9 +69,7 @@ RUNS=$OUT/broker_runs.jsonl
 
 e2e_netns_add "$NS_C" "$NS_A" "$NS_B" "$NS_D" || exit 1
 ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
-pg_start "$NS_D" 203.0.113.50 || exit 1
-pg_create_db tspgw tspgw "pg-$$" || exit 1
-PG_CONNINFO="host=$PG_DIR port=$PG_PORT dbname=tspgw user=tspgw connect_timeout=3"
+pg_start_db "$NS_D" 203.0.113.50 tspgw tspgw "pg-$$" || exit 1
 
 # The clients are 100 host addresses, 203.0.113.101-200, on c0, reached
 # through 192.0.2.2 by a and through 198.51.100.2 by b: setup k comes from

@@ -13,6 +13,7 @@
 #include "broker/peer_key.h"
 #include "broker/sasl_claim.h"
 #include "broker/tsp_sasl.h"
+#include "broker/tsp_udp.h"
 
 #define TSP_MAX_LINE 4096
 #define SASL_B64_MAX 8192
@@ -142,6 +143,16 @@ static void fail_and_close(struct tsp_session *s, int code)
 
 /* Command-phase replies carry a Content-length that counts from the status
  * line to the end of the payload (gogoc reads until it has that much). */
+/* The bytes reply_command writes for a status and xml_len bytes of XML. */
+static size_t command_len(int code, size_t xml_len)
+{
+	char status[96], head[48];
+	int n = snprintf(status, sizeof(status), "%d %s\r\n", code, tsp_status_text(code));
+	size_t body = (size_t)n + (xml_len ? xml_len + 2 : 0);
+
+	return (size_t)snprintf(head, sizeof(head), "Content-length: %zu\r\n", body) + body;
+}
+
 static void reply_command(struct tsp_session *s, int code, const char *xml, size_t xml_len)
 {
 	char status[96];
@@ -435,7 +446,10 @@ static enum body_state content_body(const uint8_t *m, size_t len, size_t max,
 }
 
 /* RFC 5572's referral: the status + 1000, then the list of brokers that
- * may serve the client. false when there is no one to refer to. */
+ * may serve the client. false when there is no one to refer to. Over UDP
+ * the reply is one datagram of at most TSP_UDP_MAX_REPLY bytes: a long
+ * list (the fleet's names may be 255 bytes each) loses its last, least
+ * preferred entries until it fits, rather than the whole reply. */
 static bool refer(struct tsp_session *s, int code)
 {
 	const char *list[TSP_XML_MAX_BROKERS];
@@ -445,9 +459,17 @@ static bool refer(struct tsp_session *s, int code)
 
 	if (n <= 0)
 		return false;
-	xml = tsp_xml_write_broker_list(list, n, &xlen);
-	if (!xml)
-		return false;
+	for (;;) {
+		xml = tsp_xml_write_broker_list(list, n, &xlen);
+		if (!xml)
+			return false;
+		if (s->transport != TSP_OVER_UDP ||
+		    command_len(TSP_REDIRECT_OFFSET + code, xlen) <= TSP_UDP_MAX_REPLY)
+			break;
+		free(xml);
+		if (--n == 0)
+			return false;
+	}
 	reply_command(s, TSP_REDIRECT_OFFSET + code, xml, xlen);
 	free(xml);
 	return true;

@@ -13,8 +13,8 @@ for the adversarial tests (tests/adversarial/t_*.sh).
       N AUTHENTICATE datagrams forged from one address, distinct ports.
   spoof.py capture --dev DEV --seconds S --stop FILE --out FILE
       Count what leaves UDP port 3653 for the addresses behind DEV: packets,
-      IP bytes, and per destination address; ends at S seconds or when FILE
-      exists.
+      IP bytes (every fragment of a long reply), and per destination
+      address; ends at S seconds or when FILE exists.
 
 Forged packets go through a raw socket (IP_HDRINCL) with a zero UDP checksum
 (allowed over IPv4). Only the standard library; every loop is bounded.
@@ -159,12 +159,21 @@ def status_of(payload):
     return word.decode(errors="replace") if word.isdigit() else "data"
 
 
+def count(r, dst, total):
+    r["packets"] += 1
+    r["bytes"] += total
+    d = r["by_dst"].setdefault(dst, {"packets": 0, "bytes": 0})
+    d["packets"] += 1
+    d["bytes"] += total
+
+
 def cmd_capture(a):
     ETH_P_IP = 0x0800
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
     sock.bind((a.dev, ETH_P_IP))
     sock.settimeout(0.1)
     r = {"packets": 0, "bytes": 0, "by_dst": {}, "status": {}, "offers": 0}
+    replies = set()  # first fragments seen: their later fragments count too
     deadline = time.monotonic() + a.seconds
     open(a.ready, "w").close() if a.ready else None
     while time.monotonic() < deadline:
@@ -181,16 +190,22 @@ def cmd_capture(a):
             continue
         ihl = (ip[0] & 15) * 4
         total = struct.unpack("!H", ip[2:4])[0]
+        frag = struct.unpack("!H", ip[6:8])[0]
+        key = (ip[12:20], ip[4:6])  # addresses and IP id: one datagram
+        dst = socket.inet_ntoa(ip[16:20])
+        if frag & 0x1FFF:
+            # A later fragment of a reply (a long one, over the MTU):
+            # its bytes count too; its payload has no UDP header.
+            if key in replies:
+                count(r, dst, total)
+            continue
         sport = struct.unpack("!H", ip[ihl:ihl + 2])[0]
         if sport != TSP_PORT:
             continue
-        dst = socket.inet_ntoa(ip[16:20])
+        if frag & 0x2000:  # more fragments follow
+            replies.add(key)
         payload = ip[ihl + 8:total]
-        r["packets"] += 1
-        r["bytes"] += total
-        d = r["by_dst"].setdefault(dst, {"packets": 0, "bytes": 0})
-        d["packets"] += 1
-        d["bytes"] += total
+        count(r, dst, total)
         if b'<tunnel action="info"' in payload:
             r["offers"] += 1
         st = status_of(payload)

@@ -11,6 +11,10 @@
 #   conninfo=$(pg_conninfo tspgw tspgw "$PASSWORD")            # over TCP
 #   conninfo=$(pg_conninfo_socket tspgw tspgw "$PASSWORD")     # unix socket
 #   pg_sql tspgw "SELECT count(*) FROM users"   # as the superuser, -At
+#
+# Or all of that for the usual case, a database for the gateways:
+#   pg_start_db "$DB_NS" 203.0.113.50 tspgw tspgw "$PASSWORD"
+#   broker.database: "$PG_CONNINFO"       # over the unix socket
 #   pg_stop; pg_start_again               # the database down, then back
 #
 # The cluster is its own: initdb in a temporary directory owned by the
@@ -112,6 +116,20 @@ pg_create_db() {
 	local db=$1 role=$2 pw=$3
 	pg_sql postgres "CREATE ROLE \"$role\" LOGIN PASSWORD '$pw'" || return 1
 	pg_sql postgres "CREATE DATABASE \"$db\" OWNER \"$role\"" || return 1
+}
+
+# pg_start_db NS ADDR DB ROLE PASSWORD: a new cluster started in NS on
+# ADDR, with a login role that owns database DB; PG_CONNINFO is then the
+# gateways' connection string, over the cluster's unix socket (gateways in
+# other namespaces reach it; the socket is local, so PostgreSQL trusts it
+# and the string holds no password, as broker.database requires).
+# shellcheck disable=SC2034 # read by the scripts that source this
+PG_CONNINFO=""
+pg_start_db() {
+	pg_start "$1" "$2" || return 1
+	pg_create_db "$3" "$4" "$5" || return 1
+	# shellcheck disable=SC2034 # read by the scripts that source this
+	PG_CONNINFO="host=$PG_DIR port=$PG_PORT dbname=$3 user=$4 connect_timeout=3"
 }
 
 # pg_conninfo DB ROLE PASSWORD: a libpq connection string over TCP to the

@@ -14,7 +14,8 @@
 #   ns db:  PostgreSQL on 203.0.113.50 (TCP, password from a passfile)
 #           and on a unix socket the gateways use
 #
-# USERS=N sets how many users set up at once (default 120; FULL=1: 400).
+# USERS=N sets how many users set up at once (default 200, half on each
+# gateway, as many as the fleet must serve at once; FULL=1: 400).
 # Exit 0 = all passed, 1 = failures, 77 = skipped.
 set -u -o pipefail
 
@@ -33,7 +34,7 @@ TSPC=$BUILD/tspc
 # LeakSanitizer stopping the world while a hundred others do the same.
 [ "$(basename "$BUILD")" = san ] && [ -x "$BUILD/../tspc" ] && TSPC=$(cd "$BUILD/.." && pwd)/tspc
 XDP_PASS=$BUILD/xdp_pass.bpf.o
-USERS=${USERS:-$([ "${FULL:-0}" = 1 ] && echo 400 || echo 120)}
+USERS=${USERS:-$([ "${FULL:-0}" = 1 ] && echo 400 || echo 200)}
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter timeout saslpasswd2
@@ -57,11 +58,8 @@ PW=pg-secret-$$
 
 e2e_netns_add "$NS_C" "$NS_A" "$NS_B" "$NS_D" || exit 1
 ip -n "$NS_D" addr add $DBADDR/32 dev lo
-pg_start "$NS_D" $DBADDR || exit 1
-pg_create_db tspgw tspgw "$PW" || exit 1
-# The gateways reach the cluster over its unix socket (they run in other
-# namespaces); the socket is local, so PostgreSQL trusts it.
-CONNINFO="host=$PG_DIR port=$PG_PORT dbname=tspgw user=tspgw connect_timeout=3"
+# The gateways reach the cluster over its unix socket (PG_CONNINFO).
+pg_start_db "$NS_D" $DBADDR tspgw tspgw "$PW" || exit 1
 
 # gw_config NAME ADDR: gateway NAME's config; the database shared.
 gw_config() {
@@ -81,7 +79,7 @@ broker:
     sasldb: $T/sasldb2
     realm: $REALM
     server_name: $REALM
-  database: "$CONNINFO"
+  database: "$PG_CONNINFO"
   keepalive: {default: 30, min: 1, max: 30, misses: 3}
   limits: {tunnels_per_ipv4: 0, sessions_per_ipv4_per_minute: 0, sessions_per_source: 0}
 EOF

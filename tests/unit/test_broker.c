@@ -29,6 +29,7 @@
 #include "bpf/special_addr.h"
 #include "broker/tsp_sasl.h"
 #include "broker/tsp_session.h"
+#include "broker/tsp_udp.h"
 #include "tspgw.skel.h"
 #include "dataplane/tunnel_table.h"
 
@@ -799,8 +800,8 @@ Test(broker, pools_check_spares_anonymous_tunnels)
 
 /* ---- the fleet: drain and referral --------------------------------------- */
 
-/* A create from another origin (192.0.2.9): the reply. */
-static const char *bt_create_from_elsewhere(void)
+/* A create from another origin (192.0.2.9) over transport t: the reply. */
+static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
 {
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40300) };
 	struct tsp_session *s;
@@ -808,7 +809,7 @@ static const char *bt_create_from_elsewhere(void)
 
 	inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
 	cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
-	s = tsp_session_new(TSP_OVER_TCP, &peer, &bt_scfg, &broker_session_ops, bt);
+	s = tsp_session_new(t, &peer, &bt_scfg, &broker_session_ops, bt);
 	cr_assert_not_null(s);
 	bt_send(s, "VERSION=2.0.2\r\n", 15);
 	bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
@@ -819,6 +820,11 @@ static const char *bt_create_from_elsewhere(void)
 				" </client>\r\n</tunnel>\r\n"));
 	bt_session_end(s);
 	return reply;
+}
+
+static const char *bt_create_from_elsewhere(void)
+{
+	return bt_create_from_elsewhere_over(TSP_OVER_TCP);
 }
 
 static void bt_fleet_cfg(void)
@@ -910,4 +916,42 @@ Test(broker, full_gateway_alone_answers_301_or_the_configured_redirects)
 	broker_reconfigure(bt, &bt_cfg);
 	r = bt_create_from_elsewhere();
 	cr_expect(strstr(r, "1301 ") && strstr(r, "broker2.example"), "redirect list unused: %s", r);
+}
+
+Test(broker, long_referral_over_udp_shortened_to_one_datagram)
+{
+	struct assign_db *cli;
+	int64_t t = (int64_t)time(NULL);
+	char name[FLEET_NAME_MAX], adv[FLEET_ADVERTISE_MAX];
+	const char *r;
+	size_t len;
+	int n = 0;
+
+	bt_fleet_cfg();
+	bt_file_db();
+	bt_start();
+	/* 16 live gateways whose advertised names are 250 bytes: the full
+	 * list is about 4.8 kB. */
+	cli = bt_cli_db();
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "gw-%02d", i);
+		snprintf(adv, sizeof(adv), "g%02d%060d.%063d.%063d.%050d.example", i, 0, 0, 0, 0);
+		cr_assert_eq(strlen(adv), 250);
+		cr_assert_eq(fleet_db_beat(cli, name, adv, 0, 100, t), 0);
+	}
+	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", true), 0);
+	assign_db_close(cli);
+	broker_tick(bt, broker_now_ns());
+	r = bt_create_from_elsewhere();
+	for (const char *p = r; (p = strstr(p, "<broker>")) != NULL; p++)
+		n++;
+	cr_expect(strstr(r, "1301 ") && n == 16, "over TCP, all 16 (%d): %.80s", n, r);
+	r = bt_create_from_elsewhere_over(TSP_OVER_UDP);
+	len = strlen(r);
+	n = 0;
+	for (const char *p = r; (p = strstr(p, "<broker>")) != NULL; p++)
+		n++;
+	/* Before: longer than a UDP reply may be, so an empty one went out. */
+	cr_expect(strstr(r, "1301 ") && n >= 12 && n < 16 && len <= TSP_UDP_MAX_REPLY,
+		  "over UDP: %d brokers in %zu bytes: %.80s", n, len, r);
 }
