@@ -96,7 +96,7 @@ Test(spoof, bound_tunnel_sending_another_tunnels_address)
 	cr_expect_eq(s.drops, 2, "A's drops %llu", (unsigned long long)s.drops);
 	cr_expect_eq(s.rx_packets, 0, "a spoofed packet is not received traffic");
 	cr_expect_eq(s.rx_bytes, 0);
-	cr_expect_eq(s.last_seen_ns, 0, "a spoofed packet does not prove the tunnel alive");
+	cr_expect_eq(s.last_seen, 0, "a spoofed packet does not prove the tunnel alive");
 	cr_assert_eq(fx_stats(&b, &s), 0);
 	cr_expect_eq(s.drops, 1, "B's drops %llu", (unsigned long long)s.drops);
 	cr_expect_eq(s.rx_packets, 0);
