@@ -32,7 +32,8 @@ struct tspgw_tunnel_v96 {
 		__u64 drops;
 	} stats;
 };
-_Static_assert(sizeof(struct tspgw_tunnel_v96) == 96, "the previous binding record");
+_Static_assert(sizeof(struct tspgw_tunnel_v96) == BINDING_MIGRATE_OLD_VALUE_SIZE,
+	       "the previous binding record");
 
 static const char *const map_names[2] = { "bindings", "claims" };
 

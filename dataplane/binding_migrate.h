@@ -28,6 +28,9 @@
 
 struct bpf_map;
 
+/* Value size of the previous layout's records (struct tspgw_tunnel_v96). */
+#define BINDING_MIGRATE_OLD_VALUE_SIZE 96
+
 /* Suffixes of the pins of the conversion: the previous map while it is
  * folded in, and the new one until it is renamed. Not dotted: bpffs
  * refuses names with a dot. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dataplane/caps.h"
+#include "dataplane/binding_migrate.h"
 #include "dataplane/dp_clock.h"
 #include "dataplane/dp_config.h"
 #include "dataplane/libbpf_log.h"
@@ -24,7 +25,6 @@
 #include "common/log.h"
 #include "dataplane/netlink.h"
 #include "dataplane/own_addr.h"
-#include "dataplane/binding_migrate.h"
 #include "dataplane/pinned_maps.h"
 #include "dataplane/pool_routes.h"
 #include "dataplane/route_migrate.h"
