@@ -1117,7 +1117,7 @@ static void load_inst(struct inst *in, unsigned tunnels, int b_alone)
 	load_inst_of(in, tunnels, b_alone, 0, 1u << 20);
 }
 
-/* last_seen_ns from jiffies, as the loader sets it up at attach
+/* last_seen from jiffies, as the loader sets it up at attach
  * (dataplane/dp_clock.c): sampled once through a small throwaway copy. */
 static void sample_clock(void)
 {

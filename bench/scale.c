@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		memcpy(t.host, &host, 16);
-		t.created_ns = broker_now_ns();
+		t.created = TSPGW_NS_TO_TICK(broker_now_ns());
 		rc = tunnel_table_add(&m, &o, &t, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "scale: tunnel %ld: %s\n", k, err);

@@ -124,43 +124,74 @@ struct tspgw_origin {
  * IPv4 address, and the gateway must not send to one that never asked. */
 #define TSPGW_TUNNEL_F_CLAIMED 0x4
 
+/* Times in the binding record are CLOCK_BOOTTIME in ticks of 2^30 ns
+ * (1.073741824 s), 32 bits: 146 years from boot. The data plane makes a
+ * tick from nanoseconds with a shift (a division by 10^9 would cost a
+ * 64-bit divide on every packet), and liveness and lifetimes are counted
+ * in seconds anyway. Both sides round down: a time read back is at most
+ * one tick before the event. */
+#define TSPGW_TICK_SHIFT 30
+#define TSPGW_NS_TO_TICK(ns) ((__u32)((ns) >> TSPGW_TICK_SHIFT))
+#define TSPGW_TICK_TO_NS(t) ((__u64)(t) << TSPGW_TICK_SHIFT)
+#define TSPGW_TICK_NS (1ULL << TSPGW_TICK_SHIFT)
+/* The latest time a tick can stand for (0, "never", stays 0): what the
+ * broker judges expiry by, so that rounding never expires a tunnel early,
+ * only up to a tick late. */
+#define TSPGW_TICK_END_NS(t) ((t) ? TSPGW_TICK_TO_NS(t) + TSPGW_TICK_NS - 1 : 0)
+
+/* The per-tunnel spoof counter stops here instead of wrapping: 32 bits
+ * would wrap after 4.3e9 spoofed packets (minutes of a flood at line
+ * rate), and a wrapped count lies. The data plane adds only below this
+ * mark; the 65 535 left above it are more than the CPUs that can pass the
+ * check at once, so it never reaches 2^32. A reader shows a value at the
+ * mark as "at least". The exact total of all tunnels is the drop_spoof
+ * counter (64 bits per CPU). */
+#define TSPGW_DROPS_SATURATED 0xffff0000U
+
 /* A tunnel's liveness and traffic. Part of its binding record (below), not
  * a map of its own: a second hash of the same keys cost a whole element
  * header again, and per CPU a value per possible CPU (about 3 KB a tunnel
  * at 64 CPUs). The data plane updates these with atomic adds (last_seen
  * with a plain store: any recent time will do), so readers take them as
- * they are, with no summing over CPUs. */
+ * they are, with no summing over CPUs. The four traffic counters stay 64
+ * bits: 32 would wrap within the hour on a busy tunnel. */
 struct tspgw_tunnel_stats {
-	__u64 last_seen_ns; /* CLOCK_BOOTTIME of the last packet from the tunnel */
-	__u64 rx_packets;   /* from the client, decapsulated */
-	__u64 rx_bytes;     /* inner IPv6 bytes */
-	__u64 tx_packets;   /* to the client, encapsulated */
-	__u64 tx_bytes;     /* inner IPv6 bytes */
-	__u64 drops;        /* inner-source spoofing from this origin */
+	__u64 rx_packets;  /* from the client, decapsulated */
+	__u64 rx_bytes;    /* inner IPv6 bytes */
+	__u64 tx_packets;  /* to the client, encapsulated */
+	__u64 tx_bytes;    /* inner IPv6 bytes */
+	__u32 last_seen;   /* tick (TSPGW_TICK_SHIFT) of the last packet from the tunnel; 0 = never */
+	__u32 drops;       /* inner-source spoofing from this origin, up to TSPGW_DROPS_SATURATED */
 };
 
 /* Value of the binding map: what that origin may send as inner source, and
  * what it did. Userspace writes it whole with zeroed stats when the tunnel
  * is set up (or replaced by a new session: a new tunnel, new counters);
- * after that only the data plane writes the stats. */
+ * after that only the data plane writes the stats.
+ *
+ * 80 bytes: the binding map is preallocated for data_plane.max_tunnels,
+ * so every byte here is paid a million times (README "Performance"). The
+ * prefix keeps all 16 bytes: the broker delegates /64 or shorter, but
+ * `tspgw tunnel add --prefix` takes up to /128. An older tspgw wrote 96
+ * bytes (struct tspgw_tunnel_v96 in dataplane/binding_migrate.c, which
+ * converts pinned maps of that layout at attach). */
 struct tspgw_tunnel {
 	__u8 host[16];     /* the tunnel's host address (/128) */
 	__u8 prefix[16];   /* delegated prefix, valid when prefix_len > 0 */
-	__u8 prefix_len;   /* 0 = no delegated prefix */
-	__u8 pad;
+	__u8 prefix_len;   /* 0 = no delegated prefix; at most 128 */
+	__u8 flags;        /* TSPGW_TUNNEL_F_* */
 	/* The keepalive interval (s) negotiated with the client: a restarted
 	 * broker expires the tunnel on the schedule the client was given, not
 	 * on today's broker.keepalive.default. 0 = none recorded (static
 	 * tunnels; records written before this field: the default applies).
-	 * 16 bits: broker.keepalive.max is at most 65535. It sits in what was
-	 * padding, so the record stays 96 bytes. */
+	 * 16 bits: broker.keepalive.max is at most 65535. */
 	__u16 keepalive_s;
-	__u32 flags;       /* TSPGW_TUNNEL_F_* */
-	/* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) at creation: the start of
-	 * the tunnel's lifetime, also across broker restarts. */
-	__u64 created_ns;
+	/* Tick (TSPGW_TICK_SHIFT) of creation: the start of the tunnel's
+	 * lifetime, also across broker restarts. */
+	__u32 created;
 	struct tspgw_tunnel_stats stats;
 };
+_Static_assert(sizeof(struct tspgw_tunnel) == 80, "the binding record's size is its map memory");
 
 /* Key of the route map (LPM trie): IPv6 destination -> tunnel origin.
  * Since host_routes (below) it holds the routes shorter than /128 only:

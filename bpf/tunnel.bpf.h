@@ -240,15 +240,17 @@ static __always_inline void stats_rx(const struct tspgw_dp_config *cfg, struct t
 				     __u32 bytes)
 {
 	if (t) {
-		t->stats.last_seen_ns = now_boot_ns(cfg);
+		t->stats.last_seen = TSPGW_NS_TO_TICK(now_boot_ns(cfg));
 		__sync_fetch_and_add(&t->stats.rx_packets, 1);
 		__sync_fetch_and_add(&t->stats.rx_bytes, bytes);
 	}
 }
 
+/* Saturating, not wrapping (TSPGW_DROPS_SATURATED): CPUs that pass the
+ * check together each add one, which the headroom above the mark holds. */
 static __always_inline void stats_drop(struct tspgw_tunnel *t)
 {
-	if (t)
+	if (t && *(volatile const __u32 *)&t->stats.drops < TSPGW_DROPS_SATURATED)
 		__sync_fetch_and_add(&t->stats.drops, 1);
 }
 

@@ -41,6 +41,9 @@ struct live {
 	char user[256];
 	bool anonymous;
 	unsigned keepalive; /* negotiated interval (s), 0 = none */
+	/* Exact for a tunnel made by this run; for one restored from the
+	 * binding (a tick) the end of that tick (TSPGW_TICK_END_NS): a
+	 * restart moves its expiry by at most 1.07 s, never earlier. */
 	uint64_t created_ns;
 	uint64_t lifetime_n; /* which lifetime it is in (lifetime.h), for the renewal log */
 };
@@ -75,6 +78,9 @@ struct reservation {
 	 * one we saw: it becomes a claim (below) until proven. */
 	bool claimed;
 	unsigned keepalive;
+	/* When it was made, to the nanosecond: the binding keeps it to a
+	 * tick (tun.created), this run's expiry the exact time. */
+	uint64_t created_ns;
 	char dn[256]; /* client DNS name from broker.dn_template, or "" */
 };
 
@@ -447,7 +453,7 @@ static struct live *live_from(struct broker *b, const struct reservation *r)
 	l->anonymous = r->anonymous;
 	snprintf(l->user, sizeof(l->user), "%s", r->user);
 	l->keepalive = r->keepalive;
-	l->created_ns = r->tun.created_ns;
+	l->created_ns = r->created_ns;
 	live_link(b, l);
 	return l;
 }
@@ -608,6 +614,7 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 		return 1;
 	c->r.origin = e->origin;
 	c->r.tun = e->tun;
+	c->r.created_ns = TSPGW_TICK_END_NS(e->tun.created);
 	memset(&c->r.tun.stats, 0, sizeof(c->r.tun.stats));
 	c->r.anonymous = (e->tun.flags & TSPGW_TUNNEL_F_ANON) != 0;
 	c->r.counted = true;
@@ -851,9 +858,9 @@ static int restore_one(const struct tunnel_entry *e, void *arg)
 		l->keepalive = e->tun.keepalive_s;
 	else
 		l->keepalive = c->b->cfg.keepalive ? c->b->cfg.s.keepalive_default : 0;
-	l->created_ns = e->tun.created_ns;
-	lifetime_check(&c->b->life, l->created_ns, e->tun.stats.last_seen_ns, broker_now_ns(),
-		       &l->lifetime_n);
+	l->created_ns = TSPGW_TICK_END_NS(e->tun.created);
+	lifetime_check(&c->b->life, l->created_ns, TSPGW_TICK_END_NS(e->tun.stats.last_seen),
+		       broker_now_ns(), &l->lifetime_n);
 	if (!l->anonymous && c->b->db) {
 		struct in6_addr host;
 
@@ -1242,7 +1249,8 @@ static int create_offer(void *ctx, struct tsp_session *s, const struct tsp_reque
 	r->tun.keepalive_s = (uint16_t)r->keepalive;
 	if (!r->anonymous)
 		dns_name(&b->cfg, r->user, r->dn, sizeof(r->dn));
-	r->tun.created_ns = broker_now_ns();
+	r->created_ns = broker_now_ns();
+	r->tun.created = TSPGW_NS_TO_TICK(r->created_ns);
 	if (!replaces) {
 		ipv4_tunnels_add(b, r->origin.addr, 1);
 		r->counted = true;
@@ -1389,7 +1397,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	l->anonymous = r->anonymous;
 	snprintf(l->user, sizeof(l->user), "%s", r->user);
 	l->keepalive = r->keepalive;
-	l->created_ns = r->tun.created_ns;
+	l->created_ns = r->created_ns;
 	live_link(b, l);
 	if (!l->anonymous)
 		fleet_serve(b, l->user);
@@ -1492,13 +1500,14 @@ static void log_renewal(struct broker *b, struct live *l, uint64_t n)
 static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, size_t len)
 {
 	struct tunnel_entry e;
-	uint64_t last, n;
+	uint64_t last, n, seen;
 
 	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
 	}
-	switch (lifetime_check(&b->life, l->created_ns, e.tun.stats.last_seen_ns, now, &n)) {
+	seen = TSPGW_TICK_END_NS(e.tun.stats.last_seen);
+	switch (lifetime_check(&b->life, l->created_ns, seen, now, &n)) {
 	case LIFETIME_CAP:
 		snprintf(why, len, "reason=lifetime_max");
 		return true;
@@ -1512,7 +1521,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 		log_renewal(b, l, n);
 		return false;
 	}
-	last = e.tun.stats.last_seen_ns > l->created_ns ? e.tun.stats.last_seen_ns : l->created_ns;
+	last = seen > l->created_ns ? seen : l->created_ns;
 	if (now > last && now - last > (uint64_t)l->keepalive * b->cfg.s.keepalive_misses * NS_PER_S) {
 		snprintf(why, len, "reason=silent idle=%llus",
 			 (unsigned long long)((now - last) / NS_PER_S));

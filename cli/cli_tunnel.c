@@ -298,7 +298,7 @@ static int tunnel_add(const struct tspgw_cfg *cfg, struct tunnel_args *a)
 		a->tun.flags |= TSPGW_TUNNEL_F_ANON;
 	}
 	a->tun.flags |= TSPGW_TUNNEL_F_STATIC;
-	a->tun.created_ns = now_boot_ns();
+	a->tun.created = TSPGW_NS_TO_TICK(now_boot_ns());
 	rc = tunnel_table_add(&m, &a->origin, &a->tun, err, sizeof(err));
 	pinned_maps_close(&m);
 	if (rc) {
@@ -465,8 +465,8 @@ void cli_tunnel_json(const struct tunnel_entry *e, const char *user, uint64_t no
 	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4];
 	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
 	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
-	double age = e->tun.created_ns ? (double)(now - e->tun.created_ns) / 1e9 : 0;
-	double idle = e->tun.stats.last_seen_ns ? (double)(now - e->tun.stats.last_seen_ns) / 1e9 : -1;
+	double age = e->tun.created ? tunnel_tick_age_s(e->tun.created, now) : 0;
+	double idle = tunnel_tick_age_s(e->tun.stats.last_seen, now);
 
 	fmt_remote(remote, sizeof(remote), &e->origin);
 	inet_ntop(AF_INET6, e->tun.host, host, sizeof(host));
@@ -488,10 +488,11 @@ void cli_tunnel_json(const struct tunnel_entry *e, const char *user, uint64_t no
 	else
 		printf("%.1f", idle);
 	printf(",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
-	       "\"spoof_drops\":%llu}",
+	       "\"spoof_drops\":%llu,\"spoof_drops_saturated\":%s}",
 	       (unsigned long long)e->tun.stats.rx_packets, (unsigned long long)e->tun.stats.rx_bytes,
 	       (unsigned long long)e->tun.stats.tx_packets, (unsigned long long)e->tun.stats.tx_bytes,
-	       (unsigned long long)e->tun.stats.drops);
+	       (unsigned long long)e->tun.stats.drops,
+	       e->tun.stats.drops >= TSPGW_DROPS_SATURATED ? "true" : "false");
 }
 
 static int list_one(const struct tunnel_entry *e, void *arg)
@@ -500,8 +501,8 @@ static int list_one(const struct tunnel_entry *e, void *arg)
 	char remote[32], host[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN + 4] = "-", user[256];
 	const char *type = e->origin.type == TSPGW_TUN_V6V4 ? "v6v4" : "v6udpv4";
 	const char *source = e->tun.flags & TSPGW_TUNNEL_F_STATIC ? "static" : "tsp";
-	double age = e->tun.created_ns ? (double)(c->now - e->tun.created_ns) / 1e9 : 0;
-	double idle = e->tun.stats.last_seen_ns ? (double)(c->now - e->tun.stats.last_seen_ns) / 1e9 : -1;
+	double age = e->tun.created ? tunnel_tick_age_s(e->tun.created, c->now) : 0;
+	double idle = tunnel_tick_age_s(e->tun.stats.last_seen, c->now);
 
 	if (c->user && !cli_tunnel_is_users(e, &c->user_host))
 		return 0;

@@ -196,19 +196,21 @@ static void show_text(const char *user, const struct assign_user_record *r,
 		char seen[32];
 
 		tunnel_origin_format(origin, sizeof(origin), &e->origin);
-		if (s->last_seen_ns)
-			snprintf(seen, sizeof(seen), "%.1fs ago", (double)(now - s->last_seen_ns) / 1e9);
+		if (s->last_seen)
+			snprintf(seen, sizeof(seen), "%.1fs ago", tunnel_tick_age_s(s->last_seen, now));
 		else
 			snprintf(seen, sizeof(seen), "never");
 		printf("%-12s %s%s, %.0fs old, keepalive %us\n", "tunnel", origin,
 		       e->tun.flags & TSPGW_TUNNEL_F_CLAIMED ? " (claimed, not proven)" : "",
-		       e->tun.created_ns ? (double)(now - e->tun.created_ns) / 1e9 : 0.0,
+		       e->tun.created ? tunnel_tick_age_s(e->tun.created, now) : 0.0,
 		       e->tun.keepalive_s);
 		printf("%-12s %s\n", "last seen", seen);
-		printf("%-12s rx %llu packets %llu bytes, tx %llu packets %llu bytes, spoof drops %llu\n",
+		/* "+": the per-tunnel count stopped (TSPGW_DROPS_SATURATED). */
+		printf("%-12s rx %llu packets %llu bytes, tx %llu packets %llu bytes, spoof drops "
+		       "%llu%s\n",
 		       "counters", (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		       (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-		       (unsigned long long)s->drops);
+		       (unsigned long long)s->drops, s->drops >= TSPGW_DROPS_SATURATED ? "+" : "");
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dataplane/caps.h"
+#include "dataplane/binding_migrate.h"
 #include "dataplane/dp_clock.h"
 #include "dataplane/dp_config.h"
 #include "dataplane/libbpf_log.h"
@@ -513,6 +514,23 @@ static void move_host_routes(struct tspgw_bpf *skel)
 	bpf_map_update_elem(cfg_fd, &zero, &dc, BPF_ANY);
 }
 
+/* What the previous maps counted goes into the converted records
+ * (binding_migrate_finish). A failure leaves the rest pinned as
+ * NAME_v96, where the next attach finds it; the tunnels themselves are
+ * all in the new maps already. */
+static void fold_previous_bindings(const char *pin_path)
+{
+	char err[256];
+	long n = binding_migrate_finish(pin_path, err, sizeof(err));
+
+	if (n < 0)
+		log_msg(LOG_LEVEL_WARN, "previous tunnel counters not all carried over yet: %s", err);
+	else if (n > 0)
+		log_msg(LOG_LEVEL_INFO, "carried over the counters of %ld tunnels from the "
+				       "previous maps",
+			n);
+}
+
 /* dp_attach after its checks: every step that changes the system. */
 static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts *o, char *err,
 			size_t errlen);
@@ -543,6 +561,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 {
 	const char *v6if = o->ipv6_iface && *o->ipv6_iface ? o->ipv6_iface : o->ipv4_iface;
 	struct tspgw_dp_config dc;
+	struct binding_migration mig;
 	struct tspgw_bpf *skel = NULL;
 	int if4, if6, tun_ifindex, mtu, rc = -1;
 	__u32 zero = 0;
@@ -566,8 +585,22 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	bpf_map__set_max_entries(skel->maps.host_routes, cfg->max_tunnels);
 	bpf_map__set_max_entries(skel->maps.claims, cfg->max_tunnels);
 	set_pin_paths(skel, cfg->pin_path);
+	/* Binding records of the previous layout: converted into new maps
+	 * (binding_migrate.h) while the old programs keep forwarding. */
+	if (binding_migrate_prepare(&mig, cfg->pin_path, skel->maps.bindings, skel->maps.claims,
+				    err, errlen))
+		goto out;
 	if (load_programs(cfg, skel, err, errlen))
 		goto out;
+	if (mig.convert[0] || mig.convert[1]) {
+		long n = binding_migrate_convert(&mig, err, errlen);
+
+		if (n < 0)
+			goto out;
+		log_msg(LOG_LEVEL_INFO, "converted %ld tunnel records to this version's layout "
+				       "(maps pinned by an older tspgw)",
+			n);
+	}
 	log_msg(LOG_LEVEL_INFO, "maps pinned under %s", cfg->pin_path);
 
 	tun_ifindex = tundev_ensure(cfg->tunnel_device, (unsigned)DP_MTU_V6UDPV4(mtu));
@@ -650,6 +683,9 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	/* After the XDP attach: the programs replaced looked at the trie only. */
 	if (!(dc.flags & TSPGW_CFG_F_HOST_ROUTES))
 		move_host_routes(skel);
+	/* After every program is this version's: the old maps no longer
+	 * count. Also finishes a conversion an earlier attach left. */
+	fold_previous_bindings(cfg->pin_path);
 	if (enable_forwarding(o->ipv4_iface, err, errlen))
 		goto out;
 	rc = 0;

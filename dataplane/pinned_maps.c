@@ -2,6 +2,7 @@
 #include "dataplane/pinned_maps.h"
 
 #include "bpf/tspgw_maps.h"
+#include "dataplane/binding_migrate.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -66,6 +67,15 @@ int pinned_map_check_sizes(int fd, const char *name, size_t key_size, size_t val
 
 		snprintf(err, errlen, "cannot inspect pinned map %s: %s", name, bpf_err_hint(e));
 		return e;
+	}
+	if (info.key_size == key_size && value_size == sizeof(struct tspgw_tunnel) &&
+	    info.value_size == BINDING_MIGRATE_OLD_VALUE_SIZE) {
+		/* Not detach: that would drop every tunnel. */
+		snprintf(err, errlen,
+			 "pinned map %s holds the %u-byte tunnel records of an older tspgw: "
+			 "`tspgw attach` (or `tspgw run`) converts them and keeps the tunnels",
+			 name, info.value_size);
+		return -EPROTO;
 	}
 	if (info.key_size != key_size || info.value_size != value_size) {
 		snprintf(err, errlen,

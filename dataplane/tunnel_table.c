@@ -141,7 +141,7 @@ int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *orig
 
 	had_old = bpf_map_lookup_elem(m->bindings, origin, &old) == 0;
 	/* New or replaced, the tunnel starts with zero counters: a replacement
-	 * is a new session (its callers give it a new created_ns too), and a
+	 * is a new session (its callers give it a new created time too), and a
 	 * carried-over count could not be exact anyway, since the data plane
 	 * keeps counting into the old record between our read and our write. */
 	memset(&rec.stats, 0, sizeof(rec.stats));
@@ -303,7 +303,7 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 static int same_session(const struct tspgw_tunnel *a, const struct tspgw_tunnel *b)
 {
 	return !memcmp(a->host, b->host, 16) && a->prefix_len == b->prefix_len &&
-	       !memcmp(a->prefix, b->prefix, 16) && a->created_ns == b->created_ns;
+	       !memcmp(a->prefix, b->prefix, 16) && a->created == b->created;
 }
 
 /* bpf() has no atomic add on a hash-map value, and BPF_F_LOCK would need a
@@ -327,12 +327,21 @@ int tunnel_table_count_rx(const struct tspgw_maps *m, const struct tspgw_origin 
 		return -ENOENT;
 	if (!same_session(&t, checked))
 		return -ENOENT;
-	t.stats.last_seen_ns = now_ns;
+	t.stats.last_seen = TSPGW_NS_TO_TICK(now_ns);
 	t.stats.rx_packets++;
 	t.stats.rx_bytes += bytes;
 	if (bpf_map_update_elem(m->bindings, origin, &t, BPF_EXIST))
 		return errno == ENOENT ? -ENOENT : -errno;
 	return 0;
+}
+
+double tunnel_tick_age_s(__u32 tick, __u64 now_ns)
+{
+	__u64 at = TSPGW_TICK_TO_NS(tick);
+
+	if (!tick)
+		return -1;
+	return now_ns > at ? (double)(now_ns - at) / 1e9 : 0;
 }
 
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,

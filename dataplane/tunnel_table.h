@@ -57,11 +57,11 @@ int tunnel_table_foreach_claim(const struct tspgw_maps *m,
 			       int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
 
 /* Count one packet in origin's stats as XDP's stats_rx does (rx_packets
- * + 1, rx_bytes + bytes, last_seen_ns = now_ns, CLOCK_BOOTTIME), for a
+ * + 1, rx_bytes + bytes, last_seen = the tick of now_ns, CLOCK_BOOTTIME), for a
  * packet the daemon's slow path delivered (a reassembled fragment XDP
  * never saw whole): a tunnel that only sends big packets is alive too.
  * checked: the binding the packet was checked against; a record replaced
- * since then (another host, prefix or created_ns: a new session) is left
+ * since then (another host, prefix or created time: a new session) is left
  * alone. 0, -ENOENT (no binding, or replaced), or -errno. Not atomic
  * against the data plane: see the comment at the definition. */
 int tunnel_table_count_rx(const struct tspgw_maps *m, const struct tspgw_origin *origin,
@@ -72,6 +72,12 @@ int tunnel_table_del(const struct tspgw_maps *m, const struct tspgw_origin *orig
 		     struct tspgw_tunnel *old);
 
 /* Read one tunnel. 0, or -ENOENT. */
+/* Seconds from a binding's time (a tick, TSPGW_TICK_SHIFT) to now_ns, for
+ * people to read: from the tick's start, so up to 1.07 s more than the
+ * truth, and never below 0 (the data plane may stamp a packet after now_ns
+ * was read). -1 for tick 0 ("never"). */
+double tunnel_tick_age_s(__u32 tick, __u64 now_ns);
+
 int tunnel_table_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 		     struct tunnel_entry *out);
 

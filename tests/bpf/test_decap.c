@@ -51,10 +51,9 @@ Test(decap, v6udpv4_from_host_address)
 	cr_expect_eq(s.rx_packets, 1);
 	cr_expect_eq(s.rx_bytes, 40 + 8 + 16, "rx_bytes %llu counts the inner IPv6 packet",
 		     (unsigned long long)s.rx_bytes);
-	cr_expect(s.last_seen_ns >= t0 && s.last_seen_ns <= t1,
-		  "last_seen %llu not within the run [%llu, %llu] (CLOCK_BOOTTIME)",
-		  (unsigned long long)s.last_seen_ns, (unsigned long long)t0,
-		  (unsigned long long)t1);
+	cr_expect(s.last_seen >= TSPGW_NS_TO_TICK(t0) && s.last_seen <= TSPGW_NS_TO_TICK(t1),
+		  "last_seen tick %u not within the run [%llu, %llu] ns (CLOCK_BOOTTIME)",
+		  s.last_seen, (unsigned long long)t0, (unsigned long long)t1);
 	cr_expect_eq(s.tx_packets, 0);
 	cr_expect_eq(s.tx_bytes, 0);
 	cr_expect_eq(s.drops, 0);
@@ -62,15 +61,17 @@ Test(decap, v6udpv4_from_host_address)
 
 /* As `tspgw attach` sets it up: last_seen from jiffies and the loader's
  * sample of both clocks (dp_clock.c), not from the 26-ns helper. Right to
- * one tick; a second packet 30 ms later moves it on by about as much. */
+ * a jiffy; a packet after the next tick boundary (TSPGW_TICK_SHIFT)
+ * moves it on. */
 Test(decap, last_seen_from_jiffies_is_boottime)
 {
 	struct tspgw_tunnel_stats s;
 	struct tspgw_origin a = fx_tunnel_a();
-	struct timespec gap = { .tv_nsec = 30 * 1000000L };
+	struct timespec gap = { 0 };
 	struct pkt_opts o;
 	struct pkt p;
-	uint64_t t0, t1, first, tick;
+	uint64_t t0, t1, tick;
+	__u32 first;
 	char err[200];
 
 	cr_assert_eq(dp_clock_sample(bpf_program__fd(fx.skel->progs.tspgw_clock), 50, &fx.cfg,
@@ -86,17 +87,26 @@ Test(decap, last_seen_from_jiffies_is_boottime)
 	expect_decap_to_kernel(&p);
 	t1 = boot_ns();
 	cr_assert_eq(fx_stats(&a, &s), 0);
-	cr_expect(s.last_seen_ns + 2 * tick >= t0 && s.last_seen_ns <= t1 + 2 * tick,
-		  "last_seen %llu not within the run [%llu, %llu] +- 2 ticks of %llu ns",
-		  (unsigned long long)s.last_seen_ns, (unsigned long long)t0,
-		  (unsigned long long)t1, (unsigned long long)tick);
-	first = s.last_seen_ns;
-	nanosleep(&gap, NULL);
+	cr_expect(s.last_seen >= TSPGW_NS_TO_TICK(t0 - 2 * tick) &&
+			  s.last_seen <= TSPGW_NS_TO_TICK(t1 + 2 * tick),
+		  "last_seen tick %u not within the run [%llu, %llu] ns +- 2 jiffies of %llu ns",
+		  s.last_seen, (unsigned long long)t0, (unsigned long long)t1,
+		  (unsigned long long)tick);
+	first = s.last_seen;
+	/* Into the next tick (at most 1.07 s on), with a jiffy to spare:
+	 * the next packet's stamp moves on by one. */
+	t1 = TSPGW_TICK_TO_NS(first + 1) + 2 * tick;
+	t0 = boot_ns();
+	if (t1 > t0) {
+		gap.tv_sec = (time_t)((t1 - t0) / 1000000000ull);
+		gap.tv_nsec = (long)((t1 - t0) % 1000000000ull);
+		nanosleep(&gap, NULL);
+	}
+	t0 = boot_ns();
 	expect_decap_to_kernel(&p);
 	cr_assert_eq(fx_stats(&a, &s), 0);
-	cr_expect(s.last_seen_ns >= first + 30000000ull - 2 * tick &&
-			  s.last_seen_ns <= first + 30000000ull + 30000000ull,
-		  "30 ms later last_seen moved by %lld ns", (long long)(s.last_seen_ns - first));
+	cr_expect(s.last_seen > first && s.last_seen <= TSPGW_NS_TO_TICK(t0 + 2 * tick),
+		  "after a tick boundary last_seen went from %u to %u", first, s.last_seen);
 }
 
 Test(decap, v6udpv4_from_delegated_prefix)
@@ -138,7 +148,7 @@ Test(decap, v6v4_from_host_and_prefix)
 	cr_assert_eq(fx_stats(&b, &s), 0);
 	cr_expect_eq(s.rx_packets, 2);
 	cr_expect_eq(s.rx_bytes, 2 * (40 + 8 + 32));
-	cr_expect_gt(s.last_seen_ns, 0);
+	cr_expect_gt(s.last_seen, 0);
 }
 
 Test(decap, hop_limit_one_goes_to_the_kernel_untouched)
@@ -176,7 +186,7 @@ Test(decap, stats_count_only_the_sending_tunnel)
 	cr_assert_eq(fx_stats(&b, &s), 0);
 	cr_expect_eq(s.rx_packets, 0);
 	cr_expect_eq(s.rx_bytes, 0);
-	cr_expect_eq(s.last_seen_ns, 0);
+	cr_expect_eq(s.last_seen, 0);
 }
 
 Test(decap, outer_udp_checksum_zero_is_accepted)

@@ -113,7 +113,7 @@ Test(keepalive, v6udpv4_echo_request_is_answered)
 	cr_assert_eq(fx_stats(&a, &s), 0);
 	cr_expect_eq(s.rx_packets, 1);
 	cr_expect_eq(s.rx_bytes, 40 + 8 + 16);
-	cr_expect_gt(s.last_seen_ns, 0);
+	cr_expect_gt(s.last_seen, 0);
 }
 
 Test(keepalive, v6v4_echo_request_is_answered)
@@ -126,7 +126,7 @@ Test(keepalive, v6v4_echo_request_is_answered)
 	expect_answered(&o, "v6v4");
 	cr_assert_eq(fx_stats(&b, &s), 0);
 	cr_expect_eq(s.rx_packets, 1);
-	cr_expect_gt(s.last_seen_ns, 0);
+	cr_expect_gt(s.last_seen, 0);
 }
 
 Test(keepalive, answered_with_ipv4_options)

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "tests/bpf/bpf_fixture.h"
 #include "tests/bpf/expect.h"
@@ -96,10 +97,30 @@ Test(spoof, bound_tunnel_sending_another_tunnels_address)
 	cr_expect_eq(s.drops, 2, "A's drops %llu", (unsigned long long)s.drops);
 	cr_expect_eq(s.rx_packets, 0, "a spoofed packet is not received traffic");
 	cr_expect_eq(s.rx_bytes, 0);
-	cr_expect_eq(s.last_seen_ns, 0, "a spoofed packet does not prove the tunnel alive");
+	cr_expect_eq(s.last_seen, 0, "a spoofed packet does not prove the tunnel alive");
 	cr_assert_eq(fx_stats(&b, &s), 0);
 	cr_expect_eq(s.drops, 1, "B's drops %llu", (unsigned long long)s.drops);
 	cr_expect_eq(s.rx_packets, 0);
+}
+
+/* The per-tunnel spoof count stops at TSPGW_DROPS_SATURATED instead of
+ * wrapping to a small number after 2^32 drops; the packets are still
+ * dropped and counted in drop_spoof. */
+Test(spoof, per_tunnel_drops_saturate_and_never_wrap)
+{
+	struct tspgw_origin a = fx_tunnel_a();
+	struct tspgw_tunnel t;
+	struct pkt p;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.bindings), &a, &t), 0);
+	t.stats.drops = TSPGW_DROPS_SATURATED - 1;
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(fx.skel->maps.bindings), &a, &t, BPF_EXIST), 0);
+	build(&p, PKT_OUTER_UDP, T_CLIENT4, T_CLIENT_PORT, t_ip6(T_HOST6B));
+	for (int i = 0; i < 3; i++)
+		expect_dropped(&p, TSPGW_CNT_DROP_SPOOF, "A using B's host");
+	cr_assert_eq(fx_stats(&a, &t.stats), 0);
+	cr_expect_eq(t.stats.drops, TSPGW_DROPS_SATURATED, "drops %u: not saturated",
+		     t.stats.drops);
 }
 
 Test(spoof, source_outside_host_and_prefix)

@@ -192,7 +192,7 @@ Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
 	char err[256] = "";
 
 	ta.stats.rx_packets = 99; /* not the caller's to set */
-	ta.created_ns = 1;
+	ta.created = 1;
 	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 0, "a new tunnel starts with zero counters");
@@ -202,19 +202,19 @@ Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 2);
 	cr_expect_eq(e.tun.stats.rx_bytes, 2 * (40 + 8 + 100));
-	cr_expect_gt(e.tun.stats.last_seen_ns, 0);
-	cr_expect_eq(e.tun.created_ns, 1, "the binding's own fields are kept by the data plane");
+	cr_expect_gt(e.tun.stats.last_seen, 0);
+	cr_expect_eq(e.tun.created, 1, "the binding's own fields are kept by the data plane");
 	memset(&walked, 0, sizeof(walked));
 	cr_assert_eq(tunnel_table_foreach_binding(&m, stats_of_a, &walked), 1);
 	cr_expect_eq(walked.rx_packets, 2, "the batched walk reads the stats too");
-	cr_expect_eq(walked.last_seen_ns, e.tun.stats.last_seen_ns);
+	cr_expect_eq(walked.last_seen, e.tun.stats.last_seen);
 
-	ta.created_ns = 2;
+	ta.created = 2;
 	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
-	cr_expect_eq(e.tun.created_ns, 2);
+	cr_expect_eq(e.tun.created, 2);
 	cr_expect_eq(e.tun.stats.rx_packets, 0, "a replaced tunnel starts from zero");
-	cr_expect_eq(e.tun.stats.last_seen_ns, 0);
+	cr_expect_eq(e.tun.stats.last_seen, 0);
 
 	/* Still the data plane's binding: it keeps counting into it. */
 	one_packet_from_a();
@@ -236,11 +236,11 @@ Test(tunnel_table, slow_path_counts_into_the_binding)
 	char err[256] = "";
 	__u64 seen;
 
-	ta.created_ns = 7;
+	ta.created = 7;
 	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
 	one_packet_from_a();
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
-	seen = e.tun.stats.last_seen_ns;
+	seen = TSPGW_TICK_TO_NS(e.tun.stats.last_seen);
 	cr_assert_gt(seen, 0);
 	checked = e.tun;
 
@@ -249,23 +249,25 @@ Test(tunnel_table, slow_path_counts_into_the_binding)
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 3, "one from XDP, two from the slow path");
 	cr_expect_eq(e.tun.stats.rx_bytes, 40 + 8 + 100 + 1500 + 3000);
-	cr_expect_eq(e.tun.stats.last_seen_ns, seen + 200000000000ull, "last_seen moved");
-	cr_expect_eq(e.tun.created_ns, 7);
+	cr_expect_eq(e.tun.stats.last_seen, TSPGW_NS_TO_TICK(seen + 200000000000ull),
+		     "last_seen moved");
+	cr_expect_eq(e.tun.created, 7);
 	cr_expect(!memcmp(e.tun.host, ta.host, 16) && e.tun.prefix_len == 48);
 
 	/* XDP keeps counting into the record written back. */
 	one_packet_from_a();
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 4);
-	cr_expect_lt(e.tun.stats.last_seen_ns, seen + 200000000000ull, "XDP stamps its own clock");
+	cr_expect_lt(e.tun.stats.last_seen, TSPGW_NS_TO_TICK(seen + 200000000000ull),
+		     "XDP stamps its own clock");
 
 	/* A new session over the same origin: not the tunnel checked. */
-	ta.created_ns = 8;
+	ta.created = 8;
 	cr_assert_eq(tunnel_table_add(&m, &a, &ta, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(tunnel_table_count_rx(&m, &a, &checked, 1500, seen + 300000000000ull), -ENOENT);
 	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
 	cr_expect_eq(e.tun.stats.rx_packets, 0);
-	cr_expect_eq(e.tun.stats.last_seen_ns, 0);
+	cr_expect_eq(e.tun.stats.last_seen, 0);
 
 	/* Deleted: stays deleted. */
 	checked = e.tun;

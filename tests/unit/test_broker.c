@@ -369,7 +369,7 @@ Test(broker, traffic_seen_by_the_data_plane_keeps_a_tunnel)
 	bt_session_end(s);
 	/* The data plane stamps last_seen on every tunnel packet. */
 	cr_assert_eq(bpf_map_lookup_elem(bt_maps.bindings, &o, &t), 0);
-	t.stats.last_seen_ns = t0 + 80 * NS;
+	t.stats.last_seen = TSPGW_NS_TO_TICK(t0 + 80 * NS);
 	cr_assert_eq(bpf_map_update_elem(bt_maps.bindings, &o, &t, BPF_EXIST), 0);
 	broker_tick(bt, t0 + 150 * NS);
 	cr_expect_eq(broker_tunnel_count(bt), 1, "expired although seen 70 s ago");
@@ -406,7 +406,7 @@ static void bt_seen(const struct tspgw_origin *o, uint64_t at)
 	struct tspgw_tunnel t;
 
 	cr_assert_eq(bpf_map_lookup_elem(bt_maps.bindings, o, &t), 0);
-	t.stats.last_seen_ns = at;
+	t.stats.last_seen = TSPGW_NS_TO_TICK(at);
 	cr_assert_eq(bpf_map_update_elem(bt_maps.bindings, o, &t, BPF_EXIST), 0);
 }
 
@@ -533,7 +533,7 @@ static void bt_put(const struct tspgw_origin *o, const char *host, uint32_t flag
 	inet_pton(AF_INET6, host, t.host);
 	t.flags = flags;
 	t.keepalive_s = 30;
-	t.created_ns = created_ns;
+	t.created = TSPGW_NS_TO_TICK(created_ns);
 	cr_assert_eq(tunnel_table_add(&bt_maps, o, &t, err, sizeof(err)), 0, "%s", err);
 }
 
