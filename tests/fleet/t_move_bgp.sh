@@ -59,10 +59,8 @@ if [ "$DB_KIND" = pg ]; then
 	NS_D=tmd$$
 	e2e_netns_add "$NS_D" || exit 1
 	ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
-	pg_start "$NS_D" 203.0.113.50 || exit 1
-	pg_create_db tspgw tspgw "pw-$$" || exit 1
-	# Over the cluster's unix socket, which it trusts.
-	DATABASE="host=$PG_DIR port=$PG_PORT dbname=tspgw user=tspgw connect_timeout=3"
+	pg_start_db "$NS_D" 203.0.113.50 tspgw tspgw "pw-$$" || exit 1
+	DATABASE=$PG_CONNINFO
 fi
 
 # Keepalives of 30 s (three misses): A keeps alice's tunnel, and announces
