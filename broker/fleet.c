@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker/assign.h"
+#include "broker/tsp_xml.h"
 #include "common/log.h"
 
 /* A fleet is a handful to a few hundred gateways. */
@@ -22,7 +23,10 @@ void fleet_init(struct fleet *f, const char *name, const char *advertise, unsign
 
 static bool usable(const struct fleet_gateway *g, const char *self, int64_t now, int64_t stale_s)
 {
-	return strcmp(g->name, self) && !g->draining && g->advertise[0] && g->heartbeat > 0 &&
+	/* A row whose advertise cannot be written (only a database writer
+	 * can put one there) is left out, not allowed to spoil the list. */
+	return strcmp(g->name, self) && !g->draining && tsp_xml_broker_entry_ok(g->advertise) &&
+	       g->heartbeat > 0 &&
 	       g->heartbeat + stale_s >= now && g->heartbeat <= now + stale_s &&
 	       g->tunnels < g->max_tunnels;
 }

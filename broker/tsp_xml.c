@@ -936,6 +936,15 @@ char *tsp_xml_write_tunnel(const struct tsp_tunnel_reply *r, const char *action,
 	return s;
 }
 
+bool tsp_xml_broker_entry_ok(const char *entry)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	return entry != NULL && (inet_pton(AF_INET, entry, &a4) == 1 ||
+				 inet_pton(AF_INET6, entry, &a6) == 1 || valid_hostname(entry));
+}
+
 /* One <broker><address type=..>..</address></broker>. */
 static bool add_broker(xmlNodePtr root, const char *entry)
 {

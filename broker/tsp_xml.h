@@ -145,6 +145,8 @@ size_t tsp_xml_escape(const char *s, char *out, size_t cap);
  * outside 1..TSP_XML_MAX_BROKERS (gogoc rejects an empty or longer list),
  * an entry is none of the three, or on allocation failure. */
 char *tsp_xml_write_broker_list(const char *const *brokers, int n, size_t *len);
+/* Can entry stand in a broker list (one of the three forms above)? */
+bool tsp_xml_broker_entry_ok(const char *entry);
 
 /* Full zero-padded form, e.g. 2001:0db8:0000:0000:0000:0000:0000:0002. */
 void tsp_ipv6_expanded(const struct in6_addr *a, char out[40]);

@@ -36,6 +36,9 @@ Test(fleet, pick_least_loaded_live_gateways_with_room)
 		gw("drained", "192.0.2.6", 0, 100, true, now),
 		gw("full", "192.0.2.7", 100, 100, false, now),
 		gw("nowhere", "", 0, 100, false, now),
+		/* Written by hand into the table: not writable in a list. */
+		gw("bad-advertise", "gw b.example", 0, 100, false, now),
+		gw("bad-advertise-2", "<x/>", 0, 100, false, now),
 		gw("never", "192.0.2.8", 0, 100, false, 0),
 		gw("future", "192.0.2.9", 0, 100, false, now + 60),
 	};
