@@ -129,7 +129,20 @@ e2e_check "  tspgw on A restarted" serving a.2 || e2e_finish
 nsenter --net="/run/netns/$NS_C" -- ping -6 -D -i 0.1 -W 1 -w 45 "$HOST6" >"$T/ping.log" 2>&1 </dev/null &
 PING_PID=$!
 e2e_register_pid "$PING_PID"
-sleep 1
+# The gap is measured from the last answer before the kill: wait (bounded)
+# until answers flow, however long the restarted A took to forward again.
+date +%s.%N >"$T/ping_started"
+t_pinging() {
+	e2e_wait_for 15 grep -q "bytes from" "$T/ping.log" || { tail -n 5 "$T/ping.log"; return 1; }
+	sleep 1
+	python3 - "$T/ping.log" "$(cat "$T/ping_started")" >"$T/first_answer.txt" <<'EOF'
+import re, sys
+ts = [float(m.group(1)) for m in (re.match(r"\[(\d+\.\d+)\] \d+ bytes from", l) for l in open(sys.argv[1])) if m]
+print("first answer %.2f s after the pinger started" % (ts[0] - float(sys.argv[2])))
+EOF
+}
+e2e_check "  the host answers the pinger before the failure" t_pinging &&
+	e2e_log "$(cat "$T/first_answer.txt")"
 
 # A dies as a machine does: its links go down (nothing leaves it any more,
 # its data plane included), tspgw and BIRD are killed. U's sessions to A
