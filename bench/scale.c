@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/config_file.h"
 #include "dataplane/pinned_maps.h"
+#include "dataplane/map_keys.h"
 #include "dataplane/tunnel_table.h"
 
 static double now_s(void)
