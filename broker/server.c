@@ -785,6 +785,12 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	}
 	now = now_ns();
 	conn_touch(s, c, now);
+	{
+		size_t room = udp_budget_room(&c->budget, c->sa.ss_family);
+
+		tsp_session_set_reply_room(c->session,
+					   room > TSP_UDP_HDR_LEN ? room - TSP_UDP_HDR_LEN : 0);
+	}
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)
