@@ -16,6 +16,13 @@ int udp_local_enable(int fd, int family)
 	return rc ? -errno : 0;
 }
 
+/* fe80::/10, read from bytes (struct udp_local's are not aligned for
+ * struct in6_addr). */
+static bool link_local6(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
 static bool v4_unicast(const struct in_pktinfo *pi)
 {
 	uint32_t dst = ntohl(pi->ipi_addr.s_addr);
@@ -84,6 +91,11 @@ size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap)
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi6_addr, l->addr, 16);
+		/* A link-local source means nothing without its link (the
+		 * kernel refuses one without an interface unless the peer's
+		 * scope names it). */
+		if (link_local6(l->addr))
+			pi.ipi6_ifindex = l->ifindex;
 		m.msg_controllen = CMSG_SPACE(sizeof(pi));
 		memset(buf, 0, m.msg_controllen);
 		c = CMSG_FIRSTHDR(&m);
@@ -98,5 +110,8 @@ size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap)
 
 bool udp_local_same(const struct udp_local *a, const struct udp_local *b)
 {
-	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (a->family != b->family || memcmp(a->addr, b->addr, sizeof(a->addr)))
+		return false;
+	/* fe80::1 on one link is not fe80::1 on another. */
+	return a->family != AF_INET6 || !link_local6(a->addr) || a->ifindex == b->ifindex;
 }

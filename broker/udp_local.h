@@ -11,7 +11,8 @@
  * with its destination (IP_PKTINFO, IPV6_RECVPKTINFO), and every reply
  * carries that address back as its source (an IP_PKTINFO cmsg with
  * ipi_spec_dst, an IPV6_PKTINFO one with ipi6_addr; interface 0, so the
- * routing table still picks the way out).
+ * routing table still picks the way out, except for an IPv6 link-local
+ * address, which needs the link it was reached on).
  *
  * A datagram sent to a broadcast or multicast address is not for us to
  * answer: no reply may leave from such an address, nor from another one
@@ -59,8 +60,8 @@ enum udp_local_kind udp_local_parse(const struct msghdr *msg, struct udp_local *
  * is not known (then send without control data) or cap is too small. */
 size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap);
 
-/* The same address (the interface is not compared: a reply's way out is
- * the routing table's choice, and an address is the gateway's on any). */
+/* The same address (the interface is compared only for IPv6 link-local
+ * addresses: any other is the gateway's whichever link it came in on). */
 bool udp_local_same(const struct udp_local *a, const struct udp_local *b);
 
 #endif

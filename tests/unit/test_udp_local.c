@@ -146,12 +146,20 @@ Test(udp_local, reply_cmsg_names_the_source_and_no_interface)
 	cr_assert_eq(memcmp(&pi6.ipi6_addr, l.addr, 16), 0);
 	cr_assert_eq(pi6.ipi6_ifindex, 0);
 
+	/* A link-local source goes out with the link it was reached on. */
+	parse_v6("fe80::5", &l);
+	m.msg_controllen = udp_local_cmsg(&l, ctl.buf, sizeof(ctl.buf));
+	c = CMSG_FIRSTHDR(&m);
+	cr_assert(c && c->cmsg_type == IPV6_PKTINFO);
+	memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+	cr_assert_eq(pi6.ipi6_ifindex, 3);
+
 	cr_assert_eq(udp_local_cmsg(&l, ctl.buf, 8), 0, "no room: no control data");
 	l.family = 0;
 	cr_assert_eq(udp_local_cmsg(&l, ctl.buf, sizeof(ctl.buf)), 0, "not known: none");
 }
 
-Test(udp_local, same_compares_family_and_address)
+Test(udp_local, same_compares_family_and_address_and_the_link_of_link_local)
 {
 	struct udp_local a, b;
 
@@ -163,6 +171,15 @@ Test(udp_local, same_compares_family_and_address)
 	cr_assert_not(udp_local_same(&a, &b));
 	memset(&b, 0, sizeof(b));
 	cr_assert_not(udp_local_same(&a, &b), "not known is not the same");
+	parse_v6("2001:db8:2::5", &a);
+	parse_v6("2001:db8:2::5", &b);
+	b.ifindex = 9;
+	cr_assert(udp_local_same(&a, &b));
+	parse_v6("fe80::5", &a);
+	parse_v6("fe80::5", &b);
+	cr_assert(udp_local_same(&a, &b));
+	b.ifindex = 9;
+	cr_assert_not(udp_local_same(&a, &b), "a link-local address on another link");
 }
 
 /* A network namespace of this test's own (criterion runs each test in a
