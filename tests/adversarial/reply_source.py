@@ -2,27 +2,29 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Where the gateway's TSP-over-UDP replies come from, for
 tests/adversarial/t_reply_source.sh. Only the standard library; every wait
-is bounded. Each command prints one JSON object.
+is bounded. Each command prints one JSON object (what came back, and from
+where) and exits 0 when that is what the gateway must do, else 1.
 
   reply_source.py version --to ADDR [--bind ADDR] [--tries N]
-      VERSION=2.0.2 to ADDR:3653 from an unconnected socket: the source of
-      the reply ({"from": "ADDR", "status": first line} or {"from": null}).
+      VERSION=2.0.2 to ADDR:3653 from an unconnected socket: answered with
+      the capability line from ADDR.
   reply_source.py other-local --a ADDR --b ADDR --bind ADDR
-      One socket: AUTHENTICATE ANONYMOUS to A (a session at A); the same
-      datagram again to B (must go unanswered); again to A (answered from A's
-      reply cache). Prints the source of each reply (null: none).
+      One socket: AUTHENTICATE ANONYMOUS to A (a session at A, answered from
+      A); the same datagram again to B: unanswered; again to A: answered
+      from A (the reply cache).
   reply_source.py not-unicast --bind ADDR --dev DEV --to ADDR...
       VERSION to each broadcast or multicast ADDR (IPv4 or IPv6, once
-      each), then listens: every reply that comes back, with its source.
+      each), then listens: nothing comes back.
   reply_source.py spoofed --to ADDR --src ADDR --port N
       VERSION forged from SRC:PORT (raw socket) to ADDR; SRC must be this
-      namespace's own, so the reply is received here: its source.
+      namespace's own, so the reply is received here: it comes from ADDR.
 """
 import argparse
 import json
 import select
 import socket
 import struct
+import sys
 import time
 
 TSP_PORT = 3653
@@ -58,8 +60,9 @@ def cmd_version(a):
         s.sendto(tsp(1 + i, b"VERSION=2.0.2\r\n"), (a.to, TSP_PORT))
         data, src = recv_one(s, 1.5)
         if data is not None:
-            return {"from": src, "status": first_line(data)}
-    return {"from": None}
+            out = {"from": src, "status": first_line(data)}
+            return out, src == a.to and out["status"].startswith("CAPABILITY ")
+    return {"from": None}, False
 
 
 def cmd_other_local(a):
@@ -77,7 +80,7 @@ def cmd_other_local(a):
     s.sendto(auth, (a.a, TSP_PORT))
     data, src = recv_one(s, 3)
     out["again_at_a"] = src
-    return out
+    return out, out["at_a"] == a.a and out["at_b"] is None and out["again_at_a"] == a.a
 
 
 def cmd_not_unicast(a):
@@ -107,7 +110,7 @@ def cmd_not_unicast(a):
         for s in r:
             data, src = s.recvfrom(65536)
             replies.append({"from": src[0], "status": first_line(data)})
-    return {"sent": sent, "replies": replies}
+    return {"sent": sent, "replies": replies}, len(sent) == len(a.to) and not replies
 
 
 def cmd_spoofed(a):
@@ -122,7 +125,7 @@ def cmd_spoofed(a):
     raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
     raw.sendto(hdr + udp, (a.to, 0))
     data, src = recv_one(ls, 3)
-    return {"from": src, "status": first_line(data) if data else None}
+    return {"from": src, "status": first_line(data) if data else None}, src == a.to
 
 
 def main():
@@ -148,7 +151,9 @@ def main():
     a = p.parse_args()
     fn = {"version": cmd_version, "other-local": cmd_other_local, "not-unicast": cmd_not_unicast,
           "spoofed": cmd_spoofed}[a.cmd]
-    print(json.dumps(fn(a)))
+    out, ok = fn(a)
+    print(json.dumps(out))
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ e2e_init
 # shellcheck source=tests/adversarial/broker_gw.sh
 . "$HERE/broker_gw.sh"
 TSPC=$BUILD/tspc
-PROBE="python3 $HERE/reply_source.py"
+PROBE=$HERE/reply_source.py
+# shellcheck disable=SC2119 # bgw_require takes extra tools, none here
 bgw_require
 e2e_require_built all "$TSPC"
 
@@ -42,8 +43,9 @@ ip -n "$BGW_NS_G" addr add 2001:db8:2::5/64 dev u0 nodad
 ip -n "$BGW_NS_C" addr add 2001:db8:2::2/64 dev c0 nodad
 printf 'secret\n' >"$BGW_T/alice.pw"
 
-probe() { e2e_ns "$BGW_NS_C" timeout 30 $PROBE "$@"; }
-json() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+# probe ARGS...: reply_source.py in ns C; it prints what came back and
+# fails unless that is what the gateway must do.
+probe() { e2e_ns "$BGW_NS_C" timeout 30 python3 "$PROBE" "$@"; }
 
 # The premise: the gateway's own choice of source towards the client is
 # 192.0.2.1, so an answer from 192.0.2.5 is not the routing table's doing.
@@ -54,24 +56,12 @@ e2e_check "premise: the gateway's preferred source towards the client is 192.0.2
 
 # Broadcast and multicast first: not_unicast then changes once, and the
 # guards' log line (every 10 s at most) shows it by the end of the suite.
-t_not_unicast() {
-	local out
-	out=$(probe not-unicast --bind 192.0.2.2 --bind 2001:db8:2::2 --dev c0 --to 192.0.2.255 \
-		--to 255.255.255.255 --to 224.0.0.1 --to ff02::1) || return 1
-	echo "$out"
-	[ "$(json "$out" 'len(j["sent"])')" = 4 ] && [ "$(json "$out" 'len(j["replies"])')" = 0 ]
-}
-e2e_check "VERSION to 192.0.2.255, 255.255.255.255, 224.0.0.1, ff02::1: never answered" t_not_unicast
+e2e_check "VERSION to 192.0.2.255, 255.255.255.255, 224.0.0.1, ff02::1: never answered" \
+	probe not-unicast --bind 192.0.2.2 --bind 2001:db8:2::2 --dev c0 --to 192.0.2.255 \
+	--to 255.255.255.255 --to 224.0.0.1 --to ff02::1
 
-# version_from ADDR: VERSION to ADDR is answered (the capability line) from ADDR.
-version_from() {
-	local out
-	out=$(probe version --to "$1") || return 1
-	echo "$out"
-	[ "$(json "$out" 'j["from"]')" = "$1" ] && json "$out" 'j["status"]' | grep -q '^CAPABILITY '
-}
 for a in 192.0.2.1 192.0.2.5 2001:db8:2::1 2001:db8:2::5; do
-	e2e_check "VERSION to $a is answered from $a" version_from $a
+	e2e_check "VERSION to $a is answered from $a" probe version --to $a
 done
 
 # tspc_via NAME ADDR ARGS...: tspc --print-only through ADDR: accepted,
@@ -94,24 +84,10 @@ e2e_check "tspc sets up an anonymous tunnel through 192.0.2.5" tspc_via anon5 19
 e2e_check "tspc sets up alice's tunnel (DIGEST-MD5, challenge from the reply cache) through 192.0.2.5" \
 	tspc_via alice5 192.0.2.5 --user alice --password-file "$BGW_T/alice.pw" --auth digest-md5
 
-t_spoofed() {
-	local out
-	out=$(probe spoofed --to 192.0.2.5 --src 192.0.2.3 --port 45000) || return 1
-	echo "$out"
-	[ "$(json "$out" 'j["from"]')" = 192.0.2.5 ]
-}
-e2e_check "VERSION forged from 192.0.2.3 to 192.0.2.5: the answer comes from 192.0.2.5" t_spoofed
-
-t_other_local() {
-	local out
-	out=$(probe other-local --a 192.0.2.1 --b 192.0.2.5 --bind 192.0.2.2) || return 1
-	echo "$out"
-	[ "$(json "$out" 'j["at_a"]')" = 192.0.2.1 ] &&
-		[ "$(json "$out" 'j["at_b"]')" = None ] &&
-		[ "$(json "$out" 'j["again_at_a"]')" = 192.0.2.1 ]
-}
+e2e_check "VERSION forged from 192.0.2.3 to 192.0.2.5: the answer comes from 192.0.2.5" \
+	probe spoofed --to 192.0.2.5 --src 192.0.2.3 --port 45000
 e2e_check "a session opened at 192.0.2.1: its retransmission to 192.0.2.5 is not answered, to 192.0.2.1 it is" \
-	t_other_local
+	probe other-local --a 192.0.2.1 --b 192.0.2.5 --bind 192.0.2.2
 
 guards_show() {
 	grep 'signalling guards:' "$BGW_T/run.log" | tail -n 1 | grep -q " not_unicast=4 other_local=1 "
