@@ -89,6 +89,8 @@ struct udp_guard_stats {
 	uint64_t source_capped;   /* sessions refused: sessions_per_source or the rate */
 	uint64_t evicted;         /* half-open UDP sessions evicted for a newcomer */
 	uint64_t validated;       /* UDP peers that proved they read our replies */
+	uint64_t not_unicast;     /* datagrams to a broadcast or multicast address, dropped */
+	uint64_t other_local;     /* a session's peer at another of our addresses, dropped */
 };
 
 #endif
