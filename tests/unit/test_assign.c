@@ -683,6 +683,63 @@ Test(assign, pool_change)
 	assign_db_close(db);
 }
 
+/* Two gateways share one database with different pools (a rolling
+ * configuration change, or pools per site): the one that starts second
+ * must not take away the allocator the first is using. It used to drop
+ * every pool but its own, and the first then found its pool "exhausted". */
+Test(assign, gateways_with_different_pools_keep_each_others_allocators)
+{
+	struct assign_pools pa = pools(), pb = pools();
+	struct assign_db *a, *b;
+	struct in6_addr h;
+	struct got g;
+
+	pb.host_pool = v6("2001:db8:110::");
+	pb.prefix_pool = v6("2001:db8:400::");
+	a = open_db(&pa);
+	h = host_ok(a, "alice");
+	assert_addr(&h, "2001:db8:100::2");
+	b = open_db(&pb);
+	h = host_ok(b, "bob");
+	assert_addr(&h, "2001:db8:110::2");
+	h = host_ok(a, "carol");
+	assert_addr(&h, "2001:db8:100::3");
+	g = router_ok(a, "dave", 48);
+	assert_addr(&g.prefix, "2001:db8:200::");
+	/* A restarts with its pools: its free list is still its own. */
+	assign_db_close(a);
+	a = open_db(&pa);
+	h = host_ok(a, "erin");
+	assert_addr(&h, "2001:db8:100::5"); /* after carol's ::3 and dave's ::4 */
+	h = host_ok(b, "frank");
+	assert_addr(&h, "2001:db8:110::3");
+	assign_db_close(a);
+	assign_db_close(b);
+
+	/* Nobody used B's pools for two days: the next start forgets them
+	 * (their free lists are garbage by then), and keeps its own. */
+	{
+		sqlite3 *s = raw_open();
+
+		cr_assert_eq(sqlite3_exec(s,
+					  "UPDATE pools SET used_at = used_at - 2 * 86400"
+					  " WHERE name LIKE '%2001:db8:110::%' OR name LIKE '%2001:db8:400::%'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+		sqlite3_close(s);
+		a = open_db(&pa);
+		s = raw_open();
+		cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2, "an unused pool stayed");
+		cr_expect_eq(raw_int(s, "SELECT count(*) FROM free_blocks WHERE pool NOT IN"
+					" (SELECT id FROM pools)"),
+			     0);
+		sqlite3_close(s);
+		h = host_ok(a, "grace");
+		assert_addr(&h, "2001:db8:100::6");
+		assign_db_close(a);
+	}
+}
+
 /* A reload on the open database: an exhausted host pool grown serves the
  * next user while the old ones keep their addresses; pools the allocator
  * refuses leave the running ones serving. */
@@ -883,7 +940,8 @@ Test(assign, version_1_database_is_upgraded)
 	/* As the previous version left it. */
 	s = raw_open();
 	cr_assert_eq(sqlite3_exec(s,
-				  "DROP INDEX users_served_seq; ALTER TABLE users DROP COLUMN served_seq;"
+				  "ALTER TABLE pools DROP COLUMN used_at;"
+				  " DROP INDEX users_served_seq; ALTER TABLE users DROP COLUMN served_seq;"
 				  " ALTER TABLE users DROP COLUMN gateway; DROP TABLE gateways;"
 				  " DROP TABLE end_requests; PRAGMA user_version = 1",
 				  NULL, NULL, NULL),
@@ -901,6 +959,8 @@ Test(assign, version_1_database_is_upgraded)
 	cr_expect_eq(raw_int(s, "SELECT count(*) FROM gateways"), 0);
 	cr_expect_eq(raw_int(s, "SELECT count(*) FROM users WHERE gateway IS NULL AND served_seq IS NULL"), 1,
 		     "the upgrade added who serves each user, no one yet");
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools WHERE used_at > 0"), 2,
+		     "the upgraded gateway did not mark its pools as in use");
 	sqlite3_close(s);
 	assign_db_close(db);
 }
