@@ -245,7 +245,8 @@ static int64_t own_id(const struct adb_pool *p)
 
 int assign_pools_in_use(struct assign_db *db, int64_t now)
 {
-	return adb_pools_touch(db, own_id(&db->host), own_id(&db->pfx), now);
+	return adb_pools_touch(db, own_id(&db->host), own_id(&db->pfx), now,
+			       now - ASSIGN_POOL_MARK_S);
 }
 
 static int pools_setup(struct assign_db *db)
@@ -268,7 +269,7 @@ static int pools_setup(struct assign_db *db)
 		db->pfx.on = !rc;
 	}
 	if (!rc)
-		rc = adb_pools_touch(db, own_id(&db->host), own_id(&db->pfx), now);
+		rc = assign_pools_in_use(db, now);
 	/* Another gateway of a fleet may hand out addresses from pools this
 	 * one does not have: only allocators nobody used for a day go. */
 	if (!rc)

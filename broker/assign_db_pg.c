@@ -537,14 +537,16 @@ static int pg_pool_get(struct assign_db *db, const char *name, int64_t *id, bool
 	return ASSIGN_OK;
 }
 
-static int pg_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now)
+static int pg_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			  int64_t stale_before)
 {
-	struct num a, b, c;
-	const char *pv[] = { num(&a, id1), num(&b, id2), num(&c, now) };
+	struct num a, b, c, d;
+	const char *pv[] = { num(&a, id1), num(&b, id2), num(&c, now), num(&d, stale_before) };
 
 	return run(db, "mark pools used",
-		   "UPDATE pools SET used_at = $3::bigint WHERE id IN ($1::bigint, $2::bigint)", 3,
-		   pv, NULL);
+		   "UPDATE pools SET used_at = $3::bigint WHERE id IN ($1::bigint, $2::bigint)"
+		   " AND coalesce(used_at, 0) < $4::bigint",
+		   4, pv, NULL);
 }
 
 static int pg_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,

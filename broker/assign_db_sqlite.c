@@ -382,17 +382,21 @@ static int sq_pool_get(struct assign_db *db, const char *name, int64_t *id, bool
 	return rc;
 }
 
-static int sq_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now)
+static int sq_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			  int64_t stale_before)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(S(db)->sql, "UPDATE pools SET used_at = ?3 WHERE id IN (?1, ?2)",
+	if (sqlite3_prepare_v2(S(db)->sql,
+			       "UPDATE pools SET used_at = ?3 WHERE id IN (?1, ?2)"
+			       " AND coalesce(used_at, 0) < ?4",
 			       -1, &s, NULL) != SQLITE_OK)
 		return adb_fail(db, "mark pools used");
 	sqlite3_bind_int64(s, 1, id1);
 	sqlite3_bind_int64(s, 2, id2);
 	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, stale_before);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? ASSIGN_OK : adb_fail(db, "mark pools used");

@@ -740,6 +740,49 @@ Test(assign, gateways_with_different_pools_keep_each_others_allocators)
 	}
 }
 
+/* The in-use marks are written only once they are stale: a reload that
+ * keeps the allocators (t_reload's host pool flipping between a /64 and a
+ * /60 is one allocator, rooted at the same /66) and the heartbeats within
+ * the hour commit nothing. Writing each time cost every such reload and
+ * every heartbeat a commit to disk. Counted in commits (PRAGMA
+ * data_version, which another connection's commit moves), not in time. */
+Test(assign, pool_marks_are_written_only_when_stale)
+{
+	struct assign_pools p = pools(), wide = pools();
+	struct assign_db *db;
+	long long marked, version;
+	char err[256] = "", q[128];
+	sqlite3 *s;
+
+	wide.host_pool_len = 60;
+	db = open_db(&p);
+	s = raw_open();
+	marked = raw_int(s, "SELECT min(used_at) FROM pools");
+	cr_assert_gt(marked, 0);
+	cr_assert_eq(raw_int(s, "SELECT max(used_at) FROM pools"), marked);
+	version = raw_int(s, "PRAGMA data_version");
+
+	cr_assert_eq(assign_db_set_pools(db, &wide, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(assign_db_set_pools(db, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S - 1), ASSIGN_OK);
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2, "a /60 got an allocator of its own");
+	cr_expect_eq(raw_int(s, "PRAGMA data_version"), version,
+		     "two reloads and a heartbeat within the hour committed a write");
+	cr_expect_eq(raw_int(s, "SELECT max(used_at) FROM pools"), marked);
+
+	/* Stale: the next heartbeat marks both again, once. */
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S + 1), ASSIGN_OK);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM pools WHERE used_at = %lld",
+		 marked + ASSIGN_POOL_MARK_S + 1);
+	cr_expect_eq(raw_int(s, q), 2);
+	cr_expect_neq(raw_int(s, "PRAGMA data_version"), version);
+	version = raw_int(s, "PRAGMA data_version");
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S + 2), ASSIGN_OK);
+	cr_expect_eq(raw_int(s, "PRAGMA data_version"), version);
+	sqlite3_close(s);
+	assign_db_close(db);
+}
+
 /* A reload on the open database: an exhausted host pool grown serves the
  * next user while the old ones keep their addresses; pools the allocator
  * refuses leave the running ones serving. */
