@@ -765,7 +765,8 @@ Test(assign, pool_marks_are_written_only_when_stale)
 	cr_assert_eq(assign_db_set_pools(db, &wide, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(assign_db_set_pools(db, &p, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S - 1), ASSIGN_OK);
-	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2, "a /60 got an allocator of its own");
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2,
+		     "a /60 got an allocator of its own");
 	cr_expect_eq(raw_int(s, "PRAGMA data_version"), version,
 		     "two reloads and a heartbeat within the hour committed a write");
 	cr_expect_eq(raw_int(s, "SELECT max(used_at) FROM pools"), marked);
