@@ -537,16 +537,33 @@ static int pg_pool_get(struct assign_db *db, const char *name, int64_t *id, bool
 	return ASSIGN_OK;
 }
 
-static int pg_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2)
+static int pg_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			  int64_t stale_before)
 {
-	struct num a, b;
-	const char *pv[] = { num(&a, keep1), num(&b, keep2) };
+	struct num a, b, c, d;
+	const char *pv[] = { num(&a, id1), num(&b, id2), num(&c, now), num(&d, stale_before) };
 
-	if (run(db, "forget pools", "DELETE FROM free_blocks WHERE pool NOT IN ($1::bigint, $2::bigint)",
-		2, pv, NULL))
+	return run(db, "mark pools used",
+		   "UPDATE pools SET used_at = $3::bigint WHERE id IN ($1::bigint, $2::bigint)"
+		   " AND coalesce(used_at, 0) < $4::bigint",
+		   4, pv, NULL);
+}
+
+static int pg_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,
+				 int64_t unused_before)
+{
+	struct num a, b, c;
+	const char *pv[] = { num(&a, keep1), num(&b, keep2), num(&c, unused_before) };
+
+	if (run(db, "forget pools",
+		"DELETE FROM free_blocks WHERE pool IN (SELECT id FROM pools"
+		" WHERE id NOT IN ($1::bigint, $2::bigint) AND coalesce(used_at, 0) < $3::bigint)",
+		3, pv, NULL))
 		return ASSIGN_DB;
-	return run(db, "forget pools", "DELETE FROM pools WHERE id NOT IN ($1::bigint, $2::bigint)", 2,
-		   pv, NULL);
+	return run(db, "forget pools",
+		   "DELETE FROM pools WHERE id NOT IN ($1::bigint, $2::bigint)"
+		   " AND coalesce(used_at, 0) < $3::bigint",
+		   3, pv, NULL);
 }
 
 static int pg_free_add(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx)
@@ -1005,6 +1022,7 @@ const struct adb_backend adb_pg = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.pool_get = pg_pool_get,
+	.pools_touch = pg_pools_touch,
 	.pool_forget_others = pg_pool_forget_others,
 	.free_add = pg_free_add,
 	.free_del = pg_free_del,

@@ -96,7 +96,7 @@ int fleet_tick(struct fleet *f, struct assign_db *db, uint32_t tunnels, uint32_t
 		return 0;
 	f->last_beat = now;
 	if (fleet_db_beat(db, f->name, f->advertise, tunnels, max_tunnels, now) != ASSIGN_OK ||
-	    fleet_read_drain(f, db))
+	    assign_pools_in_use(db, now) != ASSIGN_OK || fleet_read_drain(f, db))
 		goto failed;
 	rows = calloc(FLEET_MAX_ROWS, sizeof(*rows));
 	if (!rows)
