@@ -13,6 +13,7 @@
 #          2001:db8:100::2) to 2001:db8:2::2; b0 counts the IPv6 packets.
 #   encap: IPv6 from 2001:db8:2::2 to 2001:db8:100::2; a0 counts them
 #          tunnelled to 192.0.2.2:40000.
+# The gateway runs as users run it: `tspgw run`, the next-hop cache on.
 # Paths: tspgw native XDP, generic XDP, tc only (encap: XDP on u0 only, the
 # kernel routes into the tunnel device whose tc program encapsulates; there
 # is no tc decap), the userspace relay (bench/fwd_relay.c), plain kernel
@@ -66,6 +67,14 @@ fail() {
 }
 
 e2e_two_link_config "$CONF" "$PIN" "$TUNDEV"
+# What `tspgw run` needs besides: its address database. No keepalive
+# expiry: nobody sends keepalives here.
+cat >>"$CONF" <<EOF
+broker:
+  auth: {mechanisms: [ANONYMOUS]}
+  database: $E2E_TMP/assignments.sqlite
+  keepalive: {misses: 0}
+EOF
 
 # --- topology ------------------------------------------------------------------
 e2e_netns_add "$NS_A" "$NS_G" "$NS_B" || fail "cannot create namespaces"
@@ -152,41 +161,79 @@ json.dump(d, open(sys.argv[1], "w"))
 PY
 }
 
-# tspgw_run MODE ROUND: attach in MODE, one static tunnel, both directions.
+# gw_start CONF LOG ARGS...: `tspgw run` as users run it, the next-hop
+# cache on as configured by default, in the background; sets GW_PID. Waits
+# (bounded) until the daemon says the cache is on.
+gw_start() {
+	local conf=$1 glog=$2
+	shift 2
+	e2e_bg "$NS_G" "$glog" "$TSPGW" -c "$conf" run "$@"
+	GW_PID=$E2E_BG_PID
+	e2e_wait_for 60 grep -q "next-hop cache on" "$glog" ||
+		fail "tspgw run did not start with the next-hop cache on: $(tail -3 "$glog")"
+}
+# gw_stop LOG: SIGTERM to the daemon, its log into ours.
+gw_stop() {
+	e2e_stop "$GW_PID" 10 || fail "tspgw run did not stop cleanly"
+	cat "$1" >>"$LOG"
+}
+
+# nh_proof NAME FILE BEFORE.json AFTER.json: the next-hop cache served the
+# path: nh_hit moved by at least 90 % of what the sink counted (a key
+# misses when it goes in, and again each time its entry ages out).
+nh_proof() {
+	local name=$1 file=$2 h0 h1 m0 m1 got
+	h0=$(jget "$3" counters.nh_hit) h1=$(jget "$4" counters.nh_hit)
+	m0=$(jget "$3" counters.nh_miss) m1=$(jget "$4" counters.nh_miss)
+	got=$(jget "$file" delivered_total)
+	[ $((10 * (h1 - h0))) -ge $((9 * got)) ] ||
+		fail "$name: nh_hit moved by $((h1 - h0)) (nh_miss by $((m1 - m0))), the sink counted $got"
+	python3 - "$file" "$((h1 - h0))" "$((m1 - m0))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["nh_cache"] = {"hit": int(sys.argv[2]), "miss": int(sys.argv[3])}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+}
+
+# measure_gw NAME DIR FILE COUNTER NH: gen DIR between two snapshots of
+# the counters. COUNTER must have moved by what the sink counted; with
+# NH=1, nh_hit too (nh_proof).
+measure_gw() {
+	local name=$1 dir=$2 file=$3 cnt=$4 nh=$5 c0 c1
+	snap_counters "$E2E_TMP/c0.json"
+	gen "$dir" "$file"
+	snap_counters "$E2E_TMP/c1.json"
+	c0=$(jget "$E2E_TMP/c0.json" counters.$cnt) c1=$(jget "$E2E_TMP/c1.json" counters.$cnt)
+	proof "$name" "$file" "$cnt" "$c0" "$c1"
+	if [ "$nh" = 1 ]; then
+		nh_proof "$name" "$file" "$E2E_TMP/c0.json" "$E2E_TMP/c1.json"
+	fi
+}
+
+# tspgw_run MODE ROUND: `tspgw run` in MODE, one static tunnel, both
+# directions.
 tspgw_run() {
-	local mode=$1 r=$2 c0 c1 f
-	gw detach >>"$LOG" 2>&1
+	local mode=$1 r=$2 glog=$E2E_TMP/run.$1.$2.log args want=xdp
 	case $mode in
-	native | generic) gw attach u0 --ipv6-iface d0 --mode "$mode" >>"$LOG" 2>&1 ;;
+	native | generic) args=(u0 --ipv6-iface d0 --mode "$mode") ;;
 	# XDP on the IPv4 side only: IPv6 from b0 goes up d0's stack.
-	tc) gw attach u0 --ipv6-iface u0 --mode native >>"$LOG" 2>&1 ;;
-	esac || fail "tspgw attach ($mode)"
+	tc) args=(u0 --ipv6-iface u0 --mode native) ;;
+	esac
+	gw_start "$CONF" "$glog" "${args[@]}"
 	gw tunnel add --type v6udpv4 --remote 192.0.2.2:40000 --address 2001:db8:100::2 >>"$LOG" 2>&1 ||
 		fail "tunnel add"
-	local want=xdp
 	[ "$mode" = generic ] && want=xdpgeneric
 	ip -n "$NS_G" -d link show dev u0 | grep -q " $want " || fail "u0 is not in $want mode"
 	if [ "$mode" = tc ]; then
 		! ip -n "$NS_G" -d link show dev d0 | grep -q xdp || fail "d0 has XDP in tc mode"
+		# The kernel routes into the tunnel device: no next-hop cache.
+		measure_gw "tc encap" encap "$RES/tc.encap.$r.json" encap_tc 0
 	else
 		ip -n "$NS_G" -d link show dev d0 | grep -q " $want " || fail "d0 is not in $want mode"
+		measure_gw "$mode decap" decap "$RES/$mode.decap.$r.json" decap 1
+		measure_gw "$mode encap" encap "$RES/$mode.encap.$r.json" encap 1
 	fi
-	if [ "$mode" != tc ]; then
-		f=$RES/$mode.decap.$r.json
-		snap_counters "$E2E_TMP/c0.json"
-		gen decap "$f"
-		snap_counters "$E2E_TMP/c1.json"
-		c0=$(jget "$E2E_TMP/c0.json" counters.decap) c1=$(jget "$E2E_TMP/c1.json" counters.decap)
-		proof "$mode decap" "$f" decap "$c0" "$c1"
-	fi
-	local cnt=encap
-	[ "$mode" = tc ] && cnt=encap_tc
-	f=$RES/$mode.encap.$r.json
-	snap_counters "$E2E_TMP/c0.json"
-	gen encap "$f"
-	snap_counters "$E2E_TMP/c1.json"
-	c0=$(jget "$E2E_TMP/c0.json" counters.$cnt) c1=$(jget "$E2E_TMP/c1.json" counters.$cnt)
-	proof "$mode encap" "$f" $cnt "$c0" "$c1"
+	gw_stop "$glog"
 	gw detach >>"$LOG" 2>&1 || fail "tspgw detach"
 }
 

@@ -27,8 +27,8 @@ PATHS = [  # (key, label)
 ]
 DIRS = ("decap", "encap")
 PROOF = {
-    "native": "tspgw counters `decap` / `encap`",
-    "generic": "tspgw counters `decap` / `encap`",
+    "native": "tspgw counters `decap` / `encap`, and `nh_hit`",
+    "generic": "tspgw counters `decap` / `encap`, and `nh_hit`",
     "tc": "tspgw counter `encap_tc`",
     "relay": "the relay's own counts (written to TUN / sent)",
     "kernel": "`Ip6OutForwDatagrams` of the gateway",
@@ -90,8 +90,8 @@ def ns_ratio(a, b, d):
 
 
 RATIOS = [  # (name, a, b, target)
-    ("native XDP / userspace relay", "native", "relay", 5.0),
-    ("native XDP / kernel IPv6 forwarding", "native", "kernel", 1.0),
+    ("native XDP / userspace relay", "native", "relay", 10.0),
+    ("native XDP / kernel IPv6 forwarding", "native", "kernel", 2.0),
     ("generic XDP / native XDP", "generic", "native", None),
     ("tc only / native XDP", "tc", "native", None),
     ("userspace relay / kernel IPv6 forwarding", "relay", "kernel", None),
