@@ -21,9 +21,15 @@
 # "direct": the generator straight into the sink on the gateway's veth,
 # no forwarding at all (the set-up's own ceiling).
 #
+# The spread run: the same with a million tunnels loaded and the traffic
+# spread over 65 536 of them (native XDP, the relay, kernel forwarding and
+# "direct"); see spread_setup below.
+#
 # Usage: bench/fwd.sh OUTDIR. Writes OUTDIR/fwd.json, fwd.md, fwd.dat and
 # fwd.log. Environment: FWD_SECONDS (1.5), FWD_ROUNDS (3), GEN_CPU (0),
-# RELAY_CPU (1). Exit 0 ok, 1 could not run or prove a figure, 77 skipped.
+# RELAY_CPU (1), FWD_SPREAD_TUNNELS (1000000; 0: no spread run),
+# FWD_SPREAD_FLOWS (65536). Exit 0 ok, 1 could not run or prove a figure,
+# 77 skipped.
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,13 +43,16 @@ SECONDS_EACH=${FWD_SECONDS:-1.5}
 ROUNDS=${FWD_ROUNDS:-3}
 GEN_CPU=${GEN_CPU:-0}
 RELAY_CPU=${RELAY_CPU:-1}
+SPREAD_TUNNELS=${FWD_SPREAD_TUNNELS:-1000000}
+SPREAD_FLOWS=${FWD_SPREAD_FLOWS:-65536}
+FILL=$BUILD/bench/scale
 TSPGW=$BUILD/tspgw
 GEN=$BUILD/bench/fwd_gen
 RELAY=$BUILD/bench/fwd_relay
 
 e2e_require_root
 e2e_require_tools ip ethtool nsenter python3 timeout
-e2e_require_built bench "$TSPGW" "$GEN" "$RELAY" "$BUILD/xdp_pass.bpf.o"
+e2e_require_built bench "$TSPGW" "$GEN" "$RELAY" "$FILL" "$BUILD/xdp_pass.bpf.o"
 e2e_init
 e2e_require_bpf "$BUILD/xdp_pass.bpf.o"
 
@@ -51,6 +60,8 @@ NS_A=fwda$$ NS_G=fwdg$$ NS_B=fwdb$$
 PIN=/sys/fs/bpf/tspgw-fwd-$$
 TUNDEV=fwt$$ RLYDEV=fwr$$
 CONF=$E2E_TMP/config.yaml
+PIN_S=/sys/fs/bpf/tspgw-fwds-$$ TUNDEV_S=fws$$ CONF_S=$E2E_TMP/config-spread.yaml
+FLOWS=$E2E_TMP/flows.txt
 RES=$E2E_TMP/res
 mkdir -p "$RES" "$OUT"
 LOG=$OUT/fwd.log
@@ -107,7 +118,8 @@ e2e_ns "$NS_G" ethtool -K d0 gro on >/dev/null || fail "gro on d0"
 e2e_on_exit "e2e_ns $NS_G timeout 10 $TSPGW -c $CONF detach"
 e2e_register_pin "$PIN"
 
-gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$CONF" "$@"; }
+GWCONF=$CONF # the data plane gw talks to: $CONF_S in the spread run
+gw() { e2e_ns "$NS_G" timeout 20 "$TSPGW" -c "$GWCONF" "$@"; }
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$1" "$2"; }
@@ -116,7 +128,8 @@ fwd6() { e2e_ns "$NS_G" awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net
 
 # --- one measurement -------------------------------------------------------------
 # gen DIR FILE: run fwd_gen for the direction (decap, encap, kdecap,
-# kencap, ddecap, dencap) and store its JSON in FILE.
+# kencap, ddecap, dencap; s... for the spread run) and store its JSON in
+# FILE.
 gen() {
 	local dir=$1 file=$2 args
 	case $dir in
@@ -135,6 +148,22 @@ gen() {
 		--src6 2001:db8:100::2 --dst6 2001:db8:2::2 --expect udp4 --want4 192.0.2.1 --want-port 3653) ;;
 	dencap) args=(--gen "$NS_B:b0" --sink "$NS_G:d0" --smac $MAC_B0 --dmac $MAC_D0
 		--frame ipv6 --src6 2001:db8:2::2 --dst6 2001:db8:100::2 --expect ipv6 --want6 2001:db8:100::2) ;;
+	# The spread run: the same, one frame per picked tunnel in turn.
+	sdecap) args=(--gen "$NS_A:a0" --sink "$NS_B:b0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame udp4 --dst4 192.0.2.1 --dport 3653 --dst6 2001:db8:2::2
+		--expect ipv6 --want6 2001:db8:2::2 --flows "$FLOWS" --flow-role src) ;;
+	sencap) args=(--gen "$NS_B:b0" --sink "$NS_A:a0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --expect udp4 --flows "$FLOWS" --flow-role dst) ;;
+	skdecap) args=(--gen "$NS_A:a0" --sink "$NS_B:b0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame ipv6 --dst6 2001:db8:2::2 --expect ipv6 --want6 2001:db8:2::2
+		--flows "$FLOWS" --flow-role src) ;;
+	skencap) args=(--gen "$NS_B:b0" --sink "$NS_A:a0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --expect ipv6 --flows "$FLOWS" --flow-role dst) ;;
+	sddecap) args=(--gen "$NS_A:a0" --sink "$NS_G:u0" --smac $MAC_A0 --dmac $MAC_U0
+		--frame udp4 --dst4 192.0.2.1 --dport 3653 --dst6 2001:db8:2::2
+		--expect udp4 --want4 192.0.2.1 --want-port 3653 --flows "$FLOWS" --flow-role src) ;;
+	sdencap) args=(--gen "$NS_B:b0" --sink "$NS_G:d0" --smac $MAC_B0 --dmac $MAC_D0
+		--frame ipv6 --src6 2001:db8:2::2 --expect ipv6 --flows "$FLOWS" --flow-role dst) ;;
 	esac
 	# In the background and waited for: bash runs a trap (SIGTERM, ^C) only
 	# between commands, and `wait` is one it interrupts; the cleanup then
@@ -259,24 +288,30 @@ json.dump(d, open(sys.argv[1], "w"))
 PY
 }
 
-# relay_run ROUND: fwd_relay in G on its own CPU, TUN routed both ways.
+# relay_run ROUND [spread]: fwd_relay in G on its own CPU, TUN routed
+# both ways; with "spread", for all the picked tunnels.
 relay_run() {
-	local r=$1 pid rlog=$E2E_TMP/relay.$1.log
+	local r=$1 pid rlog=$E2E_TMP/relay.$1.${2:-one}.log key=relay peer=(--peer 192.0.2.2:40000)
+	local dd=decap de=encap
+	if [ "${2:-}" = spread ]; then
+		key=relay_spread peer=(--flows "$FLOWS") dd=sdecap de=sencap
+	fi
 	e2e_bg "$NS_G" "$rlog" "$RELAY" --tun "$RLYDEV" --listen 192.0.2.1:3653 \
-		--peer 192.0.2.2:40000 --cpu "$RELAY_CPU" --batch 64
+		"${peer[@]}" --cpu "$RELAY_CPU" --batch 64
 	pid=$E2E_BG_PID
 	e2e_wait_for 5 grep -q ready "$rlog" || fail "fwd_relay did not start: $(cat "$rlog")"
 	ip -n "$NS_G" link set dev "$RLYDEV" addrgenmode none mtu 1480 up &&
-		ip -n "$NS_G" -6 route replace 2001:db8:100::/64 dev "$RLYDEV" || fail "relay TUN set-up"
-	relay_gen decap "$RES/relay.decap.$r.json"
-	relay_gen encap "$RES/relay.encap.$r.json"
+		ip -n "$NS_G" -6 route replace 2001:db8:100::/64 dev "$RLYDEV" &&
+		ip -n "$NS_G" -6 route replace 2001:db8:ffff::/64 dev "$RLYDEV" || fail "relay TUN set-up"
+	relay_gen $dd "$RES/$key.decap.$r.json"
+	relay_gen $de "$RES/$key.encap.$r.json"
 	e2e_stop "$pid" 5 || fail "fwd_relay did not stop cleanly"
-	log "relay: $(tail -1 "$rlog")"
+	log "$key: $(tail -1 "$rlog")"
 	local j
 	j=$(tail -1 "$rlog")
 	echo "$j" >"$E2E_TMP/relay.json"
-	proof "relay decap" "$RES/relay.decap.$r.json" relay.tun_out 0 "$(jget "$E2E_TMP/relay.json" tun_out)"
-	proof "relay encap" "$RES/relay.encap.$r.json" relay.udp_out 0 "$(jget "$E2E_TMP/relay.json" udp_out)"
+	proof "$key decap" "$RES/$key.decap.$r.json" relay.tun_out 0 "$(jget "$E2E_TMP/relay.json" tun_out)"
+	proof "$key encap" "$RES/$key.encap.$r.json" relay.udp_out 0 "$(jget "$E2E_TMP/relay.json" udp_out)"
 }
 
 # kernel_run ROUND: no tspgw, no relay: plain IPv6 forwarding, and the
@@ -297,19 +332,108 @@ kernel_run() {
 	proof "direct encap" "$RES/direct.encap.$r.json" sink 0 "$(jget "$RES/direct.encap.$r.json" delivered_total)"
 }
 
+# --- the spread run: a million tunnels, traffic over 65 536 of them -----------
+# The data plane sized for 2^20 tunnels, filled by bench/scale (the
+# broker's own assign and map-insert functions, as section 4 does), which
+# also writes the picked tunnels (origin, host) to $FLOWS; fwd_gen sends
+# one frame per picked tunnel in turn, and fwd_relay relays for all of them.
+# The picked origins are in the three documentation /24s: 192.0.2.0/24 is
+# on-link on u0 (each address a permanent neighbour at a0's MAC), the two
+# others are routed via a0, so every tunnelled frame reaches a0's sink.
+spread_setup() {
+	local i
+	for ((i = 3; i < 255; i++)); do
+		echo "neigh replace 192.0.2.$i lladdr $MAC_A0 dev u0 nud permanent"
+	done >"$E2E_TMP/neigh.batch"
+	ip -n "$NS_G" -batch "$E2E_TMP/neigh.batch" &&
+		ip -n "$NS_G" route replace 198.51.100.0/24 via 192.0.2.2 dev u0 &&
+		ip -n "$NS_G" route replace 203.0.113.0/24 via 192.0.2.2 dev u0 || fail "spread routes"
+	sed -e "s|max_tunnels: 1024|max_tunnels: 1048576|" -e "s|$PIN|$PIN_S|" \
+		-e "s|tunnel_device: $TUNDEV|tunnel_device: $TUNDEV_S|" \
+		-e "s|assignments.sqlite|assignments-spread.sqlite|" "$CONF" >"$CONF_S"
+	cat >>"$CONF_S" <<EOF
+  limits: {max_tunnels: 1048576}
+EOF
+	e2e_on_exit "e2e_ns $NS_G timeout 10 $TSPGW -c $CONF_S detach"
+	e2e_register_pin "$PIN_S"
+}
+
+# spread_tspgw_run ROUND: attach, fill, `tspgw run` (it takes the million
+# tunnels back from the pinned maps), both directions, detach (which
+# removes the maps: every round fills them again).
+spread_tspgw_run() {
+	local r=$1 glog=$E2E_TMP/run.spread.$1.log entries restored t0
+	GWCONF=$CONF_S
+	gw attach u0 --ipv6-iface d0 --mode native >>"$LOG" 2>&1 || fail "tspgw attach (spread)"
+	t0=$(date +%s)
+	e2e_ns "$NS_G" timeout 300 "$FILL" "$CONF_S" "$SPREAD_TUNNELS" "$SPREAD_FLOWS" "$FLOWS" \
+		>"$E2E_TMP/fill.json" 2>>"$LOG" || fail "the fill failed: $(cat "$E2E_TMP/fill.json")"
+	log "spread fill: $(cat "$E2E_TMP/fill.json")"
+	printf '   round %d/%d: spread: %d tunnels filled in %d s\n' "$r" "$ROUNDS" \
+		"$SPREAD_TUNNELS" $(($(date +%s) - t0))
+	[ "$(wc -l <"$FLOWS")" = "$SPREAD_FLOWS" ] || fail "$FLOWS has not $SPREAD_FLOWS flows"
+	gw_start "$CONF_S" "$glog" u0 --ipv6-iface d0 --mode native
+	restored=$(sed -n 's/.*restored \([0-9]*\) tunnels.*/\1/p' "$glog" | tail -1)
+	snap_counters "$E2E_TMP/s.json"
+	entries=$(jget "$E2E_TMP/s.json" maps.bindings.entries)
+	[ "${restored:-0}" -ge "$SPREAD_TUNNELS" ] && [ "$entries" -ge "$SPREAD_TUNNELS" ] ||
+		fail "spread: tspgw run restored ${restored:-0} tunnels, bindings hold $entries"
+	measure_gw "native spread decap" sdecap "$RES/native_spread.decap.$r.json" decap 1
+	measure_gw "native spread encap" sencap "$RES/native_spread.encap.$r.json" encap 1
+	gw_stop "$glog"
+	gw detach >>"$LOG" 2>&1 || fail "tspgw detach (spread)"
+	GWCONF=$CONF
+}
+
+# The baselines over the same picked tunnels (the flows file of the first
+# fill, which the first round makes before these; every fill is the
+# same): the relay relays for all of them; kernel
+# forwarding gets the same inner IPv6 packets, from the tunnels' host
+# addresses (decap) and to them, routed back to a0 (encap).
+spread_relay_run() {
+	relay_run "$1" spread
+}
+spread_kernel_run() {
+	local r=$1 k0 k1
+	ip -n "$NS_G" -6 route replace 2001:db8:ffff::/64 via 2001:db8:1::2 dev u0 ||
+		fail "route to the tunnel hosts"
+	k0=$(fwd6)
+	gen skdecap "$RES/kernel_spread.decap.$r.json"
+	k1=$(fwd6)
+	proof "kernel spread decap" "$RES/kernel_spread.decap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	k0=$(fwd6)
+	gen skencap "$RES/kernel_spread.encap.$r.json"
+	k1=$(fwd6)
+	proof "kernel spread encap" "$RES/kernel_spread.encap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	ip -n "$NS_G" -6 route del 2001:db8:ffff::/64 via 2001:db8:1::2 dev u0 || fail "route del"
+	gen sddecap "$RES/direct_spread.decap.$r.json"
+	proof "direct spread decap" "$RES/direct_spread.decap.$r.json" sink 0 \
+		"$(jget "$RES/direct_spread.decap.$r.json" delivered_total)"
+	gen sdencap "$RES/direct_spread.encap.$r.json"
+	proof "direct spread encap" "$RES/direct_spread.encap.$r.json" sink 0 \
+		"$(jget "$RES/direct_spread.encap.$r.json" delivered_total)"
+}
+
 # --- rounds: every path in turn, order reversed every other round ----------------
 order=(native generic tc relay kernel)
+[ "$SPREAD_TUNNELS" -gt 0 ] && order+=(spread_tspgw spread_relay spread_kernel) && spread_setup
 for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2 == 0)); then run=(kernel relay tc generic native); else run=("${order[@]}"); fi
+	run=("${order[@]}")
+	if ((r % 2 == 0)); then
+		run=()
+		for ((i = ${#order[@]} - 1; i >= 0; i--)); do run+=("${order[i]}"); done
+	fi
 	for p in "${run[@]}"; do
 		printf '   round %d/%d: %s\n' "$r" "$ROUNDS" "$p"
 		case $p in
 		native | generic | tc) tspgw_run "$p" "$r" ;;
 		relay) relay_run "$r" ;;
 		kernel) kernel_run "$r" ;;
+		spread_*) "${p}_run" "$r" ;;
 		esac
 	done
 done
 
-python3 "$HERE/fwd_report.py" "$RES" "$OUT" "$SECONDS_EACH" "$ROUNDS" "$GEN_CPU" "$RELAY_CPU" ||
+python3 "$HERE/fwd_report.py" "$RES" "$OUT" "$SECONDS_EACH" "$ROUNDS" "$GEN_CPU" "$RELAY_CPU" \
+	"$SPREAD_TUNNELS" "$SPREAD_FLOWS" ||
 	fail "fwd_report.py failed"

@@ -12,6 +12,12 @@
  * frames that look like what the path under test must deliver and drops
  * them; anything else is counted apart and passed, so a mangled frame can
  * never be mistaken for a delivered one.
+ *
+ * Spread traffic (nframes > 0): run n sends frame n % nframes of
+ * fwd_frames instead of the template, and the sink looks the frame's
+ * flow address (its IPv6 source or destination, flow_role) up in fwd_flows:
+ * a frame of no flow is "other", and a tunnelled frame must go to its own
+ * flow's origin.
  */
 #include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,6 +33,8 @@ const volatile __u32 expect;
 const volatile __u8 want_dst6[16];
 const volatile __u32 want_dst4;  /* network order */
 const volatile __u16 want_dport; /* network order */
+const volatile __u32 nframes;    /* 0: the template alone */
+const volatile __u32 flow_role;  /* FWD_FLOW_* */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -34,6 +42,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } fwd_count SEC(".maps");
+
+/* max_entries set by fwd_gen.c to the number of flows (at least 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwd_frame);
+} fwd_frames SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct in6_addr);
+	__type(value, struct fwd_flow);
+} fwd_flows SEC(".maps");
 
 static __always_inline void bump(__u32 slot)
 {
@@ -48,12 +71,35 @@ int fwd_gen(struct xdp_md *ctx)
 {
 	__u32 len = tmpl_len;
 
+	__u32 slot = FWD_GEN_RUNS, idx;
+	struct fwd_frame *f;
+	__u64 *runs;
+
 	if (len < 14 || len > FWD_FRAME_MAX)
 		return XDP_ABORTED;
-	if (bpf_xdp_store_bytes(ctx, 0, (void *)tmpl, len))
+	runs = bpf_map_lookup_elem(&fwd_count, &slot);
+	if (!runs)
 		return XDP_ABORTED;
-	bump(FWD_GEN_RUNS);
+	if (nframes) {
+		idx = (__u32)(*runs % nframes);
+		f = bpf_map_lookup_elem(&fwd_frames, &idx);
+		if (!f || bpf_xdp_store_bytes(ctx, 0, f->b, len))
+			return XDP_ABORTED;
+	} else if (bpf_xdp_store_bytes(ctx, 0, (void *)tmpl, len)) {
+		return XDP_ABORTED;
+	}
+	*runs += 1;
 	return XDP_TX;
+}
+
+/* The flow of the IPv6 packet ip6 (its source or destination, by
+ * flow_role); NULL when it is none of them. */
+static __always_inline struct fwd_flow *flow_of(struct ipv6hdr *ip6)
+{
+	struct in6_addr a;
+
+	__builtin_memcpy(&a, flow_role == FWD_FLOW_SRC ? &ip6->saddr : &ip6->daddr, 16);
+	return bpf_map_lookup_elem(&fwd_flows, &a);
 }
 
 static __always_inline int match(void *data, void *end)
@@ -67,6 +113,10 @@ static __always_inline int match(void *data, void *end)
 
 		if (eth->h_proto != bpf_htons(ETH_P_IPV6) || (void *)(ip6 + 1) > end)
 			return 0;
+		if (flow_role != FWD_FLOW_NONE && !flow_of(ip6))
+			return 0;
+		if (flow_role == FWD_FLOW_DST)
+			return 1; /* the destination is the flow's */
 		for (int i = 0; i < 16; i++)
 			if (ip6->daddr.in6_u.u6_addr8[i] != want_dst6[i])
 				return 0;
@@ -78,16 +128,32 @@ static __always_inline int match(void *data, void *end)
 
 		if (eth->h_proto != bpf_htons(ETH_P_IP) || (void *)(ip + 1) > end)
 			return 0;
-		if (ip->daddr != want_dst4 || ip->ihl != 5)
+		if (ip->ihl != 5)
+			return 0;
+		/* want_dst4 0: to the origin of the inner packet's flow. */
+		if (want_dst4 && ip->daddr != want_dst4)
 			return 0;
 		if (expect == FWD_EXPECT_IP41) {
 			inner = (void *)(ip + 1);
 			return ip->protocol == IPPROTO_IPV6_NR && (void *)(inner + 1) <= end && (*inner >> 4) == 6;
 		}
-		if (ip->protocol != IPPROTO_UDP_NR || (void *)(udp + 1) > end || udp->dest != want_dport)
+		if (ip->protocol != IPPROTO_UDP_NR || (void *)(udp + 1) > end)
+			return 0;
+		if (want_dst4 && udp->dest != want_dport)
 			return 0;
 		inner = (void *)(udp + 1);
-		return (void *)(inner + 1) <= end && (*inner >> 4) == 6;
+		if ((void *)(inner + 1) > end || (*inner >> 4) != 6)
+			return 0;
+		if (flow_role != FWD_FLOW_NONE) {
+			struct ipv6hdr *ip6 = (void *)inner;
+			struct fwd_flow *fl;
+
+			if ((void *)(ip6 + 1) > end || !(fl = flow_of(ip6)))
+				return 0;
+			if (!want_dst4 && (ip->daddr != fl->addr || udp->dest != fl->port))
+				return 0;
+		}
+		return 1;
 	}
 }
 

@@ -26,4 +26,27 @@ enum {
 	FWD_EXPECT_IP41,     /* IPv4 protocol 41 to want_dst4 */
 };
 
+/* Spread traffic (fwd_gen --flows): the generator cycles through one
+ * frame per flow (fwd_frames), and the sink accepts a frame only for one of
+ * the flows (fwd_flows, keyed by the flow's tunnel host address). */
+#define FWD_FLOWS_MAX 65536
+
+struct fwd_frame {
+	__u8 b[FWD_FRAME_MAX];
+};
+
+/* A flow's tunnel origin, both in network order. */
+struct fwd_flow {
+	__u32 addr;
+	__u16 port;
+	__u16 pad;
+};
+
+/* Which IPv6 address of a frame is the flow's host address. */
+enum {
+	FWD_FLOW_NONE = 0, /* one flow, the template */
+	FWD_FLOW_SRC,      /* the source: from the tunnel (decap) */
+	FWD_FLOW_DST,      /* the destination: to the tunnel (encap) */
+};
+
 #endif
