@@ -14,10 +14,10 @@
  * never be mistaken for a delivered one.
  *
  * Spread traffic (nframes > 0): run n sends frame n % nframes of
- * fwd_frames instead of the template, and the sink looks the frame's
- * flow address (its IPv6 source or destination, flow_role) up in fwd_flows:
- * a frame of no flow is "other", and a tunnelled frame must go to its own
- * flow's origin.
+ * fwd_frames instead of the template. The sink reads the flow index the
+ * frame carries (fwd_gen.h) and checks the frame against that flow: its
+ * IPv6 source or destination (flow_role) must be the flow's host, and a
+ * tunnelled frame must go to the flow's origin; anything else is "other".
  */
 #include "vmlinux/vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -52,9 +52,9 @@ struct {
 } fwd_frames SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, struct in6_addr);
+	__type(key, __u32);
 	__type(value, struct fwd_flow);
 } fwd_flows SEC(".maps");
 
@@ -92,14 +92,26 @@ int fwd_gen(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-/* The flow of the IPv6 packet ip6 (its source or destination, by
- * flow_role); NULL when it is none of them. */
-static __always_inline struct fwd_flow *flow_of(struct ipv6hdr *ip6)
+/* The flow of the IPv6 packet ip6 (UDP, with the flow index at the end
+ * of its payload), if its source or destination (by flow_role) is that
+ * flow's host; NULL otherwise. */
+static __always_inline struct fwd_flow *flow_of(struct ipv6hdr *ip6, void *end)
 {
-	struct in6_addr a;
+	__u8 *idxp = (__u8 *)(ip6 + 1) + 8 + FWD_PAYLOAD_LEN - FWD_FLOW_IDX_LEN;
+	__u8 *a = flow_role == FWD_FLOW_SRC ? ip6->saddr.in6_u.u6_addr8 : ip6->daddr.in6_u.u6_addr8;
+	struct fwd_flow *fl;
+	__u32 idx;
 
-	__builtin_memcpy(&a, flow_role == FWD_FLOW_SRC ? &ip6->saddr : &ip6->daddr, 16);
-	return bpf_map_lookup_elem(&fwd_flows, &a);
+	if (ip6->nexthdr != IPPROTO_UDP_NR || (void *)(idxp + FWD_FLOW_IDX_LEN) > end)
+		return NULL;
+	idx = (__u32)idxp[0] << 24 | (__u32)idxp[1] << 16 | (__u32)idxp[2] << 8 | idxp[3];
+	fl = bpf_map_lookup_elem(&fwd_flows, &idx);
+	if (!fl)
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		if (fl->host[i] != a[i])
+			return NULL;
+	return fl;
 }
 
 static __always_inline int match(void *data, void *end)
@@ -113,7 +125,7 @@ static __always_inline int match(void *data, void *end)
 
 		if (eth->h_proto != bpf_htons(ETH_P_IPV6) || (void *)(ip6 + 1) > end)
 			return 0;
-		if (flow_role != FWD_FLOW_NONE && !flow_of(ip6))
+		if (flow_role != FWD_FLOW_NONE && !flow_of(ip6, end))
 			return 0;
 		if (flow_role == FWD_FLOW_DST)
 			return 1; /* the destination is the flow's */
@@ -148,7 +160,7 @@ static __always_inline int match(void *data, void *end)
 			struct ipv6hdr *ip6 = (void *)inner;
 			struct fwd_flow *fl;
 
-			if ((void *)(ip6 + 1) > end || !(fl = flow_of(ip6)))
+			if ((void *)(ip6 + 1) > end || !(fl = flow_of(ip6, end)))
 				return 0;
 			if (!want_dst4 && (ip->daddr != fl->addr || udp->dest != fl->port))
 				return 0;

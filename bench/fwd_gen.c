@@ -22,7 +22,8 @@
  * tunnelled frame, its origin the outer source; dst: the host is the inner
  * destination. The sink then counts a frame only if its IPv6 source (src)
  * or destination (dst) is a flow's host, and a tunnelled frame without
- * --want4 only if it goes to that flow's origin.
+ * --want4 only if it goes to that flow's origin (fwd_gen.h: each frame
+ * carries its flow's index).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,7 @@ struct args {
 	uint32_t repeat;
 	const char *flows;
 	uint32_t flow_role;
+	uint32_t flow_idx; /* written into the payload's last 4 bytes */
 };
 
 static void usage(void)
@@ -163,7 +165,15 @@ static void inner_packet(uint8_t *p, const struct args *a)
 	put16(udp, 5000);
 	put16(udp + 2, 5001);
 	put16(udp + 4, INNER_LEN - 40);
-	memcpy(udp + 8, "tspgw fwd bench!", 16);
+	memcpy(udp + 8, "tspgw fwd bench!", FWD_PAYLOAD_LEN);
+	if (a->flows) {
+		uint8_t *idx = udp + 8 + FWD_PAYLOAD_LEN - FWD_FLOW_IDX_LEN;
+
+		idx[0] = (uint8_t)(a->flow_idx >> 24);
+		idx[1] = (uint8_t)(a->flow_idx >> 16);
+		idx[2] = (uint8_t)(a->flow_idx >> 8);
+		idx[3] = (uint8_t)a->flow_idx;
+	}
 	s = sum16(p + 8, 32, 0) + 17 + (INNER_LEN - 40);
 	s = sum16(udp, INNER_LEN - 40, s);
 	put16(udp + 6, fold(s) ? fold(s) : 0xffff);
@@ -303,9 +313,8 @@ static void parse(int argc, char **argv, struct args *a)
 }
 
 /* The flows of --flows: one frame each in frames[], the sink's table in
- * keys[]/vals[]. Returns how many. */
-static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struct in6_addr *keys,
-			   struct fwd_flow *vals)
+ * vals[]. Returns how many. */
+static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struct fwd_flow *vals)
 {
 	char line[256], a4[64], a6[64];
 	unsigned port;
@@ -325,18 +334,19 @@ static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struc
 			fprintf(stderr, "fwd_gen: %s: bad line %s", a->flows, line);
 			exit(2);
 		}
-		addr(AF_INET6, a6, &keys[n]);
+		addr(AF_INET6, a6, vals[n].host);
 		addr(AF_INET, a4, &vals[n].addr);
 		vals[n].port = htons((uint16_t)port);
 		vals[n].pad = 0;
+		fa.flow_idx = n;
 		if (a->flow_role == FWD_FLOW_SRC) {
-			fa.src6 = keys[n];
+			memcpy(&fa.src6, vals[n].host, 16);
 			if (strcmp(a->frame, "ipv6")) {
 				fa.src4.s_addr = vals[n].addr;
 				fa.sport = (uint16_t)port;
 			}
 		} else {
-			fa.dst6 = keys[n];
+			memcpy(&fa.dst6, vals[n].host, 16);
 		}
 		build_frame(frames[n].b, &fa);
 		n++;
@@ -357,7 +367,6 @@ int main(int argc, char **argv)
 	uint64_t m0, m1, o0, o1, runs0, runs1, sent;
 	double t0, t1;
 	struct fwd_frame *frames = NULL;
-	struct in6_addr *keys = NULL;
 	struct fwd_flow *vals = NULL;
 	uint32_t nflows = 0;
 	struct args a;
@@ -369,11 +378,10 @@ int main(int argc, char **argv)
 	len = build_frame(frame, &a);
 	if (a.flows) {
 		frames = calloc(FWD_FLOWS_MAX, sizeof(*frames));
-		keys = calloc(FWD_FLOWS_MAX, sizeof(*keys));
 		vals = calloc(FWD_FLOWS_MAX, sizeof(*vals));
-		if (!frames || !keys || !vals)
+		if (!frames || !vals)
 			die("calloc");
-		nflows = read_flows(&a, frames, keys, vals);
+		nflows = read_flows(&a, frames, vals);
 	}
 
 	skel = fwd_gen_bpf__open();
@@ -400,14 +408,11 @@ int main(int argc, char **argv)
 	if (fwd_gen_bpf__load(skel))
 		die("loading the BPF programs");
 	for (uint32_t i = 0; i < nflows; i++) {
-		/* Two flows with one host would make the sink's check ambiguous. */
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_frames), &i, &frames[i], BPF_ANY) ||
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_flows), &keys[i], &vals[i],
-					BPF_NOEXIST))
-			die("filling the flow maps (a host twice?)");
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_flows), &i, &vals[i], BPF_ANY))
+			die("filling the flow maps");
 	}
 	free(frames);
-	free(keys);
 	free(vals);
 
 	enter_ns(a.sink_ns);

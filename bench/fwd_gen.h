@@ -28,15 +28,22 @@ enum {
 
 /* Spread traffic (fwd_gen --flows): the generator cycles through one
  * frame per flow (fwd_frames), and the sink accepts a frame only for one of
- * the flows (fwd_flows, keyed by the flow's tunnel host address). */
+ * the flows (fwd_flows). Each frame carries its flow's index in the last
+ * FWD_FLOW_IDX_LEN bytes of the inner UDP payload, so the sink reads its
+ * flow from an array in the order sent instead of hashing addresses at
+ * random: the harness keeps its own memory traffic small next to the
+ * gateway's. */
+#define FWD_PAYLOAD_LEN 16
+#define FWD_FLOW_IDX_LEN 4
 #define FWD_FLOWS_MAX 65536
 
 struct fwd_frame {
 	__u8 b[FWD_FRAME_MAX];
 };
 
-/* A flow's tunnel origin, both in network order. */
+/* A flow: its tunnel's host address and origin (network order). */
 struct fwd_flow {
+	__u8 host[16];
 	__u32 addr;
 	__u16 port;
 	__u16 pad;
