@@ -195,7 +195,7 @@ lines += ["", "| ratio (same run) | decap | encap | target | met? |", "|---|---:
 for r in ratios:
     met = ""
     if "target" in r:
-        met = "yes" if r["met"] else "**no**"
+        met = "yes" if r["met"] else "**no** !"
     lines.append("| %s | %s | %s | %s | %s |" % (
         r["ratio"], fmt_ratio(r["decap"]), fmt_ratio(r["encap"]),
         "≥ %g" % r["target"] if "target" in r else "", met))
