@@ -76,7 +76,7 @@ fi
 echo "   done in $(($(date +%s) - t0)) s"
 
 # ---- section 2: end-to-end forwarding ------------------------------------
-echo "2. end-to-end forwarding, one tunnel and spread over 65 536 of 1 000 000: running (4-9 minutes; log: $OUT/fwd.log)"
+echo "2. end-to-end forwarding, one tunnel and spread over 65 536 of 1 000 000: running (6-10 minutes; log: $OUT/fwd.log)"
 t0=$(date +%s)
 bash bench/fwd.sh "$OUT" 2>&1 | sed 's/^/   /'
 rc=${PIPESTATUS[0]}
