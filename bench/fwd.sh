@@ -45,6 +45,8 @@ GEN_CPU=${GEN_CPU:-0}
 RELAY_CPU=${RELAY_CPU:-1}
 SPREAD_TUNNELS=${FWD_SPREAD_TUNNELS:-1000000}
 SPREAD_FLOWS=${FWD_SPREAD_FLOWS:-65536}
+# bench/scale picks at most one tunnel in 8 (evenly spaced, no two alike).
+((SPREAD_FLOWS > SPREAD_TUNNELS / 8)) && SPREAD_FLOWS=$((SPREAD_TUNNELS / 8))
 FILL=$BUILD/bench/scale
 TSPGW=$BUILD/tspgw
 GEN=$BUILD/bench/fwd_gen
@@ -418,7 +420,10 @@ spread_kernel_run() {
 
 # --- rounds: every path in turn, order reversed every other round ----------------
 order=(native generic tc relay kernel)
-[ "$SPREAD_TUNNELS" -gt 0 ] && order+=(spread_tspgw spread_relay spread_kernel) && spread_setup
+if ((SPREAD_TUNNELS >= 8)); then
+	order+=(spread_tspgw spread_relay spread_kernel)
+	spread_setup
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
 	run=("${order[@]}")
 	if ((r % 2 == 0)); then
