@@ -126,7 +126,8 @@ const struct adb_migration adb_migrations[ADB_SCHEMA_VERSION] = {
 		      " FOR EACH STATEMENT EXECUTE FUNCTION tspgw_notify();",
 	},
 	/* 4 -> 5: when a gateway last used each allocator (Unix seconds,
-	 * written at its start and with every heartbeat): gateways sharing
+	 * written at its start, then by a heartbeat or reload once the mark
+	 * is an hour old, ASSIGN_POOL_MARK_S): gateways sharing
 	 * the database with different pools (a rolling configuration change,
 	 * pools per site) forget only the allocators nobody used for a day,
 	 * never one another gateway is handing addresses from. */

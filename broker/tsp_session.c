@@ -473,7 +473,8 @@ static int fit_referral(const char **list, int n, int code, size_t limit, char *
  * whose budget is smaller than that now, it is shortened further while a
  * broker is left, so it goes at once: a client that gives up after a few
  * retransmissions (gogoc tries three times) gets the best brokers rather
- * than nothing. */
+ * than nothing. When not even one fits yet, one it is, held back by the
+ * budget like any reply until retransmissions pay for it. */
 static bool refer(struct tsp_session *s, int code)
 {
 	const char *list[TSP_XML_MAX_BROKERS];
@@ -485,9 +486,12 @@ static bool refer(struct tsp_session *s, int code)
 		return false;
 	if (s->transport != TSP_OVER_UDP) {
 		xml = tsp_xml_write_broker_list(list, n, &xlen);
-	} else if (s->reply_room >= TSP_UDP_MAX_REPLY ||
-		   !fit_referral(list, n, code, s->reply_room, &xml, &xlen)) {
+	} else if (s->reply_room >= TSP_UDP_MAX_REPLY) {
 		fit_referral(list, n, code, TSP_UDP_MAX_REPLY, &xml, &xlen);
+	} else if (!fit_referral(list, n, code, s->reply_room, &xml, &xlen)) {
+		/* Not even one broker fits the budget now: the shortest
+		 * referral, which the fewest retransmissions pay for. */
+		fit_referral(list, 1, code, TSP_UDP_MAX_REPLY, &xml, &xlen);
 	}
 	if (!xml)
 		return false;

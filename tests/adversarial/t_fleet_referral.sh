@@ -66,18 +66,21 @@ drain_with() {
 # brokers_in FILE: how many brokers a gogoc_sim result's reply lists.
 brokers_in() { adv_json "$1" 'j.get("raw","").count("<broker>")'; }
 
-legit_udp() {
-	drain_with short || return 1
+# udp_referral PORT MIN NAME: a real UDP client's create from PORT: 1301
+# at once (no retransmission) listing MIN or more brokers; summary in
+# NAME.txt. Before, a list over the budget went only after retransmissions
+# had paid for it (more than gogoc's three tries may bring).
+udp_referral() {
 	adv_sim --server 192.0.2.1 --transport udp --type v6udpv4 --local-ip 192.0.2.3 \
-		--local-port 41000 >/dev/null
+		--local-port "$1" >/dev/null
 	echo "over UDP: status $(adv_json "$E2E_TMP/sim.json" 'j.get("status")')," \
 		"$(brokers_in "$E2E_TMP/sim.json") brokers, $(adv_json "$E2E_TMP/sim.json" 'len(j.get("raw",""))') bytes," \
-		"$(adv_json "$E2E_TMP/sim.json" 'j.get("retransmits")') retransmissions" | tee "$E2E_TMP/udp.txt"
-	# Before, the 16 went only after a retransmission had paid for them.
+		"$(adv_json "$E2E_TMP/sim.json" 'j.get("retransmits")') retransmissions" | tee "$E2E_TMP/$3.txt"
 	[ "$(adv_json "$E2E_TMP/sim.json" 'j.get("status")')" = 1301 ] &&
-		[ "$(brokers_in "$E2E_TMP/sim.json")" -ge 8 ] &&
+		[ "$(brokers_in "$E2E_TMP/sim.json")" -ge "$2" ] &&
 		[ "$(adv_json "$E2E_TMP/sim.json" 'j.get("retransmits")')" = 0 ]
 }
+legit_udp() { drain_with short && udp_referral 41000 8 udp; }
 e2e_check "drained, $ROWS live gateways (IPv4): a real UDP client gets 1301 at once, with 8 or more of them" \
 	legit_udp && e2e_log "$(cat "$E2E_TMP/udp.txt")"
 
@@ -95,18 +98,7 @@ legit_tcp() {
 e2e_check "  with 250-byte names: over TCP the referral lists 16, over 4 kB" legit_tcp &&
 	e2e_log "$(cat "$E2E_TMP/tcp.txt")"
 
-legit_udp_long() {
-	adv_sim --server 192.0.2.1 --transport udp --type v6udpv4 --local-ip 192.0.2.3 \
-		--local-port 41001 >/dev/null
-	echo "over UDP with 250-byte names: status $(adv_json "$E2E_TMP/sim.json" 'j.get("status")')," \
-		"$(brokers_in "$E2E_TMP/sim.json") brokers, $(adv_json "$E2E_TMP/sim.json" 'len(j.get("raw",""))') bytes," \
-		"$(adv_json "$E2E_TMP/sim.json" 'j.get("retransmits")') retransmissions" | tee "$E2E_TMP/udplong.txt"
-	# Before: the whole 4 kB list, held back until retransmissions paid
-	# for it (more than gogoc's three tries may bring).
-	[ "$(adv_json "$E2E_TMP/sim.json" 'j.get("status")')" = 1301 ] &&
-		[ "$(brokers_in "$E2E_TMP/sim.json")" -ge 1 ] &&
-		[ "$(adv_json "$E2E_TMP/sim.json" 'j.get("retransmits")')" = 0 ]
-}
+legit_udp_long() { udp_referral 41001 1 udplong; }
 e2e_check "  over UDP the referral goes at once, shortened to the budget" legit_udp_long &&
 	e2e_log "$(cat "$E2E_TMP/udplong.txt")"
 

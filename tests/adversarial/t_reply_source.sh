@@ -14,9 +14,9 @@
 # socket would take. Checks: VERSION to each of the four addresses is
 # answered from that address; tspc (its UDP socket connected to the
 # server, so it drops a reply from elsewhere) sets up a tunnel through each
-# IPv4 address, anonymously and with DIGEST-MD5 (whose challenge goes out
-# from the reply cache on tspc's retransmission); a VERSION forged from
-# another address to 192.0.2.5 is answered from 192.0.2.5; a session opened
+# IPv4 address, anonymously and with DIGEST-MD5; a VERSION sent from a
+# raw socket with the client's second address to 192.0.2.5 is answered
+# from 192.0.2.5 (and to that address); a session opened
 # at 192.0.2.1 is not answered at 192.0.2.5 (other_local), only at its own
 # address; datagrams to 192.0.2.255, 255.255.255.255, 224.0.0.1 and ff02::1
 # are never answered (not_unicast counts all four).
@@ -81,10 +81,10 @@ tspc_via() {
 e2e_check "tspc sets up an anonymous tunnel through 192.0.2.1" tspc_via anon1 192.0.2.1
 e2e_check "tspc sets up an anonymous tunnel through 192.0.2.5" tspc_via anon5 192.0.2.5 \
 	--local 192.0.2.3
-e2e_check "tspc sets up alice's tunnel (DIGEST-MD5, challenge from the reply cache) through 192.0.2.5" \
+e2e_check "tspc sets up alice's tunnel (DIGEST-MD5) through 192.0.2.5" \
 	tspc_via alice5 192.0.2.5 --user alice --password-file "$BGW_T/alice.pw" --auth digest-md5
 
-e2e_check "VERSION forged from 192.0.2.3 to 192.0.2.5: the answer comes from 192.0.2.5" \
+e2e_check "VERSION from a raw socket as 192.0.2.3 (the client's second address) to 192.0.2.5: answered from 192.0.2.5" \
 	probe spoofed --to 192.0.2.5 --src 192.0.2.3 --port 45000
 e2e_check "a session opened at 192.0.2.1: its retransmission to 192.0.2.5 is not answered, to 192.0.2.1 it is" \
 	probe other-local --a 192.0.2.1 --b 192.0.2.5 --bind 192.0.2.2

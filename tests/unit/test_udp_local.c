@@ -11,6 +11,8 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "broker/udp_batch.h"
@@ -213,6 +215,13 @@ Test(udp_local, wildcard_socket_answers_from_the_address_reached)
 	s_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	c_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	cr_assert(s_fd >= 0 && c_fd >= 0);
+	/* A datagram lost or refused fails the test instead of hanging it. */
+	{
+		struct timeval tv = { .tv_sec = 2 };
+
+		cr_assert_eq(setsockopt(s_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		cr_assert_eq(setsockopt(c_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	}
 	cr_assert_eq(udp_local_enable(s_fd, AF_INET), 0);
 	cr_assert_eq(bind(s_fd, (struct sockaddr *)&srv, sizeof(srv)), 0, "the wildcard");
 	inet_pton(AF_INET, "127.0.0.1", &cli.sin_addr);
