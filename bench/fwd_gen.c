@@ -42,6 +42,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench/flows_file.h"
 #include "bench/fwd_gen.h"
 #include "fwd_gen.skel.h"
 
@@ -307,8 +308,10 @@ static void parse(int argc, char **argv, struct args *a)
 		usage();
 	if (!a->flows != !a->flow_role)
 		usage();
-	/* The sink checks a tunnelled frame's destination: given, or its flow's. */
-	if (strcmp(a->expect, "ipv6") && !a->want4.s_addr && a->flow_role != FWD_FLOW_DST)
+	/* The sink checks a tunnelled frame's destination: given, or its flow's
+	 * (UDP only: a protocol-41 frame carries no port to tell the flow). */
+	if (strcmp(a->expect, "ipv6") && !a->want4.s_addr &&
+	    (a->flow_role != FWD_FLOW_DST || !strcmp(a->expect, "ip41")))
 		usage();
 }
 
@@ -316,8 +319,7 @@ static void parse(int argc, char **argv, struct args *a)
  * vals[]. Returns how many. */
 static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struct fwd_flow *vals)
 {
-	char line[256], a4[64], a6[64];
-	unsigned port;
+	char line[256];
 	uint32_t n = 0;
 	FILE *f = fopen(a->flows, "r");
 
@@ -325,25 +327,26 @@ static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struc
 		die(a->flows);
 	while (fgets(line, sizeof(line), f)) {
 		struct args fa = *a;
+		struct flows_line fl;
 
 		if (n == FWD_FLOWS_MAX) {
 			fprintf(stderr, "fwd_gen: %s: more than %d flows\n", a->flows, FWD_FLOWS_MAX);
 			exit(2);
 		}
-		if (sscanf(line, "%63s %u %63s", a4, &port, a6) != 3 || port > 65535) {
+		if (flows_line_parse(line, &fl)) {
 			fprintf(stderr, "fwd_gen: %s: bad line %s", a->flows, line);
 			exit(2);
 		}
-		addr(AF_INET6, a6, vals[n].host);
-		addr(AF_INET, a4, &vals[n].addr);
-		vals[n].port = htons((uint16_t)port);
+		memcpy(vals[n].host, fl.v6, 16);
+		vals[n].addr = fl.v4.s_addr;
+		vals[n].port = htons(fl.port);
 		vals[n].pad = 0;
 		fa.flow_idx = n;
 		if (a->flow_role == FWD_FLOW_SRC) {
 			memcpy(&fa.src6, vals[n].host, 16);
 			if (strcmp(a->frame, "ipv6")) {
 				fa.src4.s_addr = vals[n].addr;
-				fa.sport = (uint16_t)port;
+				fa.sport = fl.port;
 			}
 		} else {
 			memcpy(&fa.dst6, vals[n].host, 16);

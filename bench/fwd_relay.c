@@ -41,6 +41,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench/flows_file.h"
+
 #define BATCH_MAX 256
 #define PKT_MAX 2048
 static volatile sig_atomic_t stop;
@@ -99,7 +101,7 @@ static struct flow flows[FLOWS_MAX];
 static unsigned nflows;
 static unsigned by_origin[HT_SLOTS], by_host[HT_SLOTS];
 
-static unsigned hash_words(const unsigned char *p, size_t n)
+static unsigned fnv1a(const unsigned char *p, size_t n)
 {
 	unsigned h = 2166136261u;
 
@@ -114,7 +116,7 @@ static unsigned origin_hash(const struct sockaddr_in *sa)
 
 	memcpy(k, &sa->sin_addr.s_addr, 4);
 	memcpy(k + 4, &sa->sin_port, 2);
-	return hash_words(k, sizeof(k));
+	return fnv1a(k, sizeof(k));
 }
 
 static const struct flow *flow_by_origin(const struct sockaddr_in *sa)
@@ -132,7 +134,7 @@ static const struct flow *flow_by_origin(const struct sockaddr_in *sa)
 
 static const struct flow *flow_by_host(const unsigned char *a)
 {
-	for (unsigned h = hash_words(a, 16);; h++) {
+	for (unsigned h = fnv1a(a, 16);; h++) {
 		unsigned i = by_host[h & (HT_SLOTS - 1)];
 
 		if (!i)
@@ -144,23 +146,24 @@ static const struct flow *flow_by_host(const unsigned char *a)
 
 static void flows_read(const char *path)
 {
-	char line[256], a4[64], a6[64];
-	unsigned port, h;
+	char line[256];
+	unsigned h;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		die(path);
 	while (fgets(line, sizeof(line), f)) {
 		struct flow *fl = &flows[nflows];
+		struct flows_line l;
 
-		if (nflows == FLOWS_MAX || sscanf(line, "%63s %u %63s", a4, &port, a6) != 3 ||
-		    port > 65535 || inet_pton(AF_INET, a4, &fl->origin.sin_addr) != 1 ||
-		    inet_pton(AF_INET6, a6, fl->host) != 1) {
+		if (nflows == FLOWS_MAX || flows_line_parse(line, &l)) {
 			fprintf(stderr, "fwd_relay: %s: bad line or too many: %s", path, line);
 			exit(2);
 		}
 		fl->origin.sin_family = AF_INET;
-		fl->origin.sin_port = htons((unsigned short)port);
+		fl->origin.sin_addr = l.v4;
+		fl->origin.sin_port = htons(l.port);
+		memcpy(fl->host, l.v6, 16);
 		if (flow_by_origin(&fl->origin) || flow_by_host(fl->host)) {
 			fprintf(stderr, "fwd_relay: %s: twice: %s", path, line);
 			exit(2);
@@ -169,7 +172,7 @@ static void flows_read(const char *path)
 		for (h = origin_hash(&fl->origin); by_origin[h & (HT_SLOTS - 1)]; h++)
 			;
 		by_origin[h & (HT_SLOTS - 1)] = nflows;
-		for (h = hash_words(fl->host, 16); by_host[h & (HT_SLOTS - 1)]; h++)
+		for (h = fnv1a(fl->host, 16); by_host[h & (HT_SLOTS - 1)]; h++)
 			;
 		by_host[h & (HT_SLOTS - 1)] = nflows;
 	}

@@ -67,24 +67,30 @@ enum udp_local_kind udp_local_parse(const struct msghdr *msg, struct udp_local *
 	return UDP_LOCAL_NONE;
 }
 
-size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap)
+/* One control message of len bytes of data into buf (which has room
+ * for it): its size in the control buffer. */
+static size_t put_cmsg(void *buf, int level, int type, const void *data, size_t len)
 {
-	struct msghdr m = { .msg_control = buf };
+	struct msghdr m = { .msg_control = buf, .msg_controllen = CMSG_SPACE(len) };
 	struct cmsghdr *c;
 
+	memset(buf, 0, m.msg_controllen);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	return m.msg_controllen;
+}
+
+size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap)
+{
 	if (l->family == AF_INET && cap >= CMSG_SPACE(sizeof(struct in_pktinfo))) {
 		struct in_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, l->addr, 4);
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		memset(buf, 0, m.msg_controllen);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return m.msg_controllen;
+		return put_cmsg(buf, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	}
 	if (l->family == AF_INET6 && cap >= CMSG_SPACE(sizeof(struct in6_pktinfo))) {
 		struct in6_pktinfo pi;
@@ -96,14 +102,7 @@ size_t udp_local_cmsg(const struct udp_local *l, void *buf, size_t cap)
 		 * scope names it). */
 		if (link_local6(l->addr))
 			pi.ipi6_ifindex = l->ifindex;
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		memset(buf, 0, m.msg_controllen);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return m.msg_controllen;
+		return put_cmsg(buf, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	return 0;
 }
