@@ -293,19 +293,29 @@ relay_run() {
 # kernel_run ROUND: no tspgw, no relay: plain IPv6 forwarding, and the
 # generator straight into a sink on the gateway's own veths.
 kernel_run() {
-	local r=$1 k0 k1
-	k0=$(fwd6)
-	gen kdecap "$RES/kernel.decap.$r.json"
-	k1=$(fwd6)
-	proof "kernel decap" "$RES/kernel.decap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
-	k0=$(fwd6)
-	gen kencap "$RES/kernel.encap.$r.json"
-	k1=$(fwd6)
-	proof "kernel encap" "$RES/kernel.encap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
-	gen ddecap "$RES/direct.decap.$r.json"
-	proof "direct decap" "$RES/direct.decap.$r.json" sink 0 sink
-	gen dencap "$RES/direct.encap.$r.json"
-	proof "direct encap" "$RES/direct.encap.$r.json" sink 0 sink
+	kernel_fwd "$1" "" "" k
+	direct "$1" "" "" d
+}
+# kernel_fwd ROUND NAME SUFFIX G: kernel forwarding of gen's Gdecap and
+# Gencap frames, proven by the kernel's forwarding counter; results as
+# kernelSUFFIX.*.
+kernel_fwd() {
+	local r=$1 dir k0 k1
+	for dir in decap encap; do
+		k0=$(fwd6)
+		gen "$4$dir" "$RES/kernel$3.$dir.$r.json"
+		k1=$(fwd6)
+		proof "kernel$2 $dir" "$RES/kernel$3.$dir.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	done
+}
+# direct ROUND NAME SUFFIX G: gen's Gdecap and Gencap frames straight into
+# the sink, no gateway; results as directSUFFIX.*.
+direct() {
+	local dir
+	for dir in decap encap; do
+		gen "$4$dir" "$RES/direct$3.$dir.$1.json"
+		proof "direct$2 $dir" "$RES/direct$3.$dir.$1.json" sink 0 sink
+	done
 }
 
 # --- the spread run: a million tunnels, traffic over 65 536 of them -----------
@@ -370,22 +380,11 @@ spread_relay_run() {
 	relay_run "$1" spread
 }
 spread_kernel_run() {
-	local r=$1 k0 k1
 	ip -n "$NS_G" -6 route replace 2001:db8:ffff::/64 via 2001:db8:1::2 dev u0 ||
 		fail "route to the tunnel hosts"
-	k0=$(fwd6)
-	gen skdecap "$RES/kernel_spread.decap.$r.json"
-	k1=$(fwd6)
-	proof "kernel spread decap" "$RES/kernel_spread.decap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
-	k0=$(fwd6)
-	gen skencap "$RES/kernel_spread.encap.$r.json"
-	k1=$(fwd6)
-	proof "kernel spread encap" "$RES/kernel_spread.encap.$r.json" Ip6OutForwDatagrams "$k0" "$k1"
+	kernel_fwd "$1" " spread" _spread sk
 	ip -n "$NS_G" -6 route del 2001:db8:ffff::/64 via 2001:db8:1::2 dev u0 || fail "route del"
-	gen sddecap "$RES/direct_spread.decap.$r.json"
-	proof "direct spread decap" "$RES/direct_spread.decap.$r.json" sink 0 sink
-	gen sdencap "$RES/direct_spread.encap.$r.json"
-	proof "direct spread encap" "$RES/direct_spread.encap.$r.json" sink 0 sink
+	direct "$1" " spread" _spread sd
 }
 
 # --- rounds: every path in turn, order reversed every other round ----------------

@@ -801,7 +801,9 @@ Test(broker, pools_check_spares_anonymous_tunnels)
 /* ---- the fleet: drain and referral --------------------------------------- */
 
 /* A create from another origin (192.0.2.9) over transport t: the reply. */
-static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
+/* An anonymous create from 192.0.2.9 over transport t; over UDP with room
+ * for room bytes in the reply (tsp_session_set_reply_room). */
+static const char *bt_create_from_elsewhere_room(enum tsp_transport t, size_t room)
 {
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40300) };
 	struct tsp_session *s;
@@ -813,6 +815,7 @@ static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
 	cr_assert_not_null(s);
 	bt_send(s, "VERSION=2.0.2\r\n", 15);
 	bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
+	tsp_session_set_reply_room(s, room);
 	snprintf(reply, sizeof(reply), "%s",
 		 bt_send_xml(s, "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
 				" <client>\r\n"
@@ -822,27 +825,14 @@ static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
 	return reply;
 }
 
-/* The same create over UDP, with room for room bytes in the reply. */
+static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
+{
+	return bt_create_from_elsewhere_room(t, SIZE_MAX);
+}
+
 static const char *bt_create_from_elsewhere_udp_room(size_t room)
 {
-	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40301) };
-	struct tsp_session *s;
-	static char reply[8192];
-
-	inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
-	cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
-	s = tsp_session_new(TSP_OVER_UDP, &peer, &bt_scfg, &broker_session_ops, bt);
-	cr_assert_not_null(s);
-	bt_send(s, "VERSION=2.0.2\r\n", 15);
-	bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
-	tsp_session_set_reply_room(s, room);
-	snprintf(reply, sizeof(reply), "%s",
-		 bt_send_xml(s, "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
-				" <client>\r\n"
-				"  <address type=\"ipv4\">192.0.2.9</address>\r\n"
-				" </client>\r\n</tunnel>\r\n"));
-	bt_session_end(s);
-	return reply;
+	return bt_create_from_elsewhere_room(TSP_OVER_UDP, room);
 }
 
 static const char *bt_create_from_elsewhere(void)
