@@ -931,44 +931,6 @@ Test(broker, full_gateway_alone_answers_301_or_the_configured_redirects)
 	cr_expect(strstr(r, "1301 ") && strstr(r, "broker2.example"), "redirect list unused: %s", r);
 }
 
-Test(broker, long_referral_over_udp_shortened_to_one_datagram)
-{
-	struct assign_db *cli;
-	int64_t t = (int64_t)time(NULL);
-	char name[FLEET_NAME_MAX], adv[FLEET_ADVERTISE_MAX];
-	const char *r;
-	size_t len;
-	int n = 0;
-
-	bt_fleet_cfg();
-	bt_file_db();
-	bt_start();
-	/* 16 live gateways whose advertised names are 250 bytes: the full
-	 * list is about 4.8 kB. */
-	cli = bt_cli_db();
-	for (int i = 0; i < 16; i++) {
-		snprintf(name, sizeof(name), "gw-%02d", i);
-		snprintf(adv, sizeof(adv), "g%02d%060d.%063d.%063d.%050d.example", i, 0, 0, 0, 0);
-		cr_assert_eq(strlen(adv), 250);
-		cr_assert_eq(fleet_db_beat(cli, name, adv, 0, 100, t), 0);
-	}
-	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", true), 0);
-	assign_db_close(cli);
-	broker_tick(bt, broker_now_ns());
-	r = bt_create_from_elsewhere();
-	for (const char *p = r; (p = strstr(p, "<broker>")) != NULL; p++)
-		n++;
-	cr_expect(strstr(r, "1301 ") && n == 16, "over TCP, all 16 (%d): %.80s", n, r);
-	r = bt_create_from_elsewhere_over(TSP_OVER_UDP);
-	len = strlen(r);
-	n = 0;
-	for (const char *p = r; (p = strstr(p, "<broker>")) != NULL; p++)
-		n++;
-	/* Before: longer than a UDP reply may be, so an empty one went out. */
-	cr_expect(strstr(r, "1301 ") && n >= 12 && n < 16 && len <= TSP_UDP_MAX_REPLY,
-		  "over UDP: %d brokers in %zu bytes: %.80s", n, len, r);
-}
-
 static int bt_count_brokers(const char *r)
 {
 	int n = 0;
@@ -978,28 +940,58 @@ static int bt_count_brokers(const char *r)
 	return n;
 }
 
-Test(broker, referral_to_an_unvalidated_udp_peer_fits_its_budget_now)
+/* This gateway (gw-a) drained among 16 live others whose advertised names
+ * are name_len bytes ("gNN000...", dotted into labels of at most 63), gw-NN
+ * with NN tunnels of 100: least loaded first is gw-00. */
+static void bt_drained_among_16(size_t name_len)
 {
 	struct assign_db *cli;
 	int64_t t = (int64_t)time(NULL);
 	char name[FLEET_NAME_MAX], adv[FLEET_ADVERTISE_MAX];
-	const char *r;
-	int n;
 
 	bt_fleet_cfg();
 	bt_file_db();
 	bt_start();
-	/* 16 live gateways with 100-byte names: about 2 kB of list. */
 	cli = bt_cli_db();
 	for (int i = 0; i < 16; i++) {
+		size_t n = (size_t)snprintf(adv, sizeof(adv), "g%02d", i);
+
+		for (; n < name_len - 8; n++)
+			adv[n] = n % 64 == 63 ? '.' : '0';
+		snprintf(adv + n, sizeof(adv) - n, ".example");
+		cr_assert_eq(strlen(adv), name_len);
 		snprintf(name, sizeof(name), "gw-%02d", i);
-		snprintf(adv, sizeof(adv), "g%02d%060d.%028d.example", i, 0, 0);
-		cr_assert_eq(strlen(adv), 100);
 		cr_assert_eq(fleet_db_beat(cli, name, adv, (uint32_t)i, 100, t), 0);
 	}
 	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", true), 0);
 	assign_db_close(cli);
 	broker_tick(bt, broker_now_ns());
+}
+
+Test(broker, long_referral_over_udp_shortened_to_one_datagram)
+{
+	const char *r;
+	int n;
+
+	/* 250-byte names: the full list is about 4.8 kB. */
+	bt_drained_among_16(250);
+	r = bt_create_from_elsewhere();
+	n = bt_count_brokers(r);
+	cr_expect(strstr(r, "1301 ") && n == 16, "over TCP, all 16 (%d): %.80s", n, r);
+	r = bt_create_from_elsewhere_over(TSP_OVER_UDP);
+	n = bt_count_brokers(r);
+	/* Before: longer than a UDP reply may be, so an empty one went out. */
+	cr_expect(strstr(r, "1301 ") && n >= 12 && n < 16 && strlen(r) <= TSP_UDP_MAX_REPLY,
+		  "over UDP: %d brokers in %zu bytes: %.80s", n, strlen(r), r);
+}
+
+Test(broker, referral_to_an_unvalidated_udp_peer_fits_its_budget_now)
+{
+	const char *r;
+	int n;
+
+	/* 100-byte names: about 2 kB of list. */
+	bt_drained_among_16(100);
 	/* Room for about five: the five least loaded, at once (before: all
 	 * 16, held back by the budget until retransmissions paid for it). */
 	r = bt_create_from_elsewhere_udp_room(700);
