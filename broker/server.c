@@ -1060,8 +1060,10 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 	if (!s->broker)
 		return -1; /* server_set_broker was never called */
 	while (!*stop) {
-		int n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
+		int n;
 
+		broker_pass_done(s->broker);
+		n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
 		if (n < 0 && errno != EINTR)
 			return -1;
 		for (int i = 0; i < n; i++) {
@@ -1115,6 +1117,8 @@ void server_udp_input(struct server *s, const uint8_t *d, size_t len,
 {
 	udp_datagram(s, -1, d, len, sa, salen);
 	udp_batch_flush(s->udp_io);
+	if (s->broker)
+		broker_pass_done(s->broker);
 }
 
 void server_close(struct server *s)
