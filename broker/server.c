@@ -1059,13 +1059,18 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 
 	if (!s->broker)
 		return -1; /* server_set_broker was never called */
+	/* Log lines of a pass are written together, before the loop waits. */
+	log_hold(true);
 	while (!*stop) {
 		int n;
 
 		broker_pass_done(s->broker);
+		log_flush();
 		n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
+			log_hold(false);
 			return -1;
+		}
 		for (int i = 0; i < n; i++) {
 			enum sock_kind kind = *(enum sock_kind *)evs[i].data.ptr;
 
@@ -1104,6 +1109,7 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 			s->on_flag(s->flag_arg);
 		}
 	}
+	log_hold(false);
 	return 0;
 }
 
