@@ -528,8 +528,11 @@ static int parser_options(void)
 {
 	/* Deliberately absent: NOENT (entity substitution), DTDLOAD, DTDATTR,
 	 * DTDVALID, XINCLUDE and HUGE (which lifts libxml2's own limits). */
+	/* COMPACT keeps a text of up to 15 bytes (an IPv4 address, "::") in
+	 * its node instead of a copy of its own: one malloc less each. It
+	 * forbids changing the tree, which is only read here, then freed. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-		   XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC;
+		   XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC | XML_PARSE_COMPACT;
 #if LIBXML_VERSION >= 21300
 	opts |= XML_PARSE_NO_XXE;
 #endif
@@ -575,7 +578,12 @@ static xmlDocPtr read_doc(const struct pctx *c, const char *p, size_t n)
 	}
 	xmlSetGenericErrorFunc(NULL, quiet_generic);
 	xmlSetStructuredErrorFunc(NULL, quiet_structured);
-	doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, "UTF-8", parser_options());
+	/* UTF-8 without naming it: prescan let through only text that starts
+	 * with '<' and holds no NUL, which libxml2 reads as UTF-8 itself (no
+	 * BOM or UTF-16/UCS-4/EBCDIC pattern can start it; IGNORE_ENC drops
+	 * a declared encoding). Named, it ran the input through its UTF-8 to
+	 * UTF-8 converter in chunks: about a fifth of the parse. */
+	doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, NULL, parser_options());
 	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
 	xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
 

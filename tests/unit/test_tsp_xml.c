@@ -544,6 +544,31 @@ Test(tsp_xml_bad, encodings_that_hide_markup)
 	cr_assert_stderr_eq_str("");
 }
 
+/* Requests are read as UTF-8, whatever they declare: broken UTF-8 is
+ * refused, a byte of another declared encoding too, and well-formed
+ * UTF-8 passes. */
+Test(tsp_xml_bad, requests_are_read_as_utf8)
+{
+	static const char *const bad[] = {
+		"<tunnel action=\"accept\"><!-- \xc3\x28 --></tunnel>",
+		"<tunnel action=\"accept\"><!-- \xff\xfe --></tunnel>",
+		"<tunnel action=\"acc\xe9pt\"></tunnel>",
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+		"<tunnel action=\"accept\"><!-- caf\xe9 --></tunnel>",
+		"<tunnel action=\"accept\"><!-- \xed\xa0\x80 surrogate --></tunnel>",
+	};
+	static const char good[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+				   "<tunnel action=\"accept\"><!-- caf\xc3\xa9 --></tunnel>";
+	struct tsp_request r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(tsp_xml_parse_request(bad[i], strlen(bad[i]), &r, NULL, 0),
+			     TSP_XML_MALFORMED, "bad[%zu] was accepted", i);
+	cr_assert_eq(tsp_xml_parse_request(good, strlen(good), &r, NULL, 0), TSP_XML_OK);
+	cr_assert_eq(r.action, TSP_ACTION_ACCEPT);
+	cr_assert_stderr_eq_str("");
+}
+
 /* <tunnel action="info"><client> then depth more <x> levels. */
 static char *nested(int depth)
 {
