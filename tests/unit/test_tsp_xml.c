@@ -569,6 +569,39 @@ Test(tsp_xml_bad, requests_are_read_as_utf8)
 	cr_assert_stderr_eq_str("");
 }
 
+/* Commands far longer than libxml2's 250-byte lookahead (it shrinks and
+ * refills its input buffer as it goes) are read whole: a long comment
+ * before the tunnel, and long blank runs between its elements. */
+Test(tsp_xml, long_commands_are_read_whole)
+{
+	static const char head[] = "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\"><client>";
+	static const char addr[] = "<address type=\"ipv4\">198.51.100.23</address>";
+	static const char tail[] = "</client></tunnel>";
+	size_t pad = (TSP_XML_MAX - 400) / 3;
+	char *s = malloc(TSP_XML_MAX);
+	struct tsp_request r;
+	char err[256] = "";
+	size_t n = 0;
+
+	cr_assert_not_null(s);
+	memcpy(s + n, "<!--", 4), n += 4;
+	memset(s + n, 'c', pad), n += pad;
+	memcpy(s + n, "-->", 3), n += 3;
+	memcpy(s + n, head, strlen(head)), n += strlen(head);
+	memset(s + n, ' ', pad), n += pad;
+	memcpy(s + n, addr, strlen(addr)), n += strlen(addr);
+	memset(s + n, '\n', pad), n += pad;
+	memcpy(s + n, tail, strlen(tail)), n += strlen(tail);
+	cr_assert_leq(n, TSP_XML_MAX);
+	cr_assert_eq(tsp_xml_parse_request(s, n, &r, err, sizeof(err)), TSP_XML_OK, "%s", err);
+	cr_assert_eq(r.action, TSP_ACTION_CREATE);
+	cr_assert(r.has_client_ipv4);
+	cr_assert_eq(r.client_ipv4.s_addr, inet_addr("198.51.100.23"));
+	/* Cut short anywhere in the long run: refused, not read past. */
+	cr_assert_eq(tsp_xml_parse_request(s, n - 10, &r, err, sizeof(err)), TSP_XML_MALFORMED);
+	free(s);
+}
+
 /* <tunnel action="info"><client> then depth more <x> levels. */
 static char *nested(int depth)
 {
