@@ -389,10 +389,10 @@ $(BUILD)/bench/fwd_gen.bpf.o: $(BUILD)/bench/fwd_gen.tmp.bpf.o
 $(BUILD)/bench/fwd_gen.skel.h: $(BUILD)/bench/fwd_gen.bpf.o
 	$(BPFTOOL) gen skeleton $< name fwd_gen_bpf > $@
 
-$(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h $(BUILD)/bench/fwd_gen.skel.h
+$(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h bench/flows_file.h $(BUILD)/bench/fwd_gen.skel.h
 	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/fwd_gen.c -o $@ -lbpf -lelf -lz
 
-$(BUILD)/bench/fwd_relay: bench/fwd_relay.c | $(BUILD)/bench
+$(BUILD)/bench/fwd_relay: bench/fwd_relay.c bench/flows_file.h | $(BUILD)/bench
 	$(CC) $(GW_CFLAGS) $< -o $@
 
 # Section 3: the TSP load generator (libsasl2's client for DIGEST-MD5).

@@ -15,6 +15,15 @@
  * rings (a few hundred at most) are left out of the rate but counted in
  * "delivered_total", which the caller compares with the gateway's own
  * counters. Prints one JSON object.
+ *
+ * --flows FILE (lines "IPV4 PORT IPV6": a tunnel's origin and host address,
+ * as bench/scale writes them) spreads the traffic: one frame per flow, sent
+ * in turn. --flow-role src: the flow's host is the inner source and, for a
+ * tunnelled frame, its origin the outer source; dst: the host is the inner
+ * destination. The sink then counts a frame only if its IPv6 source (src)
+ * or destination (dst) is a flow's host, and a tunnelled frame without
+ * --want4 only if it goes to that flow's origin (fwd_gen.h: each frame
+ * carries its flow's index).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +42,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench/flows_file.h"
 #include "bench/fwd_gen.h"
 #include "fwd_gen.skel.h"
 
@@ -48,6 +58,9 @@ struct args {
 	double seconds, warmup;
 	int cpu;
 	uint32_t repeat;
+	const char *flows;
+	uint32_t flow_role;
+	uint32_t flow_idx; /* written into the payload's last 4 bytes */
 };
 
 static void usage(void)
@@ -55,7 +68,8 @@ static void usage(void)
 	fputs("usage: fwd_gen --gen NS:DEV --sink NS:DEV --smac MAC --dmac MAC\n"
 	      "         --frame ipv6|udp4|ip41 --src6 A --dst6 A [--src4 A --dst4 A --sport P --dport P]\n"
 	      "         --expect ipv6|udp4|ip41 [--want6 A] [--want4 A] [--want-port P]\n"
-	      "         [--seconds 3] [--warmup 0.5] [--cpu 0] [--repeat 65536]\n",
+	      "         [--seconds 3] [--warmup 0.5] [--cpu 0] [--repeat 65536]\n"
+	      "         [--flows FILE --flow-role src|dst]\n",
 	      stderr);
 	exit(2);
 }
@@ -152,7 +166,15 @@ static void inner_packet(uint8_t *p, const struct args *a)
 	put16(udp, 5000);
 	put16(udp + 2, 5001);
 	put16(udp + 4, INNER_LEN - 40);
-	memcpy(udp + 8, "tspgw fwd bench!", 16);
+	memcpy(udp + 8, "tspgw fwd bench!", FWD_PAYLOAD_LEN);
+	if (a->flows) {
+		uint8_t *idx = udp + 8 + FWD_PAYLOAD_LEN - FWD_FLOW_IDX_LEN;
+
+		idx[0] = (uint8_t)(a->flow_idx >> 24);
+		idx[1] = (uint8_t)(a->flow_idx >> 16);
+		idx[2] = (uint8_t)(a->flow_idx >> 8);
+		idx[3] = (uint8_t)a->flow_idx;
+	}
 	s = sum16(p + 8, 32, 0) + 17 + (INNER_LEN - 40);
 	s = sum16(udp, INNER_LEN - 40, s);
 	put16(udp + 6, fold(s) ? fold(s) : 0xffff);
@@ -236,7 +258,8 @@ static void parse(int argc, char **argv, struct args *a)
 		{ "want6", required_argument, NULL, '7' },	{ "want4", required_argument, NULL, '8' },
 		{ "want-port", required_argument, NULL, '9' }, { "seconds", required_argument, NULL, 's' },
 		{ "warmup", required_argument, NULL, 'w' },	{ "cpu", required_argument, NULL, 'c' },
-		{ "repeat", required_argument, NULL, 'r' },	{ 0 },
+		{ "repeat", required_argument, NULL, 'r' },	{ "flows", required_argument, NULL, 'F' },
+		{ "flow-role", required_argument, NULL, 'R' },	{ 0 },
 	};
 	char *s;
 	int c;
@@ -266,6 +289,15 @@ static void parse(int argc, char **argv, struct args *a)
 		case 'w': a->warmup = strtod(optarg, &s); break;
 		case 'c': a->cpu = atoi(optarg); break;
 		case 'r': a->repeat = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'F': a->flows = optarg; break;
+		case 'R':
+			if (!strcmp(optarg, "src"))
+				a->flow_role = FWD_FLOW_SRC;
+			else if (!strcmp(optarg, "dst"))
+				a->flow_role = FWD_FLOW_DST;
+			else
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -274,6 +306,60 @@ static void parse(int argc, char **argv, struct args *a)
 		usage();
 	if (strcmp(a->frame, "ipv6") && strcmp(a->frame, "udp4") && strcmp(a->frame, "ip41"))
 		usage();
+	if (!a->flows != !a->flow_role)
+		usage();
+	/* The sink checks a tunnelled frame's destination: given, or its flow's
+	 * (UDP only: a protocol-41 frame carries no port to tell the flow). */
+	if (strcmp(a->expect, "ipv6") && !a->want4.s_addr &&
+	    (a->flow_role != FWD_FLOW_DST || !strcmp(a->expect, "ip41")))
+		usage();
+}
+
+/* The flows of --flows: one frame each in frames[], the sink's table in
+ * vals[]. Returns how many. */
+static uint32_t read_flows(const struct args *a, struct fwd_frame *frames, struct fwd_flow *vals)
+{
+	char line[256];
+	uint32_t n = 0;
+	FILE *f = fopen(a->flows, "r");
+
+	if (!f)
+		die(a->flows);
+	while (fgets(line, sizeof(line), f)) {
+		struct args fa = *a;
+		struct flows_line fl;
+
+		if (n == FWD_FLOWS_MAX) {
+			fprintf(stderr, "fwd_gen: %s: more than %d flows\n", a->flows, FWD_FLOWS_MAX);
+			exit(2);
+		}
+		if (flows_line_parse(line, &fl)) {
+			fprintf(stderr, "fwd_gen: %s: bad line %s", a->flows, line);
+			exit(2);
+		}
+		memcpy(vals[n].host, fl.v6, 16);
+		vals[n].addr = fl.v4.s_addr;
+		vals[n].port = htons(fl.port);
+		vals[n].pad = 0;
+		fa.flow_idx = n;
+		if (a->flow_role == FWD_FLOW_SRC) {
+			memcpy(&fa.src6, vals[n].host, 16);
+			if (strcmp(a->frame, "ipv6")) {
+				fa.src4.s_addr = vals[n].addr;
+				fa.sport = fl.port;
+			}
+		} else {
+			memcpy(&fa.dst6, vals[n].host, 16);
+		}
+		build_frame(frames[n].b, &fa);
+		n++;
+	}
+	fclose(f);
+	if (!n) {
+		fprintf(stderr, "fwd_gen: %s: no flows\n", a->flows);
+		exit(2);
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -283,6 +369,9 @@ int main(int argc, char **argv)
 	uint8_t frame[FWD_FRAME_MAX];
 	uint64_t m0, m1, o0, o1, runs0, runs1, sent;
 	double t0, t1;
+	struct fwd_frame *frames = NULL;
+	struct fwd_flow *vals = NULL;
+	uint32_t nflows = 0;
 	struct args a;
 	cpu_set_t set;
 	int sink_if, gen_if;
@@ -290,10 +379,22 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &a);
 	len = build_frame(frame, &a);
+	if (a.flows) {
+		frames = calloc(FWD_FLOWS_MAX, sizeof(*frames));
+		vals = calloc(FWD_FLOWS_MAX, sizeof(*vals));
+		if (!frames || !vals)
+			die("calloc");
+		nflows = read_flows(&a, frames, vals);
+	}
 
 	skel = fwd_gen_bpf__open();
 	if (!skel)
 		die("opening the BPF object");
+	if (nflows && (bpf_map__set_max_entries(skel->maps.fwd_frames, nflows) ||
+		       bpf_map__set_max_entries(skel->maps.fwd_flows, nflows)))
+		die("sizing the flow maps");
+	skel->rodata->nframes = nflows;
+	skel->rodata->flow_role = a.flow_role;
 	memcpy((void *)skel->rodata->tmpl, frame, sizeof(frame));
 	skel->rodata->tmpl_len = len;
 	if (!strcmp(a.expect, "ipv6"))
@@ -309,6 +410,13 @@ int main(int argc, char **argv)
 	skel->rodata->want_dport = htons(a.want_port);
 	if (fwd_gen_bpf__load(skel))
 		die("loading the BPF programs");
+	for (uint32_t i = 0; i < nflows; i++) {
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_frames), &i, &frames[i], BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_flows), &i, &vals[i], BPF_ANY))
+			die("filling the flow maps");
+	}
+	free(frames);
+	free(vals);
 
 	enter_ns(a.sink_ns);
 	sink_if = (int)if_nametoindex(a.sink_dev);
@@ -344,11 +452,11 @@ int main(int argc, char **argv)
 
 	printf("{\"frame_bytes\": %u, \"seconds\": %.3f, \"sent\": %llu, \"sent_pps\": %.0f, "
 	       "\"gen_runs\": %llu, \"delivered\": %llu, \"delivered_pps\": %.0f, "
-	       "\"delivered_total\": %llu, \"other\": %llu}\n",
+	       "\"delivered_total\": %llu, \"other\": %llu, \"flows\": %u}\n",
 	       len, t1 - t0, (unsigned long long)sent, (double)sent / (t1 - t0),
 	       (unsigned long long)(runs1 - runs0), (unsigned long long)(m1 - m0),
 	       (double)(m1 - m0) / (t1 - t0), (unsigned long long)count(cnt, FWD_SINK_MATCHED),
-	       (unsigned long long)(o1 - o0));
+	       (unsigned long long)(o1 - o0), nflows ? nflows : 1);
 	bpf_link__destroy(sink_link);
 	fwd_gen_bpf__destroy(skel);
 	return 0;

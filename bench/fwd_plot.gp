@@ -11,9 +11,9 @@
 
 if (!exists("subtitle")) subtitle = ""
 
-set terminal pngcairo size 1200,700 font "DejaVu Sans,11"
+set terminal pngcairo size 1500,700 font "DejaVu Sans,11"
 set output outfile
-set title "tspgw: packets/s through the gateway namespace (veth, live frames)\n{/*0.8 ".subtitle."}"
+set title "tspgw: packets/s through the gateway namespace (veth, live frames; tspgw run; spread: traffic over many of the tunnels loaded)\n{/*0.8 ".subtitle."}"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border rgb "#333333"

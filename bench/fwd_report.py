@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Section 2's reports, from the per-measurement JSON files of bench/fwd.sh.
 
-    fwd_report.py RESDIR OUTDIR SECONDS ROUNDS GEN_CPU RELAY_CPU
+    fwd_report.py RESDIR OUTDIR SECONDS ROUNDS GEN_CPU RELAY_CPU TUNNELS FLOWS
+
+TUNNELS and FLOWS describe the spread run (TUNNELS 0: there was none).
 
 Writes OUTDIR/fwd.json, fwd.md (table only) and fwd.dat (for fwd_plot.gp).
 Each figure is the median over the rounds; every ratio compares two
@@ -15,7 +17,7 @@ import os
 import statistics
 import sys
 
-res, out, seconds, rounds, gen_cpu, relay_cpu = sys.argv[1:7]
+res, out, seconds, rounds, gen_cpu, relay_cpu, tunnels, flows = sys.argv[1:9]
 
 PATHS = [  # (key, label)
     ("native", "tspgw, native XDP"),
@@ -25,18 +27,29 @@ PATHS = [  # (key, label)
     ("kernel", "kernel IPv6 forwarding, no tunnel"),
     ("direct", "generator -> sink, no gateway"),
 ]
+# The spread run: the same paths, traffic over FLOWS of TUNNELS tunnels.
+SPREAD = [
+    ("native_spread", "tspgw, native XDP"),
+    ("relay_spread", "userspace relay (UDP socket <-> TUN)"),
+    ("kernel_spread", "kernel IPv6 forwarding, no tunnel"),
+    ("direct_spread", "generator -> sink, no gateway"),
+]
 DIRS = ("decap", "encap")
 PROOF = {
-    "native": "tspgw counters `decap` / `encap`",
-    "generic": "tspgw counters `decap` / `encap`",
+    "native": "tspgw counters `decap` / `encap`, and `nh_hit`",
+    "generic": "tspgw counters `decap` / `encap`, and `nh_hit`",
     "tc": "tspgw counter `encap_tc`",
     "relay": "the relay's own counts (written to TUN / sent)",
     "kernel": "`Ip6OutForwDatagrams` of the gateway",
     "direct": "the sink itself",
 }
 
+def base(key):
+    return key.replace("_spread", "")
+
+
 data = {}
-for key, _ in PATHS:
+for key, _ in PATHS + SPREAD:
     for d in DIRS:
         runs = []
         for f in sorted(glob.glob(os.path.join(res, "%s.%s.*.json" % (key, d)))):
@@ -49,9 +62,10 @@ for key, _ in PATHS:
                 "min_pps": min(r["delivered_pps"] for r in runs),
                 "max_pps": max(r["delivered_pps"] for r in runs),
                 "frame_bytes": runs[0]["frame_bytes"],
-                "proof": PROOF[key],
+                "proof": PROOF[base(key)],
+                "flows": runs[0].get("flows", 1),
                 "relay_cpu_ns_per_pkt": statistics.median(r["relay_cpu_ns_per_pkt"] for r in runs)
-                if key == "relay" else None,
+                if base(key) == "relay" else None,
                 "rounds": runs,
             }
 
@@ -71,11 +85,12 @@ def gw_ns(key, d):
     spends 1e9/pps; the generator and sink alone ("direct") take 1e9/pps of
     their own; the rest is the gateway's. The relay also keeps a second CPU
     busy: its busy time per packet is added."""
-    x, y = pps(key, d), pps("direct", d)
-    if key == "direct" or not x or not y:
+    direct = "direct_spread" if key.endswith("_spread") else "direct"
+    x, y = pps(key, d), pps(direct, d)
+    if key == direct or not x or not y:
         return None
     ns = 1e9 / x - 1e9 / y
-    if key == "relay":
+    if base(key) == "relay":
         v = data.get(key, {}).get(d, {}).get("relay_cpu_ns_per_pkt")
         if not v:
             return None
@@ -90,20 +105,25 @@ def ns_ratio(a, b, d):
 
 
 RATIOS = [  # (name, a, b, target)
-    ("native XDP / userspace relay", "native", "relay", 5.0),
-    ("native XDP / kernel IPv6 forwarding", "native", "kernel", 1.0),
+    ("native XDP / userspace relay", "native", "relay", 10.0),
+    ("native XDP / kernel IPv6 forwarding", "native", "kernel", 2.0),
+    ("spread: native XDP / userspace relay", "native_spread", "relay_spread", 10.0),
+    ("spread: native XDP / kernel IPv6 forwarding", "native_spread", "kernel_spread", 2.0),
+    ("spread / one tunnel, native XDP", "native_spread", "native", None),
     ("generic XDP / native XDP", "generic", "native", None),
     ("tc only / native XDP", "tc", "native", None),
     ("userspace relay / kernel IPv6 forwarding", "relay", "kernel", None),
 ]
 ratios = []
 for name, a, b, target in RATIOS:
+    if a not in data or b not in data:
+        continue
     r = {"ratio": name, "decap": ratio(a, b, "decap"), "encap": ratio(a, b, "encap")}
-    if b == "relay":
+    if base(b) == "relay":
         r["cpu_cost"] = {d: ns_ratio(a, b, d) for d in DIRS}
     if target is not None:
         r["target"] = target
-        r["met"] = all(v is None or v >= target for v in (r["decap"], r["encap"]))
+        r["met"] = all(v is not None and v >= target for v in (r["decap"], r["encap"]))
     ratios.append(r)
 
 report = {
@@ -114,9 +134,15 @@ report = {
     "rounds": int(rounds),
     "generator_cpu": int(gen_cpu),
     "relay_cpu": int(relay_cpu),
-    "paths": {k: data[k] for k, _ in PATHS if k in data},
-    "gateway_ns_per_packet": {k: {d: gw_ns(k, d) for d in DIRS} for k, _ in PATHS
-                              if k != "direct"},
+    "spread": {"tunnels_loaded": int(tunnels), "flows": int(flows),
+               "how": "the data plane filled by bench/scale (the broker's assign and map "
+                      "functions); fwd_gen cycles through one frame per picked tunnel "
+                      "(evenly spaced over the fill); the relay relays for all of them; "
+                      "kernel forwarding gets the same inner packets (from / to the "
+                      "tunnels' host addresses)"} if int(tunnels) else None,
+    "paths": {k: data[k] for k, _ in PATHS + SPREAD if k in data},
+    "gateway_ns_per_packet": {k: {d: gw_ns(k, d) for d in DIRS} for k, _ in PATHS + SPREAD
+                              if base(k) != "direct" and k in data},
     "ratios": ratios,
 }
 with open(os.path.join(out, "fwd.json"), "w") as fh:
@@ -139,21 +165,32 @@ def fmt_ratio(v):
 lines = [
     "Delivered packets/s (median of %s rounds of %s s; min-max in the JSON). "
     "decap: IPv6-in-UDP-in-IPv4 in, IPv6 out; encap: IPv6 in, tunnelled out. "
-    "64-byte inner IPv6 packets." % (rounds, seconds),
-    "",
-    "| path | decap pps | encap pps | gateway CPU ns/pkt decap | encap |",
-    "|------|---:|---:|---:|---:|",
+    "64-byte inner IPv6 packets. The gateway under `tspgw run` (next-hop cache on)."
+    % (rounds, seconds),
 ]
-for key, label in PATHS:
-    if key not in data:
-        continue
-    dec, enc = pps(key, "decap"), pps(key, "encap")
-    ns_d, ns_e = gw_ns(key, "decap"), gw_ns(key, "encap")
-    if key == "relay":
-        ns_d, ns_e = ("%s (2 CPUs)" % v if v else "" for v in (ns_d, ns_e))
-    lines.append("| %s | %s | %s | %s | %s |" % (
-        label, fmt_pps(dec), fmt_pps(enc) if key != "tc" or enc else "n/a",
-        fmt_ns(ns_d) if key != "tc" else "n/a (no tc decap)", fmt_ns(ns_e)))
+
+
+def table(paths, title):
+    global lines
+    lines += ["", title, "",
+              "| path | decap pps | encap pps | gateway CPU ns/pkt decap | encap |",
+              "|------|---:|---:|---:|---:|"]
+    for key, label in paths:
+        if key not in data:
+            continue
+        dec, enc = pps(key, "decap"), pps(key, "encap")
+        ns_d, ns_e = gw_ns(key, "decap"), gw_ns(key, "encap")
+        if base(key) == "relay":
+            ns_d, ns_e = ("%s (2 CPUs)" % v if v else "" for v in (ns_d, ns_e))
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            label, fmt_pps(dec), fmt_pps(enc) if key != "tc" or enc else "n/a",
+            fmt_ns(ns_d) if key != "tc" else "n/a (no tc decap)", fmt_ns(ns_e)))
+
+
+table(PATHS, "One tunnel:")
+if any(k in data for k, _ in SPREAD):
+    table(SPREAD, "Spread: %s tunnels loaded, traffic spread over %s of them:" % (
+        "{:,}".format(int(tunnels)).replace(",", " "), "{:,}".format(int(flows)).replace(",", " ")))
 lines += ["", "| ratio (same run) | decap | encap | target | met? |", "|---|---:|---:|---|---|"]
 for r in ratios:
     met = ""
@@ -172,11 +209,13 @@ with open(os.path.join(out, "fwd.md"), "w") as fh:
 # Mpps per path and direction; NaN where a path has no such direction.
 with open(os.path.join(out, "fwd.dat"), "w") as fh:
     fh.write("# path, Mpps decap, Mpps encap\n")
-    for key, label in PATHS:
+    for key, label in PATHS + SPREAD:
         if key not in data:
             continue
         vals = ["%.4f" % (pps(key, d) / 1e6) if pps(key, d) else "NaN" for d in DIRS]
         short = label.replace("userspace relay (UDP socket <-> TUN)", "userspace relay")
         short = short.replace("kernel IPv6 forwarding, no tunnel", "kernel IPv6 fwd")
         short = short.replace("generator -> sink, no gateway", "no gateway")
+        if key.endswith("_spread"):
+            short += ", spread"
         fh.write('"%s" %s\n' % (short, " ".join(vals)))

@@ -12,7 +12,8 @@
 #
 # Environment: BUILD (default build); PKT_COST_ARGS, extra options for
 # pkt_cost (e.g. "--rounds 3 --counts 1,10000" for a quick look);
-# FWD_ROUNDS, FWD_SECONDS for section 2 (bench/fwd.sh; e.g. 1 and 1).
+# FWD_ROUNDS, FWD_SECONDS for section 2 (bench/fwd.sh; e.g. 1 and 1);
+# FWD_SPREAD_TUNNELS (1000000; 0: no spread run), FWD_SPREAD_FLOWS (65536).
 # BROKER_SCALE (section 3: factor on the setups per run, e.g. 0.2);
 # SCALE_TUNNELS (section 4: tunnels to load, default 1000000).
 set -uo pipefail
@@ -75,7 +76,7 @@ fi
 echo "   done in $(($(date +%s) - t0)) s"
 
 # ---- section 2: end-to-end forwarding ------------------------------------
-echo "2. end-to-end forwarding: running (about 2 minutes; log: $OUT/fwd.log)"
+echo "2. end-to-end forwarding, one tunnel and spread over 65 536 of 1 000 000: running (6-10 minutes; log: $OUT/fwd.log)"
 t0=$(date +%s)
 bash bench/fwd.sh "$OUT" 2>&1 | sed 's/^/   /'
 rc=${PIPESTATUS[0]}

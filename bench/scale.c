@@ -12,8 +12,15 @@
  * ports from 1024 up, as anonymous UDP clients would be. Prints one JSON
  * object: the fill time and rate, and each tunnel map's kernel memory
  * (fdinfo "memlock", which is the map's own memory accounting) before and
- * after. */
+ * after.
+ *
+ * With PICKS and FILE, it also writes PICKS of the tunnels, evenly spaced
+ * over the fill, to FILE, one a line: "IPV4 PORT IPV6" (origin and host
+ * address), for section 2's traffic spread over many tunnels. Origins
+ * ending in .0, .1 or .255 are not picked (the next tunnel is): .1 is the
+ * bench gateway's own address in 192.0.2.0/24. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/config_file.h"
 #include "dataplane/pinned_maps.h"
+#include "dataplane/map_keys.h"
 #include "dataplane/tunnel_table.h"
 
 static double now_s(void)
@@ -76,17 +84,28 @@ int main(int argc, char **argv)
 	const char *names[NMAPS] = { "bindings", "host_routes", "routes" };
 	long long before[NMAPS], after[NMAPS];
 	char err[512];
-	long count, have, n;
+	long count, have, n, picks, next_pick = 0, picked = 0;
+	FILE *pf = NULL;
 	double t0, secs;
 	int fds[NMAPS];
 
-	if (argc != 3 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: scale CONFIG COUNT\n"
+	if ((argc != 3 && argc != 5) || !strcmp(argv[1], "--help")) {
+		fprintf(stderr, "usage: scale CONFIG COUNT [PICKS FILE]\n"
 				"Adds COUNT anonymous tunnels to the maps of the data plane attached\n"
-				"with CONFIG, as the broker does, and prints JSON.\n");
+				"with CONFIG, as the broker does, and prints JSON. With PICKS and FILE,\n"
+				"writes PICKS of them (origin, host), evenly spaced, to FILE.\n");
 		return 2;
 	}
 	count = strtol(argv[2], NULL, 10);
+	picks = argc == 5 ? strtol(argv[3], NULL, 10) : 0;
+	if (argc == 5 && (picks < 1 || picks > count / 8)) {
+		fprintf(stderr, "scale: PICKS must be 1..COUNT/8\n");
+		return 2;
+	}
+	if (argc == 5 && !(pf = fopen(argv[4], "w"))) {
+		fprintf(stderr, "scale: %s: %s\n", argv[4], strerror(errno));
+		return 1;
+	}
 	if (count < 1 || count > 768L * 64512) {
 		fprintf(stderr, "scale: COUNT must be 1..%ld\n", 768L * 64512);
 		return 2;
@@ -131,6 +150,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "scale: tunnel %ld: %s\n", k, err);
 			return 1;
 		}
+		if (picked < picks && k >= next_pick && k % 256 != 0 && k % 256 != 1 &&
+		    k % 256 != 255) {
+			char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &o.addr, a4, sizeof(a4));
+			inet_ntop(AF_INET6, &host, a6, sizeof(a6));
+			fprintf(pf, "%s %u %s\n", a4, ntohs(o.port), a6);
+			picked++;
+			next_pick = picked * count / picks;
+		}
+	}
+	if (pf && (fclose(pf) || picked != picks)) {
+		fprintf(stderr, "scale: wrote %ld of %ld picks to %s\n", picked, picks, argv[4]);
+		return 1;
 	}
 	secs = now_s() - t0;
 

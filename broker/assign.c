@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bpf/anon_addr.h"
 #include "broker/assign_db.h"
@@ -237,9 +238,21 @@ static int reserve_host_pool_start(struct assign_db *db, const struct adb_pool *
 	return ASSIGN_OK;
 }
 
+static int64_t own_id(const struct adb_pool *p)
+{
+	return p->on ? p->id : -1;
+}
+
+int assign_pools_in_use(struct assign_db *db, int64_t now)
+{
+	return adb_pools_touch(db, own_id(&db->host), own_id(&db->pfx), now,
+			       now - ASSIGN_POOL_MARK_S);
+}
+
 static int pools_setup(struct assign_db *db)
 {
 	const struct assign_pools *c = &db->cfg;
+	int64_t now = time(NULL);
 	bool created;
 	int rc = adb_begin(db);
 
@@ -256,8 +269,12 @@ static int pools_setup(struct assign_db *db)
 		db->pfx.on = !rc;
 	}
 	if (!rc)
-		rc = adb_pool_forget_others(db, db->host.on ? db->host.id : -1,
-					    db->pfx.on ? db->pfx.id : -1);
+		rc = assign_pools_in_use(db, now);
+	/* Another gateway of a fleet may hand out addresses from pools this
+	 * one does not have: only allocators nobody used for a day go. */
+	if (!rc)
+		rc = adb_pool_forget_others(db, own_id(&db->host), own_id(&db->pfx),
+					    now - ASSIGN_POOL_FORGET_S);
 	if (!rc)
 		rc = adb_commit(db);
 	if (rc)

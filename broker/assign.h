@@ -82,6 +82,17 @@ void assign_db_close(struct assign_db *db);
 int assign_db_set_pools(struct assign_db *db, const struct assign_pools *pools, char *err,
 			size_t errlen);
 
+/* The pools' allocators stay in a shared database while any gateway uses
+ * them: each marks its own as used at open, at a pool change and with
+ * every heartbeat (assign_pools_in_use), and drops only the others nobody
+ * marked for this long. */
+#define ASSIGN_POOL_FORGET_S (24 * 3600)
+/* A mark younger than this is left as it is: a reload that keeps the
+ * allocators, and all but one heartbeat an hour, then write nothing (each
+ * write is a commit to disk, and a reload waits for it). */
+#define ASSIGN_POOL_MARK_S 3600
+int assign_pools_in_use(struct assign_db *db, int64_t now);
+
 /* What went wrong in the last call that returned ASSIGN_DB. */
 const char *assign_db_errmsg(const struct assign_db *db);
 

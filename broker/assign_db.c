@@ -85,9 +85,16 @@ int adb_pool_get(struct assign_db *db, const char *name, int64_t *id, bool *crea
 	return db->be->pool_get(db, name, id, created);
 }
 
-int adb_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2)
+int adb_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+		    int64_t stale_before)
 {
-	return db->be->pool_forget_others(db, keep1, keep2);
+	return db->be->pools_touch(db, id1, id2, now, stale_before);
+}
+
+int adb_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,
+			   int64_t unused_before)
+{
+	return db->be->pool_forget_others(db, keep1, keep2, unused_before);
 }
 
 int adb_free_add(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx)

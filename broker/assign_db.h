@@ -73,7 +73,10 @@ struct adb_backend {
 	int (*commit)(struct assign_db *db);
 	void (*rollback)(struct assign_db *db);
 	int (*pool_get)(struct assign_db *db, const char *name, int64_t *id, bool *created);
-	int (*pool_forget_others)(struct assign_db *db, int64_t keep1, int64_t keep2);
+	int (*pools_touch)(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			   int64_t stale_before);
+	int (*pool_forget_others)(struct assign_db *db, int64_t keep1, int64_t keep2,
+				  int64_t unused_before);
 	int (*free_add)(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx);
 	int (*free_del)(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx,
 			bool *removed);
@@ -156,8 +159,15 @@ void adb_rollback(struct assign_db *db);
 
 /* Pool registry: *id of the allocator called name; *created when new. */
 int adb_pool_get(struct assign_db *db, const char *name, int64_t *id, bool *created);
-/* Drop the allocators of pools no longer configured (ids other than keep). */
-int adb_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2);
+/* Mark allocators id1 and id2 (-1: none) as used at now (Unix seconds),
+ * those not marked since stale_before only: a fresh mark is not written
+ * again. */
+int adb_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+		    int64_t stale_before);
+/* Drop the allocators other than keep1/keep2 that nobody used since
+ * unused_before: pools no longer configured on any gateway. */
+int adb_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,
+			   int64_t unused_before);
 
 /* Free lists. */
 int adb_free_add(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx);

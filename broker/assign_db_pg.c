@@ -13,13 +13,17 @@
  * deadlock) sets db->retry so the caller runs the transaction again.
  *
  * The daemon calls in from its event loop, so nothing here may wait
- * without bound: the connection is made with a connect_timeout, every
- * statement runs under a server-side statement_timeout and a client-side
- * deadline (a server that vanished without a reset is never waited for
- * longer), and a lost connection is dropped and made again on a later
- * call: a second after it was lost, then less often (up to every 8 s)
- * while the server stays away. Until then calls fail with ASSIGN_DB at
- * once, which the broker answers as a refusal. */
+ * without bound: every statement runs under a server-side
+ * statement_timeout and a client-side deadline (a server that vanished
+ * without a reset is never waited for longer), and a lost connection is
+ * dropped and made again on a later call: a second after it was lost,
+ * then less often (up to every 8 s) while the server stays away. Until
+ * then calls fail with ASSIGN_DB at once, which the broker answers as a
+ * refusal. A connection is made without blocking (libpq's
+ * PQconnectStartParams/PQconnectPoll): a call that needs one waits for it
+ * a moment only (PG_CONNECT_WAIT_MS), then fails while the connect goes
+ * on in later calls and in the broker's periodic change_mark, until it
+ * succeeds or its connect_timeout passes. */
 #include "broker/assign_db.h"
 
 #include <arpa/inet.h>
@@ -36,6 +40,12 @@
  * is a little longer than the server's own timeout, so a statement that
  * is merely slow is cancelled by the server with a clear message. */
 #define PG_CONNECT_TIMEOUT_S "3"
+/* How long a call waits for a connection in progress before it fails
+ * (the connect goes on): a database on the same network answers in a few
+ * milliseconds, so a reconnect to a healthy server still serves the call
+ * that started it, while one that drops packets or hangs costs the
+ * event loop (every client) this much per call, not a connect_timeout. */
+#define PG_CONNECT_WAIT_MS 150
 #define PG_STATEMENT_TIMEOUT_MS 5000
 #define PG_CALL_DEADLINE_MS 7000
 #define PG_RECONNECT_GAP_MS 1000
@@ -48,7 +58,12 @@
 
 struct pg {
 	char *conninfo;
-	PGconn *conn;
+	PGconn *conn; /* connected and set up, or NULL */
+	/* A connect in progress (PQconnectStartParams), its last
+	 * PQconnectPoll answer and when it is given up. */
+	PGconn *pending;
+	PostgresPollingStatusType poll_st;
+	int64_t pending_deadline_ms;
 	int64_t next_connect_ms; /* monotonic; no attempt before it */
 	int64_t gap_ms;          /* the wait after the next failure */
 	bool in_tx;
@@ -190,39 +205,109 @@ static const char session_setup[] = "SET statement_timeout = 5000;"
 				    /* What other processes changed (see pg_change_mark). */
 				    " LISTEN tspgw_changes";
 
-static bool connect_now(struct pg *p)
+/* The connect's own deadline: the connect_timeout in effect (the
+ * operator's string may set its own), read back as libpq took it. libpq
+ * counts less than 2 s as 2 s; 0 (wait forever) is not allowed here. */
+static int64_t connect_timeout_ms(PGconn *c)
 {
-	static const char *const keys[] = { "connect_timeout", "application_name", "dbname",
-					    NULL };
-	const char *vals[] = { PG_CONNECT_TIMEOUT_S, "tspgw", p->conninfo, NULL };
+	PQconninfoOption *opts = PQconninfo(c);
+	long s = strtol(PG_CONNECT_TIMEOUT_S, NULL, 10);
+
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
+			s = strtol(o->val, NULL, 10);
+	PQconninfoFree(opts);
+	if (s <= 0)
+		s = strtol(PG_CONNECT_TIMEOUT_S, NULL, 10);
+	return (s < 2 ? 2 : s) * 1000;
+}
+
+/* The connect in progress failed (msg, or libpq's own message when NULL):
+ * it is dropped and the reconnect gap applies. */
+static int connect_failed(struct pg *p, const char *msg)
+{
+	set_err(p, msg ? msg : p->pending ? PQerrorMessage(p->pending) : "out of memory");
+	if (p->pending)
+		PQfinish(p->pending);
+	p->pending = NULL;
+	drop_conn(p);
+	return -1;
+}
+
+/* The session set-up on a connection just made. */
+static int setup_session(struct pg *p)
+{
 	PGresult *r;
 
-	/* dbname is expanded: the operator's string overrides the defaults
-	 * before it (a connect_timeout of their own, say). */
-	p->conn = PQconnectdbParams(keys, vals, 1);
-	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-		set_err(p, p->conn ? PQerrorMessage(p->conn) : "out of memory");
-		drop_conn(p);
-		return false;
-	}
 	if (PQsetnonblocking(p->conn, 1)) {
 		set_err(p, PQerrorMessage(p->conn));
 		drop_conn(p);
-		return false;
+		return -1;
 	}
 	r = send_wait(p, session_setup, 0, NULL);
 	if (!r)
-		return false;
+		return -1;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		set_err(p, PQresultErrorMessage(r));
 		PQclear(r);
 		drop_conn(p);
-		return false;
+		return -1;
 	}
 	PQclear(r);
 	p->gap_ms = 0;
 	p->changes++;
-	return true;
+	return 1;
+}
+
+/* Start a connect (when none is in progress) or drive the one in
+ * progress, waiting for it at most wait_ms. 1: connected and set up;
+ * 0: still in progress; -1: failed (p->err says why; the reconnect gap
+ * applies). */
+static int connect_step(struct pg *p, int64_t wait_ms)
+{
+	static const char *const keys[] = { "connect_timeout", "application_name", "dbname",
+					    NULL };
+	const char *vals[] = { PG_CONNECT_TIMEOUT_S, "tspgw", p->conninfo, NULL };
+	int64_t until;
+
+	if (!p->pending) {
+		/* dbname is expanded: the operator's string overrides the
+		 * defaults before it (a connect_timeout of their own, say). */
+		p->pending = PQconnectStartParams(keys, vals, 1);
+		if (!p->pending || PQstatus(p->pending) == CONNECTION_BAD)
+			return connect_failed(p, NULL);
+		/* As if PQconnectPoll had asked to wait for writing. */
+		p->poll_st = PGRES_POLLING_WRITING;
+		p->pending_deadline_ms = now_ms() + connect_timeout_ms(p->pending);
+	}
+	until = now_ms() + wait_ms;
+	if (until > p->pending_deadline_ms)
+		until = p->pending_deadline_ms;
+	while (p->poll_st != PGRES_POLLING_OK) {
+		struct pollfd pfd = {
+			.fd = PQsocket(p->pending),
+			.events = p->poll_st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+		};
+		int64_t left = until - now_ms();
+		int rc;
+
+		if (p->poll_st == PGRES_POLLING_FAILED || pfd.fd < 0)
+			return connect_failed(p, NULL);
+		rc = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (rc < 0 && errno != EINTR)
+			return connect_failed(p, strerror(errno));
+		if (rc > 0) {
+			p->poll_st = PQconnectPoll(p->pending);
+			continue;
+		}
+		if (now_ms() >= p->pending_deadline_ms)
+			return connect_failed(p, "timeout expired (connect_timeout)");
+		if (rc == 0 && now_ms() >= until)
+			return 0;
+	}
+	p->conn = p->pending;
+	p->pending = NULL;
+	return setup_session(p);
 }
 
 /* SQLSTATEs after which the same transaction may well succeed when run
@@ -253,12 +338,19 @@ static PGresult *q(struct assign_db *db, const char *what, const char *sql, int 
 		return NULL;
 	}
 	if (!p->conn) {
-		if (now_ms() < p->next_connect_ms) {
+		int c;
+
+		if (!p->pending && now_ms() < p->next_connect_ms) {
 			adb_fail_msg(db, what, p->err[0] ? p->err : "database unreachable");
 			return NULL;
 		}
-		if (!connect_now(p)) {
+		c = connect_step(p, PG_CONNECT_WAIT_MS);
+		if (c < 0) {
 			adb_fail(db, what);
+			return NULL;
+		}
+		if (c == 0) {
+			adb_fail_msg(db, what, "connecting to the database, no answer yet");
 			return NULL;
 		}
 	}
@@ -446,7 +538,9 @@ static int pg_open(struct assign_db *db, const char *target, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!connect_now(p)) {
+	/* At start the daemon serves no one yet: wait for the connect up to
+	 * its own deadline. */
+	if (connect_step(p, INT64_MAX / 2) != 1) {
 		snprintf(err, errlen, "cannot connect: %s", p->err);
 		return -1;
 	}
@@ -461,6 +555,8 @@ static void pg_close(struct assign_db *db)
 		return;
 	if (p->conn)
 		PQfinish(p->conn);
+	if (p->pending)
+		PQfinish(p->pending);
 	free(p->conninfo);
 	free(p);
 	db->impl = NULL;
@@ -537,16 +633,33 @@ static int pg_pool_get(struct assign_db *db, const char *name, int64_t *id, bool
 	return ASSIGN_OK;
 }
 
-static int pg_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2)
+static int pg_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			  int64_t stale_before)
 {
-	struct num a, b;
-	const char *pv[] = { num(&a, keep1), num(&b, keep2) };
+	struct num a, b, c, d;
+	const char *pv[] = { num(&a, id1), num(&b, id2), num(&c, now), num(&d, stale_before) };
 
-	if (run(db, "forget pools", "DELETE FROM free_blocks WHERE pool NOT IN ($1::bigint, $2::bigint)",
-		2, pv, NULL))
+	return run(db, "mark pools used",
+		   "UPDATE pools SET used_at = $3::bigint WHERE id IN ($1::bigint, $2::bigint)"
+		   " AND coalesce(used_at, 0) < $4::bigint",
+		   4, pv, NULL);
+}
+
+static int pg_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,
+				 int64_t unused_before)
+{
+	struct num a, b, c;
+	const char *pv[] = { num(&a, keep1), num(&b, keep2), num(&c, unused_before) };
+
+	if (run(db, "forget pools",
+		"DELETE FROM free_blocks WHERE pool IN (SELECT id FROM pools"
+		" WHERE id NOT IN ($1::bigint, $2::bigint) AND coalesce(used_at, 0) < $3::bigint)",
+		3, pv, NULL))
 		return ASSIGN_DB;
-	return run(db, "forget pools", "DELETE FROM pools WHERE id NOT IN ($1::bigint, $2::bigint)", 2,
-		   pv, NULL);
+	return run(db, "forget pools",
+		   "DELETE FROM pools WHERE id NOT IN ($1::bigint, $2::bigint)"
+		   " AND coalesce(used_at, 0) < $3::bigint",
+		   3, pv, NULL);
 }
 
 static int pg_free_add(struct assign_db *db, int64_t pool, unsigned plen, int64_t idx)
@@ -827,15 +940,19 @@ static int pg_change_mark(struct assign_db *db, int64_t *mark)
 	if (p->tx_lost)
 		return adb_fail_msg(db, "change mark", "connection lost during the transaction");
 	if (!p->conn) {
-		PGresult *r;
+		int c;
 
-		/* Not counted as a failure while a reconnect is not due. */
-		if (now_ms() < p->next_connect_ms)
+		/* Not counted as a failure while a reconnect is not due or in
+		 * progress. The broker calls this on its periodic tick: it
+		 * drives the connect on without waiting (the call that needs
+		 * a connection waits PG_CONNECT_WAIT_MS). */
+		if (!p->pending && now_ms() < p->next_connect_ms)
 			return ASSIGN_DB;
-		r = q(db, "change mark", "SELECT 1", 0, NULL);
-		if (!r)
+		c = connect_step(p, 0);
+		if (c < 0)
+			return adb_fail(db, "change mark");
+		if (c == 0)
 			return ASSIGN_DB;
-		PQclear(r);
 	} else if (!PQconsumeInput(p->conn)) {
 		set_err(p, PQerrorMessage(p->conn));
 		drop_conn(p);
@@ -1005,6 +1122,7 @@ const struct adb_backend adb_pg = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.pool_get = pg_pool_get,
+	.pools_touch = pg_pools_touch,
 	.pool_forget_others = pg_pool_forget_others,
 	.free_add = pg_free_add,
 	.free_del = pg_free_del,

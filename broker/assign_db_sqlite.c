@@ -382,11 +382,33 @@ static int sq_pool_get(struct assign_db *db, const char *name, int64_t *id, bool
 	return rc;
 }
 
-static int sq_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2)
+static int sq_pools_touch(struct assign_db *db, int64_t id1, int64_t id2, int64_t now,
+			  int64_t stale_before)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(S(db)->sql,
+			       "UPDATE pools SET used_at = ?3 WHERE id IN (?1, ?2)"
+			       " AND coalesce(used_at, 0) < ?4",
+			       -1, &s, NULL) != SQLITE_OK)
+		return adb_fail(db, "mark pools used");
+	sqlite3_bind_int64(s, 1, id1);
+	sqlite3_bind_int64(s, 2, id2);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, stale_before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? ASSIGN_OK : adb_fail(db, "mark pools used");
+}
+
+static int sq_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t keep2,
+				 int64_t unused_before)
 {
 	static const char *const sql[] = {
-		"DELETE FROM free_blocks WHERE pool NOT IN (?1, ?2)",
-		"DELETE FROM pools WHERE id NOT IN (?1, ?2)",
+		"DELETE FROM free_blocks WHERE pool IN (SELECT id FROM pools"
+		" WHERE id NOT IN (?1, ?2) AND coalesce(used_at, 0) < ?3)",
+		"DELETE FROM pools WHERE id NOT IN (?1, ?2) AND coalesce(used_at, 0) < ?3",
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
@@ -397,6 +419,7 @@ static int sq_pool_forget_others(struct assign_db *db, int64_t keep1, int64_t ke
 			return adb_fail(db, "forget pools");
 		sqlite3_bind_int64(s, 1, keep1);
 		sqlite3_bind_int64(s, 2, keep2);
+		sqlite3_bind_int64(s, 3, unused_before);
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE)
@@ -908,6 +931,7 @@ const struct adb_backend adb_sqlite = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.pool_get = sq_pool_get,
+	.pools_touch = sq_pools_touch,
 	.pool_forget_others = sq_pool_forget_others,
 	.free_add = sq_free_add,
 	.free_del = sq_free_del,

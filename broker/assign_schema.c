@@ -125,4 +125,14 @@ const struct adb_migration adb_migrations[ADB_SCHEMA_VERSION] = {
 		      "CREATE TRIGGER gateway_drained AFTER INSERT OR UPDATE OF draining ON gateways"
 		      " FOR EACH STATEMENT EXECUTE FUNCTION tspgw_notify();",
 	},
+	/* 4 -> 5: when a gateway last used each allocator (Unix seconds,
+	 * written at its start, then by a heartbeat or reload once the mark
+	 * is an hour old, ASSIGN_POOL_MARK_S): gateways sharing
+	 * the database with different pools (a rolling configuration change,
+	 * pools per site) forget only the allocators nobody used for a day,
+	 * never one another gateway is handing addresses from. */
+	{
+		.sqlite = "ALTER TABLE pools ADD COLUMN used_at INTEGER;",
+		.pg = "ALTER TABLE pools ADD COLUMN used_at bigint;",
+	},
 };

@@ -8,7 +8,7 @@
 #ifndef TSPGW_ASSIGN_SCHEMA_H
 #define TSPGW_ASSIGN_SCHEMA_H
 
-#define ADB_SCHEMA_VERSION 4
+#define ADB_SCHEMA_VERSION 5
 
 struct adb_migration {
 	const char *sqlite;

@@ -95,8 +95,19 @@ int fleet_tick(struct fleet *f, struct assign_db *db, uint32_t tunnels, uint32_t
 	if (!force && f->last_beat && now >= f->last_beat && now - f->last_beat < f->heartbeat_s)
 		return 0;
 	f->last_beat = now;
-	if (fleet_db_beat(db, f->name, f->advertise, tunnels, max_tunnels, now) != ASSIGN_OK ||
-	    fleet_read_drain(f, db))
+	if (fleet_db_beat(db, f->name, f->advertise, tunnels, max_tunnels, now) != ASSIGN_OK)
+		goto failed;
+	/* The pool marks on their own: a failed one costs at worst a later
+	 * mark, not the drain mark and the referral list read next. */
+	if (assign_pools_in_use(db, now) != ASSIGN_OK) {
+		if (!f->marks_failed)
+			log_msg(LOG_LEVEL_WARN, "gateway %s: cannot mark its pools in use: %s",
+				f->name, assign_db_errmsg(db));
+		f->marks_failed = true;
+	} else {
+		f->marks_failed = false;
+	}
+	if (fleet_read_drain(f, db))
 		goto failed;
 	rows = calloc(FLEET_MAX_ROWS, sizeof(*rows));
 	if (!rows)

@@ -25,6 +25,7 @@ struct fleet {
 	bool beat_failed;            /* the last beat could not be written (logged once) */
 	int64_t served_cursor;       /* fleet_db_served_since's: the last change seen */
 	bool serve_failed;           /* the last serve record failed (logged once) */
+	bool marks_failed;           /* the last pool mark failed (logged once) */
 	int n_referrals;
 	char referrals[FLEET_MAX_REFERRALS][FLEET_ADVERTISE_MAX];
 };

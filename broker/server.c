@@ -23,6 +23,7 @@
 #include "broker/tsp_udp.h"
 #include "broker/udp_batch.h"
 #include "broker/udp_guard.h"
+#include "broker/udp_local.h"
 
 #define MAX_EVENTS 64
 #define TCP_READ_CHUNK 16384
@@ -70,6 +71,9 @@ struct conn {
 	struct udp_addr key;
 	struct sockaddr_storage sa;
 	socklen_t salen;
+	/* UDP: the address of ours the session was opened at. Its replies
+	 * leave from it, and its peer's datagrams to another are dropped. */
+	struct udp_local local;
 	/* NULL once a UDP session is finished (its tunnel accepted, or it
 	 * failed): then only the cache is kept, to answer a retransmission
 	 * of the last request again. */
@@ -314,6 +318,14 @@ static int open_socket(struct server *s, int family, int type, const char *bind_
 	}
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Each datagram's destination, so its reply leaves from there
+	 * (udp_local.h): on the wildcard, one of several addresses. */
+	if (type == SOCK_DGRAM && udp_local_enable(fd, family)) {
+		snprintf(err, errlen, "UDP %s socket: cannot ask for packet info: %s",
+			 family == AF_INET ? "IPv4" : "IPv6", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) ||
 	    (type == SOCK_STREAM && listen(fd, 1024))) {
 		snprintf(err, errlen, "cannot listen on %s %s port %u: %s",
@@ -636,7 +648,8 @@ static bool udp_send(struct server *s, int fd, struct conn *c, const struct tsp_
 		s->stats.over_budget++;
 		return false;
 	}
-	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)&c->sa, c->salen, buf, (size_t)n);
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)&c->sa, c->salen, &c->local, buf,
+			(size_t)n);
 	udp_budget_sent(&c->budget, (size_t)n, c->sa.ss_family);
 	return true;
 }
@@ -645,7 +658,8 @@ static bool udp_send(struct server *s, int fd, struct conn *c, const struct tsp_
  * second (udp_guard.h); the source may be forged, and it costs us no
  * state to refuse it again silently. */
 static void udp_refuse(struct server *s, int fd, const struct sockaddr_storage *sa,
-		       socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len)
+		       socklen_t salen, const struct udp_local *local, const struct tsp_udp_hdr *hdr,
+		       size_t in_len)
 {
 	char line[96];
 	uint8_t buf[TSP_UDP_HDR_LEN + sizeof(line)];
@@ -661,7 +675,7 @@ static void udp_refuse(struct server *s, int fd, const struct sockaddr_storage *
 		s->stats.refused_dropped++;
 		return;
 	}
-	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)len);
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, local, buf, (size_t)len);
 	s->stats.refused_sent++;
 }
 
@@ -671,8 +685,9 @@ static void udp_refuse(struct server *s, int fd, const struct sockaddr_storage *
  * for it, so a flood of them from forged sources holds no state. The
  * answer goes only if it is within UDP_GUARD_FACTOR of the datagram. */
 static void udp_stateless(struct server *s, int fd, const struct sockaddr_storage *sa,
-			  socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len,
-			  const uint8_t *payload, size_t plen, bool version)
+			  socklen_t salen, const struct udp_local *local,
+			  const struct tsp_udp_hdr *hdr, size_t in_len, const uint8_t *payload,
+			  size_t plen, bool version)
 {
 	static const struct sockaddr_in none = { .sin_family = AF_INET };
 	static const struct tsp_session_ops no_ops; /* VERSION and AUTH need no broker */
@@ -697,7 +712,7 @@ static void udp_stateless(struct server *s, int fd, const struct sockaddr_storag
 		s->stats.over_budget++;
 		return;
 	}
-	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, buf, (size_t)n);
+	udp_batch_queue(s->udp_io, fd, (const struct sockaddr *)sa, salen, local, buf, (size_t)n);
 	s->stats.stateless++;
 }
 
@@ -712,22 +727,27 @@ static bool starts_ci(const uint8_t *p, size_t len, const char *prefix)
  * AUTH phase, as half-open. Refused (522, rate-limited) when the source is
  * over its caps or max_sessions holds no half-open session to evict. */
 static struct conn *udp_session_new(struct server *s, int fd, const struct sockaddr_storage *sa,
-				    socklen_t salen, const struct tsp_udp_hdr *hdr, size_t in_len)
+				    socklen_t salen, const struct udp_local *local,
+				    const struct tsp_udp_hdr *hdr, size_t in_len)
 {
 	struct conn *c = conn_new(s, SK_UDP, -1, sa, salen);
 
 	if (!c) {
-		udp_refuse(s, fd, sa, salen, hdr, in_len);
+		udp_refuse(s, fd, sa, salen, local, hdr, in_len);
 		return NULL;
 	}
 	c->udp_fd = fd;
+	c->local = *local;
 	tsp_session_skip_version(c->session);
 	htab_insert(&s->udp_sessions, &c->node, htab_hash(&c->key, sizeof(c->key)));
 	return c;
 }
 
+/* A datagram from sa that reached our address local (kind: how it was
+ * addressed, udp_local.h). */
 static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
-			 const struct sockaddr_storage *sa, socklen_t salen)
+			 const struct sockaddr_storage *sa, socklen_t salen,
+			 const struct udp_local *local, enum udp_local_kind kind)
 {
 	struct tsp_udp_hdr hdr;
 	const uint8_t *payload, *cached, *out;
@@ -736,6 +756,13 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	struct conn *c;
 	uint64_t now;
 
+	if (kind == UDP_LOCAL_NOT_UNICAST) {
+		/* To a broadcast or multicast address: not for us, and no
+		 * reply may claim that address (or another it did not reach)
+		 * as its source. Tunnel data so sent is not ours either. */
+		s->stats.not_unicast++;
+		return;
+	}
 	if (tsp_udp_parse(d, len, &hdr, &payload, &plen)) {
 		/* Not signalling: tunnel data XDP could not take (a datagram
 		 * the kernel reassembled from fragments) goes to the slow
@@ -752,17 +779,24 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 		 * when the new one is accepted). */
 		if (c)
 			conn_free(s, c);
-		udp_stateless(s, fd, sa, salen, &hdr, len, payload, plen, true);
+		udp_stateless(s, fd, sa, salen, local, &hdr, len, payload, plen, true);
 		return;
 	}
 	if (!c) {
 		if (!starts_ci(payload, plen, "AUTHENTICATE ")) {
-			udp_stateless(s, fd, sa, salen, &hdr, len, payload, plen, false);
+			udp_stateless(s, fd, sa, salen, local, &hdr, len, payload, plen, false);
 			return;
 		}
-		c = udp_session_new(s, fd, sa, salen, &hdr, len);
+		c = udp_session_new(s, fd, sa, salen, local, &hdr, len);
 		if (!c)
 			return;
+	} else if (!udp_local_same(&c->local, local)) {
+		/* The session's peer, at another of our addresses: not part of
+		 * that exchange (a client keeps to the address it chose), and
+		 * its reply would leave from an address the datagram did not
+		 * reach. Nothing is answered or counted to the session. */
+		s->stats.other_local++;
+		return;
 	}
 	udp_budget_received(&c->budget, len, sa->ss_family);
 	switch (tsp_udp_cache_lookup(&c->cache, &hdr, payload, plen, &cached, &clen)) {
@@ -785,6 +819,12 @@ static void udp_datagram(struct server *s, int fd, const uint8_t *d, size_t len,
 	}
 	now = now_ns();
 	conn_touch(s, c, now);
+	{
+		size_t room = udp_budget_room(&c->budget, c->sa.ss_family);
+
+		tsp_session_set_reply_room(c->session,
+					   room > TSP_UDP_HDR_LEN ? room - TSP_UDP_HDR_LEN : 0);
+	}
 	tsp_session_input(c->session, payload, plen);
 	out = tsp_session_output(c->session, &olen);
 	if (olen > TSP_UDP_MAX_REPLY)
@@ -820,12 +860,15 @@ static void udp_readable(struct server *s, int fd)
 
 		for (unsigned i = 0; i < n; i++) {
 			const struct sockaddr_storage *sa;
+			const struct udp_local *local;
+			enum udp_local_kind kind;
 			socklen_t salen;
 			size_t len;
-			const uint8_t *d = udp_batch_datagram(s->udp_io, i, &len, &sa, &salen);
+			const uint8_t *d = udp_batch_datagram(s->udp_io, i, &len, &sa, &salen,
+							      &local, &kind);
 
 			if (d)
-				udp_datagram(s, fd, d, len, sa, salen);
+				udp_datagram(s, fd, d, len, sa, salen, local, kind);
 		}
 		udp_batch_flush(s->udp_io);
 		if (n < UDP_BATCH)
@@ -1015,12 +1058,13 @@ static void log_stats(struct server *s, uint64_t now)
 	snprintf(line, sizeof(line),
 		 "signalling guards: stateless=%llu over_budget=%llu replayed=%llu "
 		 "replay_dropped=%llu refused_sent=%llu refused_dropped=%llu source_capped=%llu "
-		 "evicted=%llu validated=%llu sessions=%u",
+		 "evicted=%llu validated=%llu not_unicast=%llu other_local=%llu sessions=%u",
 		 (unsigned long long)g->stateless, (unsigned long long)g->over_budget,
 		 (unsigned long long)g->replayed, (unsigned long long)g->replay_dropped,
 		 (unsigned long long)g->refused_sent, (unsigned long long)g->refused_dropped,
 		 (unsigned long long)g->source_capped, (unsigned long long)g->evicted,
-		 (unsigned long long)g->validated, s->nsessions);
+		 (unsigned long long)g->validated, (unsigned long long)g->not_unicast,
+		 (unsigned long long)g->other_local, s->nsessions);
 	s->cfg.log(line);
 }
 
@@ -1121,7 +1165,16 @@ struct server *server_new_socketless(const struct server_cfg *cfg, struct broker
 void server_udp_input(struct server *s, const uint8_t *d, size_t len,
 		      const struct sockaddr_storage *sa, socklen_t salen)
 {
-	udp_datagram(s, -1, d, len, sa, salen);
+	static const struct udp_local unknown;
+
+	server_udp_input_at(s, d, len, sa, salen, &unknown, UDP_LOCAL_NONE);
+}
+
+void server_udp_input_at(struct server *s, const uint8_t *d, size_t len,
+			 const struct sockaddr_storage *sa, socklen_t salen,
+			 const struct udp_local *local, enum udp_local_kind kind)
+{
+	udp_datagram(s, -1, d, len, sa, salen, local, kind);
 	udp_batch_flush(s->udp_io);
 	if (s->broker)
 		broker_pass_done(s->broker);

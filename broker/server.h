@@ -11,6 +11,7 @@
 
 #include "broker/broker.h"
 #include "broker/tsp_session.h"
+#include "broker/udp_local.h"
 
 struct server_cfg {
 	uint16_t port;                  /* host order */
@@ -80,6 +81,11 @@ void server_close(struct server *srv);
 struct server *server_new_socketless(const struct server_cfg *cfg, struct broker *broker);
 void server_udp_input(struct server *srv, const uint8_t *d, size_t len,
 		      const struct sockaddr_storage *sa, socklen_t salen);
+/* The same, as if it had reached our address local, addressed as kind
+ * says (udp_local.h); server_udp_input's datagrams reach no known one. */
+void server_udp_input_at(struct server *srv, const uint8_t *d, size_t len,
+			 const struct sockaddr_storage *sa, socklen_t salen,
+			 const struct udp_local *local, enum udp_local_kind kind);
 
 /* Live session count (for status and tests). */
 unsigned server_session_count(const struct server *srv);

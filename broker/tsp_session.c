@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct tsp_session {
 	struct bytebuf out;      /* to send now */
 	struct bytebuf deferred; /* to send when the client asks */
 	size_t unsent;           /* TCP: earlier output the caller still holds */
+	size_t reply_room;       /* UDP: what a reply may take now */
 };
 
 const char *tsp_status_text(int code)
@@ -92,6 +94,7 @@ struct tsp_session *tsp_session_new(enum tsp_transport transport, const struct s
 	s->ops = ops;
 	s->ctx = ctx;
 	s->started_ns = monotonic_ns();
+	s->reply_room = SIZE_MAX;
 	return s;
 }
 
@@ -445,31 +448,53 @@ static enum body_state content_body(const uint8_t *m, size_t len, size_t max,
 	return BODY_OK;
 }
 
+/* The most entries of list (at most n) whose referral fits limit bytes,
+ * its XML in *xml (malloc'd) and *xlen; 0 when not even one fits. */
+static int fit_referral(const char **list, int n, int code, size_t limit, char **xml,
+			size_t *xlen)
+{
+	for (; n > 0; n--) {
+		*xml = tsp_xml_write_broker_list(list, n, xlen);
+		if (!*xml)
+			return 0;
+		if (command_len(TSP_REDIRECT_OFFSET + code, *xlen) <= limit)
+			return n;
+		free(*xml);
+	}
+	*xml = NULL;
+	return 0;
+}
+
 /* RFC 5572's referral: the status + 1000, then the list of brokers that
  * may serve the client. false when there is no one to refer to. Over UDP
  * the reply is one datagram of at most TSP_UDP_MAX_REPLY bytes: a long
  * list (the fleet's names may be 255 bytes each) loses its last, least
- * preferred entries until it fits, rather than the whole reply. */
+ * preferred entries until it fits, rather than the whole reply. To a peer
+ * whose budget is smaller than that now, it is shortened further while a
+ * broker is left, so it goes at once: a client that gives up after a few
+ * retransmissions (gogoc tries three times) gets the best brokers rather
+ * than nothing. When not even one fits yet, one it is, held back by the
+ * budget like any reply until retransmissions pay for it. */
 static bool refer(struct tsp_session *s, int code)
 {
 	const char *list[TSP_XML_MAX_BROKERS];
 	int n = s->ops->referrals(s->ctx, s, list, TSP_XML_MAX_BROKERS);
 	size_t xlen = 0;
-	char *xml;
+	char *xml = NULL;
 
 	if (n <= 0)
 		return false;
-	for (;;) {
+	if (s->transport != TSP_OVER_UDP) {
 		xml = tsp_xml_write_broker_list(list, n, &xlen);
-		if (!xml)
-			return false;
-		if (s->transport != TSP_OVER_UDP ||
-		    command_len(TSP_REDIRECT_OFFSET + code, xlen) <= TSP_UDP_MAX_REPLY)
-			break;
-		free(xml);
-		if (--n == 0)
-			return false;
+	} else if (s->reply_room >= TSP_UDP_MAX_REPLY) {
+		fit_referral(list, n, code, TSP_UDP_MAX_REPLY, &xml, &xlen);
+	} else if (!fit_referral(list, n, code, s->reply_room, &xml, &xlen)) {
+		/* Not even one broker fits the budget now: the shortest
+		 * referral, which the fewest retransmissions pay for. */
+		fit_referral(list, 1, code, TSP_UDP_MAX_REPLY, &xml, &xlen);
 	}
+	if (!xml)
+		return false;
 	reply_command(s, TSP_REDIRECT_OFFSET + code, xml, xlen);
 	free(xml);
 	return true;
@@ -728,6 +753,11 @@ enum tsp_phase tsp_session_phase(const struct tsp_session *s)
 bool tsp_session_accepted(const struct tsp_session *s)
 {
 	return s->accepted;
+}
+
+void tsp_session_set_reply_room(struct tsp_session *s, size_t room)
+{
+	s->reply_room = room;
 }
 
 bool tsp_session_peer_proven(const struct tsp_session *s)

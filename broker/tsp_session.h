@@ -104,6 +104,13 @@ void tsp_session_set_unsent(struct tsp_session *s, size_t unsent);
 /* TCP: handle buffered messages that waited for output room. */
 void tsp_session_resume(struct tsp_session *s);
 
+/* UDP: the most bytes a reply may have right now, before any client
+ * retransmission adds to an unvalidated peer's budget (udp_guard.h). A
+ * referral is shortened to fit it, least preferred brokers first, as long
+ * as one broker is left; otherwise it lists the first broker alone and
+ * waits for the budget as any reply does. The default: no limit but the datagram's. */
+void tsp_session_set_reply_room(struct tsp_session *s, size_t room);
+
 /* What to send now (consumed by the caller: it calls tsp_session_sent). */
 const uint8_t *tsp_session_output(const struct tsp_session *s, size_t *len);
 void tsp_session_sent(struct tsp_session *s);

@@ -6,12 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One datagram's control data, aligned as cmsg headers must be. */
+union udp_cmsg {
+	struct cmsghdr align;
+	uint8_t buf[UDP_LOCAL_CMSG_SPACE];
+};
+
 struct udp_batch {
 	/* receive side */
 	unsigned nrx;
 	struct mmsghdr rx[UDP_BATCH];
 	struct iovec rx_iov[UDP_BATCH];
 	struct sockaddr_storage rx_sa[UDP_BATCH];
+	union udp_cmsg rx_ctl[UDP_BATCH];
+	struct udp_local rx_local[UDP_BATCH];
+	enum udp_local_kind rx_kind[UDP_BATCH];
 	uint8_t *rx_buf; /* UDP_BATCH * UDP_BATCH_RX_MAX */
 	/* send side */
 	int tx_fd;
@@ -19,6 +28,7 @@ struct udp_batch {
 	struct mmsghdr tx[UDP_BATCH];
 	struct iovec tx_iov[UDP_BATCH];
 	struct sockaddr_storage tx_sa[UDP_BATCH];
+	union udp_cmsg tx_ctl[UDP_BATCH];
 	uint8_t tx_buf[UDP_BATCH][UDP_BATCH_TX_MAX];
 };
 
@@ -61,25 +71,32 @@ unsigned udp_batch_recv(struct udp_batch *b, int fd)
 		b->rx[i].msg_hdr.msg_iovlen = 1;
 		b->rx[i].msg_hdr.msg_name = &b->rx_sa[i];
 		b->rx[i].msg_hdr.msg_namelen = sizeof(b->rx_sa[i]);
+		b->rx[i].msg_hdr.msg_control = b->rx_ctl[i].buf;
+		b->rx[i].msg_hdr.msg_controllen = sizeof(b->rx_ctl[i].buf);
 	}
 	n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
 	b->nrx = n > 0 ? (unsigned)n : 0;
+	for (unsigned i = 0; i < b->nrx; i++)
+		b->rx_kind[i] = udp_local_parse(&b->rx[i].msg_hdr, &b->rx_local[i]);
 	return b->nrx;
 }
 
 const uint8_t *udp_batch_datagram(const struct udp_batch *b, unsigned i, size_t *len,
-				  const struct sockaddr_storage **sa, socklen_t *salen)
+				  const struct sockaddr_storage **sa, socklen_t *salen,
+				  const struct udp_local **local, enum udp_local_kind *kind)
 {
 	if (i >= b->nrx || (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC))
 		return NULL;
 	*len = b->rx[i].msg_len;
 	*sa = &b->rx_sa[i];
 	*salen = b->rx[i].msg_hdr.msg_namelen;
+	*local = &b->rx_local[i];
+	*kind = b->rx_kind[i];
 	return b->rx_iov[i].iov_base;
 }
 
 int udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *sa, socklen_t salen,
-		    const void *data, size_t len)
+		    const struct udp_local *local, const void *data, size_t len)
 {
 	unsigned i;
 
@@ -98,6 +115,14 @@ int udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *sa, sock
 	b->tx[i].msg_hdr.msg_iovlen = 1;
 	b->tx[i].msg_hdr.msg_name = &b->tx_sa[i];
 	b->tx[i].msg_hdr.msg_namelen = salen;
+	if (local) {
+		size_t clen = udp_local_cmsg(local, b->tx_ctl[i].buf, sizeof(b->tx_ctl[i].buf));
+
+		if (clen) {
+			b->tx[i].msg_hdr.msg_control = b->tx_ctl[i].buf;
+			b->tx[i].msg_hdr.msg_controllen = clen;
+		}
+	}
 	return 0;
 }
 

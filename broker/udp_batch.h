@@ -8,7 +8,10 @@
  * freed right after answering (a refused newcomer, a finished accept) does
  * not take its reply with it. A reply that cannot be sent (socket buffer
  * full, unreachable) is dropped and the rest of the batch still goes, as a
- * failed sendto dropped that one datagram: the client retransmits. */
+ * failed sendto dropped that one datagram: the client retransmits.
+ *
+ * Each datagram comes with the address it reached, and each reply goes
+ * out from the address it is given (udp_local.h). */
 #ifndef TSPGW_UDP_BATCH_H
 #define TSPGW_UDP_BATCH_H
 
@@ -17,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "broker/tsp_udp.h"
+#include "broker/udp_local.h"
 
 #define UDP_BATCH 32
 /* Largest datagram received whole (TSP commands are bounded by the
@@ -38,14 +42,18 @@ void udp_batch_free(struct udp_batch *b);
  * datagram longer than UDP_BATCH_RX_MAX is dropped, as recvfrom into a
  * buffer that size would have cut it. */
 unsigned udp_batch_recv(struct udp_batch *b, int fd);
+/* Datagram i, its sender and where it arrived (*kind: UDP_LOCAL_NONE when
+ * the socket gives no packet info, *local then not known). */
 const uint8_t *udp_batch_datagram(const struct udp_batch *b, unsigned i, size_t *len,
-				  const struct sockaddr_storage **sa, socklen_t *salen);
+				  const struct sockaddr_storage **sa, socklen_t *salen,
+				  const struct udp_local **local, enum udp_local_kind *kind);
 
 /* Queue a reply of len bytes (at most UDP_BATCH_TX_MAX; longer ones are
- * refused with -1) to sa on fd. A full batch, or one for another fd, is
- * sent first. Returns 0. */
+ * refused with -1) to sa on fd, from the address local (NULL or not known:
+ * the socket's choice). A full batch, or one for another fd, is sent
+ * first. Returns 0. */
 int udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *sa, socklen_t salen,
-		    const void *data, size_t len);
+		    const struct udp_local *local, const void *data, size_t len);
 /* Send everything queued; returns how many datagrams the kernel took. */
 unsigned udp_batch_flush(struct udp_batch *b);
 

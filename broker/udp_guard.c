@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "broker/udp_guard.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,17 @@ bool udp_budget_allows(const struct udp_budget *b, size_t payload_len, int famil
 void udp_budget_sent(struct udp_budget *b, size_t payload_len, int family)
 {
 	b->tx += udp_guard_wire(payload_len, family);
+}
+
+size_t udp_budget_room(const struct udp_budget *b, int family)
+{
+	uint64_t cap = UDP_GUARD_FACTOR * b->rx, wire0 = udp_guard_wire(0, family);
+
+	if (b->validated)
+		return SIZE_MAX;
+	if (b->tx + wire0 > cap)
+		return 0;
+	return (size_t)(cap - b->tx - wire0);
 }
 
 bool udp_guard_single(size_t in_len, size_t out_len, int family)

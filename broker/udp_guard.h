@@ -47,6 +47,9 @@ void udp_budget_received(struct udp_budget *b, size_t payload_len, int family);
 /* May a reply of payload_len bytes go now? (always, once validated) */
 bool udp_budget_allows(const struct udp_budget *b, size_t payload_len, int family);
 void udp_budget_sent(struct udp_budget *b, size_t payload_len, int family);
+/* The largest payload udp_budget_allows now: SIZE_MAX once validated, 0
+ * when none does (or only an empty one). */
+size_t udp_budget_room(const struct udp_budget *b, int family);
 /* A stateless answer to one datagram: within the factor of that datagram? */
 bool udp_guard_single(size_t in_len, size_t out_len, int family);
 
@@ -86,6 +89,8 @@ struct udp_guard_stats {
 	uint64_t source_capped;   /* sessions refused: sessions_per_source or the rate */
 	uint64_t evicted;         /* half-open UDP sessions evicted for a newcomer */
 	uint64_t validated;       /* UDP peers that proved they read our replies */
+	uint64_t not_unicast;     /* datagrams to a broadcast or multicast address, dropped */
+	uint64_t other_local;     /* a session's peer at another of our addresses, dropped */
 };
 
 #endif

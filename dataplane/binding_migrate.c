@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bpf/tspgw_maps.h"
+#include "dataplane/map_keys.h"
 #include "dataplane/pinned_maps.h"
 
 /* The binding record as the previous version wrote it: 96 bytes, times
@@ -254,34 +255,6 @@ long binding_migrate_convert(struct binding_migration *mig, char *err, size_t er
 	return total;
 }
 
-/* All keys of a map, read before any is deleted (deleting while walking
- * with get_next_key restarts the walk). */
-static long collect_keys(int fd, struct tspgw_origin **out)
-{
-	struct tspgw_origin key, next, *keys = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct tspgw_origin *k = realloc(keys, ncap * sizeof(*k));
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			cap = ncap;
-		}
-		keys[n++] = key;
-	}
-	*out = keys;
-	return (long)n;
-}
-
 static __u64 sum_sat(__u64 a, __u64 b)
 {
 	return a + b < a ? ~0ULL : a + b;
@@ -348,7 +321,7 @@ static long fold_bindings(const char *pin_path, char *err, size_t errlen)
 		close(old_fd);
 		return new_fd;
 	}
-	n = collect_keys(old_fd, &keys);
+	n = map_keys(old_fd, sizeof(*keys), NULL, (void **)&keys);
 	for (long i = 0; i < n; i++) {
 		struct tspgw_tunnel_v96 o;
 		int rc;
@@ -409,7 +382,7 @@ static int drop_proven_claims(const char *pin_path, char *err, size_t errlen)
 		close(claims_fd);
 		return bind_fd;
 	}
-	n = collect_keys(claims_fd, &keys);
+	n = map_keys(claims_fd, sizeof(*keys), NULL, (void **)&keys);
 	for (long i = 0; i < n; i++) {
 		struct tspgw_tunnel c, b;
 

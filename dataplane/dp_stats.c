@@ -6,6 +6,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/slow_counters.h"
+#include "dataplane/map_keys.h"
 #include "dataplane/tunnel_table.h"
 
 const char *const dp_stats_map_names[DP_NMAPS] = {

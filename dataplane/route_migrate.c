@@ -8,43 +8,18 @@
 #include <string.h>
 
 #include "bpf/tspgw_maps.h"
+#include "dataplane/map_keys.h"
 #include "dataplane/pinned_maps.h"
 
-/* The /128 keys of the trie, all read before any is deleted: deleting
- * while walking with get_next_key would restart the walk from the first
- * key at every deleted one. */
-static long collect_hosts(int routes_fd, struct tspgw_route_key **out)
+static bool host_route(const void *key)
 {
-	struct tspgw_route_key key, next, *keys = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(routes_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (key.prefixlen != 128)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct tspgw_route_key *k = realloc(keys, ncap * sizeof(*k));
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			cap = ncap;
-		}
-		keys[n++] = key;
-	}
-	*out = keys;
-	return (long)n;
+	return ((const struct tspgw_route_key *)key)->prefixlen == 128;
 }
 
 long route_migrate_hosts(int routes_fd, int host_fd, char *err, size_t errlen)
 {
-	struct tspgw_route_key *keys = NULL;
-	long n = collect_hosts(routes_fd, &keys), moved = 0;
+	struct tspgw_route_key *keys;
+	long n = map_keys(routes_fd, sizeof(*keys), host_route, (void **)&keys), moved = 0;
 
 	if (n < 0) {
 		snprintf(err, errlen, "cannot list the routes trie: %s", strerror((int)-n));

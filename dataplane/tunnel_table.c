@@ -471,19 +471,3 @@ int tunnel_table_foreach_binding(const struct tspgw_maps *m,
 {
 	return tunnel_table_foreach_binding_batched(m, 4096, fn, arg);
 }
-
-long map_count_entries(int map_fd, size_t key_size)
-{
-	unsigned char key[64], next[64];
-	void *prev = NULL;
-	long n = 0;
-
-	if (key_size > sizeof(key))
-		return -EINVAL;
-	while (bpf_map_get_next_key(map_fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		prev = key;
-		n++;
-	}
-	return n;
-}

@@ -104,7 +104,4 @@ int tunnel_table_foreach(const struct tspgw_maps *m,
 /* "v6udpv4 192.0.2.2:40000" or "v6v4 192.0.2.2", for messages and logs. */
 void tunnel_origin_format(char *buf, size_t len, const struct tspgw_origin *o);
 
-/* Number of entries in a map (walks its keys). */
-long map_count_entries(int map_fd, size_t key_size);
-
 #endif

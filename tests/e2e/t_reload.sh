@@ -119,6 +119,11 @@ field() { json_field "$T/$1.json" "$2"; }
 
 # reloads: how many reloads the daemon has finished (applied or refused).
 reloads() { grep -cE "configuration reloaded from|reload refused" "$LOG" || true; }
+# reloaded_since N: the daemon has finished more than N reloads. A function,
+# so that a wait counts afresh at every try: a count taken once, right
+# after the signal, stays below N+1 for good whenever the daemon had not
+# logged the reload yet.
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 # reload_via HOW: `tspgw reload` or SIGHUP; waits (10 s at most) until the
 # daemon's log shows it done.
 reload_via() {
@@ -129,7 +134,7 @@ reload_via() {
 	else
 		kill -HUP "$GW_PID" || return 1
 	fi
-	e2e_wait_for 10 test "$(reloads)" -gt "$before" || {
+	e2e_wait_for 10 reloaded_since "$before" || {
 		echo "no reload logged"
 		tail -n 5 "$LOG"
 		return 1

@@ -64,9 +64,10 @@ if [ "$DB_KIND" = pg ]; then
 fi
 
 # Keepalives of 30 s (three misses): A keeps alice's tunnel, and announces
-# it, after her first client stops; only the move ends it. TSP listens on
-# the gateway's own address (the layout's default route prefers the anycast
-# one as source, which a reply from the wildcard socket would take).
+# it, after her first client stops; only the move ends it. TSP is served at
+# the gateway's own address, on the wildcard sockets: the layout's default
+# route prefers the anycast address as source, yet each reply leaves from
+# the address its request reached.
 gw_config() {
 	cat >"$T/$1.yaml" <<EOF
 interfaces: {ipv4: u0, ipv6: d0, xdp_mode: native, tunnel_device: tm$1$$}
@@ -79,7 +80,6 @@ broker:
   auth: {mechanisms: [DIGEST-MD5], sasldb: $T/sasldb2, realm: $REALM, server_name: $REALM}
   database: "$DATABASE"
   keepalive: {default: 30, min: 1, max: 30, misses: 3}
-  listen_ipv4: $2
 EOF
 }
 gw_config a $GW_A

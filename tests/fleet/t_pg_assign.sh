@@ -282,6 +282,33 @@ e2e_check "PostgreSQL frozen: an authenticated setup is refused (310) within the
 	t_frozen_refused
 t_frozen_anon() { anon "$B" 43101 && [ "$(val TSP_BROKER_ADDRESS_IPV4 "$T/anon.43101.out")" = "$B" ]; }
 e2e_check "  anonymous setups are still served" t_frozen_anon
+# While the database stays frozen the gateway keeps trying to connect (its
+# periodic check, and every authenticated login): a connect that gets no
+# answer must not hold the event loop for its connect_timeout (3 s) each
+# time. Anonymous setups one after the other, an authenticated login
+# beside each, each timed: the slowest shows the longest stall.
+t_frozen_loop() {
+	local i t0 ms max=0 all="" pids=()
+	for ((i = 0; i < 12; i++)); do
+		auth "$B" u6 $((43120 + i)) --timeout 5 &
+		pids+=($!)
+		t0=$(date +%s%N)
+		anon "$B" $((43140 + i)) || { cat "$T/anon.$((43140 + i)).err"; return 1; }
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		all+=" $ms"
+		[ "$ms" -gt "$max" ] && max=$ms
+		sleep 0.5
+	done
+	wait "${pids[@]}"
+	echo "# anonymous setups during reconnects to the frozen database (ms):$all; slowest $max ms"
+	# The logins beside them reached the database and were refused.
+	for ((i = 0; i < 12; i++)); do
+		grep -q "310" "$T/u6.$((43120 + i)).err" || { cat "$T/u6.$((43120 + i)).err"; return 1; }
+	done
+	[ "$max" -lt 1500 ]
+}
+e2e_check "  reconnects to the frozen database do not stall the gateway (each setup < 1.5 s)" \
+	t_frozen_loop
 pg_freeze CONT
 
 # The database goes away.

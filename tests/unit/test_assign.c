@@ -683,6 +683,107 @@ Test(assign, pool_change)
 	assign_db_close(db);
 }
 
+/* Two gateways share one database with different pools (a rolling
+ * configuration change, or pools per site): the one that starts second
+ * must not take away the allocator the first is using. It used to drop
+ * every pool but its own, and the first then found its pool "exhausted". */
+Test(assign, gateways_with_different_pools_keep_each_others_allocators)
+{
+	struct assign_pools pa = pools(), pb = pools();
+	struct assign_db *a, *b;
+	struct in6_addr h;
+	struct got g;
+
+	pb.host_pool = v6("2001:db8:110::");
+	pb.prefix_pool = v6("2001:db8:400::");
+	a = open_db(&pa);
+	h = host_ok(a, "alice");
+	assert_addr(&h, "2001:db8:100::2");
+	b = open_db(&pb);
+	h = host_ok(b, "bob");
+	assert_addr(&h, "2001:db8:110::2");
+	h = host_ok(a, "carol");
+	assert_addr(&h, "2001:db8:100::3");
+	g = router_ok(a, "dave", 48);
+	assert_addr(&g.prefix, "2001:db8:200::");
+	/* A restarts with its pools: its free list is still its own. */
+	assign_db_close(a);
+	a = open_db(&pa);
+	h = host_ok(a, "erin");
+	assert_addr(&h, "2001:db8:100::5"); /* after carol's ::3 and dave's ::4 */
+	h = host_ok(b, "frank");
+	assert_addr(&h, "2001:db8:110::3");
+	assign_db_close(a);
+	assign_db_close(b);
+
+	/* Nobody used B's pools for two days: the next start forgets them
+	 * (their free lists are garbage by then), and keeps its own. */
+	{
+		sqlite3 *s = raw_open();
+
+		cr_assert_eq(sqlite3_exec(s,
+					  "UPDATE pools SET used_at = used_at - 2 * 86400"
+					  " WHERE name LIKE '%2001:db8:110::%' OR name LIKE '%2001:db8:400::%'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+		sqlite3_close(s);
+		a = open_db(&pa);
+		s = raw_open();
+		cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2, "an unused pool stayed");
+		cr_expect_eq(raw_int(s, "SELECT count(*) FROM free_blocks WHERE pool NOT IN"
+					" (SELECT id FROM pools)"),
+			     0);
+		sqlite3_close(s);
+		h = host_ok(a, "grace");
+		assert_addr(&h, "2001:db8:100::6");
+		assign_db_close(a);
+	}
+}
+
+/* The in-use marks are written only once they are stale: a reload that
+ * keeps the allocators (t_reload's host pool flipping between a /64 and a
+ * /60 is one allocator, rooted at the same /66) and the heartbeats within
+ * the hour commit nothing. Writing each time cost every such reload and
+ * every heartbeat a commit to disk. Counted in commits (PRAGMA
+ * data_version, which another connection's commit moves), not in time. */
+Test(assign, pool_marks_are_written_only_when_stale)
+{
+	struct assign_pools p = pools(), wide = pools();
+	struct assign_db *db;
+	long long marked, version;
+	char err[256] = "", q[128];
+	sqlite3 *s;
+
+	wide.host_pool_len = 60;
+	db = open_db(&p);
+	s = raw_open();
+	marked = raw_int(s, "SELECT min(used_at) FROM pools");
+	cr_assert_gt(marked, 0);
+	cr_assert_eq(raw_int(s, "SELECT max(used_at) FROM pools"), marked);
+	version = raw_int(s, "PRAGMA data_version");
+
+	cr_assert_eq(assign_db_set_pools(db, &wide, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(assign_db_set_pools(db, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S - 1), ASSIGN_OK);
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools"), 2,
+		     "a /60 got an allocator of its own");
+	cr_expect_eq(raw_int(s, "PRAGMA data_version"), version,
+		     "two reloads and a heartbeat within the hour committed a write");
+	cr_expect_eq(raw_int(s, "SELECT max(used_at) FROM pools"), marked);
+
+	/* Stale: the next heartbeat marks both again, once. */
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S + 1), ASSIGN_OK);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM pools WHERE used_at = %lld",
+		 marked + ASSIGN_POOL_MARK_S + 1);
+	cr_expect_eq(raw_int(s, q), 2);
+	cr_expect_neq(raw_int(s, "PRAGMA data_version"), version);
+	version = raw_int(s, "PRAGMA data_version");
+	cr_assert_eq(assign_pools_in_use(db, marked + ASSIGN_POOL_MARK_S + 2), ASSIGN_OK);
+	cr_expect_eq(raw_int(s, "PRAGMA data_version"), version);
+	sqlite3_close(s);
+	assign_db_close(db);
+}
+
 /* A reload on the open database: an exhausted host pool grown serves the
  * next user while the old ones keep their addresses; pools the allocator
  * refuses leave the running ones serving. */
@@ -883,7 +984,8 @@ Test(assign, version_1_database_is_upgraded)
 	/* As the previous version left it. */
 	s = raw_open();
 	cr_assert_eq(sqlite3_exec(s,
-				  "DROP INDEX users_served_seq; ALTER TABLE users DROP COLUMN served_seq;"
+				  "ALTER TABLE pools DROP COLUMN used_at;"
+				  " DROP INDEX users_served_seq; ALTER TABLE users DROP COLUMN served_seq;"
 				  " ALTER TABLE users DROP COLUMN gateway; DROP TABLE gateways;"
 				  " DROP TABLE end_requests; PRAGMA user_version = 1",
 				  NULL, NULL, NULL),
@@ -901,6 +1003,8 @@ Test(assign, version_1_database_is_upgraded)
 	cr_expect_eq(raw_int(s, "SELECT count(*) FROM gateways"), 0);
 	cr_expect_eq(raw_int(s, "SELECT count(*) FROM users WHERE gateway IS NULL AND served_seq IS NULL"), 1,
 		     "the upgrade added who serves each user, no one yet");
+	cr_expect_eq(raw_int(s, "SELECT count(*) FROM pools WHERE used_at > 0"), 2,
+		     "the upgraded gateway did not mark its pools as in use");
 	sqlite3_close(s);
 	assign_db_close(db);
 }

@@ -849,6 +849,29 @@ static const char *bt_create_from_elsewhere_over(enum tsp_transport t)
 	return reply;
 }
 
+/* The same create over UDP, with room for room bytes in the reply. */
+static const char *bt_create_from_elsewhere_udp_room(size_t room)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40301) };
+	struct tsp_session *s;
+	static char reply[8192];
+
+	inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
+	cr_assert_eq(broker_session_admit(bt, (const struct sockaddr *)&peer), BROKER_ADMIT_OK);
+	s = tsp_session_new(TSP_OVER_UDP, &peer, &bt_scfg, &broker_session_ops, bt);
+	cr_assert_not_null(s);
+	bt_send(s, "VERSION=2.0.2\r\n", 15);
+	bt_send(s, "AUTHENTICATE ANONYMOUS\r\n\0", 25);
+	tsp_session_set_reply_room(s, room);
+	snprintf(reply, sizeof(reply), "%s",
+		 bt_send_xml(s, "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
+				" <client>\r\n"
+				"  <address type=\"ipv4\">192.0.2.9</address>\r\n"
+				" </client>\r\n</tunnel>\r\n"));
+	bt_session_end(s);
+	return reply;
+}
+
 static const char *bt_create_from_elsewhere(void)
 {
 	return bt_create_from_elsewhere_over(TSP_OVER_TCP);
@@ -981,4 +1004,51 @@ Test(broker, long_referral_over_udp_shortened_to_one_datagram)
 	/* Before: longer than a UDP reply may be, so an empty one went out. */
 	cr_expect(strstr(r, "1301 ") && n >= 12 && n < 16 && len <= TSP_UDP_MAX_REPLY,
 		  "over UDP: %d brokers in %zu bytes: %.80s", n, len, r);
+}
+
+static int bt_count_brokers(const char *r)
+{
+	int n = 0;
+
+	for (const char *p = r; (p = strstr(p, "<broker>")) != NULL; p++)
+		n++;
+	return n;
+}
+
+Test(broker, referral_to_an_unvalidated_udp_peer_fits_its_budget_now)
+{
+	struct assign_db *cli;
+	int64_t t = (int64_t)time(NULL);
+	char name[FLEET_NAME_MAX], adv[FLEET_ADVERTISE_MAX];
+	const char *r;
+	int n;
+
+	bt_fleet_cfg();
+	bt_file_db();
+	bt_start();
+	/* 16 live gateways with 100-byte names: about 2 kB of list. */
+	cli = bt_cli_db();
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "gw-%02d", i);
+		snprintf(adv, sizeof(adv), "g%02d%060d.%028d.example", i, 0, 0);
+		cr_assert_eq(strlen(adv), 100);
+		cr_assert_eq(fleet_db_beat(cli, name, adv, (uint32_t)i, 100, t), 0);
+	}
+	cr_assert_eq(fleet_db_set_draining(cli, "gw-a", true), 0);
+	assign_db_close(cli);
+	broker_tick(bt, broker_now_ns());
+	/* Room for about five: the five least loaded, at once (before: all
+	 * 16, held back by the budget until retransmissions paid for it). */
+	r = bt_create_from_elsewhere_udp_room(700);
+	n = bt_count_brokers(r);
+	cr_expect(strstr(r, "1301 ") && n >= 3 && n < 16 && strlen(r) <= 700,
+		  "%d brokers in %zu bytes: %.200s", n, strlen(r), r);
+	cr_expect(strstr(r, "g00") && !strstr(r, "g15"), "least loaded first: %.200s", r);
+	/* Room for none yet: the least loaded alone, the referral the fewest
+	 * retransmissions pay for. */
+	r = bt_create_from_elsewhere_udp_room(50);
+	cr_expect(strstr(r, "1301 ") && bt_count_brokers(r) == 1 && strstr(r, "g00"), "%.200s", r);
+	/* A validated peer: no limit but the datagram's. */
+	r = bt_create_from_elsewhere_udp_room(SIZE_MAX);
+	cr_expect(bt_count_brokers(r) == 16, "%.80s", r);
 }

@@ -17,6 +17,7 @@
 #include "broker/tsp_sasl.h"
 #include "broker/tsp_udp.h"
 #include "broker/udp_guard.h"
+#include "broker/udp_local.h"
 
 #define NS 1000000000ull
 #define SV_CAP "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n"
@@ -237,6 +238,64 @@ Test(server, non_signalling_datagrams_go_to_the_slow_path)
 	cr_expect_eq(sv_tunnel_len, sizeof(ip6));
 	cr_expect_eq(server_session_count(sv), 0);
 	cr_expect_eq(sv_stats().stateless, 0, "tunnel data was answered");
+}
+
+/* One signalling datagram to our address local (kind: how it was sent). */
+static void sv_send_to(const struct sockaddr_storage *from, const char *local,
+		       enum udp_local_kind kind, uint32_t seq, const char *payload)
+{
+	struct tsp_udp_hdr hdr = { .seq_word = htonl(0xF0000000u | seq), .timestamp = htonl(7) };
+	struct udp_local l = { .family = AF_INET };
+	uint8_t d[2048];
+	int n = tsp_udp_build(&hdr, payload, strlen(payload), d, sizeof(d));
+
+	cr_assert_gt(n, 0);
+	inet_pton(AF_INET, local, l.addr);
+	server_udp_input_at(sv, d, (size_t)n, from, sizeof(struct sockaddr_in), &l, kind);
+}
+
+Test(server, a_session_stays_at_the_address_it_was_opened_at)
+{
+	struct sockaddr_storage p = sv_peer("192.0.2.2", 40000);
+
+	sv_start();
+	sv_send_to(&p, "192.0.2.5", UDP_LOCAL_UNICAST, 2, SV_AUTH);
+	cr_assert_eq(server_session_count(sv), 1);
+	/* Its retransmission at our other address: neither answered from
+	 * the cache nor taken as the session's input. */
+	sv_send_to(&p, "192.0.2.1", UDP_LOCAL_UNICAST, 2, SV_AUTH);
+	cr_expect_eq(sv_stats().replayed, 0, "answered at an address the session is not at");
+	cr_expect_eq(sv_stats().other_local, 1);
+	sv_send_to(&p, "192.0.2.1", UDP_LOCAL_UNICAST, 3, "");
+	cr_expect_eq(sv_stats().other_local, 2);
+	/* At its own address, it is. */
+	sv_send_to(&p, "192.0.2.5", UDP_LOCAL_UNICAST, 2, SV_AUTH);
+	cr_expect_eq(sv_stats().replayed, 1);
+	cr_expect_eq(server_session_count(sv), 1);
+	/* A client starting over (VERSION) at the other address may. */
+	sv_send_to(&p, "192.0.2.1", UDP_LOCAL_UNICAST, 1, "VERSION=2.0.2\r\n");
+	cr_expect_eq(server_session_count(sv), 0);
+	sv_send_to(&p, "192.0.2.1", UDP_LOCAL_UNICAST, 2, SV_AUTH);
+	cr_expect_eq(server_session_count(sv), 1);
+	cr_expect_eq(sv_stats().other_local, 2);
+}
+
+Test(server, broadcast_and_multicast_datagrams_are_dropped_unread)
+{
+	struct sockaddr_storage p = sv_peer("192.0.2.2", 40000);
+	uint8_t ip6[48] = { 0x60 };
+	struct udp_local bc = { .family = AF_INET };
+
+	sv_start();
+	sv_send_to(&p, "192.0.2.255", UDP_LOCAL_NOT_UNICAST, 1, "VERSION=2.0.2\r\n");
+	sv_send_to(&p, "224.0.0.1", UDP_LOCAL_NOT_UNICAST, 2, SV_AUTH);
+	inet_pton(AF_INET, "255.255.255.255", bc.addr);
+	server_udp_input_at(sv, ip6, sizeof(ip6), &p, sizeof(struct sockaddr_in), &bc,
+			    UDP_LOCAL_NOT_UNICAST);
+	cr_expect_eq(sv_stats().not_unicast, 3);
+	cr_expect_eq(sv_stats().stateless, 0, "VERSION to a broadcast address answered");
+	cr_expect_eq(server_session_count(sv), 0, "a session opened by a multicast datagram");
+	cr_expect_eq(sv_tunnel_datagrams, 0, "broadcast tunnel data taken");
 }
 
 /* The server keeps copies of the session strings: what the caller built

@@ -43,7 +43,7 @@ Test(udp_batch, queued_replies_arrive_in_order_across_batches)
 		int n = snprintf(msg, sizeof(msg), "reply %d", i);
 		const struct sockaddr_in *to = i % 3 == 0 ? &c_addr : &b_addr;
 
-		cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)to, sizeof(*to), msg,
+		cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)to, sizeof(*to), NULL, msg,
 					     (size_t)n),
 			     0);
 	}
@@ -60,9 +60,11 @@ Test(udp_batch, queued_replies_arrive_in_order_across_batches)
 		while ((n = udp_batch_recv(b, fd)) > 0) {
 			for (unsigned i = 0; i < n; i++) {
 				const struct sockaddr_storage *sa;
+				const struct udp_local *local;
+				enum udp_local_kind kind;
 				socklen_t salen;
 				size_t len;
-				const uint8_t *d = udp_batch_datagram(b, i, &len, &sa, &salen);
+				const uint8_t *d = udp_batch_datagram(b, i, &len, &sa, &salen, &local, &kind);
 				char want[32];
 
 				while (next % 3 == 0 && !fd_i)
@@ -78,7 +80,8 @@ Test(udp_batch, queued_replies_arrive_in_order_across_batches)
 				next += fd_i ? 3 : 1;
 			}
 			cr_assert_null(udp_batch_datagram(b, n, &(size_t){ 0 }, &(const struct sockaddr_storage *){ NULL },
-							  &(socklen_t){ 0 }),
+							  &(socklen_t){ 0 }, &(const struct udp_local *){ NULL },
+							  &(enum udp_local_kind){ 0 }),
 				       "no datagram past the batch");
 		}
 	}
@@ -100,21 +103,23 @@ Test(udp_batch, a_failing_reply_does_not_stop_the_rest)
 
 	cr_assert_not_null(b);
 	inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
-	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), "one", 3), 0);
+	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), NULL, "one", 3), 0);
 	/* An IPv6 destination on an IPv4 socket: sendmmsg stops there. */
-	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&v6, sizeof(v6), "bad", 3), 0);
-	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), "two", 3), 0);
-	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), big, sizeof(big)),
+	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&v6, sizeof(v6), NULL, "bad", 3), 0);
+	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), NULL, "two", 3), 0);
+	cr_assert_eq(udp_batch_queue(b, a_fd, (const struct sockaddr *)&r, sizeof(r), NULL, big, sizeof(big)),
 		     -1, "longer than any reply: refused");
 	cr_assert_eq(udp_batch_flush(b), 2);
 
 	cr_assert_eq(udp_batch_recv(b, r_fd), 2);
 	size_t len;
 	const struct sockaddr_storage *sa;
+	const struct udp_local *local;
+	enum udp_local_kind kind;
 	socklen_t salen;
-	const uint8_t *d = udp_batch_datagram(b, 0, &len, &sa, &salen);
+	const uint8_t *d = udp_batch_datagram(b, 0, &len, &sa, &salen, &local, &kind);
 	cr_assert(d && len == 3 && !memcmp(d, "one", 3));
-	d = udp_batch_datagram(b, 1, &len, &sa, &salen);
+	d = udp_batch_datagram(b, 1, &len, &sa, &salen, &local, &kind);
 	cr_assert(d && len == 3 && !memcmp(d, "two", 3));
 	cr_assert_eq(udp_batch_recv(b, r_fd), 0, "nothing more waiting");
 	udp_batch_free(b);
@@ -131,6 +136,8 @@ Test(udp_batch, largest_datagram_is_received_whole)
 	int sndbuf = 1 << 20;
 	size_t len;
 	const struct sockaddr_storage *sa;
+	const struct udp_local *local;
+	enum udp_local_kind kind;
 	socklen_t salen;
 
 	setsockopt(a_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -140,9 +147,9 @@ Test(udp_batch, largest_datagram_is_received_whole)
 	cr_assert_eq(sendto(a_fd, big, 65507, 0, (struct sockaddr *)&r, sizeof(r)), 65507);
 	cr_assert_eq(sendto(a_fd, "x", 1, 0, (struct sockaddr *)&r, sizeof(r)), 1);
 	cr_assert_eq(udp_batch_recv(b, r_fd), 2);
-	cr_assert_not_null(udp_batch_datagram(b, 0, &len, &sa, &salen));
+	cr_assert_not_null(udp_batch_datagram(b, 0, &len, &sa, &salen, &local, &kind));
 	cr_assert_eq(len, 65507, "a datagram of 65 507 bytes fits whole");
-	cr_assert_not_null(udp_batch_datagram(b, 1, &len, &sa, &salen));
+	cr_assert_not_null(udp_batch_datagram(b, 1, &len, &sa, &salen, &local, &kind));
 	cr_assert_eq(len, 1);
 	udp_batch_free(b);
 	close(a_fd);

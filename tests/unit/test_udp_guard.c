@@ -3,6 +3,7 @@
  * validated, and the per-prefix rate of refusals. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,27 @@ Test(udp_guard, budget_is_three_times_what_arrived)
 	cr_assert(udp_budget_allows(&b, 591 - 28, AF_INET));
 	udp_budget_sent(&b, 591 - 28, AF_INET);
 	cr_assert_leq(b.tx, 3 * b.rx);
+}
+
+Test(udp_guard, room_is_the_largest_payload_allowed)
+{
+	struct udp_budget b = { 0 };
+	size_t room;
+
+	cr_assert_eq(udp_budget_room(&b, AF_INET), 0, "nothing received");
+	udp_budget_received(&b, 400, AF_INET);
+	udp_budget_sent(&b, 100, AF_INET);
+	room = udp_budget_room(&b, AF_INET);
+	cr_assert_eq(room, 3 * 428 - 128 - 28);
+	cr_assert(udp_budget_allows(&b, room, AF_INET));
+	cr_assert_not(udp_budget_allows(&b, room + 1, AF_INET));
+	room = udp_budget_room(&b, AF_INET6);
+	cr_assert(udp_budget_allows(&b, room, AF_INET6));
+	cr_assert_not(udp_budget_allows(&b, room + 1, AF_INET6));
+	udp_budget_sent(&b, 3 * 428, AF_INET);
+	cr_assert_eq(udp_budget_room(&b, AF_INET), 0, "spent");
+	b.validated = true;
+	cr_assert_eq(udp_budget_room(&b, AF_INET), SIZE_MAX);
 }
 
 Test(udp_guard, validated_peers_have_no_budget)
