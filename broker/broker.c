@@ -3,6 +3,7 @@
 #include "dataplane/endpoint.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -128,6 +129,11 @@ struct broker {
 	struct broker_stats stats; /* for /metrics (broker_stats.h) */
 	struct fleet fleet;      /* heartbeat, drain mark, referrals (fleet.h) */
 	struct tunnel_routes *routes; /* NULL: routes.table off */
+	/* The data plane's config as read for this event-loop pass
+	 * (broker_pass_done forgets it): one map read per pass, not per
+	 * offered tunnel. */
+	struct tspgw_dp_config dp_cfg;
+	bool dp_cfg_read;
 };
 
 uint64_t broker_now_ns(void)
@@ -1154,6 +1160,29 @@ static void refuse(struct broker *b, struct tsp_session *s, const struct tspgw_o
 
 static void release(void *ctx, struct tsp_session *s);
 
+/* dp_config as the data plane has it (allowed special ranges, the
+ * gateway's own addresses), read once per event-loop pass. A change made
+ * during a pass (a reload, an address the route watcher saw) counts from
+ * the next one, a few milliseconds later; XDP checks every endpoint again
+ * itself. Unreadable (no maps): all zeros, so no special range is allowed,
+ * as endpoint_refusal does. */
+static const struct tspgw_dp_config *dp_config(struct broker *b)
+{
+	__u32 zero = 0;
+
+	if (!b->dp_cfg_read) {
+		if (b->maps.config < 0 || bpf_map_lookup_elem(b->maps.config, &zero, &b->dp_cfg))
+			memset(&b->dp_cfg, 0, sizeof(b->dp_cfg));
+		b->dp_cfg_read = true;
+	}
+	return &b->dp_cfg;
+}
+
+void broker_pass_done(struct broker *b)
+{
+	b->dp_cfg_read = false;
+}
+
 /* May a client name this IPv4 address as its endpoint? Only a global one
  * (special_addr.h; data_plane.allowed_special_ranges lets some classes
  * in), never the gateway's own, never the origin of an operator's static
@@ -1208,7 +1237,7 @@ static int create_offer(void *ctx, struct tsp_session *s, const struct tsp_reque
 		r->origin.port = peer->sin_port;
 	/* An endpoint the data plane would refuse (loopback, broadcast, a
 	 * special range not allowed, ourselves, port 0) gets no tunnel. */
-	if (endpoint_refusal(b->maps.config, r->origin.addr, r->origin.port, r->origin.type)) {
+	if (endpoint_refusal_dc(dp_config(b), &r->origin)) {
 		code = TSP_BAD_IPV4;
 		goto refused;
 	}

@@ -120,6 +120,11 @@ void broker_watch_db(struct broker *b, uint64_t now_ns);
  * rate-limit records. Call about once a second. now: CLOCK_BOOTTIME ns. */
 void broker_tick(struct broker *b, uint64_t now_ns);
 
+/* The event loop served one pass of events and is about to wait: what
+ * the broker read from the maps for this pass (dp_config) is read again
+ * in the next. */
+void broker_pass_done(struct broker *b);
+
 /* Live tunnels managed by the broker. */
 unsigned broker_tunnel_count(const struct broker *b);
 

@@ -1103,11 +1103,18 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 
 	if (!s->broker)
 		return -1; /* server_set_broker was never called */
+	/* Log lines of a pass are written together, before the loop waits. */
+	log_hold(true);
 	while (!*stop) {
-		int n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
+		int n;
 
-		if (n < 0 && errno != EINTR)
+		broker_pass_done(s->broker);
+		log_flush();
+		n = epoll_wait(s->ep, evs, MAX_EVENTS, 50);
+		if (n < 0 && errno != EINTR) {
+			log_hold(false);
 			return -1;
+		}
 		for (int i = 0; i < n; i++) {
 			enum sock_kind kind = *(enum sock_kind *)evs[i].data.ptr;
 
@@ -1146,6 +1153,7 @@ int server_run(struct server *s, volatile sig_atomic_t *stop)
 			s->on_flag(s->flag_arg);
 		}
 	}
+	log_hold(false);
 	return 0;
 }
 
@@ -1168,6 +1176,8 @@ void server_udp_input_at(struct server *s, const uint8_t *d, size_t len,
 {
 	udp_datagram(s, -1, d, len, sa, salen, local, kind);
 	udp_batch_flush(s->udp_io);
+	if (s->broker)
+		broker_pass_done(s->broker);
 }
 
 void server_close(struct server *s)

@@ -2,14 +2,26 @@
 /* The daemon's log; see log.h for the line format and the escaping rules. */
 #include "common/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
 #define LINE_MAX_BYTES 4096
+/* Info and debug lines held by log_hold, whole lines only: written with
+ * one fwrite when the next would not fit, and at log_flush. */
+#define HELD_MAX 32768
 
 static enum log_level cur_level = LOG_LEVEL_INFO;
 static FILE *forced_out;
+
+/* The held lines and where they go; the lock also keeps lines written by
+ * other threads (the metrics server's) from landing inside held ones. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool holding;
+static char held[HELD_MAX];
+static size_t held_len;
+static FILE *held_out;
 
 const char *const log_level_names[] = { "error", "warn", "info", "debug", NULL };
 
@@ -141,6 +153,16 @@ void log_format_line(char *out, size_t outlen, long long now, enum log_level lev
 	out[o] = '\0';
 }
 
+/* Called with out_lock held. */
+static void write_held(void)
+{
+	if (!held_len)
+		return;
+	fwrite(held, 1, held_len, held_out);
+	fflush(held_out);
+	held_len = 0;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char msg[LINE_MAX_BYTES], line[LINE_MAX_BYTES + 64];
@@ -158,7 +180,35 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	log_format_line(line, sizeof(line) - 1, (long long)ts.tv_sec, level, msg);
 	n = strlen(line);
 	line[n++] = '\n';
-	/* One write per line, flushed, so lines never mix. */
-	fwrite(line, 1, n, out);
-	fflush(out);
+	pthread_mutex_lock(&out_lock);
+	/* Held lines go first, whatever this one is, so the order stays. */
+	if (held_len && (!holding || level <= LOG_LEVEL_WARN || out != held_out ||
+			 held_len + n > sizeof(held)))
+		write_held();
+	if (holding && level > LOG_LEVEL_WARN) {
+		memcpy(held + held_len, line, n);
+		held_len += n;
+		held_out = out;
+	} else {
+		/* One write per line, flushed, so lines never mix. */
+		fwrite(line, 1, n, out);
+		fflush(out);
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+void log_hold(bool on)
+{
+	pthread_mutex_lock(&out_lock);
+	holding = on;
+	if (!on)
+		write_held();
+	pthread_mutex_unlock(&out_lock);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&out_lock);
+	write_held();
+	pthread_mutex_unlock(&out_lock);
 }

@@ -139,16 +139,26 @@ int tunnel_table_add(const struct tspgw_maps *m, const struct tspgw_origin *orig
 	    (rc = check_route_free(m, origin, tun->prefix, tun->prefix_len, err, errlen)))
 		return rc;
 
-	had_old = bpf_map_lookup_elem(m->bindings, origin, &old) == 0;
 	/* New or replaced, the tunnel starts with zero counters: a replacement
 	 * is a new session (its callers give it a new created time too), and a
 	 * carried-over count could not be exact anyway, since the data plane
 	 * keeps counting into the old record between our read and our write. */
 	memset(&rec.stats, 0, sizeof(rec.stats));
-	if (bpf_map_update_elem(m->bindings, origin, &rec, BPF_ANY)) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot add the binding: %s", bpf_err_hint(rc));
-		return rc;
+	/* Most origins are new: written with BPF_NOEXIST, they need no read of
+	 * a former binding first (one syscall per tunnel less). Only when one
+	 * is there is it read, for its routes, and replaced. */
+	had_old = 0;
+	if (bpf_map_update_elem(m->bindings, origin, &rec, BPF_NOEXIST)) {
+		rc = errno == EEXIST ? 0 : -errno;
+		if (!rc) {
+			had_old = bpf_map_lookup_elem(m->bindings, origin, &old) == 0;
+			if (bpf_map_update_elem(m->bindings, origin, &rec, BPF_ANY))
+				rc = -errno;
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot add the binding: %s", bpf_err_hint(rc));
+			return rc;
+		}
 	}
 	if (had_old)
 		del_routes(m, &old);

@@ -101,6 +101,38 @@ Test(tunnel_table, ownership_is_by_identical_route_only)
 	cr_assert_eq(tunnel_table_add(&m, &c, &t, err, sizeof(err)), 0, "%s", err);
 }
 
+/* A new origin's binding is written without reading one first; an origin
+ * that has one gets it replaced, the old tunnel's routes removed and the
+ * new ones in; a refused tunnel leaves no binding behind. */
+Test(tunnel_table, replacing_moves_the_routes_and_a_refusal_writes_nothing)
+{
+	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
+	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
+	struct tspgw_tunnel t1 = tun("2001:db8:100::2", "2001:db8:200::", 56);
+	struct tspgw_tunnel t2 = tun("2001:db8:100::3", "2001:db8:200:100::", 56);
+	struct tspgw_tunnel t;
+	struct tunnel_entry e;
+	char err[256] = "";
+
+	cr_assert_eq(tunnel_table_add(&m, &a, &t1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tunnel_table_add(&m, &a, &t2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tunnel_table_get(&m, &a, &e), 0);
+	cr_assert_eq(memcmp(e.tun.host, t2.host, 16), 0, "the binding was not replaced");
+	cr_assert(tunnel_table_routed_to(&m, t2.host, &a), "the new host route is missing");
+	cr_assert_not(tunnel_table_routed_to(&m, t1.host, &a), "the old host route stayed");
+	/* The old addresses are free for another tunnel, the new ones not. */
+	cr_assert_eq(tunnel_table_add(&m, &b, &t1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tunnel_table_del(&m, &b, NULL), 0);
+	t = tun("2001:db8:100::9", "2001:db8:200:100::", 56);
+	cr_assert_eq(tunnel_table_add(&m, &b, &t, err, sizeof(err)), -EEXIST);
+	cr_assert_eq(tunnel_table_get(&m, &b, &e), -ENOENT, "a refused tunnel left its binding");
+	cr_assert_not(tunnel_table_routed_to(&m, t.host, &b), "a refused tunnel left its host route");
+	/* Replaced with the same addresses: still routed. */
+	cr_assert_eq(tunnel_table_add(&m, &a, &t2, err, sizeof(err)), 0, "%s", err);
+	cr_assert(tunnel_table_routed_to(&m, t2.host, &a), "re-adding the same tunnel lost its route");
+}
+
 #define WALK_MAX 5000
 
 struct walk_seen {

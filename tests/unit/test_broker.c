@@ -355,6 +355,33 @@ Test(broker, accepted_tunnel_enters_the_maps_and_expires_when_silent)
 	cr_expect_geq(bt_logged("expired", "reason=silent"), 0, "no 'expired' event");
 }
 
+/* The endpoint rules (dp_config) are read once per event-loop pass: a
+ * change counts from the next pass on, not only after a restart. */
+Test(broker, endpoint_rules_read_again_in_the_next_pass)
+{
+	struct tspgw_dp_config dc;
+	struct tsp_session *s;
+	__u32 zero = 0;
+
+	bt_start();
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"), "documentation range refused");
+	bt_session_end(s);
+	broker_pass_done(bt);
+	cr_assert_eq(bpf_map_lookup_elem(bt_maps.config, &zero, &dc), 0);
+	dc.special_allow = 0; /* the operator narrows the allowed ranges */
+	cr_assert_eq(bpf_map_update_elem(bt_maps.config, &zero, &dc, BPF_ANY), 0);
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "501 "), "an endpoint no longer allowed got an offer");
+	bt_session_end(s);
+	broker_pass_done(bt);
+	dc.special_allow = TSPGW_V4_DOCUMENTATION;
+	cr_assert_eq(bpf_map_update_elem(bt_maps.config, &zero, &dc, BPF_ANY), 0);
+	s = bt_session();
+	cr_assert(strstr(bt_create_accept(s), "200 Success"), "allowed again, still refused");
+	bt_session_end(s);
+}
+
 Test(broker, traffic_seen_by_the_data_plane_keeps_a_tunnel)
 {
 	struct tspgw_origin o = bt_origin_v6v4();

@@ -130,3 +130,51 @@ Test(log, msg_writes_one_stamped_line_per_call)
 	cr_assert_null(strstr(text, "not written"));
 	free(text);
 }
+
+/* Held lines (the event loop's log_hold): nothing reaches the stream until
+ * log_flush, a warn or error line (which writes them first, in order), a
+ * full holding buffer (whole lines only) or log_hold(false). */
+Test(log, held_lines_are_written_whole_and_in_order)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	size_t at;
+
+	cr_assert_not_null(f);
+	log_set_output(f);
+	log_set_level(LOG_LEVEL_INFO);
+	log_hold(true);
+	log_msg(LOG_LEVEL_INFO, "one");
+	log_msg(LOG_LEVEL_INFO, "two");
+	fflush(f);
+	cr_assert_eq(len, 0, "held lines were written: %s", text);
+	log_msg(LOG_LEVEL_WARN, "three");
+	fflush(f);
+	cr_assert_not_null(strstr(text, "Z one\n"), "%s", text);
+	cr_assert_lt(strstr(text, "Z one\n"), strstr(text, "Z two\n"), "%s", text);
+	cr_assert_lt(strstr(text, "Z two\n"), strstr(text, "Z warn: three\n"), "%s", text);
+	at = len;
+	log_msg(LOG_LEVEL_INFO, "four");
+	fflush(f);
+	cr_assert_eq(len, at, "a held line was written before log_flush");
+	log_flush();
+	cr_assert_not_null(strstr(text, "Z four\n"), "%s", text);
+	/* Far more than the buffer holds: written as it fills, a line never
+	 * cut in two. */
+	at = len;
+	for (int i = 0; i < 1000; i++)
+		log_msg(LOG_LEVEL_INFO, "line %04d %080d", i, 0);
+	fflush(f);
+	cr_assert_gt(len, at, "a full buffer was not written");
+	cr_assert_eq(text[len - 1], '\n', "a line was cut at the buffer's end");
+	log_msg(LOG_LEVEL_INFO, "last");
+	log_hold(false);
+	cr_assert_not_null(strstr(text, "Z line 0999 "), "%s", text + len - 200);
+	cr_assert_not_null(strstr(text, "Z last\n"), "log_hold(false) left a line held");
+	log_msg(LOG_LEVEL_INFO, "not held");
+	cr_assert_not_null(strstr(text, "Z not held\n"), "a line was held after log_hold(false)");
+	log_set_output(NULL);
+	fclose(f);
+	free(text);
+}

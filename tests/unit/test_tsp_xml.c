@@ -544,6 +544,64 @@ Test(tsp_xml_bad, encodings_that_hide_markup)
 	cr_assert_stderr_eq_str("");
 }
 
+/* Requests are read as UTF-8, whatever they declare: broken UTF-8 is
+ * refused, a byte of another declared encoding too, and well-formed
+ * UTF-8 passes. */
+Test(tsp_xml_bad, requests_are_read_as_utf8)
+{
+	static const char *const bad[] = {
+		"<tunnel action=\"accept\"><!-- \xc3\x28 --></tunnel>",
+		"<tunnel action=\"accept\"><!-- \xff\xfe --></tunnel>",
+		"<tunnel action=\"acc\xe9pt\"></tunnel>",
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+		"<tunnel action=\"accept\"><!-- caf\xe9 --></tunnel>",
+		"<tunnel action=\"accept\"><!-- \xed\xa0\x80 surrogate --></tunnel>",
+	};
+	static const char good[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+				   "<tunnel action=\"accept\"><!-- caf\xc3\xa9 --></tunnel>";
+	struct tsp_request r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(tsp_xml_parse_request(bad[i], strlen(bad[i]), &r, NULL, 0),
+			     TSP_XML_MALFORMED, "bad[%zu] was accepted", i);
+	cr_assert_eq(tsp_xml_parse_request(good, strlen(good), &r, NULL, 0), TSP_XML_OK);
+	cr_assert_eq(r.action, TSP_ACTION_ACCEPT);
+	cr_assert_stderr_eq_str("");
+}
+
+/* Commands far longer than libxml2's 250-byte lookahead (it shrinks and
+ * refills its input buffer as it goes) are read whole: a long comment
+ * before the tunnel, and long blank runs between its elements. */
+Test(tsp_xml, long_commands_are_read_whole)
+{
+	static const char head[] = "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\"><client>";
+	static const char addr[] = "<address type=\"ipv4\">198.51.100.23</address>";
+	static const char tail[] = "</client></tunnel>";
+	size_t pad = (TSP_XML_MAX - 400) / 3;
+	char *s = malloc(TSP_XML_MAX);
+	struct tsp_request r;
+	char err[256] = "";
+	size_t n = 0;
+
+	cr_assert_not_null(s);
+	memcpy(s + n, "<!--", 4), n += 4;
+	memset(s + n, 'c', pad), n += pad;
+	memcpy(s + n, "-->", 3), n += 3;
+	memcpy(s + n, head, strlen(head)), n += strlen(head);
+	memset(s + n, ' ', pad), n += pad;
+	memcpy(s + n, addr, strlen(addr)), n += strlen(addr);
+	memset(s + n, '\n', pad), n += pad;
+	memcpy(s + n, tail, strlen(tail)), n += strlen(tail);
+	cr_assert_leq(n, TSP_XML_MAX);
+	cr_assert_eq(tsp_xml_parse_request(s, n, &r, err, sizeof(err)), TSP_XML_OK, "%s", err);
+	cr_assert_eq(r.action, TSP_ACTION_CREATE);
+	cr_assert(r.has_client_ipv4);
+	cr_assert_eq(r.client_ipv4.s_addr, inet_addr("198.51.100.23"));
+	/* Cut short anywhere in the long run: refused, not read past. */
+	cr_assert_eq(tsp_xml_parse_request(s, n - 10, &r, err, sizeof(err)), TSP_XML_MALFORMED);
+	free(s);
+}
+
 /* <tunnel action="info"><client> then depth more <x> levels. */
 static char *nested(int depth)
 {
