@@ -89,6 +89,10 @@ for net in 198.51.100 203.0.113; do
 	for i in $(seq 1 254); do echo "addr add $net.$i/32 dev c0"; done
 done | ip -n "$NS_C" -batch - || exit 1
 SRCS+=(--src 198.51.100.1:254 --src 203.0.113.1:254)
+# One address per DIGEST-MD5 user for the TCP run (below), on the link:
+# no earlier run's tunnel holds them.
+for i in $(seq 101 $((100 + USERS))); do echo "addr add 192.0.2.$i/24 dev c0"; done |
+	ip -n "$NS_C" -batch - || exit 1
 ip -n "$NS_C" route add default via 192.0.2.1 dev c0
 e2e_xdp_pass "$NS_C" c0 "$XDP_PASS"
 
@@ -127,7 +131,7 @@ run() {
 	shift 3
 	[ "$count" = 0 ] || count=$(python3 -c "print(max(100, int($count * $SCALE)))")
 	e0=$(entries) && v0=$(events)
-	e2e_ns "$NS_C" timeout 300 "$LOAD" --server 192.0.2.1 "${SRCS[@]}" --cpu "$CPU_GEN" \
+	e2e_ns "$NS_C" timeout 300 "$LOAD" --server 192.0.2.1 "${RUN_SRCS[@]}" --cpu "$CPU_GEN" \
 		--count "$count" --concurrency "$conc" --port-base "$PORT_BASE" --broker-pid "$BROKER" \
 		--label "$label" --json "$T/run.json" "$@"
 	rc=$?
@@ -154,6 +158,8 @@ EOF
 }
 
 DIG=(--digest --users "$USERS" --user-fmt "user%d" --password "$PASSWORD" --server-name "$REALM")
+# The sources a run uses (all 509 unless a run says otherwise).
+RUN_SRCS=("${SRCS[@]}")
 fail=0
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Memory of idle sessions, on the fresh broker (later, freed sessions leave
@@ -164,7 +170,14 @@ run "udp anonymous, one at a time" 2000 1 || fail=1
 run "udp anonymous" 60000 256 || fail=1
 run "tcp anonymous" 20000 256 --tcp || fail=1
 run "udp digest-md5" 10000 256 "${DIG[@]}" || fail=1
+# Over TCP each setup asks for a v6v4 tunnel, named by its source address
+# alone, and an address belongs to the user whose tunnel it holds (506
+# not-owner for anyone else): one fresh source per user (setup k from
+# 192.0.2.(101 + k mod USERS) as user k mod USERS). The 509 sources all
+# hold anonymous tunnels of the TCP run before.
+RUN_SRCS=(--src "192.0.2.101:$USERS")
 run "tcp digest-md5" 6000 2000 --tcp "${DIG[@]}" || fail=1
+RUN_SRCS=("${SRCS[@]}")
 # Idle sessions: runs without and with 10 000 idle TCP sessions open,
 # alternating (3 pairs), so drift on the shared machine falls on both sides
 # of the ratio alike.

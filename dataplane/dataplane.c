@@ -472,18 +472,30 @@ bool dp_attached(const char *pin_path)
 	return access(path, F_OK) == 0;
 }
 
+/* Why bpf(2) refused the load, or the first call of it that reads a pin
+ * (rc < 0): capabilities, a user namespace, a seccomp profile, the
+ * verifier (load_error.h). */
+static void explain_refusal(const struct tspgw_cfg *cfg, int rc, bool loading, char *err,
+			    size_t errlen)
+{
+	struct load_failure f = { .caps_confirmed = true, .pin_path = cfg->pin_path, .rc = rc };
+
+	f.child_userns = caps_in_child_userns();
+	if (loading)
+		f.verifier = libbpf_log_verifier();
+	load_error_explain(&f, err, errlen);
+}
+
 static int load_programs(const struct tspgw_cfg *cfg, struct tspgw_bpf *skel, char *err,
 			 size_t errlen)
 {
-	struct load_failure f = { .caps_confirmed = true, .pin_path = cfg->pin_path };
+	int rc;
 
 	libbpf_log_reset();
-	f.rc = tspgw_bpf__load(skel);
-	if (!f.rc)
+	rc = tspgw_bpf__load(skel);
+	if (!rc)
 		return 0;
-	f.child_userns = caps_in_child_userns();
-	f.verifier = libbpf_log_verifier();
-	load_error_explain(&f, err, errlen);
+	explain_refusal(cfg, rc, true, err, errlen);
 	return -1;
 }
 
@@ -563,7 +575,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	struct tspgw_dp_config dc;
 	struct binding_migration mig;
 	struct tspgw_bpf *skel = NULL;
-	int if4, if6, tun_ifindex, mtu, rc = -1;
+	int if4, if6, tun_ifindex, mtu, prep, rc = -1;
 	__u32 zero = 0;
 
 	if4 = (int)if_nametoindex(o->ipv4_iface);
@@ -587,8 +599,13 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	set_pin_paths(skel, cfg->pin_path);
 	/* Binding records of the previous layout: converted into new maps
 	 * (binding_migrate.h) while the old programs keep forwarding. */
-	if (binding_migrate_prepare(&mig, cfg->pin_path, skel->maps.bindings, skel->maps.claims,
-				    err, errlen))
+	prep = binding_migrate_prepare(&mig, cfg->pin_path, skel->maps.bindings,
+				       skel->maps.claims, err, errlen);
+	if (prep == -EPERM || prep == -EACCES)
+		/* The first bpf(2) call of an attach over pins: refused as a
+		 * load would be, and explained the same way. */
+		explain_refusal(cfg, prep, false, err, errlen);
+	if (prep)
 		goto out;
 	if (load_programs(cfg, skel, err, errlen))
 		goto out;
