@@ -357,7 +357,7 @@ $(BUILD)/bench:
 	mkdir -p $@
 
 # The BPF tests' fixture provisions the maps through the data plane's code.
-$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h | $(BUILD)/bench
+$(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h bench/pkt_loop.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h $(BUILD)/bench/pkt_loop.skel.h | $(BUILD)/bench
 	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 # The data plane built without its hardening checks (HARDENED() in
@@ -371,6 +371,17 @@ $(BUILD)/bench/tspgw_unhardened.bpf.o: $(BUILD)/bench/tspgw_unhardened.tmp.bpf.o
 
 $(BUILD)/bench/tspgw_unhardened.skel.h: $(BUILD)/bench/tspgw_unhardened.bpf.o
 	$(BPFTOOL) gen skeleton $< name tspgw_unhardened_bpf > $@
+
+# Bench-only: puts a rewritten packet back before every repetition of
+# BPF_PROG_RUN's loop (pkt_cost's kernel-loop figures of decap and encap).
+$(BUILD)/bench/pkt_loop.tmp.bpf.o: bench/pkt_loop.bpf.c bench/pkt_loop.h vmlinux/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/pkt_loop.bpf.o: $(BUILD)/bench/pkt_loop.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bench/pkt_loop.skel.h: $(BUILD)/bench/pkt_loop.bpf.o
+	$(BPFTOOL) gen skeleton $< name pkt_loop_bpf > $@
 
 # Bench-only XDP programs timing single kernel helpers (loaded by pkt_cost).
 $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench

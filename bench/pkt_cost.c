@@ -58,6 +58,8 @@
 #include "tests/bpf/pkt_build.h"
 #include "bpf/special_addr.h"
 #include "tspgw_unhardened.skel.h"
+#include "bench/pkt_loop.h"
+#include "pkt_loop.skel.h"
 
 #define SKIP 77
 #define MAX_COUNTS 8
@@ -78,6 +80,7 @@ static struct {
 	int no_nh_cache;      /* measure with the next-hop cache off (`tspgw attach` alone) */
 	int no_udp_csum;      /* data_plane.verify_udp_checksum: false */
 	int no_compare;       /* skip the copies without checks / without UDP checksum */
+	unsigned skip;        /* --paths: bit 1 << path = not measured */
 } opt = { .rounds = 9, .runs = 20000, .loop = 500000, .cpu = -1 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -273,7 +276,7 @@ enum stat_field { ST_NONE, ST_RX, ST_TX, ST_DROPS };
 
 struct path {
 	const char *id, *label;
-	int rewrites;      /* 1: only repeat=1 is honest */
+	int rewrites;      /* 1: the kernel loop needs bench/pkt_loop.bpf.c's restore */
 	int counter;       /* the counters slot every run must move */
 	uint32_t verdict;
 	double target_ns;  /* 0 = no target */
@@ -299,26 +302,26 @@ enum {
 
 static const struct path paths[NPATHS] = {
 	[P_DECAP_UDP] = { "decap_v6udpv4", "decap v6udpv4 (bound)", 1, TSPGW_CNT_DECAP,
-			  V_XDP_REDIRECT, 40, 0, 0, ST_RX },
+			  V_XDP_REDIRECT, 100, 0, 0, ST_RX },
 	[P_DECAP_V6V4] = { "decap_v6v4", "decap v6v4 (bound)", 1, TSPGW_CNT_DECAP,
-			   V_XDP_REDIRECT, 40, 1, 0, ST_RX },
+			   V_XDP_REDIRECT, 100, 1, 0, ST_RX },
 	[P_DECAP_ANON] = { "decap_anon_public", "decap v6udpv4 anonymous (public mode)", 1,
-			   TSPGW_CNT_DECAP, V_XDP_REDIRECT, 40, 0, 0, ST_NONE },
+			   TSPGW_CNT_DECAP, V_XDP_REDIRECT, 100, 0, 0, ST_NONE },
 	[P_DECAP_SPREAD] = { "decap_spread", "decap, many tunnels (spread)", 1, TSPGW_CNT_DECAP,
-			     V_XDP_REDIRECT, 40, 0, 1, ST_NONE },
-	[P_SPOOF] = { "spoof_drop", "drop spoofed source", 0, TSPGW_CNT_DROP_SPOOF, V_XDP_DROP, 25,
+			     V_XDP_REDIRECT, 100, 0, 1, ST_NONE },
+	[P_SPOOF] = { "spoof_drop", "drop spoofed source", 0, TSPGW_CNT_DROP_SPOOF, V_XDP_DROP, 40,
 		      0, 0, ST_DROPS },
 	/* A client kernel's MLD report: refused before the source check. */
 	[P_LINK_SCOPE] = { "link_scope_drop", "drop link scope (MLD)", 0,
-			   TSPGW_CNT_DROP_LINK_SCOPE, V_XDP_DROP, 25, 0, 0, ST_NONE },
+			   TSPGW_CNT_DROP_LINK_SCOPE, V_XDP_DROP, 40, 0, 0, ST_NONE },
 	[P_SIGNAL] = { "signal_pass", "pass signalling", 0, TSPGW_CNT_PASS_SIGNAL, V_XDP_PASS, 0,
 		       0, 0, ST_NONE },
 	[P_ENCAP] = { "encap_v6udpv4", "encap to v6udpv4 (bound)", 1, TSPGW_CNT_ENCAP,
-		      V_XDP_REDIRECT, 40, 0, 0, ST_TX },
+		      V_XDP_REDIRECT, 100, 0, 0, ST_TX },
 	[P_ENCAP_ANON] = { "encap_anon_public", "encap to anonymous (public mode)", 1,
-			   TSPGW_CNT_ENCAP, V_XDP_REDIRECT, 40, 0, 0, ST_NONE },
+			   TSPGW_CNT_ENCAP, V_XDP_REDIRECT, 100, 0, 0, ST_NONE },
 	[P_ENCAP_SPREAD] = { "encap_spread", "encap, many tunnels (spread)", 1, TSPGW_CNT_ENCAP,
-			     V_XDP_REDIRECT, 40, 0, 1, ST_NONE },
+			     V_XDP_REDIRECT, 100, 0, 1, ST_NONE },
 	[P_KEEPALIVE] = { "keepalive", "answer keepalive", 1, TSPGW_CNT_KEEPALIVE, V_XDP_TX, 0, 0,
 			  0, ST_RX },
 };
@@ -607,6 +610,67 @@ static void round_loop(int pi, struct result *r, int rd)
 	r->net[rd] = r->gross[rd] - r->harn[rd];
 }
 
+/* The kernel loop for a path that rewrites the packet: bench/pkt_loop.bpf.c
+ * puts the packet back before every repetition and tail-calls the program
+ * (or, for the harness, an empty one). The set's packets are its
+ * templates, taken in order from the first; the last repetition's output
+ * must be that packet's expected output, byte for byte. */
+static struct pkt_loop_bpf *ploop;
+
+static void loop_templates(void)
+{
+	static struct pl_tmpl t[SPREAD_MAX];
+	static __u32 keys[SPREAD_MAX];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+	for (unsigned i = 0; i < npk; i++) {
+		keys[i] = i;
+		t[i].len = pk[i].len;
+		memcpy(t[i].b, pk[i].data, pk[i].len);
+	}
+	if (bpf_map_update_batch(bpf_map__fd(ploop->maps.pl_tmpl), keys, t, &npk, &bo))
+		die("loading the loop's templates: %s", strerror(errno));
+}
+
+static uint32_t run_restored(int target_fd, uint32_t *verdict, uint32_t *out_len)
+{
+	int slot = bpf_map__fd(ploop->maps.pl_next);
+	/* The first repetition gets packet 0, which is what goes in. */
+	struct pl_state st = { .n = npk, .prev_len = pk[0].len };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(slot, &zero, &target_fd, BPF_ANY))
+		die("pl_next: %s", strerror(errno));
+	if (bpf_map_update_elem(bpf_map__fd(ploop->maps.pl_state), &zero, &st, BPF_ANY))
+		die("pl_state: %s", strerror(errno));
+	return run_once(bpf_program__fd(ploop->progs.pl_restore), pk[0].data, pk[0].len,
+			(uint32_t)opt.loop, verdict, out_len);
+}
+
+static void round_loop_restored(int pi, struct result *r, int rd)
+{
+	const struct path *p = &paths[pi];
+	uint64_t before[TSPGW_CNT_MAX], sb;
+	unsigned last = (unsigned)(((uint64_t)opt.loop - 1) % npk);
+	uint32_t v, ol;
+
+	loop_templates();
+	r->harn[rd] = run_restored(bpf_program__fd(ploop->progs.pl_empty), &v, &ol);
+	if (v != V_XDP_PASS || ol != pk[last].len || memcmp(outbuf, pk[last].data, ol) != 0)
+		die("%s (restored loop, harness): verdict %s, %u bytes out, or the packet is not "
+		    "the template", p->id, t_verdict_name(v), ol);
+	fx_counters(before);
+	sb = stat_now(p);
+	r->gross[rd] = run_restored(bpf_program__fd(fx.skel->progs.tspgw_xdp), &v, &ol);
+	if (v != p->verdict || ol != pk[last].out_len || memcmp(outbuf, wantv[last], ol) != 0)
+		die("%s at %u tunnels (restored loop): verdict %s, %u bytes out: %s", p->id,
+		    r->tunnels, t_verdict_name(v), ol,
+		    pkt_diff(outbuf, ol, wantv[last], pk[last].out_len));
+	check_deltas(p, before, sb, (uint64_t)opt.loop, r->tunnels);
+	r->checked_runs += (uint64_t)opt.loop;
+	r->net[rd] = r->gross[rd] - r->harn[rd];
+}
+
 /* Every distinct packet once, its output compared byte for byte with
  * want (built independently); also warms the caches and the JIT image. */
 static void verify(int pi, unsigned tunnels, const uint8_t (*want)[SMALL_PKT])
@@ -860,7 +924,7 @@ static void measure(int pi)
 			r->path = pi;
 			r->tunnels = opt.counts[c];
 			r->repeat_n = m ? opt.loop : 0;
-			r->npkts = m ? 1 : npk;
+			r->npkts = m && !p->rewrites ? 1 : npk;
 		}
 	}
 	/* The comparison copies send the 1-tunnel packets (counts[0] is 1). */
@@ -875,10 +939,10 @@ static void measure(int pi)
 			r->path = pi;
 			r->tunnels = 1;
 			r->repeat_n = m ? opt.loop : 0;
-			r->npkts = m ? 1 : psets[0].n;
+			r->npkts = m && !p->rewrites ? 1 : psets[0].n;
 		}
 	}
-	for (int m = 0; m < (p->rewrites ? 1 : 2); m++) {
+	for (int m = 0; m < 2; m++) {
 		for (int rd = 0; rd < opt.rounds; rd++)
 			for (int k = 0; k < nc + (path_compared(pi) ? NVARS * NCOPIES : 0); k++) {
 				int c = (k + rd) % (nc + (path_compared(pi) ? NVARS * NCOPIES : 0));
@@ -895,7 +959,9 @@ static void measure(int pi)
 					pset_use(0);
 					r = &vresults[v / NCOPIES][v % NCOPIES][pi][m];
 				}
-				if (m)
+				if (m && p->rewrites)
+					round_loop_restored(pi, r, rd);
+				else if (m)
 					round_loop(pi, r, rd);
 				else
 					round_repeat1(pi, r, rd);
@@ -908,11 +974,9 @@ static void measure(int pi)
 	note("  %-38s", p->label);
 	for (int c = 0; c < nc; c++)
 		note(" %7.1f", results[pi][c][0].net_med);
-	if (!p->rewrites) {
-		note("  kernel loop:");
-		for (int c = 0; c < nc; c++)
-			note(" %5.1f", results[pi][c][1].net_med);
-	}
+	note("  kernel loop:");
+	for (int c = 0; c < nc; c++)
+		note(" %5.1f", results[pi][c][1].net_med);
 	note("  [%.1fs]\n", now_s() - t0);
 }
 
@@ -1152,6 +1216,9 @@ static void setup(void)
 	libbpf_set_print(silent_print);
 	fx.ncpus = libbpf_num_possible_cpus();
 	empty_fd = load_empty();
+	ploop = pkt_loop_bpf__open_and_load();
+	if (!ploop)
+		die("loading bench/pkt_loop.bpf.c: %s", strerror(errno));
 	netenv_up(&env);
 	/* The fill tunnels' endpoints sit behind the router 198.51.100.7. */
 	netenv_sh("ip route add 100.64.0.0/10 via 198.51.100.7 dev v0");
@@ -1270,7 +1337,8 @@ static void write_json(const char *file, double secs)
 						r->wall_med, (unsigned long long)r->dropped,
 						(unsigned long long)r->dropped_harness);
 				else
-					fprintf(f, "\"repeat\": %d, ", r->repeat_n);
+					fprintf(f, "\"repeat\": %d, \"restored_by\": %s, ", r->repeat_n,
+						paths[pi].rewrites ? "\"bench/pkt_loop.bpf.c\"" : "null");
 				fprintf(f, "\"distinct_packets\": %u, \"verdict\": \"%s\", \"counter\": \"%s\", "
 					"\"verified_runs\": %llu, \"target_ns\": ",
 					r->npkts, t_verdict_name(paths[pi].verdict),
@@ -1343,23 +1411,23 @@ static const char *verdict_short(uint32_t v)
 
 /* The harness figure of one kind at one tunnel count: the median over the
  * measurements that subtracted it (each measurement subtracts its own). */
-static double harness_at(int c, int m, int wall)
+static double harness_at(int c, int m, int wall, int restored)
 {
 	double v[NPATHS];
 	int n = 0;
 
 	for (int pi = 0; pi < NPATHS; pi++)
-		if (results[pi][c][m].have)
+		if (results[pi][c][m].have && (!m || paths[pi].rewrites == restored))
 			v[n++] = wall ? results[pi][c][m].wall_med : results[pi][c][m].harness_med;
 	return n ? median(v, n) : 0;
 }
 
 static void write_md_hardening(FILE *f)
 {
-	fprintf(f, "\n| %-41s | %8s | %8s | %8s | %9s | %9s |\n",
+	fprintf(f, "\n| %-52s | %8s | %8s | %8s | %9s | %9s |\n",
 		"hardening checks, 1 tunnel: ns/packet", "without", "csum off", "default",
 		"dflt/w/o", "csum on/off");
-	fprintf(f, "|-------------------------------------------|---------:|---------:|---------:|"
+	fprintf(f, "|------------------------------------------------------|---------:|---------:|---------:|"
 		   "----------:|----------:|\n");
 	for (int pi = 0; pi < NPATHS; pi++)
 		for (int m = 0; m < 2; m++) {
@@ -1373,7 +1441,7 @@ static void write_md_hardening(FILE *f)
 			d = var_ns(VAR_DEFAULT, pi, m);
 			q = d / w;
 			snprintf(lab, sizeof(lab), "%s%s", paths[pi].label, m ? " [kernel loop]" : "");
-			fprintf(f, "| %-41s | %8.1f | %8.1f | %8.1f | %8.2f%s | %9.2f |\n", lab, w, o, d,
+			fprintf(f, "| %-52s | %8.1f | %8.1f | %8.1f | %8.2f%s | %9.2f |\n", lab, w, o, d,
 				q,
 				!hardening_budget(pi) || q <= 1.10 ? " " :
 				var_slower(VAR_DEFAULT, VAR_UNHARDENED, pi, m) ? "!" : "?", d / o);
@@ -1391,18 +1459,19 @@ static void write_md_hardening(FILE *f)
 /* Markdown, padded so it also reads as a plain table in a terminal. */
 static void write_md(FILE *f)
 {
-	static const char *const hname[3] = { "harness: empty prog, repeat=1 (subtr.)",
+	static const char *const hname[4] = { "harness: empty prog, repeat=1 (subtr.)",
 					      "harness: BPF_PROG_RUN syscall, wall",
-					      "harness: empty prog, kernel loop (subtr.)" };
+					      "harness: empty prog, kernel loop (subtr.)",
+					      "harness: restore+empty, kernel loop (subtr.)" };
 	char b[16], ratio[16];
 
 	snprintf(ratio, sizeof(ratio), "%s/%s", count_name(opt.counts[opt.ncounts - 1], b, sizeof(b)),
 		 count_name(opt.counts[0], b + 8, 8));
-	fprintf(f, "| %-41s |", "path: ns/packet, net of harness");
+	fprintf(f, "| %-52s |", "path: ns/packet, net of harness");
 	for (int c = 0; c < opt.ncounts; c++)
 		fprintf(f, " %7s |", count_name(opt.counts[c], b, sizeof(b)));
 	fprintf(f, " %7s | %-6s | %-8s | %-15s |\n", ratio, "target", "verdict", "counter");
-	fprintf(f, "|-------------------------------------------|");
+	fprintf(f, "|------------------------------------------------------|");
 	for (int c = 0; c < opt.ncounts; c++)
 		fprintf(f, "--------:|");
 	fprintf(f, "--------:|--------|----------|-----------------|\n");
@@ -1415,7 +1484,7 @@ static void write_md(FILE *f)
 			if (!results[pi][0][m].have)
 				continue;
 			snprintf(lab, sizeof(lab), "%s%s", p->label, m ? " [kernel loop]" : "");
-			fprintf(f, "| %-41s |", lab);
+			fprintf(f, "| %-52s |", lab);
 			for (int c = 0; c < opt.ncounts; c++) {
 				const struct result *r = &results[pi][c][m];
 				int miss = p->target_ns > 0 && r->net_med > p->target_ns;
@@ -1433,27 +1502,29 @@ static void write_md(FILE *f)
 				q <= 1.10 ? " " : ratio_significant(pi, m) ? "!" : "?", tgt,
 				verdict_short(p->verdict), t_cnt_name(p->counter));
 		}
-	for (int k = 0; k < 3; k++) {
-		fprintf(f, "| %-41s |", hname[k]);
+	for (int k = 0; k < 4; k++) {
+		fprintf(f, "| %-52s |", hname[k]);
 		for (int c = 0; c < opt.ncounts; c++)
-			fprintf(f, " %6.1f  |", harness_at(c, k == 2, k == 1));
+			fprintf(f, " %6.1f  |", harness_at(c, k >= 2, k == 1, k == 3));
 		fprintf(f, " %7s  | %-6s | %-8s | %-15s |\n", "", "", "PASS", "-");
 	}
 	if (have_vars)
 		write_md_hardening(f);
 	if (hres[0].have) {
-		fprintf(f, "\n| %-41s | %7s | %-40s |\n", "kernel helper: ns/call, kernel loop, net",
+		fprintf(f, "\n| %-52s | %7s | %-40s |\n", "kernel helper: ns/call, kernel loop, net",
 			"ns", "called by");
-		fprintf(f, "|-------------------------------------------|--------:|"
+		fprintf(f, "|------------------------------------------------------|--------:|"
 			   "------------------------------------------|\n");
 		for (int h = 0; h < NHELPERS; h++)
-			fprintf(f, "| %-41s | %7.1f | %-40s |\n", helpers[h].label, hres[h].net_med,
+			fprintf(f, "| %-52s | %7.1f | %-40s |\n", helpers[h].label, hres[h].net_med,
 				helpers[h].used_by);
 	}
 	fprintf(f, "\n`!` = target missed (ratio target: <= 1.10); `?` = ratio above 1.10 but "
 		   "within round-to-round noise (the rounds' ranges overlap). Each figure: median of %d rounds; "
 		   "a round is %d repeat=1 runs, each right after an empty-program run, or one "
-		   "repeat=%d run ([kernel loop]); the tunnel counts are separate copies of the data "
+		   "repeat=%d run ([kernel loop]; for a path that rewrites the packet, "
+		   "bench/pkt_loop.bpf.c puts it back before every repetition and tail-calls the "
+		   "program, and the same with an empty program is subtracted); the tunnel counts are separate copies of the data "
 		   "plane, measured in turn within every round. The (subtr.) rows are what was "
 		   "subtracted; pass signalling returns before any map lookup, so its spread across "
 		   "counts is the method's own noise. Every "
@@ -1476,6 +1547,8 @@ static void write_dat(const char *file)
 			opt.counts[c] == 1 ? "" : "s");
 	fprintf(f, "\n");
 	for (int pi = 0; pi < NPATHS; pi++) {
+		if (opt.skip & (1u << pi))
+			continue;
 		fprintf(f, "\"%s\" %s", paths[pi].label,
 			paths[pi].target_ns > 0 ? "" : "NaN");
 		if (paths[pi].target_ns > 0)
@@ -1510,8 +1583,29 @@ static void usage(int rc)
 		"  --no-udp-checksum        outer UDP checksums not verified\n"
 		"                           (data_plane.verify_udp_checksum: false; default: verified)\n"
 		"  --no-compare             no comparison copies (without the hardening checks,\n"
-		"                           UDP checksum off); they need counts to start at 1\n");
+		"                           UDP checksum off); they need counts to start at 1\n"
+		"  --paths ID,ID            measure only these paths (ids as in the JSON output)\n");
 	exit(rc);
+}
+
+/* --paths a,b: measure only these (ids as in the JSON), e.g. to profile one. */
+static void parse_paths(const char *list)
+{
+	_Static_assert(NPATHS <= 32, "opt.skip holds a bit per path");
+	opt.skip = ~0u;
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		int found = 0;
+
+		for (int pi = 0; pi < NPATHS; pi++)
+			if (strlen(paths[pi].id) == n && strncmp(paths[pi].id, list, n) == 0)
+				opt.skip &= ~(1u << pi), found = 1;
+		if (!found) {
+			fprintf(stderr, "pkt_cost: no path \"%.*s\"\n", (int)n, list);
+			usage(2);
+		}
+		list += n + (list[n] == ',');
+	}
 }
 
 static void parse_counts(const char *s)
@@ -1541,7 +1635,8 @@ int main(int argc, char **argv)
 		{ "counts", 1, 0, 'c' }, { "cpu", 1, 0, 'p' },  { "json", 1, 0, 'j' },
 		{ "md", 1, 0, 'm' },     { "dat", 1, 0, 'd' },  { "helpers", 1, 0, 'h' },
 		{ "help", 0, 0, 'u' },   { "no-nh-cache", 0, 0, 'N' },
-		{ "no-udp-checksum", 0, 0, 'U' }, { "no-compare", 0, 0, 'C' }, { 0, 0, 0, 0 },
+		{ "no-udp-checksum", 0, 0, 'U' }, { "no-compare", 0, 0, 'C' },
+		{ "paths", 1, 0, 'P' },  { 0, 0, 0, 0 },
 	};
 	double t_start = now_s();
 	int ch;
@@ -1561,6 +1656,7 @@ int main(int argc, char **argv)
 		case 'N': opt.no_nh_cache = 1; break;
 		case 'U': opt.no_udp_csum = 1; break;
 		case 'C': opt.no_compare = 1; break;
+		case 'P': parse_paths(optarg); break;
 		case 'u': usage(0);
 		default: usage(2);
 		}
@@ -1596,7 +1692,8 @@ int main(int argc, char **argv)
 	}
 	note("paths (ns/packet at each count, net of harness):\n");
 	for (int pi = 0; pi < NPATHS; pi++)
-		measure(pi);
+		if (!(opt.skip & (1u << pi)))
+			measure(pi);
 
 	if (opt.json)
 		write_json(opt.json, now_s() - t_start);
