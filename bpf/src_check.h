@@ -50,16 +50,22 @@ TSPGW_INLINE int tspgw_endpoint_refused(const struct tspgw_dp_config *cfg,
 	return own != 0;
 }
 
+/* Is src (16 bytes) the anonymous address of this origin? */
+TSPGW_INLINE int tspgw_anon_source(const struct tspgw_dp_config *cfg,
+				   const struct tspgw_origin *origin, const __u8 *src)
+{
+	return (cfg->flags & TSPGW_CFG_F_ANON) &&
+	       tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout, origin->addr,
+				  origin->port);
+}
+
 /* src: 16 bytes; t: the origin's binding or NULL. */
 TSPGW_INLINE enum src_verdict tspgw_source_verdict(const struct tspgw_dp_config *cfg,
 						   const struct tspgw_origin *origin,
 						   const __u8 *src, const struct tspgw_tunnel *t)
 {
-	int anon_ok = 0;
+	int anon_ok = tspgw_anon_source(cfg, origin, src);
 
-	if (cfg->flags & TSPGW_CFG_F_ANON)
-		anon_ok = tspgw_anon_matches(src, cfg->anon_prefix, cfg->anon_layout,
-					     origin->addr, origin->port);
 	if (!t) {
 		if (!(cfg->flags & TSPGW_CFG_F_PUBLIC))
 			return SRC_UNBOUND;

@@ -76,9 +76,11 @@ check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin 
 		return SRC_OK;
 	}
 	/* Not the binding's host or prefix: OK only as an anonymous address
-	 * of this origin (src_check.h). An anonymous tunnel's own address
-	 * space needs no claim; otherwise a pending claim may own it. */
-	v = tspgw_source_verdict(cfg, origin, src, t);
+	 * of this origin (what tspgw_source_verdict decides with a binding
+	 * whose host and prefix do not match, without comparing them again).
+	 * An anonymous tunnel's own address space needs no claim; otherwise a
+	 * pending claim may own it. */
+	v = tspgw_anon_source(cfg, origin, src) ? SRC_OK : SRC_SPOOF;
 	if (v == SRC_OK && (t->flags & TSPGW_TUNNEL_F_ANON))
 		return SRC_OK;
 	c = HARDENED(1) ? prove_claim(origin, src) : NULL;

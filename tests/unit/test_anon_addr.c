@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Anonymous addresses that embed their IPv4 origin (bpf/anon_addr.h). The
- * same functions run in the data plane, so these tests pin the layouts of
- * /work/shared/reference/addressing.md down byte by byte. */
+ * same functions run in the data plane, so these tests pin the layouts
+ * (described at the top of bpf/anon_addr.h) down byte by byte. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
@@ -216,6 +216,12 @@ Test(anon_addr, in_prefix)
 	cr_assert_not(tspgw_anon_in_prefix(a, prefix));
 	addr6("3001:db8:ffff::", a);
 	cr_assert_not(tspgw_anon_in_prefix(a, prefix));
+	/* Each of the 64 prefix bits matters, none of the 64 after it. */
+	for (unsigned bit = 0; bit < 128; bit++) {
+		addr6("2001:db8:ffff::", a);
+		a[bit / 8] ^= (__u8)(0x80 >> (bit % 8));
+		cr_assert_eq(tspgw_anon_in_prefix(a, prefix), bit >= 64, "bit %u", bit);
+	}
 }
 
 /* ---- tspgw_prefix_contains -------------------------------------------- */
@@ -263,6 +269,26 @@ Test(anon_addr, prefix_contains_zero_and_past_128)
 	cr_assert(tspgw_prefix_contains(a, a, 128));
 	cr_assert_not(tspgw_prefix_contains(a, a, 129), "lengths past 128 never match");
 	cr_assert_not(tspgw_prefix_contains(a, a, 255));
+}
+
+/* Every length against every single-bit difference: inside the prefix it
+ * matters, past it it does not; also from buffers at every alignment, as
+ * packets hand addresses at any offset (the BPF build loads whole words). */
+Test(anon_addr, prefix_contains_every_length_and_bit)
+{
+	__u8 buf[16 + 3], p[16];
+
+	addr6("2001:db8:200:abcd:1234:5678:9abc:def0", p);
+	for (unsigned shift = 0; shift < 4; shift++)
+		for (unsigned len = 0; len <= 128; len++)
+			for (unsigned bit = 0; bit < 128; bit++) {
+				__u8 *a = buf + shift;
+
+				memcpy(a, p, 16);
+				a[bit / 8] ^= (__u8)(0x80 >> (bit % 8));
+				cr_assert_eq(tspgw_prefix_contains(a, p, (__u8)len), bit >= len,
+					     "/%u, bit %u differs, at offset %u", len, bit, shift);
+			}
 }
 
 /* Bits past the length are ignored on both sides, so a prefix written with
