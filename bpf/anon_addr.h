@@ -42,6 +42,22 @@ TSPGW_INLINE __u32 tspgw_addr_word(const __u8 *a, int i)
 #endif
 }
 
+/* Copy a 16-byte address to to (4-aligned in the BPF programs: a stack
+ * key) a word at a time; __builtin_memcpy from a byte pointer copies byte
+ * by byte in BPF. */
+TSPGW_INLINE void tspgw_addr_copy(__u8 *to, const __u8 *from)
+{
+#ifdef __VMLINUX_H__
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (int i = 0; i < 4; i++)
+		((__u32 *)(void *)to)[i] = tspgw_addr_word(from, i);
+#else
+	__builtin_memcpy(to, from, 16);
+#endif
+}
+
 /* The first bits (any number: <= 0 none, >= 32 all) of a word, as a mask
  * in network order, to AND with tspgw_addr_word values. */
 TSPGW_INLINE __u32 tspgw_word_mask(int bits)

@@ -321,7 +321,7 @@ static __always_inline int xdp_route_ipv6(struct xdp_md *ctx,
 	tot_len = IPV6_HLEN + bpf_ntohs(ip6->payload_len);
 	nk.family = AF_INET6;
 	nk.ifindex = ctx->ingress_ifindex;
-	__builtin_memcpy(nk.addr, &ip6->daddr, 16);
+	tspgw_addr_copy(nk.addr, (const __u8 *)&ip6->daddr);
 	if (nh_get(cfg, &nk, tot_len, &fib, &known))
 		goto forward;
 

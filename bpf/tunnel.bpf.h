@@ -134,7 +134,7 @@ resolve_tunnel(const struct tspgw_dp_config *cfg, const __u8 *dst, struct tspgw_
 
 	/* Host /128s first, exact: the longest match there can be, so the
 	 * trie (delegated prefixes) is asked only when no host matches. */
-	__builtin_memcpy(key.addr, dst, 16);
+	tspgw_addr_copy(key.addr, dst);
 	o = bpf_map_lookup_elem(&host_routes, key.addr);
 	if (!o)
 		o = bpf_map_lookup_elem(&routes, &key);
@@ -221,11 +221,18 @@ static __always_inline __u32 build_outer(struct outer_hdrs *h, const struct tspg
 	return olen;
 }
 
-/* Per-tunnel stats live in the binding, shared by every CPU: atomic adds,
- * so no count is lost to a concurrent packet of the same tunnel on another
- * CPU. last_seen is a plain store: two CPUs racing write nearly the same
- * time and either will do. t may be NULL (public mode without a binding:
- * such a tunnel has no stats). */
+/* Per-tunnel stats live in the binding. What comes from the tunnel (rx,
+ * drops) is counted with plain adds: a tunnel's packets all come from one
+ * outer address and port, which a NIC's receive-side scaling hashes to one
+ * queue, so one CPU at a time writes them (XDP runs on the queue's CPU). An
+ * atomic add waits for the CPU's pending stores and cost decap about a
+ * tenth of its time; where two CPUs did race (the daemon's slow path for
+ * fragments, a queue moved to another CPU), an increment can be lost, never
+ * invented, as the slow path already allows (tunnel_table_count_rx). What
+ * goes to the tunnel (tx) comes from anywhere on the IPv6 side, on every
+ * CPU: atomic adds. last_seen is a plain store: two CPUs racing write
+ * nearly the same time and either will do. t may be NULL (public mode
+ * without a binding: such a tunnel has no stats). */
 /* CLOCK_BOOTTIME in ns, to one tick: from jiffies (bpf_jiffies64 costs
  * about 1 ns) and the loader's sample of both clocks (dp_config), or from
  * the 26-ns helper where no sample was taken. */
@@ -243,17 +250,18 @@ static __always_inline void stats_rx(const struct tspgw_dp_config *cfg, struct t
 {
 	if (t) {
 		t->stats.last_seen = TSPGW_NS_TO_TICK(now_boot_ns(cfg));
-		__sync_fetch_and_add(&t->stats.rx_packets, 1);
-		__sync_fetch_and_add(&t->stats.rx_bytes, bytes);
+		t->stats.rx_packets += 1;
+		t->stats.rx_bytes += bytes;
 	}
 }
 
-/* Saturating, not wrapping (TSPGW_DROPS_SATURATED): CPUs that pass the
- * check together each add one, which the headroom above the mark holds. */
+/* Saturating, not wrapping (TSPGW_DROPS_SATURATED); a plain add like rx
+ * (above): should CPUs race, each adds at most one past the check, which
+ * the headroom above the mark holds. */
 static __always_inline void stats_drop(struct tspgw_tunnel *t)
 {
-	if (t && *(volatile const __u32 *)&t->stats.drops < TSPGW_DROPS_SATURATED)
-		__sync_fetch_and_add(&t->stats.drops, 1);
+	if (t && t->stats.drops < TSPGW_DROPS_SATURATED)
+		t->stats.drops += 1;
 }
 
 /* t: the binding tunnel_checked found (it looks it up anyway, to refuse
