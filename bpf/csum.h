@@ -10,17 +10,22 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)~sum;
 }
 
-/* Checksum of an option-less IPv4 header; iph->check must be zero. Ten
- * 16-bit loads, unrolled: cheaper than bpf_csum_diff for 20 bytes. */
+/* Checksum of an option-less IPv4 header; iph->check must be zero. Five
+ * 32-bit loads summed in 64 bits, then folded: cheaper than bpf_csum_diff
+ * for 20 bytes, and half the loads and adds of ten 16-bit words. The
+ * header is in the packet (unaligned loads are allowed there) or in a
+ * 4-aligned stack struct. */
 static __always_inline __u16 csum_ipv4_hdr(const struct iphdr *iph)
 {
-	const __u16 *w = (const __u16 *)iph;
-	__u32 sum = 0;
+	const __u32 *w = (const __u32 *)(const void *)iph;
+	__u64 sum = 0;
 
 #pragma unroll
-	for (int i = 0; i < IPV4_HLEN / 2; i++)
+	for (int i = 0; i < IPV4_HLEN / 4; i++)
 		sum += w[i];
-	return csum_fold32(sum);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold32((__u32)sum);
 }
 
 /* Incremental update (RFC 1624 eqn. 3) when one 16-bit word changes from
