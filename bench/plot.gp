@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Bar chart of bench/pkt_cost's figures: ns/packet per path, one bar per
-# tunnel count, log scale (the paths span 1 ns to over 1 us), each bar
+# tunnel count (the kernel-loop figures), log scale (the paths span 1 ns
+# to over 1 us), each bar
 # labelled with its value, each path's target drawn as a black line.
 #
 #   gnuplot -e "datafile='build/bench/pkt_cost.dat'; outfile='build/bench/pkt_cost.png'; \
@@ -14,7 +15,7 @@ if (!exists("subtitle")) subtitle = ""
 
 set terminal pngcairo size 1500,820 font "DejaVu Sans,11"
 set output outfile
-set title "tspgw: per-packet cost of each XDP path (BPF\\_PROG\\_RUN, net of harness)\n{/*0.8 ".subtitle."}"
+set title "tspgw: per-packet cost of each XDP path (BPF\\_PROG\\_RUN kernel loop, net of harness)\n{/*0.8 ".subtitle."}"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border rgb "#333333"
