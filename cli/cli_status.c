@@ -45,7 +45,7 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	struct dp_xdp_attachment xdp[16];
 	struct tspgw_maps m;
 	struct dp_stats st;
-	int json = 0, nxdp, tun_ifindex, tc;
+	int json = 0, nxdp, tun_ifindex, tc, rc;
 	char err[512];
 
 	for (int i = 1; i < argc; i++) {
@@ -67,8 +67,8 @@ int cmd_status(const struct tspgw_cfg *cfg, int argc, char **argv)
 	tun_ifindex = (int)if_nametoindex(cfg->tunnel_device);
 	tc = tc_attached(tun_ifindex);
 	/* The very numbers /metrics serves (dp_stats.h). */
-	if (dp_stats_read(cfg->pin_path, &m, &st)) {
-		log_msg(LOG_LEVEL_ERROR, "tspgw status: cannot read counters: %s", bpf_err_hint(-1));
+	if ((rc = dp_stats_read(cfg->pin_path, &m, &st))) {
+		log_msg(LOG_LEVEL_ERROR, "tspgw status: cannot read counters: %s", bpf_err_hint(rc));
 		pinned_maps_close(&m);
 		return 1;
 	}

@@ -299,28 +299,42 @@ static int fold_one(int new_fd, const struct tspgw_origin *key, const struct tsp
 	return 0;
 }
 
+/* For finish: NAME_v96 and NAME, both open (*old_fd, *new_fd) and the
+ * former's path in old. 1 when both are open, 0 when no NAME_v96 is pinned
+ * (nothing to finish), or -errno (nothing left open). */
+static int open_pair(const char *pin_path, const char *name, char old[PATH_MAX], int *old_fd,
+		     int *new_fd, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (pin_file(path, sizeof(path), pin_path, name, "") ||
+	    pin_file(old, PATH_MAX, pin_path, name, BINDING_MIGRATE_OLD_SUFFIX))
+		return -ENAMETOOLONG;
+	*old_fd = open_sized(old, sizeof(struct tspgw_tunnel_v96), err, errlen);
+	if (*old_fd == -ENOENT)
+		return 0;
+	if (*old_fd < 0)
+		return *old_fd;
+	*new_fd = open_sized(path, sizeof(struct tspgw_tunnel), err, errlen);
+	if (*new_fd < 0) {
+		close(*old_fd);
+		return *new_fd;
+	}
+	return 1;
+}
+
 /* bindings_v96 into bindings. Each old record is deleted once folded, so
  * a finish interrupted and run again adds nothing twice. */
 static long fold_bindings(const char *pin_path, char *err, size_t errlen)
 {
-	char path[PATH_MAX], old[PATH_MAX];
+	char old[PATH_MAX];
 	struct tspgw_origin *keys = NULL;
 	int old_fd, new_fd;
 	long n, folded = 0;
+	int opened = open_pair(pin_path, "bindings", old, &old_fd, &new_fd, err, errlen);
 
-	if (pin_file(path, sizeof(path), pin_path, "bindings", "") ||
-	    pin_file(old, sizeof(old), pin_path, "bindings", BINDING_MIGRATE_OLD_SUFFIX))
-		return -ENAMETOOLONG;
-	old_fd = open_sized(old, sizeof(struct tspgw_tunnel_v96), err, errlen);
-	if (old_fd == -ENOENT)
-		return 0;
-	if (old_fd < 0)
-		return old_fd;
-	new_fd = open_sized(path, sizeof(struct tspgw_tunnel), err, errlen);
-	if (new_fd < 0) {
-		close(old_fd);
-		return new_fd;
-	}
+	if (opened <= 0)
+		return opened;
 	n = map_keys(old_fd, sizeof(*keys), NULL, (void **)&keys);
 	for (long i = 0; i < n; i++) {
 		struct tspgw_tunnel_v96 o;
@@ -359,24 +373,18 @@ static long fold_bindings(const char *pin_path, char *err, size_t errlen)
  * says so, and the claim goes. */
 static int drop_proven_claims(const char *pin_path, char *err, size_t errlen)
 {
-	char path[PATH_MAX], bpath[PATH_MAX], old[PATH_MAX];
+	char bpath[PATH_MAX], old[PATH_MAX];
 	struct tspgw_origin *keys = NULL;
 	int old_fd, claims_fd, bind_fd;
 	long n;
+	int opened;
 
-	if (pin_file(path, sizeof(path), pin_path, "claims", "") ||
-	    pin_file(bpath, sizeof(bpath), pin_path, "bindings", "") ||
-	    pin_file(old, sizeof(old), pin_path, "claims", BINDING_MIGRATE_OLD_SUFFIX))
+	if (pin_file(bpath, sizeof(bpath), pin_path, "bindings", ""))
 		return -ENAMETOOLONG;
-	old_fd = open_sized(old, sizeof(struct tspgw_tunnel_v96), err, errlen);
-	if (old_fd == -ENOENT)
-		return 0;
-	if (old_fd < 0)
-		return old_fd;
+	opened = open_pair(pin_path, "claims", old, &old_fd, &claims_fd, err, errlen);
+	if (opened <= 0)
+		return opened;
 	close(old_fd);
-	claims_fd = open_sized(path, sizeof(struct tspgw_tunnel), err, errlen);
-	if (claims_fd < 0)
-		return claims_fd;
 	bind_fd = open_sized(bpath, sizeof(struct tspgw_tunnel), err, errlen);
 	if (bind_fd < 0) {
 		close(claims_fd);

@@ -122,3 +122,46 @@ int caps_in_child_userns(void)
 	/* No line at all: a namespace whose map is not written yet. */
 	return lines == 1 && identity ? 0 : 1;
 }
+
+void caps_explain_refusal(int e, uint64_t effective, int child_userns, char *out, size_t outlen)
+{
+	char missing[512];
+
+	if (e < 0)
+		e = -e;
+	if (caps_check(effective, missing, sizeof(missing))) {
+		snprintf(out, outlen, "%s; %s", strerror(e), missing);
+	} else if (child_userns == 1 && e == EPERM) {
+		/* capget reported the namespace's capabilities, not the
+		 * initial namespace's that bpf(2) checks (EPERM when they
+		 * are missing there). */
+		snprintf(out, outlen,
+			 "bpf(2) was refused because this process's capabilities belong to a user "
+			 "namespace (a rootless container?), and bpf(2) honours CAP_BPF only in the "
+			 "initial one; run the container rootful or tspgw on the host");
+	} else {
+		/* Capabilities held: what refuses is a filter in front of
+		 * bpf(2), podman's stock seccomp profile above all. EACCES is
+		 * also what a user gets opening a pin whose mode shuts it out
+		 * (bpf(2) checks the mode as open(2) does, CAP_BPF or not). */
+		snprintf(out, outlen,
+			 "bpf(2) was refused although this process holds CAP_BPF and CAP_NET_ADMIN "
+			 "(%s); %sa seccomp profile or LSM policy blocks it (in podman: "
+			 "--security-opt seccomp=FILE with FILE from dist/seccomp-bpf.py)",
+			 strerror(e),
+			 e == EACCES ? "the pins' owner and mode do not let this user open them, or "
+				     : "");
+	}
+}
+
+uint64_t caps_held(void)
+{
+	uint64_t eff;
+
+	return caps_effective(&eff) ? ~0ULL : eff;
+}
+
+void caps_explain_refusal_now(int e, char *out, size_t outlen)
+{
+	caps_explain_refusal(e, caps_held(), caps_in_child_userns(), out, outlen);
+}

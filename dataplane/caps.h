@@ -27,4 +27,20 @@ int caps_require(char *err, size_t errlen);
  * seccomp filter's. */
 int caps_in_child_userns(void);
 
+/* Why bpf(2) refused a call with EPERM or EACCES (e), as a clause to
+ * follow "cannot DO THIS: ": the data plane's capabilities `effective`
+ * lacks, named (caps_check); else, all held, for EPERM capabilities that
+ * belong to a user namespace (child_userns == 1, as caps_in_child_userns
+ * says); else a filter in front of bpf(2), a seccomp profile or an LSM
+ * policy (for EACCES, or a pin's owner and mode). The one diagnosis of
+ * every refused bpf(2) call (load_error.h, bpf_err_hint). */
+void caps_explain_refusal(int e, uint64_t effective, int child_userns, char *out, size_t outlen);
+
+/* This process's effective set, or every capability when it cannot be
+ * read (capget(2) refused: a refusal is then no capability's). */
+uint64_t caps_held(void);
+
+/* caps_explain_refusal for this process as it is now. */
+void caps_explain_refusal_now(int e, char *out, size_t outlen);
+
 #endif

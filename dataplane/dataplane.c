@@ -39,9 +39,10 @@
 const char *const dp_xdp_modes[] = { [TSPGW_XDP_AUTO] = "auto", [TSPGW_XDP_NATIVE] = "native",
 				      [TSPGW_XDP_GENERIC] = "generic", NULL };
 
-/* bpf_err_hint for what runs after dp_preflight confirmed the
- * capabilities: a refusal then is not theirs to explain. */
-static const char *held_caps_hint(int rc)
+/* A refused netlink request or TUN ioctl (routes, tc hooks, the tunnel
+ * device) after dp_preflight confirmed the capabilities: a refusal then is
+ * not theirs to explain. Refused bpf(2) calls: bpf_err_hint. */
+static const char *netlink_err_hint(int rc)
 {
 	if (rc < 0)
 		rc = -rc;
@@ -133,7 +134,7 @@ static int add_pool_routes(const struct tspgw_cfg *cfg, int tun_ifindex, char *e
 		inet_ntop(AF_INET6, &ranges[i]->addr, buf, sizeof(buf));
 		if (rc) {
 			snprintf(err, errlen, "cannot route %s/%u to %s: %s", buf, ranges[i]->len,
-				 cfg->tunnel_device, held_caps_hint(rc));
+				 cfg->tunnel_device, netlink_err_hint(rc));
 			return -1;
 		}
 		log_msg(LOG_LEVEL_INFO, "route %s/%u -> %s", buf, ranges[i]->len, cfg->tunnel_device);
@@ -162,12 +163,12 @@ static int attach_tc(int tun_ifindex, int prog_fd, char *err, size_t errlen)
 	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc hook on the tunnel device: %s",
-			 held_caps_hint(rc));
+			 netlink_err_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
-		snprintf(err, errlen, "cannot attach the tc program: %s", held_caps_hint(rc));
+		snprintf(err, errlen, "cannot attach the tc program: %s", netlink_err_hint(rc));
 		return -1;
 	}
 	return 0;
@@ -190,13 +191,13 @@ static int attach_tc_ingress(const char *ifname, int ifindex, int prog_fd, char 
 	rc = tc_hook_create(&hook);
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "cannot create the tc ingress hook on %s: %s", ifname,
-			 held_caps_hint(rc));
+			 netlink_err_hint(rc));
 		return -1;
 	}
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach the tc ingress program to %s: %s", ifname,
-			 held_caps_hint(rc));
+			 netlink_err_hint(rc));
 		return -1;
 	}
 	log_msg(LOG_LEVEL_INFO, "tc ingress on %s: attached", ifname);
@@ -287,7 +288,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 		if (bpf_obj_pin(link_fd, path)) {
 			rc = -errno;
 			close(link_fd);
-			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, held_caps_hint(rc));
+			snprintf(err, errlen, "cannot pin the XDP link at %s: %s", path, bpf_err_hint(rc));
 			return -1;
 		}
 		close(link_fd);
@@ -297,7 +298,7 @@ static int attach_xdp(const char *pin_path, const char *ifname, int ifindex, int
 	}
 	snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s", ifname,
 		 mode == TSPGW_XDP_NATIVE ? "native" : mode == TSPGW_XDP_GENERIC ? "generic" : "any",
-		 held_caps_hint(rc));
+		 bpf_err_hint(rc));
 	return -1;
 }
 
@@ -472,30 +473,19 @@ bool dp_attached(const char *pin_path)
 	return access(path, F_OK) == 0;
 }
 
-/* Why bpf(2) refused the load, or the first call of it that reads a pin
- * (rc < 0): capabilities, a user namespace, a seccomp profile, the
- * verifier (load_error.h). */
-static void explain_refusal(const struct tspgw_cfg *cfg, int rc, bool loading, char *err,
-			    size_t errlen)
-{
-	struct load_failure f = { .caps_confirmed = true, .pin_path = cfg->pin_path, .rc = rc };
-
-	f.child_userns = caps_in_child_userns();
-	if (loading)
-		f.verifier = libbpf_log_verifier();
-	load_error_explain(&f, err, errlen);
-}
-
 static int load_programs(const struct tspgw_cfg *cfg, struct tspgw_bpf *skel, char *err,
 			 size_t errlen)
 {
-	int rc;
+	struct load_failure f = { .pin_path = cfg->pin_path };
 
 	libbpf_log_reset();
-	rc = tspgw_bpf__load(skel);
-	if (!rc)
+	f.rc = tspgw_bpf__load(skel);
+	if (!f.rc)
 		return 0;
-	explain_refusal(cfg, rc, true, err, errlen);
+	f.caps = caps_held();
+	f.child_userns = caps_in_child_userns();
+	f.verifier = libbpf_log_verifier();
+	load_error_explain(&f, err, errlen);
 	return -1;
 }
 
@@ -575,7 +565,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	struct tspgw_dp_config dc;
 	struct binding_migration mig;
 	struct tspgw_bpf *skel = NULL;
-	int if4, if6, tun_ifindex, mtu, prep, rc = -1;
+	int if4, if6, tun_ifindex, mtu, rc = -1;
 	__u32 zero = 0;
 
 	if4 = (int)if_nametoindex(o->ipv4_iface);
@@ -586,7 +576,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 
 	skel = tspgw_bpf__open();
 	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", held_caps_hint(-errno));
+		snprintf(err, errlen, "cannot open the BPF object: %s", bpf_err_hint(-errno));
 		return -1;
 	}
 	bpf_map__set_max_entries(skel->maps.bindings, cfg->max_tunnels);
@@ -599,13 +589,8 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 	set_pin_paths(skel, cfg->pin_path);
 	/* Binding records of the previous layout: converted into new maps
 	 * (binding_migrate.h) while the old programs keep forwarding. */
-	prep = binding_migrate_prepare(&mig, cfg->pin_path, skel->maps.bindings,
-				       skel->maps.claims, err, errlen);
-	if (prep == -EPERM || prep == -EACCES)
-		/* The first bpf(2) call of an attach over pins: refused as a
-		 * load would be, and explained the same way. */
-		explain_refusal(cfg, prep, false, err, errlen);
-	if (prep)
+	if (binding_migrate_prepare(&mig, cfg->pin_path, skel->maps.bindings, skel->maps.claims,
+				    err, errlen))
 		goto out;
 	if (load_programs(cfg, skel, err, errlen))
 		goto out;
@@ -636,7 +621,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 				 cfg->tunnel_device);
 		else
 			snprintf(err, errlen, "cannot create tunnel device %s: %s",
-				 cfg->tunnel_device, held_caps_hint(tun_ifindex));
+				 cfg->tunnel_device, netlink_err_hint(tun_ifindex));
 		rc = -1;
 		goto out;
 	}
@@ -673,7 +658,7 @@ static int attach_steps(const struct tspgw_cfg *cfg, const struct dp_attach_opts
 			dc.flags |= TSPGW_CFG_F_HOST_ROUTES;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dp_config), &zero, &dc, BPF_ANY)) {
-		snprintf(err, errlen, "cannot write the config map: %s", held_caps_hint(-errno));
+		snprintf(err, errlen, "cannot write the config map: %s", bpf_err_hint(-errno));
 		rc = -1;
 		goto out;
 	}

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dataplane/caps.h"
+
 /* How many of the log's last lines make the verdict. */
 #define VERDICT_LINES 2
 
@@ -52,30 +54,10 @@ void load_error_explain(const struct load_failure *f, char *err, size_t errlen)
 		return;
 	}
 	if (e == EPERM || e == EACCES) {
-		if (!f->caps_confirmed) {
-			snprintf(err, errlen,
-				 "cannot load the BPF programs: %s; they need CAP_BPF and "
-				 "CAP_NET_ADMIN (run as root or grant both capabilities)",
-				 strerror(e));
-		} else if (f->child_userns == 1) {
-			/* capget reported the namespace's capabilities, not the
-			 * initial namespace's that bpf(2) checks. */
-			snprintf(err, errlen,
-				 "cannot load the BPF programs: bpf(2) was refused because this "
-				 "process's capabilities belong to a user namespace (a rootless "
-				 "container?), and bpf(2) honours CAP_BPF only in the initial one; run "
-				 "the container rootful or tspgw on the host");
-		} else {
-			/* Capabilities held and no verifier log: what refuses is a
-			 * filter in front of bpf(2), podman's stock seccomp profile
-			 * above all. */
-			snprintf(err, errlen,
-				 "cannot load the BPF programs: bpf(2) was refused although this "
-				 "process holds CAP_BPF and CAP_NET_ADMIN (%s); a seccomp profile or LSM "
-				 "policy blocks it (in podman: --security-opt seccomp=FILE with FILE "
-				 "from dist/seccomp-bpf.py)",
-				 strerror(e));
-		}
+		char why[640];
+
+		caps_explain_refusal(e, f->caps, f->child_userns, why, sizeof(why));
+		snprintf(err, errlen, "cannot load the BPF programs: %s", why);
 		return;
 	}
 	snprintf(err, errlen,

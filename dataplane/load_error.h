@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Why the kernel did not take the BPF programs, in one sentence: the
- * verifier's verdict, a filter in front of bpf(2), capabilities that
- * belong to a user namespace, or anything else. Capabilities were checked
- * before the load (caps.h), so a refusal is never put down to them again
- * unless that check was skipped. */
+ * verifier's verdict, a refusal of bpf(2) (caps_explain_refusal: missing
+ * capabilities, capabilities that belong to a user namespace, a filter in
+ * front of bpf(2)), or anything else. */
 #ifndef TSPGW_LOAD_ERROR_H
 #define TSPGW_LOAD_ERROR_H
 
-#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dataplane/libbpf_log.h"
 
 struct load_failure {
 	int rc;                 /* the skeleton's load: -errno */
-	bool caps_confirmed;    /* caps_require passed before the load */
+	uint64_t caps;          /* the effective set: caps_held() */
 	int child_userns;       /* caps_in_child_userns(): 1, 0 or -1 */
 	/* The load log libbpf printed (libbpf_log.h), or NULL. A program
 	 * with a log was refused by the verifier, whatever the errno. */

@@ -3,6 +3,7 @@
 
 #include "bpf/tspgw_maps.h"
 #include "dataplane/binding_migrate.h"
+#include "dataplane/caps.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -21,12 +22,16 @@
 
 const char *bpf_err_hint(int err)
 {
+	/* Per thread: the broker's and the CLI's callers print it at once. */
+	static _Thread_local char refusal[640];
+
 	if (err < 0)
 		err = -err;
 	switch (err) {
 	case EPERM:
 	case EACCES:
-		return "need CAP_BPF and CAP_NET_ADMIN (run as root or grant both capabilities)";
+		caps_explain_refusal_now(err, refusal, sizeof(refusal));
+		return refusal;
 	case ENOENT:
 		return "not found (is the data plane attached? run `tspgw attach IFACE`)";
 	case ENOSPC:

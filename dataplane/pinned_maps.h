@@ -31,7 +31,10 @@ void pinned_maps_close(struct tspgw_maps *maps);
 /* Is path on a bpf filesystem? If not, mount one at `path` (mkdir -p first). */
 int bpffs_ensure(const char *dir, char *err, size_t errlen);
 
-/* A human explanation for a failed bpf()/netlink call. */
+/* A human explanation for a failed bpf(2) call (err: -errno or errno).
+ * EPERM and EACCES are explained from the capabilities this process holds
+ * (caps_explain_refusal_now); the text is the calling thread's until its
+ * next call. */
 const char *bpf_err_hint(int err);
 
 #endif

@@ -17,6 +17,9 @@
 #   broker.database: "$PG_CONNINFO"       # over the unix socket
 #   pg_stop; pg_start_again               # the database down, then back
 #
+# Or, for a suite run on SQLite or on PostgreSQL (KIND sqlite or pg):
+#   fleet_database "$KIND" "$DB_NS"       # broker.database: "$DATABASE"
+#
 # The cluster is its own: initdb in a temporary directory owned by the
 # `postgres` OS user (initdb refuses root), the server started in the
 # given network namespace (listening on the given address and on a unix
@@ -130,6 +133,20 @@ pg_start_db() {
 	pg_create_db "$3" "$4" "$5" || return 1
 	# shellcheck disable=SC2034 # read by the scripts that source this
 	PG_CONNINFO="host=$PG_DIR port=$PG_PORT dbname=$3 user=$4 connect_timeout=3"
+}
+
+# fleet_database KIND NS: DATABASE, the gateways' broker.database, for a
+# suite that runs on either kind: sqlite, a file in $E2E_TMP; pg, a
+# throwaway cluster in a new namespace NS (on 203.0.113.50), its
+# PG_CONNINFO. pg_require first, for pg.
+# shellcheck disable=SC2034 # DATABASE: read by the scripts that source this
+fleet_database() {
+	DATABASE=$E2E_TMP/fleet.sqlite
+	[ "$1" = pg ] || return 0
+	e2e_netns_add "$2" || return 1
+	ip -n "$2" addr add 203.0.113.50/32 dev lo
+	pg_start_db "$2" 203.0.113.50 tspgw tspgw "pw-$$" || return 1
+	DATABASE=$PG_CONNINFO
 }
 
 # pg_conninfo DB ROLE PASSWORD: a libpq connection string over TCP to the

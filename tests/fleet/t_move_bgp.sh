@@ -37,12 +37,10 @@ e2e_require_tools ip ethtool nsenter nft ping python3 saslpasswd2 timeout bird b
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
+# shellcheck source=tests/fleet/pg_lib.sh
+. "$HERE/pg_lib.sh"
 DB_KIND=${MOVE_DB:-sqlite}
-if [ "$DB_KIND" = pg ]; then
-	# shellcheck source=tests/fleet/pg_lib.sh
-	. "$HERE/pg_lib.sh"
-	pg_require
-fi
+[ "$DB_KIND" != pg ] || pg_require
 
 # shellcheck source=tests/fleet/anycast_topo.sh
 . "$HERE/anycast_topo.sh"
@@ -54,14 +52,8 @@ REALM=tspgw.example
 GW_A=198.51.100.2
 GW_B=198.51.100.10
 
-DATABASE=$T/fleet.sqlite
-if [ "$DB_KIND" = pg ]; then
-	NS_D=tmd$$
-	e2e_netns_add "$NS_D" || exit 1
-	ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
-	pg_start_db "$NS_D" 203.0.113.50 tspgw tspgw "pw-$$" || exit 1
-	DATABASE=$PG_CONNINFO
-fi
+NS_D=tmd$$
+fleet_database "$DB_KIND" "$NS_D" || exit 1
 
 # Keepalives of 30 s (three misses): A keeps alice's tunnel, and announces
 # it, after her first client stops; only the move ends it. TSP is served at

@@ -31,12 +31,10 @@ e2e_require_tools ip ethtool nsenter python3 saslpasswd2 timeout
 e2e_require_built all "$TSPGW" "$TSPC" "$XDP_PASS"
 e2e_init
 e2e_require_bpf "$XDP_PASS"
+# shellcheck source=tests/fleet/pg_lib.sh
+. "$HERE/pg_lib.sh"
 DB_KIND=${TAKEOVER_DB:-sqlite}
-if [ "$DB_KIND" = pg ]; then
-	# shellcheck source=tests/fleet/pg_lib.sh
-	. "$HERE/pg_lib.sh"
-	pg_require
-fi
+[ "$DB_KIND" != pg ] || pg_require
 
 NS_C=tkc$$
 NS_A=tka$$
@@ -49,13 +47,7 @@ REALM=tspgw.example
 TABLE=4300
 PROTO=202
 
-DATABASE=$T/fleet.sqlite
-if [ "$DB_KIND" = pg ]; then
-	e2e_netns_add "$NS_D" || exit 1
-	ip -n "$NS_D" addr add 203.0.113.50/32 dev lo
-	pg_start_db "$NS_D" 203.0.113.50 tspgw tspgw "pw-$$" || exit 1
-	DATABASE=$PG_CONNINFO
-fi
+fleet_database "$DB_KIND" "$NS_D" || exit 1
 
 # Keepalives of 30 s: the tunnels --print-only leaves stay until taken over.
 gw_config() {
