@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -35,6 +36,12 @@ static void setup(void)
 	char err[256];
 
 	fx_setup();
+	/* A mount namespace of its own: where /sys/fs/bpf is no bpffs,
+	 * bpffs_ensure mounts one there (mode 0700), which must not outlive
+	 * the test on the machine (later suites run as another user). */
+	if (unshare(CLONE_NEWNS))
+		cr_skip_test("unshare(CLONE_NEWNS) failed (%s): skipped", strerror(errno));
+	cr_assert_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/tspgw_test_pinned_%d", (int)getpid());
 	cr_assert_eq(bpffs_ensure(dir, err, sizeof(err)), 0, "%s", err);
 	pin(bpf_map__fd(fx.skel->maps.dp_config), "dp_config");
