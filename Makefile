@@ -226,7 +226,7 @@ $(sort $(ALL_OBJS:.o=.d)): ;
 # .bpf.o files). Not all targets: a missing .d must count.
 .SECONDARY: $(foreach p,$(BPF_PROGS) xdp_pass,$(BUILD)/$(p).tmp.bpf.o $(BUILD)/$(p).bpf.o) \
 	$(BUILD)/obj/tests/e2e/tunclient.o $(BUILD)/obj-san/tests/e2e/tunclient.o \
-	$(BUILD)/bench/fwd_gen.tmp.bpf.o $(BUILD)/bench/fwd_gen.bpf.o
+	$(foreach p,fwd_gen pkt_loop tspgw_unhardened,$(BUILD)/bench/$(p).tmp.bpf.o $(BUILD)/bench/$(p).bpf.o)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # A tspgw whose data plane holds one program the verifier refuses
@@ -360,28 +360,22 @@ $(BUILD)/bench:
 $(BUILD)/bench/pkt_cost: bench/pkt_cost.c bench/helper_cost.h bench/pkt_loop.h $(BENCH_SUPPORT) $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) $(BUILD)/bench/tspgw_unhardened.skel.h $(BUILD)/bench/pkt_loop.skel.h | $(BUILD)/bench
 	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/pkt_cost.c $(BENCH_SUPPORT) $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
+# Bench programs with a skeleton: NAME.tmp.bpf.o (clang, rules below) ->
+# NAME.bpf.o (bpftool's linked object, the rule for every BPF object) ->
+# NAME.skel.h, whose skeleton is NAME_bpf (not bench/NAME_bpf).
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
 # The data plane built without its hardening checks (HARDENED() in
 # bpf/bpf_consts.h), bench-only: pkt_cost runs it in the same rounds as the
 # real one to show what the checks cost. tspgw never loads it.
 $(BUILD)/bench/tspgw_unhardened.tmp.bpf.o: bpf/tspgw.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -DTSPGW_BENCH_UNHARDENED -c $< -o $@
 
-$(BUILD)/bench/tspgw_unhardened.bpf.o: $(BUILD)/bench/tspgw_unhardened.tmp.bpf.o
-	$(BPFTOOL) gen object $@ $<
-
-$(BUILD)/bench/tspgw_unhardened.skel.h: $(BUILD)/bench/tspgw_unhardened.bpf.o
-	$(BPFTOOL) gen skeleton $< name tspgw_unhardened_bpf > $@
-
 # Bench-only: puts a rewritten packet back before every repetition of
 # BPF_PROG_RUN's loop (pkt_cost's kernel-loop figures of decap and encap).
 $(BUILD)/bench/pkt_loop.tmp.bpf.o: bench/pkt_loop.bpf.c bench/pkt_loop.h vmlinux/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(BUILD)/bench/pkt_loop.bpf.o: $(BUILD)/bench/pkt_loop.tmp.bpf.o
-	$(BPFTOOL) gen object $@ $<
-
-$(BUILD)/bench/pkt_loop.skel.h: $(BUILD)/bench/pkt_loop.bpf.o
-	$(BPFTOOL) gen skeleton $< name pkt_loop_bpf > $@
 
 # Bench-only XDP programs timing single kernel helpers (loaded by pkt_cost).
 $(BUILD)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c bench/helper_cost.h vmlinux/vmlinux.h | $(BUILD)/bench
@@ -393,12 +387,6 @@ FWD_BENCH := $(BUILD)/bench/fwd_gen $(BUILD)/bench/fwd_relay
 
 $(BUILD)/bench/fwd_gen.tmp.bpf.o: bench/fwd_gen.bpf.c bench/fwd_gen.h vmlinux/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(BUILD)/bench/fwd_gen.bpf.o: $(BUILD)/bench/fwd_gen.tmp.bpf.o
-	$(BPFTOOL) gen object $@ $<
-
-$(BUILD)/bench/fwd_gen.skel.h: $(BUILD)/bench/fwd_gen.bpf.o
-	$(BPFTOOL) gen skeleton $< name fwd_gen_bpf > $@
 
 $(BUILD)/bench/fwd_gen: bench/fwd_gen.c bench/fwd_gen.h bench/flows_file.h $(BUILD)/bench/fwd_gen.skel.h
 	$(CC) $(GW_CFLAGS) -I$(BUILD)/bench bench/fwd_gen.c -o $@ -lbpf -lelf -lz
