@@ -151,9 +151,9 @@ struct tspgw_origin {
 /* A tunnel's liveness and traffic. Part of its binding record (below), not
  * a map of its own: a second hash of the same keys cost a whole element
  * header again, and per CPU a value per possible CPU (about 3 KB a tunnel
- * at 64 CPUs). The data plane updates these with atomic adds (last_seen
- * with a plain store: any recent time will do), so readers take them as
- * they are, with no summing over CPUs. The four traffic counters stay 64
+ * at 64 CPUs). The data plane updates them in place (tunnel.bpf.h says
+ * which adds are atomic; last_seen with a plain store: any recent time
+ * will do), so readers take them as they are, with no summing over CPUs. The four traffic counters stay 64
  * bits: 32 would wrap within the hour on a busy tunnel. */
 struct tspgw_tunnel_stats {
 	__u64 rx_packets;  /* from the client, decapsulated */
