@@ -123,6 +123,13 @@ struct tspgw_origin {
  * clears the flag), nothing is encapsulated towards it: anyone can name any
  * IPv4 address, and the gateway must not send to one that never asked. */
 #define TSPGW_TUNNEL_F_CLAIMED 0x4
+/* A claim for this origin may wait in the claims map (set on the holder's
+ * binding before the claim is written, tunnel_table_claim_add). The data
+ * plane looks into the claims map for a source the binding does not own
+ * only when it is set, so a spoofing flood from a bound origin costs no
+ * second hash lookup. Left set after the claim is gone, it costs that
+ * lookup for this origin's spoofed packets, nothing else. */
+#define TSPGW_TUNNEL_F_CLAIM_WAITING 0x8
 
 /* Times in the binding record are CLOCK_BOOTTIME in ticks of 2^30 ns
  * (1.073741824 s), 32 bits: 146 years from boot. The data plane makes a

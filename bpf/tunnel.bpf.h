@@ -35,7 +35,7 @@ static __always_inline struct tspgw_tunnel *prove_claim(const struct tspgw_origi
 	if (!c || !tunnel_owns(c, src))
 		return NULL;
 	__builtin_memcpy(&rec, c, sizeof(rec));
-	rec.flags &= ~TSPGW_TUNNEL_F_CLAIMED;
+	rec.flags &= ~(TSPGW_TUNNEL_F_CLAIMED | TSPGW_TUNNEL_F_CLAIM_WAITING);
 	__builtin_memset(&rec.stats, 0, sizeof(rec.stats));
 	if (bpf_map_update_elem(&bindings, origin, &rec, BPF_ANY))
 		return NULL;
@@ -51,7 +51,9 @@ static __always_inline struct tspgw_tunnel *prove_claim(const struct tspgw_origi
  * (TSPGW_TUNNEL_F_CLAIMED) whose source is the tunnel's own proves the
  * claim: the flag is cleared and encapsulation towards the origin starts.
  * The claims map is looked at only for a source the binding does not own,
- * so a proven tunnel's own traffic costs nothing more. */
+ * and only when the binding is marked TSPGW_TUNNEL_F_CLAIM_WAITING, so a
+ * proven tunnel's own traffic costs nothing more, nor does spoofing from
+ * an origin no claim waits on. */
 static __always_inline enum src_verdict
 check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin *origin,
 		   const __u8 *src, struct tspgw_tunnel **tun)
@@ -79,11 +81,11 @@ check_inner_source(const struct tspgw_dp_config *cfg, const struct tspgw_origin 
 	 * of this origin (what tspgw_source_verdict decides with a binding
 	 * whose host and prefix do not match, without comparing them again).
 	 * An anonymous tunnel's own address space needs no claim; otherwise a
-	 * pending claim may own it. */
+	 * pending claim may own it, when the binding says one may wait. */
 	v = tspgw_anon_source(cfg, origin, src) ? SRC_OK : SRC_SPOOF;
 	if (v == SRC_OK && (t->flags & TSPGW_TUNNEL_F_ANON))
 		return SRC_OK;
-	c = HARDENED(1) ? prove_claim(origin, src) : NULL;
+	c = HARDENED(t->flags & TSPGW_TUNNEL_F_CLAIM_WAITING) ? prove_claim(origin, src) : NULL;
 	if (c) {
 		*tun = c;
 		return SRC_OK;

@@ -520,6 +520,11 @@ static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
 
 	if (c->in_claims_map) {
 		if (tunnel_table_claim_get(&b->maps, &c->r.origin, &pending) == 0) {
+			/* The holder's binding rewritten since (a new session
+			 * of its own, an attach): mark it again, or the data
+			 * plane would not look for the claim. */
+			if (bound && !(e.tun.flags & TSPGW_TUNNEL_F_CLAIM_WAITING))
+				tunnel_table_claim_mark(&b->maps, &c->r.origin);
 			if (!bound) {
 				/* The tunnel that held the origin is gone: wait as
 				 * a flagged binding, which its proof clears. */

@@ -245,12 +245,40 @@ void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_orig
 		del_route_of(m, origin, tun->prefix, tun->prefix_len);
 }
 
+/* Mark the origin's binding TSPGW_TUNNEL_F_CLAIM_WAITING, so the data plane
+ * looks for a claim there. Read, flagged, written back (BPF_EXIST), and
+ * only when the mark is missing: while it is, the data plane never proves
+ * a claim over this binding, so the write cannot undo a proof; what XDP
+ * adds to the tunnel's counters between the two syscalls is lost, as in
+ * tunnel_table_count_rx. 0, or -ENOENT when the origin has no binding. */
+int tunnel_table_claim_mark(const struct tspgw_maps *m, const struct tspgw_origin *origin)
+{
+	struct tspgw_tunnel t;
+
+	if (bpf_map_lookup_elem(m->bindings, origin, &t))
+		return -ENOENT;
+	if (t.flags & TSPGW_TUNNEL_F_CLAIM_WAITING)
+		return 0;
+	t.flags |= TSPGW_TUNNEL_F_CLAIM_WAITING;
+	if (bpf_map_update_elem(m->bindings, origin, &t, BPF_EXIST))
+		return errno == ENOENT ? -ENOENT : -errno;
+	return 0;
+}
+
 int tunnel_table_claim_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 			   const struct tspgw_tunnel *tun, char *err, size_t errlen)
 {
 	struct tspgw_tunnel rec = *tun;
 	int rc;
 
+	/* The holder's mark first: a claim the data plane would not look
+	 * for could never be proven. No holder: the claim waits unread until
+	 * the broker places it as a flagged binding of its own. */
+	rc = tunnel_table_claim_mark(m, origin);
+	if (rc && rc != -ENOENT) {
+		snprintf(err, errlen, "cannot mark the binding for the claim: %s", bpf_err_hint(rc));
+		return rc;
+	}
 	memset(&rec.stats, 0, sizeof(rec.stats));
 	if (bpf_map_update_elem(m->claims, origin, &rec, BPF_ANY)) {
 		rc = -errno;

@@ -46,8 +46,12 @@ void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_orig
 			     const struct tspgw_tunnel *tun);
 
 /* The claims map: a claim waiting over an origin another tunnel holds
- * (bpf/maps.bpf.h). add writes it with zeroed stats; get and del return 0
- * or -ENOENT; foreach visits every entry and stops when fn returns nonzero. */
+ * (bpf/maps.bpf.h). add marks the holder's binding (claim_mark:
+ * TSPGW_TUNNEL_F_CLAIM_WAITING, which the data plane needs to look for the
+ * claim; 0 or -ENOENT) and writes the claim with zeroed stats; get and del
+ * return 0 or -ENOENT; foreach visits every entry and stops when fn
+ * returns nonzero. */
+int tunnel_table_claim_mark(const struct tspgw_maps *m, const struct tspgw_origin *origin);
 int tunnel_table_claim_add(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 			   const struct tspgw_tunnel *tun, char *err, size_t errlen);
 int tunnel_table_claim_get(const struct tspgw_maps *m, const struct tspgw_origin *origin,

@@ -196,6 +196,15 @@ void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *p
 		     err);
 }
 
+void fx_add_claim(const struct tspgw_origin *o, const struct tspgw_tunnel *claim)
+{
+	struct tspgw_maps m = fx_maps();
+	char err[256] = "";
+
+	cr_assert_eq(tunnel_table_claim_add(&m, o, claim, err, sizeof(err)), 0,
+		     "tunnel_table_claim_add: %s", err);
+}
+
 struct tspgw_origin fx_tunnel_a(void)
 {
 	struct tspgw_origin o = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);

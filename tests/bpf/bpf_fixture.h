@@ -67,6 +67,9 @@ void fx_add_binding(const struct tspgw_origin *o, const char *host, const char *
 		    uint8_t prefix_len);
 void fx_add_tunnel(const struct tspgw_origin *o, const char *host, const char *prefix,
 		   uint8_t prefix_len);
+/* A claim over o, as the broker writes it (tunnel_table_claim_add: the
+ * holder's binding marked TSPGW_TUNNEL_F_CLAIM_WAITING first). */
+void fx_add_claim(const struct tspgw_origin *o, const struct tspgw_tunnel *claim);
 
 /* The two standard tunnels: A = v6udpv4 from T_CLIENT4:T_CLIENT_PORT
  * (T_HOST6, T_PREFIX6/48), B = v6v4 from T_CLIENT4B (T_HOST6B, T_PREFIX6B/48). */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dataplane/tunnel_table.h"
 #include "tests/bpf/bpf_fixture.h"
 #include "tests/bpf/expect.h"
 #include "tests/bpf/netenv.h"
@@ -253,7 +254,9 @@ Test(claims, pending_claim_leaves_the_existing_binding_alone)
 	struct tspgw_tunnel c = record(CLAIM_HOST6, TSPGW_TUNNEL_F_CLAIMED), got;
 	struct pkt p;
 
-	cr_assert_eq(bpf_map_update_elem(claims_fd(), &b, &c, BPF_ANY), 0);
+	fx_add_claim(&b, &c);
+	cr_assert_eq(bpf_map_lookup_elem(bindings_fd(), &b, &got), 0);
+	cr_expect(got.flags & TSPGW_TUNNEL_F_CLAIM_WAITING, "holder not marked for the claim");
 	/* The holder keeps sending and receiving. */
 	expect_sent(t_ip6(T_HOST6B), &b, "holder, claim pending");
 	from_origin(&p, T_CLIENT4B, T_HOST6B);
@@ -278,7 +281,38 @@ Test(claims, pending_claim_leaves_the_existing_binding_alone)
 	cr_expect(host_is(&got, CLAIM_HOST6),
 		  "binding not replaced by the proven claim");
 	cr_expect_eq(got.flags & TSPGW_TUNNEL_F_CLAIMED, 0);
+	cr_expect_eq(got.flags & TSPGW_TUNNEL_F_CLAIM_WAITING, 0, "proven binding still marked");
 	cr_expect_eq(got.stats.rx_packets, 1, "proof packet not counted in the new binding");
 	from_origin(&p, T_CLIENT4B, T_HOST6B);
 	expect_drop(&p, TSPGW_CNT_DROP_SPOOF, "replaced holder's address");
+}
+
+/* The data plane looks for a claim only over a binding marked for one: a
+ * spoofing flood from a bound origin costs no second lookup. A claim whose
+ * holder lost its mark (its binding written again) waits unproven until
+ * the mark is back, which the broker's poll restores. */
+Test(claims, claim_is_looked_for_only_over_a_marked_binding)
+{
+	struct tspgw_origin b = fx_tunnel_b();
+	struct tspgw_tunnel c = record(CLAIM_HOST6, TSPGW_TUNNEL_F_CLAIMED), got;
+	struct tspgw_maps m = {
+		.bindings = bindings_fd(),
+		.claims = claims_fd(),
+	};
+	struct tspgw_origin none = fx_origin("198.51.100.9", 0, TSPGW_TUN_V6V4);
+	struct pkt p;
+
+	cr_assert_eq(bpf_map_update_elem(claims_fd(), &b, &c, BPF_ANY), 0);
+	from_origin(&p, T_CLIENT4B, CLAIM_HOST6);
+	expect_drop(&p, TSPGW_CNT_DROP_SPOOF, "claimant over an unmarked holder");
+	cr_expect_eq(bpf_map_lookup_elem(claims_fd(), &b, &got), 0, "claim taken unmarked");
+	cr_assert_eq(bpf_map_lookup_elem(bindings_fd(), &b, &got), 0);
+	cr_expect(host_is(&got, T_HOST6B), "holder replaced without its mark");
+
+	cr_assert_eq(tunnel_table_claim_mark(&m, &b), 0);
+	cr_assert_eq(tunnel_table_claim_mark(&m, &b), 0, "marking twice");
+	expect_decapped(&p, 1, "claimant once the holder is marked");
+	cr_assert_eq(bpf_map_lookup_elem(bindings_fd(), &b, &got), 0);
+	cr_expect(host_is(&got, CLAIM_HOST6), "claim not proven over the marked holder");
+	cr_expect_eq(tunnel_table_claim_mark(&m, &none), -ENOENT, "an origin without a binding");
 }
