@@ -57,7 +57,7 @@ machine="$cpu_model, $ncpu CPUs, $mem_mb MiB, $virt, Linux $kernel"
 echo "tspgw benchmarks on $machine (tspgw $rev)"
 
 # ---- section 1: per-packet cost of each BPF path -----------------------
-echo "1. per-packet cost of each BPF path: running (about a minute; log: $OUT/pkt_cost.log)"
+echo "1. per-packet cost of each BPF path: running (about 3 minutes; log: $OUT/pkt_cost.log)"
 t0=$(date +%s)
 # shellcheck disable=SC2086 # PKT_COST_ARGS is a list of options
 "$OUT/pkt_cost" --helpers "$OUT/helper_cost.bpf.o" --json "$OUT/pkt_cost.json" \
