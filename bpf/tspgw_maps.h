@@ -160,8 +160,9 @@ struct tspgw_origin {
  * header again, and per CPU a value per possible CPU (about 3 KB a tunnel
  * at 64 CPUs). The data plane updates them in place (tunnel.bpf.h says
  * which adds are atomic; last_seen with a plain store: any recent time
- * will do), so readers take them as they are, with no summing over CPUs. The four traffic counters stay 64
- * bits: 32 would wrap within the hour on a busy tunnel. */
+ * will do), so readers take them as they are, with no summing over CPUs.
+ * The four traffic counters stay 64 bits: 32 would wrap within the hour
+ * on a busy tunnel. */
 struct tspgw_tunnel_stats {
 	__u64 rx_packets;  /* from the client, decapsulated */
 	__u64 rx_bytes;    /* inner IPv6 bytes */
