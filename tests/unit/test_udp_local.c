@@ -23,40 +23,41 @@ union ctl {
 	uint8_t buf[UDP_LOCAL_CMSG_SPACE];
 };
 
-/* A received message whose control data is one IP_PKTINFO. */
-static enum udp_local_kind parse_v4(const char *dst, const char *spec_dst, struct udp_local *out)
+/* A received message whose control data is one message (level, type,
+ * len bytes of data), parsed. */
+static enum udp_local_kind parse_one(int level, int type, const void *data, size_t len,
+				     struct udp_local *out)
 {
 	union ctl ctl;
-	struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo)) };
-	struct in_pktinfo pi = { .ipi_ifindex = 7 };
+	struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = CMSG_SPACE(len) };
 	struct cmsghdr *c;
 
 	memset(&ctl, 0, sizeof(ctl));
-	inet_pton(AF_INET, dst, &pi.ipi_addr);
-	inet_pton(AF_INET, spec_dst, &pi.ipi_spec_dst);
 	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
 	return udp_local_parse(&m, out);
 }
 
+/* One IP_PKTINFO. */
+static enum udp_local_kind parse_v4(const char *dst, const char *spec_dst, struct udp_local *out)
+{
+	struct in_pktinfo pi = { .ipi_ifindex = 7 };
+
+	inet_pton(AF_INET, dst, &pi.ipi_addr);
+	inet_pton(AF_INET, spec_dst, &pi.ipi_spec_dst);
+	return parse_one(IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), out);
+}
+
+/* One IPV6_PKTINFO. */
 static enum udp_local_kind parse_v6(const char *dst, struct udp_local *out)
 {
-	union ctl ctl;
-	struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo)) };
 	struct in6_pktinfo pi = { .ipi6_ifindex = 3 };
-	struct cmsghdr *c;
 
-	memset(&ctl, 0, sizeof(ctl));
 	inet_pton(AF_INET6, dst, &pi.ipi6_addr);
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = IPPROTO_IPV6;
-	c->cmsg_type = IPV6_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	return udp_local_parse(&m, out);
+	return parse_one(IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi), out);
 }
 
 Test(udp_local, unicast_ipv4_is_the_header_destination)
@@ -103,20 +104,12 @@ Test(udp_local, no_packet_info_is_not_known)
 {
 	struct udp_local l = { .family = AF_INET };
 	struct msghdr m = { 0 };
-	union ctl ctl;
-	struct cmsghdr *c;
+	uint32_t four = 0;
 
 	cr_assert_eq(udp_local_parse(&m, &l), UDP_LOCAL_NONE);
 	cr_assert_eq(l.family, 0);
 	/* Another control message (a truncated pktinfo counts as one). */
-	memset(&ctl, 0, sizeof(ctl));
-	m.msg_control = ctl.buf;
-	m.msg_controllen = CMSG_SPACE(4);
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(4);
-	cr_assert_eq(udp_local_parse(&m, &l), UDP_LOCAL_NONE);
+	cr_assert_eq(parse_one(IPPROTO_IP, IP_PKTINFO, &four, 4, &l), UDP_LOCAL_NONE);
 }
 
 Test(udp_local, reply_cmsg_names_the_source_and_no_interface)
