@@ -605,8 +605,13 @@ Test(broker, a_restored_tunnel_keeps_its_lifetimes)
 	cr_expect_eq(broker_tunnel_count(bt), 1, "the quiet one was renewed, or the busy one ended");
 	cr_expect_geq(bt_logged("expired", "reason=lifetime"), 0);
 	cr_expect_lt(bt_logged("renewed", NULL), 0, "renewals made while away were logged");
-	bt_seen(&o, now + 29 * NS);
-	broker_tick(bt, now + 31 * NS);
+	/* Its third lifetime ends at now + 30 s to now + 31.07 s: times are
+	 * kept in ticks of 1.07 s, and a restored creation time is the end
+	 * of its tick. So: seen well before that end (last seen is rounded
+	 * up too), and the check well after it (at now + 31 s it still fell
+	 * inside the third lifetime in about 1 run in 15). */
+	bt_seen(&o, now + 25 * NS);
+	broker_tick(bt, now + 33 * NS);
 	cr_expect_eq(broker_tunnel_count(bt), 1);
 	cr_expect_geq(bt_logged("renewed", "renewals=3 "), 0);
 }
