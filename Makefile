@@ -51,7 +51,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -fno-strict-ali
 	-Wno-unused-function -I. $(CLANG_BPF_SYS_INCLUDES)
 
 BPF_HDRS    := $(wildcard bpf/*.h)
-BPF_PROGS   := tspgw
+BPF_PROGS   := tspgw tunnel_write
 SKELS       := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
 # Userspace, in layers that include only downwards (README "Layout";

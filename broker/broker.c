@@ -22,6 +22,7 @@
 #include "broker/sasl_claim.h"
 #include "bpf/special_addr.h"
 #include "broker/tunnel_routes.h"
+#include "dataplane/tunnel_batch.h"
 #include "dataplane/tunnel_table.h"
 
 #define NS_PER_S 1000000000ull
@@ -83,6 +84,12 @@ struct reservation {
 	 * tick (tun.created), this run's expiry the exact time. */
 	uint64_t created_ns;
 	char dn[256]; /* client DNS name from broker.dn_template, or "" */
+	/* Accepted and queued for the maps (broker_flush), what the log line
+	 * and the setup's stats need once it is written. */
+	const char *event;
+	char extra[96];
+	char mech[32];
+	uint64_t setup_ns;
 };
 
 /* Per source (peer_key.h: an IPv4 address, or an IPv6 /64): its tunnel
@@ -134,6 +141,12 @@ struct broker {
 	 * offered tunnel. */
 	struct tspgw_dp_config dp_cfg;
 	bool dp_cfg_read;
+	/* Accepted tunnels not yet in the maps: written together before
+	 * the replies of the batch that accepted them leave (broker_flush),
+	 * and before the broker reads or changes the maps otherwise. NULL
+	 * without maps. */
+	struct tunnel_batch *pending;
+	bool flushing;
 };
 
 uint64_t broker_now_ns(void)
@@ -144,6 +157,14 @@ uint64_t broker_now_ns(void)
 	 * one tick: dataplane/dp_clock.c). */
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* The maps, with every accepted tunnel in them: what the broker reads
+ * or changes there must see the tunnels it queued. */
+static const struct tspgw_maps *maps(struct broker *b)
+{
+	broker_flush(b);
+	return &b->maps;
 }
 
 /* ---- formatting for the event log ------------------------------------- */
@@ -304,10 +325,10 @@ static void live_unmap(struct broker *b, const struct live *l)
 	struct tspgw_tunnel t = live_addrs(l);
 	struct tunnel_entry e;
 
-	if (tunnel_table_get(&b->maps, &l->origin, &e) == 0 && !memcmp(e.tun.host, l->host, 16))
-		tunnel_table_del(&b->maps, &l->origin, NULL);
+	if (tunnel_table_get(maps(b), &l->origin, &e) == 0 && !memcmp(e.tun.host, l->host, 16))
+		tunnel_table_del(maps(b), &l->origin, NULL);
 	else
-		tunnel_table_del_routes(&b->maps, &l->origin, &t);
+		tunnel_table_del_routes(maps(b), &l->origin, &t);
 }
 
 /* Take a tunnel out of service: maps first, then our table. */
@@ -408,15 +429,15 @@ static int claim_place(struct broker *b, struct claim *c, char *err, size_t len)
 
 	c->r.tun.flags |= TSPGW_TUNNEL_F_CLAIMED;
 	c->routed = false;
-	if (tunnel_table_get(&b->maps, &c->r.origin, &e) == 0) {
+	if (tunnel_table_get(maps(b), &c->r.origin, &e) == 0) {
 		c->in_claims_map = true;
-		return tunnel_table_claim_add(&b->maps, &c->r.origin, &c->r.tun, err, len);
+		return tunnel_table_claim_add(maps(b), &c->r.origin, &c->r.tun, err, len);
 	}
 	c->in_claims_map = false;
-	rc = tunnel_table_add_binding(&b->maps, &c->r.origin, &c->r.tun, err, len);
+	rc = tunnel_table_add_binding(maps(b), &c->r.origin, &c->r.tun, err, len);
 	if (rc)
 		return rc;
-	c->routed = tunnel_table_add_routes(&b->maps, &c->r.origin, &c->r.tun, e2, sizeof(e2)) == 0;
+	c->routed = tunnel_table_add_routes(maps(b), &c->r.origin, &c->r.tun, e2, sizeof(e2)) == 0;
 	return 0;
 }
 
@@ -426,15 +447,15 @@ static void claim_unmap(struct broker *b, struct claim *c)
 	struct tunnel_entry e;
 
 	if (c->in_claims_map) {
-		tunnel_table_claim_del(&b->maps, &c->r.origin);
+		tunnel_table_claim_del(maps(b), &c->r.origin);
 		return;
 	}
 	if (c->routed)
-		tunnel_table_del_routes(&b->maps, &c->r.origin, &c->r.tun);
+		tunnel_table_del_routes(maps(b), &c->r.origin, &c->r.tun);
 	/* The binding alone: routes to the claim's addresses that are not
 	 * its own (the user's tunnel elsewhere) stay. */
-	if (tunnel_table_get(&b->maps, &c->r.origin, &e) == 0 && binding_is(&e, &c->r.tun))
-		tunnel_table_del_binding(&b->maps, &c->r.origin);
+	if (tunnel_table_get(maps(b), &c->r.origin, &e) == 0 && binding_is(&e, &c->r.tun))
+		tunnel_table_del_binding(maps(b), &c->r.origin);
 }
 
 static void claim_drop(struct broker *b, struct claim *c, const char *event, const char *extra)
@@ -488,7 +509,7 @@ static void claim_promote(struct broker *b, struct claim *c)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "from=\"%s\" ", from);
 	}
 	c->r.tun.flags &= ~(uint32_t)TSPGW_TUNNEL_F_CLAIMED;
-	if (!c->routed && tunnel_table_add_routes(&b->maps, &o, &c->r.tun, err, sizeof(err))) {
+	if (!c->routed && tunnel_table_add_routes(maps(b), &o, &c->r.tun, err, sizeof(err))) {
 		char msg[300];
 
 		snprintf(msg, sizeof(msg), "code=%d error=\"%s\"", TSP_SERVER_ERROR, err);
@@ -515,22 +536,22 @@ static void claim_poll(struct broker *b, struct claim *c, uint64_t now)
 {
 	struct tunnel_entry e;
 	struct tspgw_tunnel pending;
-	bool bound = tunnel_table_get(&b->maps, &c->r.origin, &e) == 0;
+	bool bound = tunnel_table_get(maps(b), &c->r.origin, &e) == 0;
 	char why[64];
 
 	if (c->in_claims_map) {
-		if (tunnel_table_claim_get(&b->maps, &c->r.origin, &pending) == 0) {
+		if (tunnel_table_claim_get(maps(b), &c->r.origin, &pending) == 0) {
 			/* The holder's binding rewritten since (a new session
 			 * of its own, an attach): mark it again, or the data
 			 * plane would not look for the claim. */
 			if (bound && !(e.tun.flags & TSPGW_TUNNEL_F_CLAIM_WAITING))
-				tunnel_table_claim_mark(&b->maps, &c->r.origin);
+				tunnel_table_claim_mark(maps(b), &c->r.origin);
 			if (!bound) {
 				/* The tunnel that held the origin is gone: wait as
 				 * a flagged binding, which its proof clears. */
 				char err[256];
 
-				tunnel_table_claim_del(&b->maps, &c->r.origin);
+				tunnel_table_claim_del(maps(b), &c->r.origin);
 				if (claim_place(b, c, err, sizeof(err))) {
 					char msg[300];
 
@@ -641,7 +662,7 @@ static int restore_claim(struct broker *b, const struct tunnel_entry *e, bool in
 	if (!c->r.anonymous && !c->r.user[0])
 		c->r.anonymous = true;
 	c->in_claims_map = in_claims_map;
-	c->routed = !in_claims_map && tunnel_table_routed_to(&b->maps, e->tun.host, &e->origin);
+	c->routed = !in_claims_map && tunnel_table_routed_to(maps(b), e->tun.host, &e->origin);
 	c->deadline_ns = broker_now_ns() + (uint64_t)b->cfg.s.claim_timeout * NS_PER_S;
 	if (claim_by_origin(b, &c->r.origin)) {
 		free(c);
@@ -684,6 +705,18 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		broker_free(b);
 		return NULL;
 	}
+	if (maps->bindings >= 0) {
+		char err[256];
+
+		b->pending = malloc(sizeof(*b->pending));
+		if (!b->pending) {
+			broker_free(b);
+			return NULL;
+		}
+		if (tunnel_batch_open(b->pending, maps, err, sizeof(err)))
+			log_msg(LOG_LEVEL_WARN, "accepted tunnels are written to the maps one by one "
+						"(slower setups): %s", err);
+	}
 	return b;
 }
 
@@ -691,6 +724,13 @@ void broker_free(struct broker *b)
 {
 	if (!b)
 		return;
+	/* Every accepted tunnel goes into the maps, which outlive us. */
+	broker_flush(b);
+	if (b->pending) {
+		tunnel_batch_close(b->pending);
+		free(b->pending);
+		b->pending = NULL;
+	}
 	for (struct live *l = b->head, *next; l; l = next) {
 		next = l->next;
 		free(l);
@@ -897,13 +937,13 @@ static int restore_held_claim(const struct tunnel_entry *e, void *arg)
 int broker_restore(struct broker *b)
 {
 	struct restore_ctx c = { .b = b };
-	int rc = tunnel_table_foreach_binding(&b->maps, restore_one, &c);
+	int rc = tunnel_table_foreach_binding(maps(b), restore_one, &c);
 
 	if (rc < 0)
 		return rc;
 	if (c.err)
 		return c.err;
-	rc = tunnel_table_foreach_claim(&b->maps, restore_held_claim, &c);
+	rc = tunnel_table_foreach_claim(maps(b), restore_held_claim, &c);
 	if (rc < 0)
 		return rc;
 	if (c.err)
@@ -1185,6 +1225,7 @@ static const struct tspgw_dp_config *dp_config(struct broker *b)
 
 void broker_pass_done(struct broker *b)
 {
+	broker_flush(b);
 	b->dp_cfg_read = false;
 }
 
@@ -1199,7 +1240,7 @@ static int claim_check(struct broker *b, uint32_t addr)
 
 	if (addr == b->cfg.server_ipv4.s_addr || tspgw_ipv4_refused(addr, b->cfg.special_allow))
 		return TSP_BAD_IPV4;
-	if (tunnel_table_get(&b->maps, &o, &e) == 0 && (e.tun.flags & TSPGW_TUNNEL_F_STATIC))
+	if (tunnel_table_get(maps(b), &o, &e) == 0 && (e.tun.flags & TSPGW_TUNNEL_F_STATIC))
 		return TSP_IPV4_IN_USE;
 	return TSP_OK;
 }
@@ -1353,12 +1394,15 @@ static void fleet_serve(struct broker *b, const char *user)
 	b->fleet.serve_failed = false;
 }
 
+static void tunnel_written(void *arg, void *ctx, const struct tspgw_origin *origin,
+			   const struct tspgw_tunnel *tun, int rc, const char *err);
+
 static void accept_offer(void *ctx, struct tsp_session *s)
 {
 	struct broker *b = ctx;
 	struct reservation *r = tsp_session_data(s);
 	struct live *old, *l;
-	char err[256], extra[96];
+	char extra[96];
 	const char *event = "created";
 
 	if (!r)
@@ -1392,7 +1436,7 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	if (old) {
 		live_unlink(b, old);
 		if (memcmp(old->host, r->tun.host, 16) || old->prefix_len != r->tun.prefix_len)
-			tunnel_table_del(&b->maps, &old->origin, NULL);
+			tunnel_table_del(maps(b), &old->origin, NULL);
 		free(old);
 		event = "replaced";
 	}
@@ -1401,27 +1445,17 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 
 		tunnel_origin_format(from, sizeof(from), &old->origin);
 		snprintf(extra, sizeof(extra), "from=\"%s\"", from);
-		tunnel_table_del(&b->maps, &old->origin, NULL);
+		tunnel_table_del(maps(b), &old->origin, NULL);
 		live_unlink(b, old);
 		free(old);
 		event = "moved";
 	} else {
 		extra[0] = '\0';
 	}
-	if (tunnel_table_add(&b->maps, &r->origin, &r->tun, err, sizeof(err))) {
-		char msg[300];
-
-		snprintf(msg, sizeof(msg), "code=%d error=\"%s\"", TSP_SERVER_ERROR, err);
-		log_event(b, "failed", r->anonymous ? NULL : r->user, &r->origin, &r->tun, msg);
-		if (r->counted)
-			ipv4_tunnels_add(b, r->origin.addr, -1);
-		free(r);
-		setup_done(b, s, TSP_SERVER_ERROR);
-		return;
-	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		tunnel_table_del(&b->maps, &r->origin, NULL);
+		if (r->counted)
+			ipv4_tunnels_add(b, r->origin.addr, -1);
 		free(r);
 		setup_done(b, s, TSP_SERVER_ERROR);
 		return;
@@ -1432,19 +1466,68 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 	snprintf(l->user, sizeof(l->user), "%s", r->user);
 	l->keepalive = r->keepalive;
 	l->created_ns = r->created_ns;
+	/* In service from now on for everything the broker decides (a
+	 * second setup from this origin in the same pass replaces it); in
+	 * the maps once the queue is written, before any reply of this pass
+	 * leaves. A tunnel the maps refuse is taken out again then
+	 * (tunnel_written). */
 	live_link(b, l);
-	if (!l->anonymous)
-		fleet_serve(b, l->user);
 	if (!r->counted)
 		ipv4_tunnels_add(b, l->origin.addr, 1); /* replaced one was uncounted */
-	{
-		char ka[64];
+	r->event = event;
+	snprintf(r->extra, sizeof(r->extra), "%s%skeepalive=%us", extra, *extra ? " " : "",
+		 l->keepalive);
+	snprintf(r->mech, sizeof(r->mech), "%s", tsp_session_mech(s) ? tsp_session_mech(s) : "");
+	r->setup_ns = tsp_session_age_ns(s);
+	if (!b->pending) { /* no maps: refused as tunnel_table_add refuses */
+		char err[256] = "";
+		int rc = tunnel_table_add(&b->maps, &r->origin, &r->tun, err, sizeof(err));
 
-		snprintf(ka, sizeof(ka), "%s%skeepalive=%us", extra, *extra ? " " : "", l->keepalive);
-		log_event(b, event, l->anonymous ? NULL : l->user, &l->origin, &r->tun, ka);
+		tunnel_written(b, r, &r->origin, &r->tun, rc, err);
+		return;
 	}
+	if (tunnel_batch_add(b->pending, &r->origin, &r->tun, r) == -ENOSPC) {
+		broker_flush(b);
+		tunnel_batch_add(b->pending, &r->origin, &r->tun, r);
+	}
+}
+
+/* A queued tunnel's write (broker_flush): logged and counted as a setup
+ * now; one the maps refused leaves service again, as if never accepted. */
+static void tunnel_written(void *arg, void *ctx, const struct tspgw_origin *origin,
+			   const struct tspgw_tunnel *tun, int rc, const char *err)
+{
+	struct broker *b = arg;
+	struct reservation *r = ctx;
+	const char *user = r->anonymous ? NULL : r->user;
+	int code = rc ? TSP_SERVER_ERROR : TSP_OK;
+
+	if (rc) {
+		struct live *l = live_by_origin(b, origin);
+		char msg[300];
+
+		if (l && l->created_ns == r->created_ns && !memcmp(l->host, tun->host, 16)) {
+			live_unlink(b, l);
+			free(l);
+		}
+		snprintf(msg, sizeof(msg), "code=%d error=\"%s\"", TSP_SERVER_ERROR, err);
+		log_event(b, "failed", user, origin, tun, msg);
+	} else {
+		if (!r->anonymous)
+			fleet_serve(b, r->user);
+		log_event(b, r->event, user, origin, tun, r->extra);
+	}
+	broker_stats_setup(&b->stats, code, *r->mech ? r->mech : NULL, code == TSP_OK, r->setup_ns);
 	free(r);
-	setup_done(b, s, TSP_OK);
+}
+
+void broker_flush(struct broker *b)
+{
+	if (!b->pending || !b->pending->n || b->flushing)
+		return;
+	b->flushing = true;
+	tunnel_batch_flush(b->pending, &b->maps, tunnel_written, b);
+	b->flushing = false;
 }
 
 static void release(void *ctx, struct tsp_session *s)
@@ -1536,7 +1619,7 @@ static bool expired(struct broker *b, struct live *l, uint64_t now, char *why, s
 	struct tunnel_entry e;
 	uint64_t last, n, seen;
 
-	if (tunnel_table_get(&b->maps, &l->origin, &e)) {
+	if (tunnel_table_get(maps(b), &l->origin, &e)) {
 		snprintf(why, len, "reason=gone");
 		return true; /* removed behind our back (tspgw tunnel del) */
 	}
@@ -1612,7 +1695,7 @@ static bool end_requested(const char *user, int64_t requested, void *arg)
 
 	if (!l)
 		return false; /* another gateway's, or nobody's */
-	gone = tunnel_table_get(&c->b->maps, &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
+	gone = tunnel_table_get(maps(c->b), &l->origin, &e) || memcmp(e.tun.host, l->host, 16);
 	asked_ago = c->now_unix > requested ? c->now_unix - requested : 0;
 	age = c->now_boot > l->created_ns ? (int64_t)((c->now_boot - l->created_ns) / NS_PER_S) : 0;
 	if (!gone && age < asked_ago)

@@ -125,6 +125,13 @@ void broker_tick(struct broker *b, uint64_t now_ns);
  * in the next. */
 void broker_pass_done(struct broker *b);
 
+/* Write the tunnels accepted since the last flush into the maps (one
+ * BPF_PROG_RUN: dataplane/tunnel_batch.h), and log them. The server calls
+ * it before the replies of a batch leave, so a client never hears back
+ * before its tunnel works; broker_pass_done calls it too, and so does
+ * everything in the broker that reads or changes the maps. */
+void broker_flush(struct broker *b);
+
 /* Live tunnels managed by the broker. */
 unsigned broker_tunnel_count(const struct broker *b);
 

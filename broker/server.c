@@ -870,6 +870,7 @@ static void udp_readable(struct server *s, int fd)
 			if (d)
 				udp_datagram(s, fd, d, len, sa, salen, local, kind);
 		}
+		broker_flush(s->broker); /* tunnels accepted in this batch, first */
 		udp_batch_flush(s->udp_io);
 		if (n < UDP_BATCH)
 			return;
@@ -1175,6 +1176,8 @@ void server_udp_input_at(struct server *s, const uint8_t *d, size_t len,
 			 const struct udp_local *local, enum udp_local_kind kind)
 {
 	udp_datagram(s, -1, d, len, sa, salen, local, kind);
+	if (s->broker)
+		broker_flush(s->broker);
 	udp_batch_flush(s->udp_io);
 	if (s->broker)
 		broker_pass_done(s->broker);

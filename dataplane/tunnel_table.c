@@ -102,6 +102,18 @@ void tunnel_origin_format(char *buf, size_t len, const struct tspgw_origin *o)
 		snprintf(buf, len, "v6udpv4 %s:%u", ip, ntohs(o->port));
 }
 
+void tunnel_route_taken_msg(char *err, size_t errlen, const __u8 *addr, __u8 len,
+			    const struct tspgw_origin *owner)
+{
+	char ip6[INET6_ADDRSTRLEN], o[64];
+	struct tspgw_route_key k;
+
+	route_key(&k, addr, len);
+	inet_ntop(AF_INET6, k.addr, ip6, sizeof(ip6));
+	tunnel_origin_format(o, sizeof(o), owner);
+	snprintf(err, errlen, "%s/%u already belongs to the tunnel from %s", ip6, len, o);
+}
+
 static int check_route_free(const struct tspgw_maps *m, const struct tspgw_origin *origin,
 			    const __u8 *addr, __u8 len, char *err, size_t errlen)
 {
@@ -110,11 +122,7 @@ static int check_route_free(const struct tspgw_maps *m, const struct tspgw_origi
 
 	route_key(&k, addr, len);
 	if (route_owner(m, &k, &owner) && !origin_eq(&owner, origin)) {
-		char ip6[INET6_ADDRSTRLEN], o[64];
-
-		inet_ntop(AF_INET6, k.addr, ip6, sizeof(ip6));
-		tunnel_origin_format(o, sizeof(o), &owner);
-		snprintf(err, errlen, "%s/%u already belongs to the tunnel from %s", ip6, len, o);
+		tunnel_route_taken_msg(err, errlen, addr, len, &owner);
 		return -EEXIST;
 	}
 	return 0;

@@ -105,6 +105,11 @@ int tunnel_table_foreach_binding_batched(const struct tspgw_maps *m, unsigned ba
 int tunnel_table_foreach(const struct tspgw_maps *m,
 			 int (*fn)(const struct tunnel_entry *e, void *arg), void *arg);
 
+/* The refusal of a route (addr/len, masked to len here) that is owner's:
+ * "2001:db8::2/128 already belongs to the tunnel from v6v4 192.0.2.2". */
+void tunnel_route_taken_msg(char *err, size_t errlen, const __u8 *addr, __u8 len,
+			    const struct tspgw_origin *owner);
+
 /* "v6udpv4 192.0.2.2:40000" or "v6v4 192.0.2.2", for messages and logs. */
 void tunnel_origin_format(char *buf, size_t len, const struct tspgw_origin *o);
 

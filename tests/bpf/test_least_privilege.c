@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dataplane/tunnel_batch.h"
 #include "tspgw.skel.h"
 
 /* Keep only caps in the effective and permitted sets of this process. */
@@ -26,8 +27,10 @@ static int keep_only(unsigned long long caps)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-/* Load the skeleton in a child holding only caps; its exit status:
- * 0 loaded, 1 refused, 2 could not drop the capabilities. */
+/* Load the skeleton, then the broker's tunnel writer over its maps
+ * (bpf/tunnel_write.bpf.c), in a child holding only caps; its exit
+ * status: 0 both loaded, 1 refused, 2 could not drop the capabilities,
+ * 3 the writer refused. */
 static int load_with(unsigned long long caps)
 {
 	pid_t pid = fork();
@@ -47,7 +50,19 @@ static int load_with(unsigned long long caps)
 		bpf_map__set_max_entries(skel->maps.routes, 64);
 		bpf_map__set_max_entries(skel->maps.host_routes, 64);
 		bpf_map__set_max_entries(skel->maps.claims, 64);
-		_exit(tspgw_bpf__load(skel) ? 1 : 0);
+		if (tspgw_bpf__load(skel))
+			_exit(1);
+		{
+			struct tspgw_maps m = {
+				.bindings = bpf_map__fd(skel->maps.bindings),
+				.routes = bpf_map__fd(skel->maps.routes),
+				.host_routes = bpf_map__fd(skel->maps.host_routes),
+			};
+			static struct tunnel_batch q;
+			char err[256];
+
+			_exit(tunnel_batch_open(&q, &m, err, sizeof(err)) ? 3 : 0);
+		}
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status));

@@ -25,6 +25,7 @@
 #include "broker/assign.h"
 #include "broker/assign_ops.h"
 #include "broker/broker.h"
+#include "broker/broker_stats.h"
 #include "broker/fleet_db.h"
 #include "bpf/special_addr.h"
 #include "broker/tsp_sasl.h"
@@ -246,6 +247,8 @@ static const char *bt_create_accept(struct tsp_session *s)
 	snprintf(offer, sizeof(offer), "%s", bt_send_xml(s, create));
 	if (strstr(offer, "200 Success"))
 		bt_send_xml(s, "<tunnel action=\"accept\"></tunnel>\r\n");
+	/* The end of the server's pass: accepted tunnels go into the maps. */
+	broker_pass_done(bt);
 	return offer;
 }
 
@@ -353,6 +356,61 @@ Test(broker, accepted_tunnel_enters_the_maps_and_expires_when_silent)
 	cr_expect_eq(broker_tunnel_count(bt), 0, "a silent tunnel was kept");
 	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT, "its binding stayed in the map");
 	cr_expect_geq(bt_logged("expired", "reason=silent"), 0, "no 'expired' event");
+}
+
+/* An accepted tunnel is queued and written at the end of the server's
+ * pass (before the pass's replies leave): logged and counted as a setup
+ * then. One the maps refuse (host_routes full here) leaves service again:
+ * no tunnel, no binding, a 'failed' event, a setup counted as 310 (server error). */
+Test(broker, accepted_tunnels_are_written_at_the_end_of_the_pass)
+{
+	struct tspgw_origin o = bt_origin_v6v4();
+	struct broker_counts c;
+	struct tunnel_entry e;
+	struct tsp_session *s;
+	struct tspgw_host_key k;
+	const char *accept = "<tunnel action=\"accept\"></tunnel>\r\n";
+	static const char create[] = "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
+				     " <client>\r\n"
+				     "  <address type=\"ipv4\">" BT_CLIENT "</address>\r\n"
+				     " </client>\r\n</tunnel>\r\n";
+
+	bt_start();
+	s = bt_session();
+	cr_assert(strstr(bt_send_xml(s, create), "200 Success"), "%s", bt_reply);
+	bt_send_xml(s, accept);
+	/* In service for the broker, not in the maps yet, nothing logged. */
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT);
+	cr_expect_lt(bt_logged("created", NULL), 0);
+	broker_pass_done(bt);
+	cr_assert_eq(tunnel_table_get(&bt_maps, &o, &e), 0, "not written at the end of the pass");
+	cr_expect(tunnel_table_routed_to(&bt_maps, e.tun.host, &o));
+	cr_expect_geq(bt_logged("created", "user=anonymous"), 0);
+	broker_stats_snapshot(broker_stats_of(bt), &c);
+	cr_expect_eq(c.setups[broker_stats_code_index(TSP_OK)][broker_stats_mech_index("ANONYMOUS")], 1);
+
+	/* Its tunnel deleted, host_routes filled up, the same setup again. */
+	cr_assert(strstr(bt_send_xml(s, "<tunnel action=\"delete\"></tunnel>\r\n"), "200"), "%s",
+		  bt_reply);
+	cr_assert_eq(broker_tunnel_count(bt), 0);
+	memset(&k, 0, sizeof(k));
+	k.addr[0] = 0x20;
+	k.addr[1] = 0x01;
+	k.addr[2] = 0x0d;
+	k.addr[3] = 0xb8;
+	for (unsigned i = 0; bpf_map_update_elem(bt_maps.host_routes, &k, &o, BPF_NOEXIST) == 0; i++)
+		k.addr[15] = (uint8_t)(i + 1);
+	cr_assert(strstr(bt_send_xml(s, create), "200 Success"), "%s", bt_reply);
+	bt_send_xml(s, accept);
+	cr_expect_eq(broker_tunnel_count(bt), 1);
+	broker_pass_done(bt);
+	cr_expect_eq(broker_tunnel_count(bt), 0, "a tunnel the maps refused stayed in service");
+	cr_expect_eq(tunnel_table_get(&bt_maps, &o, &e), -ENOENT, "its binding stayed");
+	cr_expect_geq(bt_logged("failed", "map full"), 0, "no 'failed' event");
+	broker_stats_snapshot(broker_stats_of(bt), &c);
+	cr_expect_eq(c.setups[broker_stats_code_index(TSP_SERVER_ERROR)][broker_stats_mech_index("ANONYMOUS")], 1);
+	bt_session_end(s);
 }
 
 /* The endpoint rules (dp_config) are read once per event-loop pass: a

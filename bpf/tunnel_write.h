@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Requests to tunnel_write.bpf.c, the broker's batched tunnel writer: an
+ * array in the program's global data, which userspace fills through the
+ * skeleton's memory map and the program reads back with its results. One
+ * BPF_PROG_RUN writes them all, where tunnel_table_add (the same steps in
+ * userspace: dataplane/tunnel_table.c) makes two or three bpf() calls per
+ * tunnel. Shared by the program and dataplane/tunnel_batch.c. */
+#ifndef TSPGW_TUNNEL_WRITE_H
+#define TSPGW_TUNNEL_WRITE_H
+
+#include "bpf/tspgw_maps.h"
+
+/* Requests per run: as many tunnels as one receive batch can accept. */
+#define TSPGW_TUNNEL_WRITE_MAX 64
+
+/* Which step a request stopped at (rc != 0). */
+enum tspgw_tunnel_write_step {
+	TSPGW_TW_OK = 0,
+	TSPGW_TW_HOST_TAKEN, /* rc -EEXIST: the host /128 is another origin's (owner) */
+	TSPGW_TW_BINDING,    /* the binding could not be written */
+	TSPGW_TW_ROUTE,      /* the host route could not be written (the tunnel was taken out again) */
+	TSPGW_TW_NOT_RUN,    /* left to userspace: a delegated prefix, new or replaced (see the program) */
+};
+
+struct tspgw_tunnel_write {
+	struct tspgw_origin origin; /* in */
+	struct tspgw_tunnel tun;    /* in: the record to write, stats zeroed */
+	struct tspgw_origin owner;  /* out: whose route it is, for TSPGW_TW_HOST_TAKEN */
+	__s32 rc;                   /* out: 0 or -errno */
+	__u32 step;                 /* out: enum tspgw_tunnel_write_step */
+};
+
+#endif
