@@ -143,7 +143,7 @@ struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type)
 	return o;
 }
 
-static struct tspgw_maps fx_maps(void)
+struct tspgw_maps fx_maps(void)
 {
 	struct tspgw_maps m = {
 		.config = bpf_map__fd(fx.skel->maps.dp_config),

@@ -14,6 +14,7 @@
 
 #include "tspgw.skel.h"
 #include "bpf/tspgw_maps.h"
+#include "dataplane/pinned_maps.h"
 #include "tests/bpf/pkt_build.h"
 
 /* Verdicts, spelled out so the tests do not need the kernel's enums. */
@@ -58,6 +59,10 @@ void fx_teardown(void);
  * (so no MAC check). Tests then change fields of fx.cfg. */
 void fx_default_config(struct tspgw_dp_config *c);
 void fx_apply_config(void);
+
+/* The fixture's maps as the gateway's userspace holds them (descriptors
+ * of the loaded skeleton), for dataplane/ functions. */
+struct tspgw_maps fx_maps(void);
 
 struct tspgw_origin fx_origin(const char *ipv4, uint16_t port, uint8_t type);
 /* The binding alone (zeroed stats), and binding + routes for host/128 and

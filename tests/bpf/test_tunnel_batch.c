@@ -20,19 +20,6 @@
 
 TestSuite(tunnel_batch, .init = fx_setup, .fini = fx_teardown);
 
-static struct tspgw_maps fixture_maps(void)
-{
-	struct tspgw_maps m = {
-		.config = bpf_map__fd(fx.skel->maps.dp_config),
-		.counters = bpf_map__fd(fx.skel->maps.counters),
-		.bindings = bpf_map__fd(fx.skel->maps.bindings),
-		.routes = bpf_map__fd(fx.skel->maps.routes),
-		.host_routes = bpf_map__fd(fx.skel->maps.host_routes),
-		.claims = bpf_map__fd(fx.skel->maps.claims),
-	};
-	return m;
-}
-
 struct step {
 	const char *ipv4;
 	uint16_t port;
@@ -204,7 +191,7 @@ static void expect_same(const struct result *want, const char *want_maps, const 
 
 Test(tunnel_batch, one_run_leaves_what_tunnel_table_add_leaves)
 {
-	struct tspgw_maps m = fixture_maps();
+	struct tspgw_maps m = fx_maps();
 	struct result want[NSTEPS], got[NSTEPS];
 	static struct tunnel_batch q;
 	char err[256] = "";
@@ -236,7 +223,7 @@ Test(tunnel_batch, one_run_leaves_what_tunnel_table_add_leaves)
 
 Test(tunnel_batch, without_its_program_the_queue_writes_one_by_one)
 {
-	struct tspgw_maps m = fixture_maps();
+	struct tspgw_maps m = fx_maps();
 	struct result want[NSTEPS], got[NSTEPS];
 	static struct tunnel_batch q; /* never opened: no program */
 	char *want_maps, *got_maps;
@@ -255,7 +242,7 @@ Test(tunnel_batch, without_its_program_the_queue_writes_one_by_one)
  * tunnels after it in the batch are still written. */
 Test(tunnel_batch, a_tunnel_whose_route_fails_leaves_nothing)
 {
-	struct tspgw_maps m = fixture_maps();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin o1 = fx_origin("198.51.100.1", 0, TSPGW_TUN_V6V4);
 	struct tspgw_origin o2 = fx_origin("198.51.100.2", 0, TSPGW_TUN_V6V4);
 	struct tspgw_origin o3 = fx_origin("198.51.100.3", 0, TSPGW_TUN_V6V4);
@@ -315,7 +302,7 @@ Test(tunnel_batch, a_tunnel_whose_route_fails_leaves_nothing)
 /* Tunnels start with zero counters, and a full queue says so. */
 Test(tunnel_batch, stats_start_at_zero_and_a_full_queue_refuses)
 {
-	struct tspgw_maps m = fixture_maps();
+	struct tspgw_maps m = fx_maps();
 	static struct tunnel_batch q;
 	struct tspgw_origin o = fx_origin("198.51.100.1", 40000, TSPGW_TUN_V6UDPV4);
 	struct tspgw_tunnel t, got;

@@ -16,19 +16,6 @@
 
 TestSuite(tunnel_table, .init = fx_setup, .fini = fx_teardown);
 
-static struct tspgw_maps maps_of_fixture(void)
-{
-	struct tspgw_maps m = {
-		.config = bpf_map__fd(fx.skel->maps.dp_config),
-		.counters = bpf_map__fd(fx.skel->maps.counters),
-		.bindings = bpf_map__fd(fx.skel->maps.bindings),
-		.routes = bpf_map__fd(fx.skel->maps.routes),
-		.host_routes = bpf_map__fd(fx.skel->maps.host_routes),
-		.claims = bpf_map__fd(fx.skel->maps.claims),
-	};
-	return m;
-}
-
 static struct tspgw_tunnel tun(const char *host, const char *prefix, uint8_t plen)
 {
 	struct tspgw_tunnel t;
@@ -46,7 +33,7 @@ static struct tspgw_tunnel tun(const char *host, const char *prefix, uint8_t ple
 
 Test(tunnel_table, exact_routes_of_others_refused_covered_ones_not)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
 	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
 	struct tspgw_tunnel ta = tun("2001:db8:100::2", "2001:db8:200::", 56);
@@ -74,7 +61,7 @@ Test(tunnel_table, exact_routes_of_others_refused_covered_ones_not)
  * refused, whichever kind (host or delegated prefix) each side is. */
 Test(tunnel_table, ownership_is_by_identical_route_only)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
 	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
 	struct tspgw_origin c = fx_origin("198.51.100.9", 0, TSPGW_TUN_V6V4);
@@ -106,7 +93,7 @@ Test(tunnel_table, ownership_is_by_identical_route_only)
  * new ones in; a refused tunnel leaves no binding behind. */
 Test(tunnel_table, replacing_moves_the_routes_and_a_refusal_writes_nothing)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin a = fx_origin("198.51.100.7", 40000, TSPGW_TUN_V6UDPV4);
 	struct tspgw_origin b = fx_origin("198.51.100.8", 0, TSPGW_TUN_V6V4);
 	struct tspgw_tunnel t1 = tun("2001:db8:100::2", "2001:db8:200::", 56);
@@ -155,7 +142,7 @@ static int mark_seen(const struct tunnel_entry *e, void *arg)
 
 Test(tunnel_table, batched_walk_sees_every_binding)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	/* The fixture's map (64) holds less than one batch of the broker's
 	 * walk (4096): walked with small batches it takes many, and a batch
 	 * smaller than a hash bucket (batch 1) must grow, not fail. */
@@ -216,7 +203,7 @@ static int stats_of_a(const struct tunnel_entry *e, void *arg)
  * from zero, whatever stats the caller's record carries. */
 Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
 	struct tspgw_tunnel ta = tun(T_HOST6, T_PREFIX6, 48);
 	struct tspgw_tunnel_stats walked;
@@ -261,7 +248,7 @@ Test(tunnel_table, stats_are_read_from_the_binding_and_reset_on_replace)
  * alone: the packet was checked against the old one. */
 Test(tunnel_table, slow_path_counts_into_the_binding)
 {
-	struct tspgw_maps m = maps_of_fixture();
+	struct tspgw_maps m = fx_maps();
 	struct tspgw_origin a = fx_origin(T_CLIENT4, T_CLIENT_PORT, TSPGW_TUN_V6UDPV4);
 	struct tspgw_tunnel ta = tun(T_HOST6, T_PREFIX6, 48), checked;
 	struct tunnel_entry e;
