@@ -19,6 +19,9 @@
  * that one with tunnel_table_add and runs the program again for the rest.
  * Anonymous tunnels, the ones that come by the thousand, never have one.
  *
+ * It also reads bindings by origin, many per run (TSPGW_TW_OP_READ), for
+ * the broker's expiry sweep.
+ *
  * Userspace (dataplane/tunnel_batch.c) fills the tw_reqs array through a
  * memory map, runs this program with the count in its context, and reads
  * the results from the same array. The maps are the data plane's own,
@@ -33,7 +36,8 @@
 #include "bpf/maps.bpf.h"
 #include "bpf/tunnel_write.h"
 
-#define TW_EEXIST 17 /* errno, which vmlinux.h cannot carry */
+#define TW_ENOENT 2 /* errnos, which vmlinux.h cannot carry */
+#define TW_EEXIST 17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -43,11 +47,13 @@ struct {
 	__type(value, struct tspgw_tunnel_write);
 } tw_reqs SEC(".maps");
 
-/* The program's context: in, how many requests; out, how many it ran
- * (it stops before a request it leaves to userspace: TSPGW_TW_NOT_RUN). */
+/* The program's context: in, how many requests and what to do with them
+ * (TSPGW_TW_OP_*); out, how many it ran (a write stops before a request
+ * it leaves to userspace: TSPGW_TW_NOT_RUN). */
 struct tw_ctx {
 	__u32 n;
 	__u32 done;
+	__u32 op;
 };
 
 static __always_inline int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
@@ -146,12 +152,31 @@ static __always_inline int write_one(struct tspgw_tunnel_write *w)
 	return 0;
 }
 
-static long write_nth(__u32 i, void *arg)
+/* A read: the origin's binding into tun, or -ENOENT. What the broker's
+ * expiry sweep asks for a few thousand tunnels a second. */
+static __always_inline void read_one(struct tspgw_tunnel_write *w)
+{
+	struct tspgw_tunnel *t = bpf_map_lookup_elem(&bindings, &w->origin);
+
+	w->step = TSPGW_TW_OK;
+	if (!t) {
+		w->rc = -TW_ENOENT;
+		return;
+	}
+	__builtin_memcpy(&w->tun, t, sizeof(w->tun));
+	w->rc = 0;
+}
+
+static long run_nth(__u32 i, void *arg)
 {
 	struct tw_ctx *c = arg;
 	struct tspgw_tunnel_write *w = bpf_map_lookup_elem(&tw_reqs, &i);
 
-	if (!w || write_one(w))
+	if (!w)
+		return 1;
+	if (c->op == TSPGW_TW_OP_READ)
+		read_one(w);
+	else if (write_one(w))
 		return 1;
 	c->done = i + 1;
 	return 0;
@@ -160,11 +185,11 @@ static long write_nth(__u32 i, void *arg)
 SEC("syscall")
 int tunnel_write(struct tw_ctx *ctx)
 {
-	struct tw_ctx c = { .n = ctx->n, .done = 0 };
+	struct tw_ctx c = { .n = ctx->n, .done = 0, .op = ctx->op };
 
 	if (c.n > TSPGW_TUNNEL_WRITE_MAX)
 		c.n = TSPGW_TUNNEL_WRITE_MAX;
-	bpf_loop(c.n, write_nth, &c, 0);
+	bpf_loop(c.n, run_nth, &c, 0);
 	ctx->done = c.done;
 	return 0;
 }

@@ -13,6 +13,12 @@
 /* Requests per run: as many tunnels as one receive batch can accept. */
 #define TSPGW_TUNNEL_WRITE_MAX 64
 
+/* What one run does with its requests. */
+enum tspgw_tunnel_write_op {
+	TSPGW_TW_OP_WRITE = 0, /* add each tunnel (tunnel_table_add's steps) */
+	TSPGW_TW_OP_READ,      /* read each origin's binding into tun (rc -ENOENT: none) */
+};
+
 /* Which step a request stopped at (rc != 0). */
 enum tspgw_tunnel_write_step {
 	TSPGW_TW_OK = 0,
@@ -24,7 +30,7 @@ enum tspgw_tunnel_write_step {
 
 struct tspgw_tunnel_write {
 	struct tspgw_origin origin; /* in */
-	struct tspgw_tunnel tun;    /* in: the record to write, stats zeroed */
+	struct tspgw_tunnel tun;    /* in: the record to write, stats zeroed; out: the one read */
 	struct tspgw_origin owner;  /* out: whose route it is, for TSPGW_TW_HOST_TAKEN */
 	__s32 rc;                   /* out: 0 or -errno */
 	__u32 step;                 /* out: enum tspgw_tunnel_write_step */

@@ -15,6 +15,7 @@
 struct tw_ctx {
 	__u32 n;
 	__u32 done;
+	__u32 op;
 };
 
 int tunnel_batch_open(struct tunnel_batch *q, const struct tspgw_maps *m, char *err, size_t errlen)
@@ -122,7 +123,7 @@ static void take_result(struct tunnel_batch *q, unsigned at, const struct tspgw_
  * tunnel_table_add writes every tunnel from then on. */
 static unsigned run_writer(struct tunnel_batch *q, unsigned from)
 {
-	struct tw_ctx c = { .n = q->n - from };
+	struct tw_ctx c = { .n = q->n - from, .op = TSPGW_TW_OP_WRITE };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
 
 	for (unsigned i = 0; i < c.n; i++) {
@@ -165,4 +166,47 @@ unsigned tunnel_batch_flush(struct tunnel_batch *q, const struct tspgw_maps *m,
 	}
 	q->n = 0;
 	return failed;
+}
+
+/* One run reading up to TSPGW_TUNNEL_WRITE_MAX bindings; how many it read
+ * (0: the run failed, and the writer is unloaded). */
+static unsigned run_reader(struct tunnel_batch *q, const struct tspgw_origin *origin, unsigned n,
+			   struct tspgw_tunnel *out, int *rc)
+{
+	struct tw_ctx c = { .n = n, .op = TSPGW_TW_OP_READ };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
+
+	for (unsigned i = 0; i < n; i++)
+		q->reqs[i].origin = origin[i];
+	if (bpf_prog_test_run_opts(bpf_program__fd(q->skel->progs.tunnel_write), &opts)) {
+		q->run_err = -errno;
+		writer_unload(q);
+		return 0;
+	}
+	if (c.done > n)
+		c.done = 0;
+	for (unsigned i = 0; i < c.done; i++) {
+		rc[i] = q->reqs[i].rc;
+		if (!rc[i])
+			out[i] = q->reqs[i].tun;
+	}
+	q->runs++;
+	return c.done;
+}
+
+void tunnel_batch_read(struct tunnel_batch *q, const struct tspgw_maps *m,
+		       const struct tspgw_origin *origin, unsigned n, struct tspgw_tunnel *out, int *rc)
+{
+	unsigned i = 0;
+
+	while (i < n) {
+		unsigned k = n - i < TSPGW_TUNNEL_WRITE_MAX ? n - i : TSPGW_TUNNEL_WRITE_MAX;
+
+		if (q->skel && (k = run_reader(q, origin + i, k, out + i, rc + i))) {
+			i += k;
+			continue;
+		}
+		rc[i] = bpf_map_lookup_elem(m->bindings, &origin[i], &out[i]) ? -ENOENT : 0;
+		i++;
+	}
 }

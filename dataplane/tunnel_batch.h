@@ -62,4 +62,11 @@ typedef void (*tunnel_batch_done_fn)(void *arg, void *ctx, const struct tspgw_or
 unsigned tunnel_batch_flush(struct tunnel_batch *q, const struct tspgw_maps *m,
 			    tunnel_batch_done_fn done, void *arg);
 
+/* Read the bindings of n origins: out[i] and rc[i] 0, or rc[i] -ENOENT
+ * when origin i has none. One program run per TSPGW_TUNNEL_WRITE_MAX of
+ * them (one lookup each without the program). The queue's tunnels are
+ * not among what it reads until flushed. */
+void tunnel_batch_read(struct tunnel_batch *q, const struct tspgw_maps *m,
+		       const struct tspgw_origin *origin, unsigned n, struct tspgw_tunnel *out, int *rc);
+
 #endif

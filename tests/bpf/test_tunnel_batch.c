@@ -327,3 +327,43 @@ Test(tunnel_batch, stats_start_at_zero_and_a_full_queue_refuses)
 	cr_expect(tunnel_table_routed_to(&m, t.host, &o));
 	tunnel_batch_close(&q);
 }
+
+/* Reads for the expiry sweep: every origin's binding or -ENOENT, in
+ * runs of TSPGW_TUNNEL_WRITE_MAX, and the same without the program. */
+Test(tunnel_batch, reads_bindings_by_origin_many_per_run)
+{
+	struct tspgw_maps m = fx_maps();
+	static struct tunnel_batch q, none;
+	static struct tspgw_origin o[130];
+	static struct tspgw_tunnel got[130], got2[130];
+	int rc[130], rc2[130];
+	char err[256] = "";
+
+	for (unsigned i = 0; i < 130; i++) {
+		o[i] = fx_origin("198.51.100.9", (uint16_t)(40000 + i), TSPGW_TUN_V6UDPV4);
+		if (i % 5 < 2) { /* 52 of them have a tunnel */
+			struct tspgw_tunnel t;
+
+			memset(&t, 0, sizeof(t));
+			t.host[0] = 0x20;
+			t.host[14] = (uint8_t)(i >> 8);
+			t.host[15] = (uint8_t)i;
+			cr_assert_eq(tunnel_table_add(&m, &o[i], &t, err, sizeof(err)), 0, "%u: %s", i, err);
+		}
+	}
+	cr_assert_eq(tunnel_batch_open(&q, &m, err, sizeof(err)), 0, "%s", err);
+	tunnel_batch_read(&q, &m, o, 130, got, rc);
+	cr_expect_eq(q.runs, 3, "%u runs for 130 reads", q.runs);
+	tunnel_batch_read(&none, &m, o, 130, got2, rc2);
+	for (unsigned i = 0; i < 130; i++) {
+		if (i % 5 < 2) {
+			cr_expect_eq(rc[i], 0, "%u", i);
+			cr_expect_eq(got[i].host[15], (uint8_t)i, "%u: another tunnel's binding", i);
+			cr_expect_eq(memcmp(&got[i], &got2[i], sizeof(got[i])), 0, "%u", i);
+		} else {
+			cr_expect_eq(rc[i], -ENOENT, "%u: rc %d", i, rc[i]);
+		}
+		cr_expect_eq(rc2[i], rc[i], "%u: without the program rc %d", i, rc2[i]);
+	}
+	tunnel_batch_close(&q);
+}
