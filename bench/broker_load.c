@@ -195,6 +195,16 @@ static void fail(struct slot *s, const char *why)
 }
 
 /* Send one TSP message (UDP: with a new sequence number). */
+/* A UDP setup's datagram to its server: sendto on an unconnected socket,
+ * no connect per setup. */
+static ssize_t udp_send(const struct slot *s)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port),
+				   .sin_addr = o.server[s->k % o.nserver] };
+
+	return sendto(s->fd, s->last, s->last_len, 0, (struct sockaddr *)&dst, sizeof(dst));
+}
+
 static int send_msg(struct slot *s, const void *msg, size_t len)
 {
 	if (!o.tcp) {
@@ -208,7 +218,7 @@ static int send_msg(struct slot *s, const void *msg, size_t len)
 		s->last_len = len + 8;
 		s->tries = 1;
 		s->deadline = now_ns() + UDP_RTO_NS;
-		return send(s->fd, s->last, s->last_len, 0) == (ssize_t)s->last_len ? 0 : -1;
+		return udp_send(s) == (ssize_t)s->last_len ? 0 : -1;
 	}
 	/* Small messages on a fresh connection: the socket buffer takes them. */
 	return send(s->fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
@@ -217,12 +227,12 @@ static int send_msg(struct slot *s, const void *msg, size_t len)
 static const char *create_xml(char *buf, size_t len, struct slot *s)
 {
 	char body[512], ip[INET_ADDRSTRLEN];
-	struct sockaddr_in me;
-	socklen_t ml = sizeof(me);
 	int n;
 
-	getsockname(s->fd, (struct sockaddr *)&me, &ml);
-	inet_ntop(AF_INET, &me.sin_addr, ip, sizeof(ip));
+	/* The address open_socket bound (no getsockname: a syscall per
+	 * setup on the generator's CPU, which sets the pace as much as the
+	 * broker does). */
+	inet_ntop(AF_INET, &o.src[s->k % o.nsrc], ip, sizeof(ip));
 	/* gogoc's layout (xml_req.c). Over TCP only v6v4 can work. */
 	n = snprintf(body, sizeof(body),
 		     "<tunnel action=\"create\" type=\"%s\" proxy=\"no\">\r\n <client>\r\n"
@@ -378,11 +388,15 @@ static int open_socket(long k, bool tcp)
 	} else {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP only: a UDP setup's port is its own in a run (nothing of an
+	 * earlier socket lingers on it), and each syscall here costs the
+	 * generator's CPU. */
+	if (tcp)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	dst.sin_addr = o.server[k % o.nserver];
 	dst.sin_port = htons((uint16_t)o.port);
 	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	    (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) && errno != EINPROGRESS)) {
+	    (tcp && connect(fd, (struct sockaddr *)&dst, sizeof(dst)) && errno != EINPROGRESS)) {
 		close(fd);
 		return -1;
 	}
@@ -475,22 +489,18 @@ static void tcp_event(struct slot *s, uint32_t events)
 	}
 }
 
+/* One datagram per readiness: epoll is level-triggered and reports the
+ * socket again while more wait, and a recv to find the queue empty would
+ * be a syscall per reply more on the generator's CPU. */
 static void udp_event(struct slot *s)
 {
 	uint8_t buf[BUF];
+	ssize_t n = recv(s->fd, buf, sizeof(buf) - 1, 0);
 
-	for (;;) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf) - 1, 0);
-
-		if (n < 0)
-			return;
-		if (n < 8 || memcmp(buf, s->last, 4))
-			continue; /* a late answer to an earlier sequence */
-		buf[n] = '\0';
-		on_reply(s, (char *)buf + 8, (size_t)n - 8);
-		if (s->fd < 0)
-			return;
-	}
+	if (n < 8 || memcmp(buf, s->last, 4))
+		return; /* nothing, or a late answer to an earlier sequence */
+	buf[n] = '\0';
+	on_reply(s, (char *)buf + 8, (size_t)n - 8);
 }
 
 /* UDP retransmissions and TCP timeouts, checked a few times a second. */
@@ -510,7 +520,7 @@ static void timers(void)
 		s->tries++;
 		retransmits++;
 		s->deadline = now + UDP_RTO_NS;
-		send(s->fd, s->last, s->last_len, 0);
+		udp_send(s);
 	}
 }
 
@@ -574,8 +584,12 @@ static int probe(double timeout_s)
 	uint64_t end = now_ns() + (uint64_t)(timeout_s * 1e9);
 	int fd = open_socket(0, false);
 	uint32_t seq = SEQ0;
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port),
+				   .sin_addr = o.server[0] };
 
-	if (fd < 0)
+	/* Connected, unlike a setup's socket: a refusal (nobody listening
+	 * yet) then comes back as ECONNREFUSED. */
+	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
 		die("probe socket: %s", strerror(errno));
 	while (now_ns() < end) {
 		uint8_t msg[64], buf[512];
