@@ -22,6 +22,12 @@
 #define TSPGW_INLINE static inline
 #endif
 
+/* The same tunnel origin (address, port, type; pad is always zero)? */
+TSPGW_INLINE int tspgw_origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
+{
+	return a->addr == b->addr && a->port == b->port && a->type == b->type;
+}
+
 /* Word i (0-3) of a 16-byte address, as it lies in memory (network
  * order). Addresses are compared a 32-bit word at a time, not a byte at a
  * time: a source check compares up to three of them per packet, and byte

@@ -47,20 +47,6 @@ struct {
 	__type(value, struct tspgw_tunnel_write);
 } tw_reqs SEC(".maps");
 
-/* The program's context: in, how many requests and what to do with them
- * (TSPGW_TW_OP_*); out, how many it ran (a write stops before a request
- * it leaves to userspace: TSPGW_TW_NOT_RUN). */
-struct tw_ctx {
-	__u32 n;
-	__u32 done;
-	__u32 op;
-};
-
-static __always_inline int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
-{
-	return a->addr == b->addr && a->port == b->port && a->type == b->type;
-}
-
 /* Is the host /128 another origin's route? Its owner in *owner. The
  * owner is the origin whose binding holds exactly that address, as its
  * host or as a delegated /128 (tunnel_table.c's route_owner). */
@@ -82,7 +68,7 @@ static __always_inline int host_taken(const struct tspgw_origin *origin, const _
 	if (!tspgw_prefix_contains(k.addr, t->host, 128) &&
 	    !(t->prefix_len == 128 && tspgw_prefix_contains(k.addr, t->prefix, 128)))
 		return 0;
-	if (origin_eq(&own, origin))
+	if (tspgw_origin_eq(&own, origin))
 		return 0;
 	*owner = own;
 	return 1;
@@ -169,7 +155,7 @@ static __always_inline void read_one(struct tspgw_tunnel_write *w)
 
 static long run_nth(__u32 i, void *arg)
 {
-	struct tw_ctx *c = arg;
+	struct tspgw_tunnel_write_ctx *c = arg;
 	struct tspgw_tunnel_write *w = bpf_map_lookup_elem(&tw_reqs, &i);
 
 	if (!w)
@@ -183,9 +169,9 @@ static long run_nth(__u32 i, void *arg)
 }
 
 SEC("syscall")
-int tunnel_write(struct tw_ctx *ctx)
+int tunnel_write(struct tspgw_tunnel_write_ctx *ctx)
 {
-	struct tw_ctx c = { .n = ctx->n, .done = 0, .op = ctx->op };
+	struct tspgw_tunnel_write_ctx c = { .n = ctx->n, .done = 0, .op = ctx->op };
 
 	if (c.n > TSPGW_TUNNEL_WRITE_MAX)
 		c.n = TSPGW_TUNNEL_WRITE_MAX;

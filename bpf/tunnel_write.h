@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Requests to tunnel_write.bpf.c, the broker's batched tunnel writer: an
- * array in the program's global data, which userspace fills through the
- * skeleton's memory map and the program reads back with its results. One
+ * array map (tw_reqs, BPF_F_MMAPABLE) that userspace fills through a
+ * memory map and the program reads back with its results, and the
+ * program's context, which says how many and what to do. One
  * BPF_PROG_RUN writes them all, where tunnel_table_add (the same steps in
  * userspace: dataplane/tunnel_table.c) makes two or three bpf() calls per
  * tunnel. Shared by the program and dataplane/tunnel_batch.c. */
@@ -26,6 +27,15 @@ enum tspgw_tunnel_write_step {
 	TSPGW_TW_BINDING,    /* the binding could not be written */
 	TSPGW_TW_ROUTE,      /* the host route could not be written (the tunnel was taken out again) */
 	TSPGW_TW_NOT_RUN,    /* left to userspace: a delegated prefix, new or replaced (see the program) */
+};
+
+/* The program's context (BPF_PROG_RUN's ctx_in, copied back): in, how
+ * many requests and what to do with them; out, how many it ran (a write
+ * stops before a request it leaves to userspace: TSPGW_TW_NOT_RUN). */
+struct tspgw_tunnel_write_ctx {
+	__u32 n;
+	__u32 done;
+	__u32 op; /* enum tspgw_tunnel_write_op */
 };
 
 struct tspgw_tunnel_write {

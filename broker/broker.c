@@ -143,8 +143,7 @@ struct broker {
 	bool dp_cfg_read;
 	/* Accepted tunnels not yet in the maps: written together before
 	 * the replies of the batch that accepted them leave (broker_flush),
-	 * and before the broker reads or changes the maps otherwise. NULL
-	 * without maps. */
+	 * and before the broker reads or changes the maps otherwise. */
 	struct tunnel_batch *pending;
 	bool flushing;
 };
@@ -705,14 +704,16 @@ struct broker *broker_new(const struct broker_cfg *cfg, struct assign_db *db,
 		broker_free(b);
 		return NULL;
 	}
+	/* Without maps (tests of the throttles) the queue is there all the
+	 * same, without its program: its writes fail as tunnel_table_add's. */
+	b->pending = calloc(1, sizeof(*b->pending));
+	if (!b->pending) {
+		broker_free(b);
+		return NULL;
+	}
 	if (maps->bindings >= 0) {
 		char err[256];
 
-		b->pending = malloc(sizeof(*b->pending));
-		if (!b->pending) {
-			broker_free(b);
-			return NULL;
-		}
 		if (tunnel_batch_open(b->pending, maps, err, sizeof(err)))
 			log_msg(LOG_LEVEL_WARN, "accepted tunnels are written to the maps one by one "
 						"(slower setups): %s", err);
@@ -724,9 +725,9 @@ void broker_free(struct broker *b)
 {
 	if (!b)
 		return;
-	/* Every accepted tunnel goes into the maps, which outlive us. */
-	broker_flush(b);
 	if (b->pending) {
+		/* Every accepted tunnel goes into the maps, which outlive us. */
+		broker_flush(b);
 		tunnel_batch_close(b->pending);
 		free(b->pending);
 		b->pending = NULL;
@@ -1479,13 +1480,6 @@ static void accept_offer(void *ctx, struct tsp_session *s)
 		 l->keepalive);
 	snprintf(r->mech, sizeof(r->mech), "%s", tsp_session_mech(s) ? tsp_session_mech(s) : "");
 	r->setup_ns = tsp_session_age_ns(s);
-	if (!b->pending) { /* no maps: refused as tunnel_table_add refuses */
-		char err[256] = "";
-		int rc = tunnel_table_add(&b->maps, &r->origin, &r->tun, err, sizeof(err));
-
-		tunnel_written(b, r, &r->origin, &r->tun, rc, err);
-		return;
-	}
 	if (tunnel_batch_add(b->pending, &r->origin, &r->tun, r) == -ENOSPC) {
 		broker_flush(b);
 		tunnel_batch_add(b->pending, &r->origin, &r->tun, r);
@@ -1523,7 +1517,7 @@ static void tunnel_written(void *arg, void *ctx, const struct tspgw_origin *orig
 
 void broker_flush(struct broker *b)
 {
-	if (!b->pending || !b->pending->n || b->flushing)
+	if (!b->pending->n || b->flushing)
 		return;
 	b->flushing = true;
 	tunnel_batch_flush(b->pending, &b->maps, tunnel_written, b);
@@ -1620,12 +1614,7 @@ static void read_bindings(struct broker *b, const struct tspgw_origin *origin, u
 {
 	const struct tspgw_maps *m = maps(b);
 
-	if (b->pending) {
-		tunnel_batch_read(b->pending, m, origin, n, out, rc);
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		rc[i] = bpf_map_lookup_elem(m->bindings, &origin[i], &out[i]) ? -ENOENT : 0;
+	tunnel_batch_read(b->pending, m, origin, n, out, rc);
 }
 
 /* bound: the tunnel's binding as read from the map, NULL when none. */

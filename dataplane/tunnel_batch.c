@@ -9,14 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "tunnel_write.skel.h"
-
-/* The program's context (bpf/tunnel_write.bpf.c). */
-struct tw_ctx {
-	__u32 n;
-	__u32 done;
-	__u32 op;
-};
 
 int tunnel_batch_open(struct tunnel_batch *q, const struct tspgw_maps *m, char *err, size_t errlen)
 {
@@ -34,16 +28,14 @@ int tunnel_batch_open(struct tunnel_batch *q, const struct tspgw_maps *m, char *
 		snprintf(err, errlen, "cannot open the tunnel writer: %s", strerror(-rc));
 		return rc;
 	}
-	/* The data plane's maps, by descriptor; the ones the writer does not
-	 * use are not created at all. */
+	/* The data plane's maps it uses, by descriptor (bpf/maps.bpf.h
+	 * declares them all); the others are not created at all. */
 	bpf_object__for_each_map(map, skel->obj)
 		if (map != skel->maps.tw_reqs)
 			bpf_map__set_autocreate(map, false);
 	bpf_map__set_autocreate(skel->maps.bindings, true);
-	bpf_map__set_autocreate(skel->maps.routes, true);
 	bpf_map__set_autocreate(skel->maps.host_routes, true);
 	if ((rc = bpf_map__reuse_fd(skel->maps.bindings, m->bindings)) ||
-	    (rc = bpf_map__reuse_fd(skel->maps.routes, m->routes)) ||
 	    (rc = bpf_map__reuse_fd(skel->maps.host_routes, m->host_routes)) ||
 	    (rc = tunnel_write_bpf__load(skel))) {
 		snprintf(err, errlen, "cannot load the tunnel writer: %s", bpf_err_hint(rc));
@@ -117,30 +109,38 @@ static void take_result(struct tunnel_batch *q, unsigned at, const struct tspgw_
 	}
 }
 
-/* Run the writer over queued tunnels from..n-1. Returns how many it ran
- * (their results taken): it stops before one it leaves to userspace. 0
- * also when the run itself failed: the writer is then unloaded, and
- * tunnel_table_add writes every tunnel from then on. */
-static unsigned run_writer(struct tunnel_batch *q, unsigned from)
+/* One run of the program over reqs[0..n). How many it ran; 0 also when
+ * the run itself failed: the writer is then unloaded (said once), and
+ * the queue writes and reads one bpf() call at a time from then on. */
+static unsigned run_program(struct tunnel_batch *q, __u32 op, unsigned n)
 {
-	struct tw_ctx c = { .n = q->n - from, .op = TSPGW_TW_OP_WRITE };
+	struct tspgw_tunnel_write_ctx c = { .n = n, .op = op };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
 
-	for (unsigned i = 0; i < c.n; i++) {
-		q->reqs[i].origin = q->origin[from + i];
-		q->reqs[i].tun = q->tun[from + i];
-	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(q->skel->progs.tunnel_write), &opts)) {
-		q->run_err = -errno;
+		log_msg(LOG_LEVEL_WARN, "the tunnel writer failed (%s): tunnels are written to the "
+					"maps one by one from now on", bpf_err_hint(-errno));
 		writer_unload(q);
 		return 0;
 	}
-	if (c.done > q->n - from)
-		c.done = 0;
-	for (unsigned i = 0; i < c.done; i++)
-		take_result(q, from + i, &q->reqs[i]);
 	q->runs++;
-	return c.done;
+	return c.done <= n ? c.done : 0;
+}
+
+/* Run the writer over queued tunnels from..n-1. Returns how many it ran
+ * (their results taken): it stops before one it leaves to userspace. */
+static unsigned run_writer(struct tunnel_batch *q, unsigned from)
+{
+	unsigned n = q->n - from, done;
+
+	for (unsigned i = 0; i < n; i++) {
+		q->reqs[i].origin = q->origin[from + i];
+		q->reqs[i].tun = q->tun[from + i];
+	}
+	done = run_program(q, TSPGW_TW_OP_WRITE, n);
+	for (unsigned i = 0; i < done; i++)
+		take_result(q, from + i, &q->reqs[i]);
+	return done;
 }
 
 unsigned tunnel_batch_flush(struct tunnel_batch *q, const struct tspgw_maps *m,
@@ -168,30 +168,21 @@ unsigned tunnel_batch_flush(struct tunnel_batch *q, const struct tspgw_maps *m,
 	return failed;
 }
 
-/* One run reading up to TSPGW_TUNNEL_WRITE_MAX bindings; how many it read
- * (0: the run failed, and the writer is unloaded). */
+/* One run reading up to TSPGW_TUNNEL_WRITE_MAX bindings; how many it read. */
 static unsigned run_reader(struct tunnel_batch *q, const struct tspgw_origin *origin, unsigned n,
 			   struct tspgw_tunnel *out, int *rc)
 {
-	struct tw_ctx c = { .n = n, .op = TSPGW_TW_OP_READ };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
+	unsigned done;
 
 	for (unsigned i = 0; i < n; i++)
 		q->reqs[i].origin = origin[i];
-	if (bpf_prog_test_run_opts(bpf_program__fd(q->skel->progs.tunnel_write), &opts)) {
-		q->run_err = -errno;
-		writer_unload(q);
-		return 0;
-	}
-	if (c.done > n)
-		c.done = 0;
-	for (unsigned i = 0; i < c.done; i++) {
+	done = run_program(q, TSPGW_TW_OP_READ, n);
+	for (unsigned i = 0; i < done; i++) {
 		rc[i] = q->reqs[i].rc;
 		if (!rc[i])
 			out[i] = q->reqs[i].tun;
 	}
-	q->runs++;
-	return c.done;
+	return done;
 }
 
 void tunnel_batch_read(struct tunnel_batch *q, const struct tspgw_maps *m,

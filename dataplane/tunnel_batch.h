@@ -35,8 +35,7 @@ struct tunnel_batch {
 	struct tunnel_write_bpf *skel;
 	struct tspgw_tunnel_write *reqs;
 	size_t reqs_len;
-	unsigned runs; /* program runs so far (tests, `make bench` proofs) */
-	int run_err;   /* -errno of a run that failed (the writer is then unloaded) */
+	unsigned runs; /* program runs so far (what the tests count) */
 };
 
 /* Load the writer over these maps. 0, or -errno with err saying why (the

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/anon_addr.h"
 #include "common/prefix.h"
 
 static void route_key(struct tspgw_route_key *k, const __u8 *addr, __u8 len)
@@ -55,11 +56,6 @@ static void route_del(const struct tspgw_maps *m, const __u8 *addr, __u8 len)
 		bpf_map_delete_elem(m->host_routes, k.addr);
 	else
 		bpf_map_delete_elem(m->routes, &k);
-}
-
-static int origin_eq(const struct tspgw_origin *a, const struct tspgw_origin *b)
-{
-	return a->addr == b->addr && a->port == b->port && a->type == b->type;
 }
 
 /* Is this exact route taken, and by which origin? An LPM lookup with the
@@ -121,7 +117,7 @@ static int check_route_free(const struct tspgw_maps *m, const struct tspgw_origi
 	struct tspgw_origin owner;
 
 	route_key(&k, addr, len);
-	if (route_owner(m, &k, &owner) && !origin_eq(&owner, origin)) {
+	if (route_owner(m, &k, &owner) && !tspgw_origin_eq(&owner, origin)) {
 		tunnel_route_taken_msg(err, errlen, addr, len, &owner);
 		return -EEXIST;
 	}
@@ -228,7 +224,7 @@ static void del_route_of(const struct tspgw_maps *m, const struct tspgw_origin *
 	/* The LPM answer is the route itself when it exists (then: is it
 	 * ours?), or a shorter one around it (then the delete, which takes
 	 * the exact key only, finds nothing). A /128's answer is exact. */
-	if (route_lookup(m, addr, len, &o) == 0 && origin_eq(&o, origin))
+	if (route_lookup(m, addr, len, &o) == 0 && tspgw_origin_eq(&o, origin))
 		route_del(m, addr, len);
 }
 
@@ -242,7 +238,7 @@ int tunnel_table_routed_to(const struct tspgw_maps *m, const __u8 *host,
 {
 	struct tspgw_origin o;
 
-	return route_lookup(m, host, 128, &o) == 0 && origin_eq(&o, origin);
+	return route_lookup(m, host, 128, &o) == 0 && tspgw_origin_eq(&o, origin);
 }
 
 void tunnel_table_del_routes(const struct tspgw_maps *m, const struct tspgw_origin *origin,
